@@ -1,0 +1,72 @@
+"""Beidou Cockpit: the Streamlit entrypoint. Login, then the pages the user's role may see."""
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from cockpit import auth, config, ui
+from cockpit.navigation import pages_for
+
+st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=":material/explore:", layout="wide")
+
+
+def _secret(name: str) -> str | None:
+    try:
+        return st.secrets.get(name)
+    except Exception:  # no secrets file
+        return None
+
+
+def _authenticator() -> stauth.Authenticate:
+    try:
+        key = config.cookie_key(_secret("cookie_key"))
+    except config.ConfigError as e:
+        st.error(ui.tr("error.config", detail=str(e)))
+        st.stop()
+    creds = auth.credentials()
+    st.session_state["_creds_before"] = {u: v["failed_login_attempts"] for u, v in creds["usernames"].items()}
+    extra = {"login_sleep_time": 0} if _secret("test_mode") else {}
+    return stauth.Authenticate(creds, "beidou_cockpit", key, 1, auto_hash=False, **extra)
+
+
+def _login_page() -> None:
+    st.title(ui.tr("app.title"))
+    st.caption(ui.tr("app.tagline"))
+    st.radio(ui.tr("filter.language"), ("zh", "en"), key="lang", horizontal=True,
+             format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+    if config.is_demo():
+        st.info(ui.tr("demo.login_hint"))
+    fields = {"Form name": ui.tr("login.form"), "Username": ui.tr("login.username"),
+              "Password": ui.tr("login.password"), "Login": ui.tr("login.button")}
+    try:
+        AUTH.login(location="main", key="login_form", fields=fields,
+                   max_login_attempts=int(config.get("COCKPIT_LOCKOUT_ATTEMPTS")))
+    except stauth.LoginError as e:
+        st.error(ui.tr("login.locked", minutes=config.get("COCKPIT_LOCKOUT_MINUTES")) if "attempts" in str(e) else str(e))
+    model = AUTH.authentication_controller.authentication_model
+    after = {u: v.get("failed_login_attempts", 0) for u, v in model.credentials["usernames"].items()}
+    changed = {u: n for u, n in after.items() if n > st.session_state["_creds_before"].get(u, 0)}
+    if changed:
+        auth.record_failures(changed)
+    if st.session_state.get("authentication_status") is False:
+        st.error(ui.tr("login.failed"))
+    elif st.session_state.get("authentication_status"):
+        auth.reset_failures(st.session_state["username"])
+        st.rerun()
+
+
+AUTH = _authenticator()
+
+if not st.session_state.get("authentication_status"):
+    st.navigation([st.Page(_login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:")],
+                  position="hidden").run()
+    st.stop()
+
+user = ui.current_user()
+specs = pages_for(user.role)
+nav = st.navigation([st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs])
+with st.sidebar:
+    st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")
+    AUTH.logout(ui.tr("logout"), location="sidebar", key="logout_button")
+st.session_state["_filters"] = ui.sidebar_filters()
+nav.run()

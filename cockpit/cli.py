@@ -1,0 +1,200 @@
+"""The `cockpit` command line: seed, run, query, users.
+
+Errors are printed as one clear line on stderr with a non-zero exit (2 for wrong input,
+3 for a refused scope), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cockpit import config
+
+EXIT_INPUT, EXIT_SCOPE = 2, 3
+
+
+def _fail(msg: str, code: int = EXIT_INPUT) -> int:
+    print(f"cockpit: {msg}", file=sys.stderr)
+    return code
+
+
+def _progress_bar(total: float = 1.0):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", file=sys.stderr, dynamic_ncols=True, bar_format="{bar}| {n:.0f}%  {desc}")
+
+    def update(msg: str, frac: float) -> None:
+        bar.set_description_str(msg[:40])
+        bar.n = round(frac * 100)
+        bar.refresh()
+        if frac >= 1:
+            bar.close()
+
+    return update
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from cockpit import auth
+    from seed import demo_bank
+
+    target = config.warehouse_target(args.db)
+    if "://" in target:
+        return _fail("`cockpit seed` builds a DuckDB file; give --db a file path (load other engines with `cockpit export`).")
+    try:
+        stats = demo_bank.build(target, args.size, args.seed, progress=_progress_bar())
+    except ValueError as e:
+        return _fail(str(e))
+    made = auth.ensure_demo_users()
+    print(f"demo bank '{args.size}' (seed {args.seed}) written to {target}")
+    print(f"  {stats['events']:,} events, {stats['customers']:,} customers, {stats['orgs']:,} org nodes, "
+          f"{stats['referrals']:,} referrals in {stats['seconds']:.1f} s = {stats['events_per_second']:,.0f} events/s")
+    if made:
+        print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
+    return 0
+
+
+def _warehouse_is_demo(target: str) -> bool:
+    from cockpit.warehouse import open_warehouse
+
+    try:
+        info = open_warehouse(target).sql("select source from warehouse_info")
+        return not info.empty and info["source"].iloc[0] == "demo"
+    except Exception:
+        return False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    target = config.warehouse_target(args.db)
+    if "://" not in target and not Path(target).exists():
+        print(f"no warehouse at {target}: building the demo bank first")
+        rc = cmd_seed(argparse.Namespace(db=args.db, size="xs", seed=42))
+        if rc:
+            return rc
+    env = dict(os.environ, COCKPIT_WAREHOUSE=target)
+    if not env.get("COCKPIT_COOKIE_KEY") and _warehouse_is_demo(target):
+        env["COCKPIT_DEMO"] = "1"
+        from cockpit import auth
+
+        auth.ensure_demo_users()
+        print("running as a demo: demo users are listed in the README (e.g. exec / exec-demo)")
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
+           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"Beidou Cockpit on http://127.0.0.1:{args.port}")
+    return subprocess.call(cmd, env=env, cwd=app.parent)
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--param {item!r} must look like key=value")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from cockpit import auth, queries
+    from cockpit.warehouse import ScopeError, WarehouseError, open_warehouse
+
+    if args.list or not args.name:
+        for q in queries.catalogue().values():
+            params = " ".join(f"{p.name}:{p.type}" for p in q.params)
+            print(f"{q.name:32} {q.description}" + (f"  [{params}]" if params else ""))
+        return 0
+    try:
+        queries.get(args.name)
+        user = auth.get_user(args.as_user)
+        params = _parse_params(args.param)
+        df = open_warehouse(config.warehouse_target(args.db)).run(args.name, user.scope, params)
+    except ScopeError as e:
+        return _fail(str(e), EXIT_SCOPE)
+    except (queries.QueryError, auth.UserError, WarehouseError, ValueError) as e:
+        return _fail(str(e))
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        print(df.to_string(index=False) if not df.empty else "(no rows)")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from cockpit import appstate, auth
+
+    try:
+        if args.action == "list":
+            for u in auth.list_users():
+                lock = "  LOCKED" if u.locked() else ""
+                print(f"{u.username:16} {u.role:12} {','.join(u.org_ids):20} {u.name}{lock}")
+            return 0
+        if not args.username:
+            return _fail(f"`cockpit users {args.action}` needs a username")
+        if args.action == "remove":
+            auth.remove_user(args.username)
+            appstate.audit("cli", "user_removed", username=args.username)
+            print(f"removed {args.username}")
+            return 0
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        if args.action == "add":
+            u = auth.add_user(args.username, args.name or args.username, args.role, args.org, password)
+            appstate.audit("cli", "user_added", username=u.username, role=u.role, orgs=u.org_ids)
+            print(f"added {u.username} ({u.role}, {','.join(u.org_ids)})")
+        else:
+            auth.set_password(args.username, password)
+            appstate.audit("cli", "password_set", username=args.username)
+            print(f"password set for {args.username}")
+    except auth.UserError as e:
+        return _fail(str(e))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
+    p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("seed", help="build the demo bank")
+    s.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
+    s.add_argument("--seed", type=int, default=42)
+    s.set_defaults(func=cmd_seed)
+
+    r = sub.add_parser("run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)")
+    r.add_argument("--port", type=int, default=8501)
+    r.set_defaults(func=cmd_run)
+
+    q = sub.add_parser("query", help="run a named query with a user's scope")
+    q.add_argument("name", nargs="?")
+    q.add_argument("--list", action="store_true", help="list the named queries")
+    q.add_argument("--as", dest="as_user", default="exec", help="username whose scope applies (default exec)")
+    q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.set_defaults(func=cmd_query)
+
+    u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
+    u.add_argument("action", choices=["list", "add", "set-password", "remove"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--name")
+    u.add_argument("--role", default="manager")
+    u.add_argument("--org", action="append", default=[], help="org node (repeat for several)")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.set_defaults(func=cmd_users)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "db", None) is None:
+        args.db = None
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

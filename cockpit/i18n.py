@@ -1,0 +1,69 @@
+"""Every visible string in zh-CN and English from one catalogue (i18n.yaml), and number formats.
+
+Chinese readers get money in 万 / 亿 (Babel's CLDR compact forms); English readers get
+thousands separators and K / M / B. tests/test_i18n.py fails on a key missing in either language.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+LANGS = ("zh", "en")
+_LOCALE = {"zh": "zh_CN", "en": "en_US"}
+CATALOGUE = Path(__file__).with_name("i18n.yaml")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The string for key in lang, with {placeholders} filled. A missing key shows as [key]."""
+    entry = catalogue().get(key)
+    if entry is None or lang not in entry:
+        return f"[{key}]"
+    return entry[lang].format(**values) if values else entry[lang]
+
+
+def money(value: float | None, lang: str = "zh") -> str:
+    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted (the unit says yuan)."""
+    if value is None or value != value:
+        return "—"
+    if abs(value) < 10_000:
+        return format_decimal(round(value, 2), locale=_LOCALE[lang])
+    return format_compact_decimal(value, locale=_LOCALE[lang], fraction_digits=2)
+
+
+def count(value: float | None, lang: str = "zh") -> str:
+    if value is None or value != value:
+        return "—"
+    return format_decimal(round(value), locale=_LOCALE[lang])
+
+
+def pct(value: float | None, lang: str = "zh", digits: int = 1) -> str:
+    """A ratio (0.123) as a percentage (12.3%)."""
+    if value is None or value != value:
+        return "—"
+    return format_percent(value, locale=_LOCALE[lang], format=f"#,##0.{'0' * digits}%")
+
+
+def date(value: dt.date, lang: str = "zh") -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.strftime("%d %b %Y")
+
+
+def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
+    """Format by unit: money, count, pct, ratio, hours, days, score."""
+    if unit == "money":
+        return money(value, lang)
+    if unit in ("pct", "ratio"):
+        return pct(value, lang)
+    if value is None or value != value:
+        return "—"
+    if unit == "count":
+        return count(value, lang)
+    return format_decimal(round(value, 1), locale=_LOCALE[lang])

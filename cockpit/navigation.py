@@ -1,0 +1,26 @@
+"""The page registry: which page files exist, their titles, icons and the roles that see them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("executive", "branch_head", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the project root
+    title_key: str  # i18n key
+    icon: str
+    roles: tuple[str, ...]
+    url_path: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", ALL_ROLES, "overview"),
+    PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
+)
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """The pages a role sees, in menu order."""
+    return [p for p in PAGES if role in p.roles]

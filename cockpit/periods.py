@@ -1,0 +1,92 @@
+"""Reporting periods: month, quarter, year; the part already elapsed; fair comparisons.
+
+A period that contains the as-of date is compared to date: the previous period and the same
+period last year are cut at the same day offset, so a half-finished month is never set against
+a whole one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+KINDS = ("month", "quarter", "year")
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return dt.date(d.year + y, m + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: dt.date
+    as_of: dt.date
+
+    @classmethod
+    def containing(cls, kind: str, day: dt.date, as_of: dt.date) -> "Period":
+        if kind not in KINDS:
+            raise ValueError(f"period kind must be one of {', '.join(KINDS)}")
+        if kind == "month":
+            start = day.replace(day=1)
+        elif kind == "quarter":
+            start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        else:
+            start = dt.date(day.year, 1, 1)
+        return cls(kind, start, as_of)
+
+    @property
+    def months(self) -> int:
+        return {"month": 1, "quarter": 3, "year": 12}[self.kind]
+
+    @property
+    def end(self) -> dt.date:
+        """The period's last day."""
+        return _add_months(self.start, self.months) - dt.timedelta(days=1)
+
+    @property
+    def to_date(self) -> dt.date:
+        """The last day with data inside the period: its end, or the as-of date if earlier."""
+        return min(self.end, self.as_of)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.end <= self.as_of
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.year}"
+
+    def shifted(self, n: int) -> "Period":
+        """The period n periods later (negative: earlier)."""
+        return Period(self.kind, _add_months(self.start, n * self.months), self.as_of)
+
+    def comparable(self, other: "Period") -> tuple[dt.date, dt.date]:
+        """(start, end) of `other` cut to the same elapsed length as this period."""
+        elapsed = (self.to_date - self.start).days
+        return other.start, min(other.end, other.start + dt.timedelta(days=elapsed))
+
+    def previous(self) -> tuple[dt.date, dt.date]:
+        return self.comparable(self.shifted(-1))
+
+    def year_ago(self) -> tuple[dt.date, dt.date]:
+        return self.comparable(self.shifted(-12 // self.months))
+
+    @classmethod
+    def parse(cls, label: str, as_of: dt.date) -> "Period":
+        """'2026-11' month, '2026Q4' quarter, '2026' year."""
+        s = label.strip().upper()
+        try:
+            if "Q" in s:
+                y, q = s.split("Q")
+                return cls("quarter", dt.date(int(y), 3 * (int(q) - 1) + 1, 1), as_of)
+            if "-" in s:
+                y, m = s.split("-")
+                return cls("month", dt.date(int(y), int(m), 1), as_of)
+            return cls("year", dt.date(int(s), 1, 1), as_of)
+        except (ValueError, TypeError):
+            raise ValueError(f"period {label!r} is not like 2026-11, 2026Q4 or 2026") from None

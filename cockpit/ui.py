@@ -1,0 +1,160 @@
+"""Streamlit glue shared by the pages: the signed-in user, the sidebar filters, cached scoped queries.
+
+Pages call `query(name, **params)`; it runs the named query through the warehouse layer with the
+signed-in user's scope. The cache key holds the warehouse, the query name, the user's scope and
+every parameter as plain values, because `st.cache_data` is shared by all sessions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from cockpit import auth, config, i18n
+from cockpit.periods import KINDS, Period
+from cockpit.queries import QueryError
+from cockpit.warehouse import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def tr(key: str, **values: object) -> str:
+    return i18n.t(key, lang(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def _warehouse(target: str) -> Warehouse:
+    return open_warehouse(target)
+
+
+def warehouse() -> Warehouse:
+    """The warehouse, or a clear message and a stop when it cannot be opened."""
+    try:
+        return _warehouse(config.warehouse_target())
+    except WarehouseError as e:
+        st.error(tr("error.warehouse", detail=str(e)))
+        st.stop()
+    except Exception as e:  # an unreachable server, a bad URL
+        st.error(tr("error.warehouse", detail=f"{type(e).__name__}: {str(e)[:200]}"))
+        st.stop()
+
+
+def current_user() -> auth.User:
+    """The signed-in user, re-read from the user store on every run (a removed user is out at once)."""
+    username = st.session_state.get("username")
+    try:
+        return auth.get_user(username or "")
+    except auth.UserError:
+        st.session_state["authentication_status"] = None
+        st.error(tr("error.no_user"))
+        st.stop()
+
+
+def scope() -> Scope:
+    return current_user().scope
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
+def _cached_query(target: str, name: str, scope_key: tuple, params: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    username, role, org_ids = scope_key
+    return _warehouse(target).run(name, Scope(username, role, org_ids), dict(params))
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def query(name: str, **params: Any) -> pd.DataFrame:
+    """A named query for the signed-in user; on refusal or failure, a clear message and a stop."""
+    warehouse()
+    try:
+        key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+        return _cached_query(config.warehouse_target(), name, scope().key, key).copy()
+    except ScopeError as e:
+        st.error(tr("error.scope", detail=str(e)))
+    except QueryError as e:
+        st.error(tr("error.query", detail=str(e)))
+    except WarehouseError as e:
+        st.error(tr("error.warehouse", detail=str(e)))
+    st.stop()
+
+
+def as_of() -> dt.date:
+    info = query("warehouse_info")
+    if info.empty:
+        st.warning(tr("empty.no_warehouse_info"))
+        st.stop()
+    return pd.Timestamp(info["as_of"].iloc[0]).date()
+
+
+def org_tree() -> pd.DataFrame:
+    return query("org_tree")
+
+
+def org_label(row: pd.Series) -> str:
+    name = row["name_zh"] if lang() == "zh" else row["name_en"]
+    return f"{'  ' * int(row['level'])}{name} ({row['org_id']})"
+
+
+def _home_org(tree: pd.DataFrame) -> str:
+    """The user's highest visible node: their own first node."""
+    own = [o for o in scope().org_ids if o in set(tree.org_id)]
+    return own[0] if own else tree.org_id.iloc[0]
+
+
+def _url_org(tree: pd.DataFrame) -> None:
+    """Take ?org=ID from the URL once, refusing a node outside the user's scope with a message."""
+    wanted = st.query_params.get("org")
+    if not wanted or st.session_state.get("_url_org_seen") == wanted:
+        return
+    st.session_state["_url_org_seen"] = wanted
+    if wanted in set(tree.org_id):
+        st.session_state["f_org"] = wanted
+    else:
+        st.session_state["f_scope_refused"] = wanted
+
+
+def sidebar_filters() -> dict[str, Any]:
+    """The shared filters (language, period, org, channel group), kept across pages in session state."""
+    with st.sidebar:
+        st.radio(tr("filter.language"), i18n.LANGS, key="lang", horizontal=True,
+                 format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+        day = as_of()
+        tree = org_tree()
+        if tree.empty:
+            st.warning(tr("empty.no_scope"))
+            st.stop()
+        _url_org(tree)
+        kind = st.radio(tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True,
+                        format_func=lambda k: tr(f"period.{k}"))
+        current = Period.containing(kind, day, day)
+        options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
+        if st.session_state.get("f_period") not in options:
+            st.session_state["f_period"] = options[0]
+        label = st.selectbox(tr("filter.period"), options, key="f_period")
+        pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
+        ids = list(pickable.org_id)
+        if st.session_state.get("f_org") not in ids:
+            st.session_state["f_org"] = _home_org(tree)
+        labels = dict(zip(pickable.org_id, pickable.apply(org_label, axis=1)))
+        org = st.selectbox(tr("filter.org"), ids, key="f_org", format_func=lambda o: labels.get(o, o))
+        group = st.selectbox(tr("filter.channel_group"), ["all", "online", "remote", "offline"], key="f_group",
+                             format_func=lambda g: tr(f"group.{g}"))
+        if config.is_demo():
+            st.info(tr("demo.banner"))
+    refused = st.session_state.pop("f_scope_refused", None)
+    if refused:
+        st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
+    period = Period.parse(label, day)
+    org_row = tree.set_index("org_id").loc[org]
+    return {"period": period, "org_id": org, "org_name": org_row["name_zh"] if lang() == "zh" else org_row["name_en"],
+            "channel_group": group, "as_of": day}
+
+
+def filters() -> dict[str, Any]:
+    """The filters as set this run (the entrypoint renders them once per run before the page)."""
+    return st.session_state["_filters"]

@@ -1,0 +1,64 @@
+"""Shared fixtures: the xs demo bank built once per test session, and signed-in AppTest runs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the xs demo bank and the demo users; the environment points at it."""
+    home = tmp_path_factory.mktemp("cockpit_home")
+    os.environ["COCKPIT_HOME"] = str(home)
+    os.environ["COCKPIT_WAREHOUSE"] = str(home / "warehouse.duckdb")
+    os.environ["COCKPIT_DEMO"] = "1"
+    os.environ.pop("COCKPIT_COOKIE_KEY", None)
+    from cockpit import auth
+    from seed import demo_bank
+
+    demo_bank.build(home / "warehouse.duckdb", "xs", 42)
+    auth.ensure_demo_users()
+    return home
+
+
+@pytest.fixture(scope="session")
+def wh(bank: Path):
+    from cockpit.warehouse import open_warehouse
+
+    return open_warehouse(str(bank / "warehouse.duckdb"))
+
+
+@pytest.fixture(scope="session")
+def as_of(wh):
+    import pandas as pd
+
+    return pd.Timestamp(wh.sql("select as_of from warehouse_info")["as_of"].iloc[0]).date()
+
+
+def scope_of(username: str):
+    from cockpit import auth
+
+    return auth.get_user(username).scope
+
+
+@pytest.fixture
+def app(bank: Path):
+    """A factory: an AppTest of the entrypoint, signed in as `username` (or logged out with None)."""
+    from streamlit.testing.v1 import AppTest
+
+    def make(username: str | None = None, password: str | None = None, lang: str = "en"):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.secrets["test_mode"] = True
+        at.session_state["lang"] = lang
+        at.run()
+        if username:
+            at.text_input[0].input(username)
+            at.text_input[1].input(password or f"{username}-demo")
+            at.button[0].click().run()
+        return at
+
+    return make
