@@ -64,6 +64,7 @@ if not st.session_state.get("authentication_status"):
 
 user = ui.current_user()
 specs = pages_for(user.role)
+st.session_state["_pages"] = [p.url_path for p in specs]
 nav = st.navigation([st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs])
 with st.sidebar:
     st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")

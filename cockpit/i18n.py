@@ -1,4 +1,7 @@
-"""Every visible string in zh-CN and English from one catalogue (i18n.yaml), and number formats.
+"""Every visible string in zh-CN and English from one catalogue, and number formats.
+
+The catalogue is the union of cockpit/i18n_catalogue/*.yaml (one file per page family, so
+that each can be edited on its own); a key defined twice is an error.
 
 Chinese readers get money in 万 / 亿 (Babel's CLDR compact forms); English readers get
 thousands separators and K / M / B. tests/test_i18n.py fails on a key missing in either language.
@@ -14,12 +17,18 @@ from babel.numbers import format_compact_decimal, format_decimal, format_percent
 
 LANGS = ("zh", "en")
 _LOCALE = {"zh": "zh_CN", "en": "en_US"}
-CATALOGUE = Path(__file__).with_name("i18n.yaml")
+CATALOGUE_DIR = Path(__file__).with_name("i18n_catalogue")
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(CATALOGUE_DIR.glob("*.yaml")):
+        for key, entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if key in out:
+                raise ValueError(f"i18n key {key!r} is defined twice ({path.name})")
+            out[key] = entry
+    return out
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -1,0 +1,65 @@
+"""`cockpit` on the command line: clear refusals, non-zero exits, no leaks through parameters."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+INJECTIONS = ["R01' OR '1'='1", "R01; drop table events; --", "HO/**/union/**/select", "' or 1=1 --", "R02%", "*"]
+
+
+def cockpit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], capture_output=True, text=True,
+                          env=dict(os.environ), timeout=120)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _bank(bank):
+    return bank
+
+
+def test_query_list_names_every_query():
+    from cockpit import queries
+
+    out = cockpit("query", "--list")
+    assert out.returncode == 0
+    for name in queries.catalogue():
+        assert name in out.stdout
+
+
+def test_unknown_query_is_refused():
+    out = cockpit("query", "no_such_query", "--as", "exec")
+    assert out.returncode == 2 and "unknown query 'no_such_query'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unknown_parameter_is_refused():
+    out = cockpit("query", "org_tree", "--as", "exec", "--param", "colour=red")
+    assert out.returncode == 2 and "has no parameter 'colour'" in out.stderr
+
+
+def test_unknown_user_is_refused():
+    out = cockpit("query", "org_tree", "--as", "mallory")
+    assert out.returncode == 2 and "unknown user 'mallory'" in out.stderr
+
+
+def test_branch_head_is_refused_another_branch():
+    out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", "org_id=R01", "--param", "start=2026-10-01",
+                  "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
+    assert out.returncode == 3 and "outside your scope" in out.stderr and out.stdout == ""
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+def test_injection_strings_change_nothing_and_leak_nothing(evil):
+    out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", f"org_id={evil}", "--param", "start=2026-10-01",
+                  "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
+    assert out.returncode in (2, 3) and out.stdout == ""
+    out = cockpit("query", "org_tree", "--as", "head_r02", "--format", "json")
+    rows = json.loads(out.stdout)
+    assert rows and all(r["org_id"].startswith("R02") for r in rows)
+
+
+def test_scoped_output_holds_only_the_users_subtree():
+    out = cockpit("query", "org_tree", "--as", "head_r01b02", "--format", "csv")
+    lines = out.stdout.strip().splitlines()[1:]
+    assert lines and all(line.startswith("R01B02") for line in lines)

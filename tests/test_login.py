@@ -1,0 +1,43 @@
+"""The login gate: logged out sees only the login page; wrong passwords are told; roles see their pages."""
+import pytest
+
+from cockpit import auth, config
+from cockpit.navigation import pages_for
+
+
+def test_logged_out_visitor_sees_only_the_login_form(app):
+    at = app(None)
+    assert not at.exception
+    assert len(at.text_input) == 2
+    assert not at.metric
+    assert "authentication_status" not in at.session_state or not at.session_state["authentication_status"]
+
+
+def test_wrong_password_gets_a_clear_message(app):
+    at = app("exec", "not-the-password")
+    assert not at.exception
+    assert any("Wrong username or password" in e.value for e in at.error)
+    assert not at.metric
+
+
+@pytest.mark.parametrize("username", [u[0] for u in auth.DEMO_USERS])
+def test_right_password_shows_the_roles_pages(app, username):
+    at = app(username)
+    assert not at.exception, at.exception
+    assert at.session_state["authentication_status"] is True
+    role = auth.get_user(username).role
+    assert at.session_state["roles"] == [role]
+    expected = [p.url_path for p in pages_for(role)]
+    assert at.session_state["_pages"] == expected
+    assert len(at.metric) == 5  # the overview's KPI tiles
+
+
+def test_repeated_failures_lock_the_account(app, bank):
+    auth.add_user("victim", "Victim", "manager", ["R01B01T1M2"], "victim-password")
+    for _ in range(int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))):
+        app("victim", "wrong-password")
+    assert auth.get_user("victim").locked()
+    at = app("victim", "victim-password")  # the right password no longer opens it while locked
+    assert at.session_state["authentication_status"] is not True
+    assert any("locked" in e.value for e in at.error)
+    auth.remove_user("victim")
