@@ -32,8 +32,7 @@ def _authenticator() -> stauth.Authenticate:
 def _login_page() -> None:
     st.title(ui.tr("app.title"))
     st.caption(ui.tr("app.tagline"))
-    st.radio(ui.tr("filter.language"), ("zh", "en"), key="lang", horizontal=True,
-             format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+    ui.language_switch()
     if config.is_demo():
         st.info(ui.tr("demo.login_hint"))
     fields = {"Form name": ui.tr("login.form"), "Username": ui.tr("login.username"),

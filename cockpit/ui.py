@@ -18,8 +18,24 @@ from cockpit.queries import QueryError
 from cockpit.warehouse import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
 
 
+CHANNEL_GROUPS = ["all", "online", "remote", "offline"]
+
+
 def lang() -> str:
-    return st.session_state.get("lang", "zh")
+    value = st.session_state.get("lang", "zh")
+    return value if value in i18n.LANGS else "zh"
+
+
+def _set_lang() -> None:
+    st.session_state["lang"] = st.session_state["lang_choice"]
+
+
+def language_switch() -> None:
+    """The zh / English switch. The choice lives in a plain session key, so it survives the login rerun
+    and pages that do not draw the switch."""
+    st.session_state["lang_choice"] = lang()
+    st.radio(tr("filter.language"), i18n.LANGS, key="lang_choice", horizontal=True, on_change=_set_lang,
+             format_func=lambda x: {"zh": "中文", "en": "English"}[x])
 
 
 def tr(key: str, **values: object) -> str:
@@ -120,30 +136,38 @@ def _url_org(tree: pd.DataFrame) -> None:
 
 def sidebar_filters() -> dict[str, Any]:
     """The shared filters (language, period, org, channel group), kept across pages in session state."""
+    for key, allowed, default in (("lang", i18n.LANGS, "zh"), ("f_kind", KINDS, "month")):
+        if key in st.session_state and st.session_state[key] not in allowed:
+            st.session_state[key] = default
     with st.sidebar:
-        st.radio(tr("filter.language"), i18n.LANGS, key="lang", horizontal=True,
-                 format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+        language_switch()
         day = as_of()
         tree = org_tree()
         if tree.empty:
             st.warning(tr("empty.no_scope"))
             st.stop()
         _url_org(tree)
-        kind = st.radio(tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True,
-                        format_func=lambda k: tr(f"period.{k}"))
+        # Labels are computed now: a format_func must not read session state later (AppTest calls it outside a run).
+        kind_labels = {k: tr(f"period.{k}") for k in KINDS}
+        kind = st.radio(tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get)
         current = Period.containing(kind, day, day)
         options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
-        if st.session_state.get("f_period") not in options:
+        if st.session_state.get("f_period") not in options:  # first run, a new period type, or a crafted value
             st.session_state["f_period"] = options[0]
         label = st.selectbox(tr("filter.period"), options, key="f_period")
         pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
         ids = list(pickable.org_id)
-        if st.session_state.get("f_org") not in ids:
+        chosen = st.session_state.get("f_org")
+        if chosen not in ids:
+            if chosen is not None:  # crafted widget state or a node that left the user's scope
+                st.session_state["f_scope_refused"] = str(chosen)
             st.session_state["f_org"] = _home_org(tree)
         labels = dict(zip(pickable.org_id, pickable.apply(org_label, axis=1)))
         org = st.selectbox(tr("filter.org"), ids, key="f_org", format_func=lambda o: labels.get(o, o))
-        group = st.selectbox(tr("filter.channel_group"), ["all", "online", "remote", "offline"], key="f_group",
-                             format_func=lambda g: tr(f"group.{g}"))
+        if st.session_state.get("f_group") not in CHANNEL_GROUPS:
+            st.session_state["f_group"] = "all"
+        group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
+        group = st.selectbox(tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get)
         if config.is_demo():
             st.info(tr("demo.banner"))
     refused = st.session_state.pop("f_scope_refused", None)

@@ -50,10 +50,13 @@ def app(bank: Path):
     """A factory: an AppTest of the entrypoint, signed in as `username` (or logged out with None)."""
     from streamlit.testing.v1 import AppTest
 
-    def make(username: str | None = None, password: str | None = None, lang: str = "en"):
+    def make(username: str | None = None, password: str | None = None, lang: str = "en", state: dict | None = None):
+        """`state`: session values planted before signing in (as a crafted client could)."""
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.secrets["test_mode"] = True
         at.session_state["lang"] = lang
+        for key, value in (state or {}).items():
+            at.session_state[key] = value
         at.run()
         if username:
             at.text_input[0].input(username)
@@ -62,3 +65,18 @@ def app(bank: Path):
         return at
 
     return make
+
+
+ATTACK_ATTEMPTS: list[str] = []
+
+
+@pytest.fixture
+def attacks() -> list[str]:
+    """Attack tests append one entry per attempt; the run's summary prints how many were made."""
+    return ATTACK_ATTEMPTS
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if ATTACK_ATTEMPTS:
+        kinds = sorted(set(ATTACK_ATTEMPTS))
+        terminalreporter.write_line(f"access attacks attempted: {len(ATTACK_ATTEMPTS)} ({', '.join(kinds)}), all refused")

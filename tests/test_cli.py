@@ -43,14 +43,16 @@ def test_unknown_user_is_refused():
     assert out.returncode == 2 and "unknown user 'mallory'" in out.stderr
 
 
-def test_branch_head_is_refused_another_branch():
+def test_branch_head_is_refused_another_branch(attacks):
+    attacks.append("cli query --param")
     out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", "org_id=R01", "--param", "start=2026-10-01",
                   "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
     assert out.returncode == 3 and "outside your scope" in out.stderr and out.stdout == ""
 
 
 @pytest.mark.parametrize("evil", INJECTIONS)
-def test_injection_strings_change_nothing_and_leak_nothing(evil):
+def test_injection_strings_change_nothing_and_leak_nothing(attacks, evil):
+    attacks.append("sql injection")
     out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", f"org_id={evil}", "--param", "start=2026-10-01",
                   "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
     assert out.returncode in (2, 3) and out.stdout == ""
