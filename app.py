@@ -1,11 +1,13 @@
 """Beidou Cockpit: the Streamlit entrypoint. Login, then the pages the user's role may see."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cockpit import auth, config, ui
-from cockpit.navigation import pages_for
+from cockpit import appstate, auth, config, ui
+from cockpit.navigation import PAGES, pages_for
 
 st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=":material/explore:", layout="wide")
 
@@ -51,14 +53,18 @@ def _login_page() -> None:
         st.error(ui.tr("login.failed"))
     elif st.session_state.get("authentication_status"):
         auth.reset_failures(st.session_state["username"])
+        appstate.audit(st.session_state["username"], "login")
+        time.sleep(0.6)  # let the browser store the sign-in cookie before the page is replaced
         st.rerun()
 
 
 AUTH = _authenticator()
 
 if not st.session_state.get("authentication_status"):
-    st.navigation([st.Page(_login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:")],
-                  position="hidden").run()
+    # Every page's address leads to the login form while signed out (a deep link shows it, not "page not found").
+    login_pages = [st.Page(_login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:", default=True)]
+    login_pages += [st.Page(_login_page, title=ui.tr("login.form"), url_path=p.url_path) for p in PAGES]
+    st.navigation(login_pages, position="hidden").run()
     st.stop()
 
 user = ui.current_user()
@@ -68,5 +74,7 @@ nav = st.navigation([st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_
 with st.sidebar:
     st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")
     AUTH.logout(ui.tr("logout"), location="sidebar", key="logout_button")
+if not st.session_state.get("authentication_status"):  # just signed out: show the login page at once
+    st.rerun()
 st.session_state["_filters"] = ui.sidebar_filters()
 nav.run()

@@ -32,10 +32,11 @@ def test_right_password_shows_the_roles_pages(app, username):
     assert len(at.metric) == 5  # the overview's KPI tiles
 
 
-def test_repeated_failures_lock_the_account(app, bank):
+def test_repeated_failures_lock_the_account(app, bank, attacks):
     auth.add_user("victim", "Victim", "manager", ["R01B01T1M2"], "victim-password")
     for _ in range(int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))):
         app("victim", "wrong-password")
+        attacks.append("brute-force login")
     assert auth.get_user("victim").locked()
     at = app("victim", "victim-password")  # the right password no longer opens it while locked
     assert at.session_state["authentication_status"] is not True

@@ -1,0 +1,126 @@
+"""Every role, in a real browser: sign in, visit every page, change filters, switch language, sign out."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cockpit import auth, i18n
+from cockpit.navigation import pages_for
+from tests.browser.conftest import shot
+
+pytestmark = pytest.mark.browser
+
+
+def wait_idle(page, timeout: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator, an app view present)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
+        timeout=timeout)
+    page.wait_for_timeout(400)
+
+
+def heading(page, text: str):
+    return page.locator('[data-testid="stMain"] [data-testid="stHeading"]').filter(has_text=text)
+
+
+def assert_no_exception(page, where: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {where}"
+    assert "Traceback" not in page.content(), f"traceback on {where}"
+
+
+def sign_in(page, url: str, username: str, password: str | None = None) -> None:
+    page.goto(url)
+    page.get_by_role("textbox", name=re.compile("用户名|Username")).fill(username)
+    page.get_by_role("textbox", name=re.compile("密码|Password")).fill(password or f"{username}-demo")
+    page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("username", [u[0] for u in auth.DEMO_USERS])
+def test_role_journey(server, page, username):
+    sign_in(page, server, username)
+    page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert_no_exception(page, f"{username} landing")
+    role = auth.get_user(username).role
+    specs = pages_for(role)
+    for spec in specs:
+        title = i18n.t(spec.title_key, "zh")
+        if len(specs) > 1:  # Streamlit shows no menu for a single page
+            page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+            wait_idle(page)
+        assert heading(page, title).count() >= 1, f"{username}: {title} not shown"
+        assert_no_exception(page, f"{username} {spec.url_path}")
+        shot(page, f"{username}-{spec.url_path}-zh")
+    # change a filter: the quarter view
+    page.locator('[data-testid="stSidebar"]').get_by_text("季", exact=True).click()
+    wait_idle(page)
+    assert_no_exception(page, f"{username} quarter")
+    # switch language
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    wait_idle(page)
+    last = specs[-1]
+    assert heading(page, i18n.t(last.title_key, "en")).count() >= 1
+    shot(page, f"{username}-english")
+    assert_no_exception(page, f"{username} english")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Sign out").count() == 0
+
+
+def test_wrong_password_in_the_browser(server, page):
+    sign_in(page, server, "exec", "wrong-password-123")
+    page.get_by_text(re.compile("用户名或密码错误|Wrong username or password")).wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+
+
+def test_branch_head_url_to_another_branch_is_refused(server, page, attacks):
+    sign_in(page, server, "head_r02")
+    page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+    for org in ("R01", "HO", "R01B02T1M1", "R02%27%20OR%20%271%27%3D%271"):
+        page.goto(f"{server}/overview?org={org}")  # a fresh load: signed in again by the cookie
+        page.get_by_text("不在您的权限范围内").wait_for(timeout=60_000)
+        attacks.append("browser url query param")
+        assert page.get_by_role("button", name="退出登录").count() == 1
+        assert "(R01" not in page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "上海分行" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _cookie(server: str, username: str, key: str, days: float) -> dict:
+    import datetime as dt
+
+    import jwt
+
+    exp = (dt.datetime.now() + dt.timedelta(days=days)).timestamp()
+    return {"name": "beidou_cockpit", "value": jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256"),
+            "url": server}
+
+
+@pytest.mark.parametrize("case", ["forged", "expired"])
+def test_forged_or_expired_cookie_gets_the_login_page(server, browser, attacks, case):
+    from cockpit.config import DEMO_COOKIE_KEY
+
+    ctx = browser.new_context()
+    key = "an-attackers-guess-at-the-key-0123456789" if case == "forged" else DEMO_COOKIE_KEY
+    ctx.add_cookies([_cookie(server, "exec", key, 1 if case == "forged" else -1)])
+    page = ctx.new_page()
+    page.goto(server + "/overview")
+    page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=60_000)
+    attacks.append(f"{case} cookie")
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    ctx.close()
+
+
+def test_valid_cookie_signs_in_again(server, browser):
+    """The control for the test above: the same cookie signed with the right key opens the cockpit."""
+    from cockpit.config import DEMO_COOKIE_KEY
+
+    ctx = browser.new_context()
+    ctx.add_cookies([_cookie(server, "exec", DEMO_COOKIE_KEY, 1)])
+    page = ctx.new_page()
+    page.goto(server + "/overview")
+    page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+    ctx.close()
