@@ -1,0 +1,41 @@
+-- description: Weekly SICAS activity of an org node: unique customers with an event at each stage in each calendar week (Monday start) and the step rate from the stage before (a throughput ratio, since most journeys take longer than a week).
+-- param: org_id org
+-- param: start date
+-- param: end date
+-- param: channel_group one of(all|online|remote|offline) = all
+with nodes as (
+  select c.descendant_id as org_id
+  from org_closure c
+  join scope_orgs s on s.org_id = c.descendant_id
+  where c.ancestor_id = :org_id
+),
+ev as (
+  select e.customer_id, e.stage, cast(date_trunc('week', e.event_date) as date) as week_start
+  from events e
+  join nodes n on n.org_id = e.org_id
+  join channels ch on ch.channel_id = e.channel_id
+  where e.event_date between :start and :end and e.customer_id is not null
+    and (:channel_group = 'all' or ch.channel_group = :channel_group)
+),
+stages as (
+  select 1 as stage_no, 'S' as stage union all select 2, 'I' union all select 3, 'C'
+  union all select 4, 'A' union all select 5, 'H'
+),
+weeks as (select distinct week_start from ev),
+counted as (
+  select week_start, stage, count(distinct customer_id) as customers
+  from ev group by week_start, stage
+),
+grid as (
+  select w.week_start, st.stage_no, st.stage, coalesce(c.customers, 0) as customers
+  from weeks w
+  cross join stages st
+  left join counted c on c.week_start = w.week_start and c.stage = st.stage
+),
+final as (
+  select week_start, stage_no, stage, customers,
+         lag(customers) over (partition by week_start order by stage_no) as prev_customers,
+         customers * 1.0 / nullif(lag(customers) over (partition by week_start order by stage_no), 0) as step_rate
+  from grid
+)
+select * from final order by week_start, stage_no
