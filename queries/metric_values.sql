@@ -1,0 +1,160 @@
+-- description: Every metric of the metric dictionary (cockpit/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only).
+-- param: start date
+-- param: end date
+-- param: parent str = all
+-- param: grain one of(window|day) = window
+with nodes as (
+  select o.org_id, o.parent_id, o.level, o.name_zh, o.name_en
+  from orgs o
+  join scope_orgs s on s.org_id = o.org_id
+  where :parent = 'all' or o.org_id = :parent or (o.parent_id = :parent and :grain = 'window')
+),
+-- how each metric aggregates over time: period_end (the figure on the day), sum, distinct (first day of each
+-- customer in the window, summed), ratio (numerator and denominator each summed over the window)
+metric_list as (
+  select 'deposits' as metric, 'period_end' as aggregation
+  union all select 'aum', 'period_end'
+  union all select 'deposit_growth', 'period_end'
+  union all select 'aum_growth', 'period_end'
+  union all select 'sales', 'sum'
+  union all select 'fee_income', 'sum'
+  union all select 'actions', 'sum'
+  union all select 'new_customers', 'sum'
+  union all select 'upgrades', 'sum'
+  union all select 'active_customers', 'distinct'
+  union all select 'active_ratio', 'ratio'
+  union all select 'unified_id_share', 'ratio'
+  union all select 'referral_conversion', 'ratio'
+  union all select 'sla_breach_rate', 'ratio'
+  union all select 'satisfaction', 'ratio'
+  union all select 'response_seconds', 'ratio'
+  union all select 'complaint_rate', 'ratio'
+),
+days as (
+  select cal_date as day from calendar where cal_date between :start and :end
+),
+links as (
+  select c.ancestor_id as org_id, c.descendant_id
+  from org_closure c
+  join nodes n on n.org_id = c.ancestor_id
+),
+bal as (
+  select l.org_id, b.balance_date as day,
+    sum(case when b.category = 'deposit' then b.balance else 0 end) as deposits,
+    sum(case when b.category <> 'loan' then b.balance else 0 end) as aum
+  from balances_daily b
+  join links l on l.descendant_id = b.org_id
+  where b.balance_date between :start and :end
+     or b.balance_date between cast(cast(:start as date) - interval 1 year as date) and cast(cast(:end as date) - interval 1 year as date)
+  group by l.org_id, b.balance_date
+),
+ev as (
+  select l.org_id, e.event_date as day,
+    sum(e.amount) as sales,
+    sum(e.fee_income) as fee_income,
+    sum(case when e.stage = 'A' then 1 else 0 end) as actions
+  from events e
+  join links l on l.descendant_id = e.org_id
+  where e.event_date between :start and :end
+  group by l.org_id, e.event_date
+),
+first_active as (
+  select org_id, day, count(*) as customers
+  from (
+    select l.org_id, e.customer_id, min(e.event_date) as day
+    from events e
+    join links l on l.descendant_id = e.org_id
+    where e.event_date between :start and :end and e.customer_id is not null
+    group by l.org_id, e.customer_id
+  ) f
+  group by org_id, day
+),
+-- customers held: those opened before the window count on its first day, later ones on their opening day
+cust as (
+  select l.org_id, case when k.opened_date < :start then cast(:start as date) else k.opened_date end as day,
+    count(*) as customers,
+    sum(case when k.unified_id then 1 else 0 end) as unified,
+    sum(case when k.opened_date >= :start then 1 else 0 end) as opened
+  from customers k
+  join links l on l.descendant_id = k.org_id
+  where k.opened_date <= :end
+  group by 1, 2
+),
+upgrades as (
+  select l.org_id, g.change_date as day, count(*) as upgrades
+  from lifecycle_changes g
+  join links l on l.descendant_id = g.org_id
+  where g.change_date between :start and :end and g.to_state in ('growing', 'mature', 'won_back')
+  group by l.org_id, g.change_date
+),
+refs as (
+  select l.org_id, cast(r.created_at as date) as day,
+    count(*) as referrals,
+    sum(case when r.outcome = 'converted' then 1 else 0 end) as converted,
+    sum(case when r.followed_up_at is null or r.followed_up_at > r.created_at + r.sla_hours * interval 1 hour then 1 else 0 end) as late
+  from referrals r
+  join links l on l.descendant_id = r.org_id
+  where cast(r.created_at as date) between :start and :end
+  group by 1, 2
+),
+service as (
+  select l.org_id, v.record_date as day,
+    count(*) as records,
+    sum(v.satisfaction) as satisfaction,
+    count(v.satisfaction) as rated,
+    sum(v.response_seconds) as response_seconds,
+    sum(case when v.complaint then 1 else 0 end) as complaints
+  from service_records v
+  join links l on l.descendant_id = v.org_id
+  where v.record_date between :start and :end
+  group by l.org_id, v.record_date
+),
+facts as (
+  select org_id, day, 'deposits' as metric, deposits as num, cast(null as double) as den from bal
+  union all select org_id, day, 'aum', aum, null from bal
+  union all select b.org_id, b.day, 'deposit_growth', b.deposits - y.deposits, y.deposits
+    from bal b join bal y on y.org_id = b.org_id and y.day = cast(b.day - interval 1 year as date)
+  union all select b.org_id, b.day, 'aum_growth', b.aum - y.aum, y.aum
+    from bal b join bal y on y.org_id = b.org_id and y.day = cast(b.day - interval 1 year as date)
+  union all select org_id, day, 'sales', sales, null from ev
+  union all select org_id, day, 'fee_income', fee_income, null from ev
+  union all select org_id, day, 'actions', actions, null from ev
+  union all select org_id, day, 'new_customers', opened, null from cust
+  union all select org_id, day, 'upgrades', upgrades, null from upgrades
+  union all select org_id, day, 'active_customers', customers, null from first_active
+  union all select org_id, day, 'active_ratio', customers, null from first_active
+  union all select org_id, day, 'active_ratio', 0, customers from cust
+  union all select org_id, day, 'unified_id_share', unified, customers from cust
+  union all select org_id, day, 'referral_conversion', converted, referrals from refs
+  union all select org_id, day, 'sla_breach_rate', late, referrals from refs
+  union all select org_id, day, 'satisfaction', satisfaction, rated from service
+  union all select org_id, day, 'response_seconds', response_seconds, records from service
+  union all select org_id, day, 'complaint_rate', complaints, records from service
+),
+daily as (
+  select n.org_id, m.metric, m.aggregation, d.day, sum(f.num) as num, sum(f.den) as den
+  from nodes n
+  cross join metric_list m
+  cross join days d
+  left join facts f on f.org_id = n.org_id and f.metric = m.metric and f.day = d.day
+  group by n.org_id, m.metric, m.aggregation, d.day
+),
+running as (
+  select org_id, metric, aggregation, day,
+    case when aggregation = 'period_end' then num
+         else sum(coalesce(num, 0)) over (partition by org_id, metric order by day rows between unbounded preceding and current row) end as num,
+    case when aggregation = 'period_end' then den
+         else sum(den) over (partition by org_id, metric order by day rows between unbounded preceding and current row) end as den
+  from daily
+),
+final as (
+  select n.org_id, n.parent_id, n.level, n.name_zh, n.name_en, r.metric, r.aggregation, r.day,
+    case when r.aggregation = 'ratio' or r.den is not null then r.num / nullif(r.den, 0) else r.num end as value
+  from running r
+  join nodes n on n.org_id = r.org_id
+  where (:grain = 'window' and r.day = (select max(day) from days))
+     or (:grain = 'day' and r.org_id = :parent)
+)
+select org_id, parent_id, level, name_zh, name_en, metric, aggregation, day, value
+from final
+order by level, org_id, metric, day
