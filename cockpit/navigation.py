@@ -18,6 +18,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", ALL_ROLES, "overview"),
     PageSpec("pages/targets.py", "page.targets", ":material/flag:", ALL_ROLES, "targets"),
+    PageSpec("pages/sicas.py", "page.sicas", ":material/filter_alt:", ("executive", "branch_head", "manager"), "sicas"),
     PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
 )
 

@@ -123,3 +123,25 @@ def worst_week(weekly: pd.DataFrame) -> dt.date | None:
         return None
     best = rows.sort_values(["step_rate", "prev_customers"], ascending=[True, False]).iloc[0]
     return pd.Timestamp(best["week_start"]).date()
+
+
+def compare(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+    """This period's funnel (one slice) beside the previous comparable period's counts and the relative change."""
+    out = cur.merge(prev[["stage", "customers"]].rename(columns={"customers": "prev_customers"}), on="stage", how="left")
+    out["change"] = out["customers"] / out["prev_customers"].where(out["prev_customers"] > 0) - 1
+    return out[["stage", "customers", "pct_first", "pct_prev", "median_hours", "p75_hours", "prev_customers", "change"]]
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A CSV export that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet: str) -> bytes:
+    """An Excel workbook with one sheet holding the frame."""
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
+        df.to_excel(xl, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()

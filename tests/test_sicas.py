@@ -190,3 +190,21 @@ def test_sub_branch_worst_weekly_connect_to_action_is_the_planted_week(storyline
                                                      "end": end})
     worst = sicas.worst_week(weekly)
     assert worst == sl.DROP_WEEK_START
+
+
+# ---------------------------------------------------------------- the page
+@pytest.mark.parametrize("username", ["exec", "head_r02", "manager1"])
+def test_sicas_page_runs_for_each_role_with_masked_or_own_ids(app, username):
+    at = app(username, state={"f_kind": "year"})
+    at.switch_page("pages/sicas.py").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="sicas_by").set_value("campaign").run()
+    at.selectbox(key="sicas_drop_stage").set_value("S").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value  # the drop-off list is the last table
+    ids = table.iloc[:, 0].astype(str)
+    if username == "manager1":
+        assert len(ids) and not any("*" in i for i in ids)  # all of a manager's scope is their own portfolio
+    else:
+        assert len(ids) and all("*" in i for i in ids)

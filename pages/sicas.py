@@ -1,0 +1,63 @@
+"""SICAS funnel: customers at each stage, conversion and time between stages, breakdowns, the weekly
+Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/sicas.py."""
+import streamlit as st
+
+from cockpit import sicas, ui
+from cockpit.charts import sicas as charts
+
+f = ui.filters()
+p = f["period"]
+st.title(ui.tr("page.sicas"))
+st.caption(ui.tr("sicas.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date,
+                 group=ui.tr(f"group.{f['channel_group']}")))
+with st.expander(ui.tr("sicas.definition")):
+    st.markdown(ui.tr("sicas.rule"))
+    st.markdown("\n".join(f"- **{ui.tr(f'sicas.stage.{s.key}')}**: {', '.join(s.event_types)}" for s in sicas.STAGES))
+stages = {s.code: ui.tr(f"sicas.stage.{s.key}") for s in sicas.STAGES}
+base = {"org_id": f["org_id"], "channel_group": f["channel_group"]}
+prev_start, prev_end = p.previous()
+cur = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date)
+if cur.empty:
+    st.info(ui.tr("sicas.empty"))
+    st.stop()
+prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end)
+left, right = st.columns(2)
+left.plotly_chart(charts.funnel(cur, stages), key="sicas_funnel_chart")
+right.plotly_chart(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
+                   key="sicas_compare_chart")
+table = sicas.compare(cur, prev).assign(stage=lambda d: d.stage.map(stages))
+st.dataframe(table.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table", column_config={
+    ui.tr(f"sicas.col.{c}"): st.column_config.NumberColumn(format="percent") for c in ("pct_first", "pct_prev", "change")})
+
+st.subheader(ui.tr("sicas.weekly"))
+weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
+worst = sicas.worst_week(weekly)
+st.plotly_chart(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate")), key="sicas_weekly_chart")
+st.caption(ui.tr("sicas.worst_week", week=worst) if worst else ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))
+
+st.subheader(ui.tr("sicas.breakdown"))
+by_names = {b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS}  # labels made now: format_func runs outside the run
+by = st.selectbox(ui.tr("sicas.by"), sicas.BREAKDOWNS, key="sicas_by", format_func=by_names.get)
+sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by)
+labels = ui.query("sicas_labels")
+names = {**dict(zip(labels.id, labels[f"name_{ui.lang()}"])), **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
+         **{c: ui.tr(f"sicas.segment.{c}") for c in ("mass", "young", "affluent", "sme_owner", "private")},
+         **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")}, "-": ui.tr("sicas.none")}
+channel_names = ui.query("channels")
+names.update(dict(zip(channel_names.channel_id, channel_names[f"name_{ui.lang()}"])))
+st.plotly_chart(charts.breakdown(sliced, stages, names), key="sicas_breakdown_chart")
+
+st.subheader(ui.tr("sicas.dropoff"))
+drop_names = {c: ui.tr("sicas.dropoff_option", stage=stages[c], next=stages[sicas.next_stage(c)]) for c in sicas.DROP_STAGES}
+stage = st.selectbox(ui.tr("sicas.dropoff_stage"), sicas.DROP_STAGES, key="sicas_drop_stage", index=2, format_func=drop_names.get)
+user = ui.current_user()
+drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
+st.caption(ui.tr("sicas.dropoff_note", n=len(drop)))
+shown = drop.rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+st.dataframe(shown, hide_index=True, key="sicas_drop_table")
+c1, c2 = st.columns(2)
+c1.download_button(ui.tr("sicas.csv"), sicas.csv_bytes(shown), f"sicas_dropoff_{f['org_id']}_{p.label}.csv", "text/csv",
+                   key="sicas_drop_csv", on_click="ignore")
+c2.download_button(ui.tr("sicas.xlsx"), lambda: sicas.xlsx_bytes(shown, ui.tr("sicas.dropoff")),
+                   f"sicas_dropoff_{f['org_id']}_{p.label}.xlsx", key="sicas_drop_xlsx", on_click="ignore",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
