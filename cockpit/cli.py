@@ -156,6 +156,27 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from seed import importer
+
+    target = config.warehouse_target(args.db)
+    try:
+        large = Path(args.file).is_file() and Path(args.file).stat().st_size > 1_000_000
+        result = importer.import_file(args.file, args.mapping, target, progress=_progress_bar() if large else None)
+    except importer.ImportRejected as e:
+        if args.report:
+            e.report().to_csv(args.report, index=False)
+        return _fail(f"import refused, nothing changed: {e}")
+    except (ValueError, OSError) as e:
+        return _fail(str(e))
+    print(f"{args.file} imported into {target} as {result.source}" if result.changed
+          else f"{args.file} was already imported: nothing changed in {target}")
+    for note in result.notes:
+        print(f"  {note}")
+    print("  rows per table: " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
     p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
@@ -178,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=["table", "csv", "json"], default="table")
     q.set_defaults(func=cmd_query)
 
+    i = sub.add_parser("import", help="validate a CSV / Parquet / Excel file through a mapping and load it, all or nothing")
+    i.add_argument("file")
+    i.add_argument("--mapping", required=True, help="mapping name in seed/mappings/ (e.g. uci_bank_marketing) or a path")
+    i.add_argument("--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)")
+    i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
+    i.set_defaults(func=cmd_import)
+
     u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
     u.add_argument("action", choices=["list", "add", "set-password", "remove"])
     u.add_argument("username", nargs="?")
@@ -186,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--org", action="append", default=[], help="org node (repeat for several)")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.set_defaults(func=cmd_users)
+    __import__("cockpit.reports.cli", fromlist=["add_parser"]).add_parser(sub)
     return p
 
 
