@@ -30,6 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COCKPIT_DEMO", "0", "1 runs the instance as a demo: demo users and the public demo cookie key are accepted, and pages say it is a demo."),
     Setting("COCKPIT_LOCKOUT_ATTEMPTS", "5", "Failed logins in a row that lock an account."),
     Setting("COCKPIT_LOCKOUT_MINUTES", "15", "How long a locked account stays locked, minutes."),
+    Setting("COCKPIT_ANONYMISE_PEERS", "0", "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks."),
 )
 
 

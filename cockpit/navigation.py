@@ -19,6 +19,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", ALL_ROLES, "overview"),
     PageSpec("pages/targets.py", "page.targets", ":material/flag:", ALL_ROLES, "targets"),
     PageSpec("pages/sicas.py", "page.sicas", ":material/filter_alt:", ("executive", "branch_head", "manager"), "sicas"),
+    PageSpec("pages/scorecard.py", "page.scorecard", ":material/leaderboard:", ALL_ROLES, "scorecard"),
     PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
 )
 

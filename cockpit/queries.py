@@ -3,11 +3,16 @@
 Header lines (SQL comments at the top of the file):
 
     -- description: What the query answers, one line.
-    -- scope: subtree | none          (default subtree: the query must read `scope_orgs`)
+    -- scope: subtree | none | peers  (default subtree: the query must read `scope_orgs`)
     -- param: NAME TYPE [= DEFAULT]   (TYPE: org, date, int, float, str, bool, or one of(a|b|c))
+    -- include: NAME                  (another named query, available as a CTE of that name)
 
 The warehouse layer adds a `scope_orgs(org_id)` CTE holding every org node the user may see;
-a subtree query joins it. Parameters are validated against their declared types and bound by
+a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id)`, the siblings
+of the user's own nodes, and may compute over the whole tree; the layer then keeps only rows for
+`scope_orgs` (all columns) and `peer_orgs` (only the PEER_COLUMNS), see cockpit/warehouse.py.
+An included query's parameters that the including query does not declare are fixed at their
+defaults, so a caller cannot widen what the included query computes. Parameters are validated against their declared types and bound by
 the database driver, never spliced into the SQL text.
 """
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Any
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 
-_HEADER = re.compile(r"^--\s*(description|scope|param):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(description|scope|param|include):\s*(.*?)\s*$")
+SCOPES = ("subtree", "none", "peers")
 _PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one of\([^)]*\))(?:\s*=\s*(?P<default>.*))?$")
 
 
@@ -75,6 +81,8 @@ class NamedQuery:
     sql: str
     scope: str = "subtree"
     params: tuple[Param, ...] = field(default_factory=tuple)
+    includes: tuple[str, ...] = ()
+    fixed: tuple[Param, ...] = ()  # parameters of included queries, always at their defaults
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -91,12 +99,14 @@ class NamedQuery:
         for p in self.params:
             value = given.get(p.name, p.default)
             out[p.name] = p.coerce(value)
+        for p in self.fixed:
+            out[p.name] = p.coerce(p.default)
         return out
 
 
 def _parse(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
-    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": []}
+    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": [], "include": []}
     for line in text.splitlines():
         if not line.startswith("--"):
             if line.strip():
@@ -115,17 +125,36 @@ def _parse(path: Path) -> NamedQuery:
                 choices = tuple(c.strip() for c in ptype[7:-1].split("|"))
                 ptype = "str"
             meta["params"].append(Param(pm["name"], ptype, pm["default"], choices))
+        elif key == "include":
+            meta["include"].append(value)
         else:
             meta[key] = value
-    if meta["scope"] not in {"subtree", "none"}:
-        raise QueryError(f"{path.name}: scope must be subtree or none")
-    return NamedQuery(path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]))
+    if meta["scope"] not in SCOPES:
+        raise QueryError(f"{path.name}: scope must be one of {', '.join(SCOPES)}")
+    return NamedQuery(path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]), tuple(meta["include"]))
+
+
+def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
+    """Fix the parameters an included query adds; refuse unknown or nested includes and undefaulted ones."""
+    fixed: dict[str, Param] = {}
+    own = {p.name for p in q.params}
+    for name in q.includes:
+        inc = known.get(name)
+        if inc is None or inc.includes or inc.scope == "peers":
+            raise QueryError(f"{q.name}.sql: cannot include '{name}' (unknown, itself including, or a peers query)")
+        for p in inc.params:
+            if p.name not in own:
+                if p.default is None:
+                    raise QueryError(f"{q.name}.sql: declare '{p.name}' (a parameter of included '{name}' without default)")
+                fixed[p.name] = p
+    return NamedQuery(q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()))
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, NamedQuery]:
     """Every named query in queries/, by name."""
-    return {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
+    parsed = {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
+    return {name: _resolve(q, parsed) if q.includes else q for name, q in parsed.items()}
 
 
 def get(name: str) -> NamedQuery:

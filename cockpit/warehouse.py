@@ -2,7 +2,13 @@
 
 It loads a named query, validates and binds its parameters, applies the user's scope
 (a `scope_orgs` CTE of every org node below the user's nodes, OR-ed; empty for a user
-without scope, so the default is to deny), and returns a DataFrame. DuckDB is the default
+without scope, so the default is to deny), and returns a DataFrame.
+
+Rankings (`-- scope: peers`) also get `peer_orgs`, the siblings of the user's own nodes, and
+`cohort_orgs`, the whole tree, to compute over (included queries read it in place of
+`scope_orgs`). Their output is filtered here, whatever the SQL says: rows for the user's
+subtree keep every column; rows for peers keep only PEER_COLUMNS (the rest is blanked, and
+names are replaced when COCKPIT_ANONYMISE_PEERS is on); every other row is dropped. DuckDB is the default
 engine; any SQLAlchemy URL works, the SQL being transpiled with sqlglot.
 """
 from __future__ import annotations
@@ -18,8 +24,10 @@ import sqlalchemy as sa
 import sqlglot
 from sqlglot import exp
 
-from cockpit import queries
+from cockpit import config, queries
 from cockpit.queries import QueryError
+
+PEER_COLUMNS = ("org_id", "name_zh", "name_en", "score", "rank")
 
 
 class ScopeError(PermissionError):
@@ -63,6 +71,30 @@ def _scope_cte(n: int) -> str:
     return f"select descendant_id as org_id from org_closure where ancestor_id in ({marks})"
 
 
+def _peer_cte(n: int) -> str:
+    """Siblings of the user's own nodes that are not in the user's subtree."""
+    if n == 0:
+        return "select org_id from orgs where 1 = 0"
+    marks = ", ".join(f":scope_{i}" for i in range(n))
+    return (f"select o.org_id from orgs o join orgs me on me.parent_id = o.parent_id where me.org_id in ({marks}) "
+            f"and o.org_id not in (select descendant_id from org_closure where ancestor_id in ({marks}))")
+
+
+def _cte(name: str, sql: str | exp.Expression) -> exp.CTE:
+    this = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
+    return exp.CTE(this=this, alias=exp.TableAlias(this=exp.to_identifier(name)))
+
+
+def _included(name: str, peers: bool) -> exp.CTE:
+    """An included named query as a CTE; in a ranking it reads the whole tree (`cohort_orgs`)."""
+    tree = sqlglot.parse_one(queries.get(name).sql, read="duckdb")
+    if peers:
+        for table in tree.find_all(exp.Table):
+            if table.name == "scope_orgs":
+                table.set("this", exp.to_identifier("cohort_orgs"))
+    return _cte(name, tree)
+
+
 @lru_cache(maxsize=1024)
 def render(name: str, scope_size: int, dialect: str) -> str:
     """The SQL text for a named query with a scope of `scope_size` nodes, in the engine's dialect.
@@ -71,14 +103,18 @@ def render(name: str, scope_size: int, dialect: str) -> str:
     """
     q = queries.get(name)
     tree = sqlglot.parse_one(q.sql, read="duckdb")
-    if q.scope == "subtree":
-        cte = exp.CTE(this=sqlglot.parse_one(_scope_cte(scope_size), read="duckdb"),
-                      alias=exp.TableAlias(this=exp.to_identifier("scope_orgs")))
+    ctes = []
+    if q.scope in ("subtree", "peers"):
+        ctes.append(_cte("scope_orgs", _scope_cte(scope_size)))
+    if q.scope == "peers":
+        ctes += [_cte("peer_orgs", _peer_cte(scope_size)), _cte("cohort_orgs", "select org_id from orgs")]
+    ctes += [_included(inc, q.scope == "peers") for inc in q.includes]
+    if ctes:
         with_ = tree.args.get("with_") or tree.args.get("with")
         if with_ is not None:
-            with_.set("expressions", [cte, *with_.expressions])
+            with_.set("expressions", [*ctes, *with_.expressions])
         else:
-            tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=[cte]))
+            tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=ctes))
     tree = tree.transform(lambda n: exp.var(f":{n.name}") if isinstance(n, exp.Placeholder) else n)
     return tree.sql(dialect=dialect)
 
@@ -117,6 +153,31 @@ class Warehouse:
         df = self.sql(_scope_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
         return set(df["org_id"])
 
+    def peer_orgs(self, scope: Scope) -> set[str]:
+        """The siblings of the user's own nodes outside their subtree: seen only as ranking rows."""
+        df = self.sql(_peer_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
+        return set(df["org_id"])
+
+    def _only_allowed_rows(self, name: str, df: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+        """A peers query's output: own rows whole, peer rows reduced to PEER_COLUMNS, nothing else."""
+        if "org_id" not in df.columns:
+            raise QueryError(f"query '{name}' ranks peers and must return an org_id column")
+        visible, peers = self.visible_orgs(scope), self.peer_orgs(scope)
+        df = df[df["org_id"].isin(visible | peers)].reset_index(drop=True)
+        peer = ~df["org_id"].isin(visible)
+        for col in df.columns:
+            if col.endswith("_org_id"):
+                df[col] = df[col].astype(object).where(df[col].isin(visible), None)
+            elif col not in PEER_COLUMNS and peer.any():
+                df[col] = df[col].astype(object).where(~peer, None)
+        if peer.any() and config.get("COCKPIT_ANONYMISE_PEERS").strip().lower() in {"1", "true", "yes"}:
+            for col, word in (("name_zh", "同级机构"), ("name_en", "Peer")):
+                if col in df.columns:
+                    df[col] = df[col].astype(object)
+                    df.loc[peer, col] = [f"{word} {i + 1}" for i in range(int(peer.sum()))]
+            df["org_id"] = df["org_id"].astype(object).where(~peer, None)
+        return df
+
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists."""
         if not scope.org_ids or org_id not in self.visible_orgs(scope):
@@ -129,9 +190,10 @@ class Warehouse:
         for p in q.params:
             if p.type == "org":
                 self.check_org(scope, bound[p.name])
-        if q.scope == "subtree":
+        if q.scope in ("subtree", "peers"):
             bound.update({f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
-        return self._frame(render(name, len(scope.org_ids), self.dialect), bound)
+        df = self._frame(render(name, len(scope.org_ids), self.dialect), bound)
+        return self._only_allowed_rows(name, df, scope) if q.scope == "peers" else df
 
 
 @lru_cache(maxsize=8)
@@ -140,4 +202,4 @@ def open_warehouse(target: str, read_only: bool = True) -> Warehouse:
     return Warehouse(target, read_only=read_only)
 
 
-__all__ = ["Scope", "ScopeError", "Warehouse", "WarehouseError", "QueryError", "open_warehouse", "render"]
+__all__ = ["PEER_COLUMNS", "Scope", "ScopeError", "Warehouse", "WarehouseError", "QueryError", "open_warehouse", "render"]

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cockpit import queries, schema
-from cockpit.warehouse import QueryError, Scope, ScopeError
+from cockpit.warehouse import PEER_COLUMNS, QueryError, Scope, ScopeError
 
 
 def sample_params(q, as_of):
@@ -22,6 +22,13 @@ def sample_params(q, as_of):
         out["start"] = as_of.replace(day=1)
     if "prev_start" in out:
         out["prev_start"], out["prev_end"] = as_of.replace(day=1) - dt.timedelta(days=31), as_of - dt.timedelta(days=31)
+    if q.name == "scorecard_scores":  # the configured weights and rules, so that scores and ranks exist
+        from cockpit import scorecard
+        from cockpit.calendar import Progress
+        from cockpit.periods import Period
+
+        cfg = scorecard.params("HO", Period.containing("month", as_of, as_of), Progress(21, 14))
+        out.update({k: v for k, v in cfg.items() if k != "org_id"})
     return out
 
 
@@ -68,7 +75,7 @@ def test_overview_figures_equal_an_independent_computation(wh, as_of):
 
 @pytest.fixture(scope="module")
 def all_orgs(wh):
-    return wh.sql("select org_id, path from orgs order by org_id")
+    return wh.sql("select org_id, parent_id, path from orgs order by org_id")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -90,6 +97,14 @@ def test_no_scoped_query_returns_a_row_outside_the_users_subtree(wh, as_of, all_
                 wh.run(name, scope, params)
             continue
         df = wh.run(name, scope, params)
+        if q.scope == "peers":  # rankings: rows outside the subtree only for true siblings, only ranking columns
+            parents = set(all_orgs[all_orgs.org_id.isin(nodes)].parent_id.dropna())
+            siblings = set(all_orgs[all_orgs.parent_id.isin(parents)].org_id) - visible
+            peer_rows = df[~df.org_id.isin(visible)]
+            assert set(peer_rows.org_id) <= siblings, (name, nodes)
+            hidden = [c for c in df.columns if c not in PEER_COLUMNS]
+            assert peer_rows[hidden].isna().all().all(), (name, nodes)
+            df = df[df.org_id.isin(visible)]
         for col in _org_columns(df):
             assert set(df[col].dropna()) <= visible, (name, nodes, col)
 

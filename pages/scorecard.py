@@ -1,0 +1,59 @@
+"""Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill into."""
+import streamlit as st
+
+from cockpit import calendar, drill, i18n, metrics, scorecard, ui
+from cockpit.charts import scorecard as charts
+
+f, lang = ui.filters(), ui.lang()
+p, org = f["period"], f["org_id"]
+name_col = "name_zh" if lang == "zh" else "name_en"
+cfg = scorecard.config()
+st.title(ui.tr("page.scorecard"))
+drill.breadcrumb(org, "sc")
+st.caption(ui.tr("scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators)))
+prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
+last = p.shifted(-1)
+last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=last.end), last)
+scores = ui.query("scorecard_scores", **scorecard.params(org, p, prog))
+rows = scorecard.ranking(scores, ui.query("scorecard_scores", **scorecard.params(org, last, last_prog)))
+me = rows[rows.org_id == org]
+if me.empty or me.score.isna().all():
+    st.info(ui.tr("scorecard.no_scores"))
+    st.stop()
+me = me.iloc[0]
+c = st.columns(5)
+c[0].metric(ui.tr("scorecard.score"), i18n.fmt(float(me.score), "score", lang))
+c[1].metric(ui.tr("scorecard.rank"), ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings)))
+c[2].metric(ui.tr("scorecard.tier_rank"), ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size)))
+c[3].metric(ui.tr("scorecard.quartile"), ui.tr("scorecard.quartile_value", q=int(me.quartile)))
+c[4].metric(ui.tr("scorecard.rank_change"), "—" if me.rank_change is None else f"{int(me.rank_change):+d}")
+
+peers = rows[rows.relation.isin(["self", "sibling", "peer"])]
+st.subheader(ui.tr("scorecard.peers"))
+st.plotly_chart(charts.ranking_bars(peers, name_col, org, ui.tr("scorecard.peers")), key="sc_peers")
+if (peers.relation == "peer").any():
+    st.caption(ui.tr("scorecard.peers_note"))
+
+st.subheader(ui.tr("scorecard.lost"))
+dims = {d: n[lang] for d, n in cfg.dimensions.items()}
+detail = scorecard.breakdown(scores, org)
+detail["label"] = [metrics.get(m).name(lang) for m in detail.indicator]
+st.plotly_chart(charts.points_lost(detail, {"earned": ui.tr("scorecard.earned"), "lost": ui.tr("scorecard.lost_points"),
+                                            "title": ui.tr("scorecard.lost")}), key="sc_lost")
+headers = {k: ui.tr(f"scorecard.{k}") for k in ("dimension", "indicator", "value", "due", "norm", "points", "max_points")}
+headers["points_lost"] = ui.tr("scorecard.lost_points")
+st.dataframe(scorecard.detail_for_display(detail, lang, dims).rename(columns=headers), hide_index=True, width="stretch")
+
+children = rows[rows.relation == "child"]
+if not children.empty:
+    st.subheader(ui.tr("scorecard.children"))
+    table = children[[name_col, "score", "rank", "tier_rank", "quartile", "rank_change"]].rename(columns={
+        name_col: ui.tr("targets.name"), "score": ui.tr("scorecard.score"), "rank": ui.tr("scorecard.rank"),
+        "tier_rank": ui.tr("scorecard.tier_rank"), "quartile": ui.tr("scorecard.quartile"), "rank_change": ui.tr("scorecard.rank_change")})
+    st.dataframe(table, hide_index=True, width="stretch")
+    drill.children_buttons(children, "sc")
+with st.expander(ui.tr("scorecard.rules")):
+    st.markdown(ui.tr("scorecard.rules_text", cap=cfg.cap))
+    st.dataframe(scorecard.rules_table(cfg, lang).rename(columns={"dimension": ui.tr("scorecard.dimension"),
+                 "indicator": ui.tr("scorecard.indicator"), "weight": ui.tr("scorecard.weight"), "rule": ui.tr("scorecard.rule")}),
+                 hide_index=True, width="stretch")
