@@ -21,6 +21,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/sicas.py", "page.sicas", ":material/filter_alt:", ("executive", "branch_head", "manager"), "sicas"),
     PageSpec("pages/scorecard.py", "page.scorecard", ":material/leaderboard:", ALL_ROLES, "scorecard"),
     PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
+    PageSpec("pages/admin_import.py", "import.page", ":material/upload_file:", ("admin",), "import"),
 )
 
 

@@ -1,4 +1,4 @@
--- description: Which kinds of data the warehouse holds for an org node: rows in the period and in all, per data set, so pages can say "no data" instead of showing 0.
+-- description: Which kinds of data the warehouse holds for an org node: rows in the period and in all, per data set, and whether a page can show figures from it (has_data) or must say "no data" instead of 0. Customers count only those with a known opening date; balances need a row in the period.
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -10,7 +10,7 @@ with nodes as (
 ),
 counts as (
   select 'customers' as dataset,
-         count(case when k.opened_date between :start and :end then 1 end) as rows_in_period, count(*) as rows_total
+         count(case when k.opened_date between :start and :end then 1 end) as rows_in_period, count(k.opened_date) as rows_total
   from customers k join nodes n on n.org_id = k.org_id
   union all
   select 'events', count(case when e.event_date between :start and :end then 1 end), count(*)
@@ -31,4 +31,6 @@ counts as (
   select 'lifecycle_changes', count(case when l.change_date between :start and :end then 1 end), count(*)
   from lifecycle_changes l join nodes n on n.org_id = l.org_id
 )
-select dataset, rows_in_period, rows_total from counts
+select dataset, rows_in_period, rows_total,
+       case when dataset = 'balances_daily' then rows_in_period > 0 else rows_total > 0 end as has_data
+from counts

@@ -486,9 +486,25 @@ def release_readers(target: str) -> None:
     """Close this process's read-only connections to the warehouse so it can be opened for writing."""
     from cockpit.warehouse import open_warehouse
 
-    for read_only in (True, False):
+    import gc
+
+    # lru_cache keys differ by call form, so dispose every form the code base uses (a new one opens nothing).
+    for args, kwargs in (((str(target),), {}), ((str(target), True), {}), ((str(target),), {"read_only": True})):
         try:
-            open_warehouse(str(target), read_only).engine.dispose()
+            open_warehouse(*args, **kwargs).engine.dispose()
         except Exception:  # no warehouse there yet
             pass
     open_warehouse.cache_clear()
+    gc.collect()
+
+
+def import_upload(file_name: str, data: bytes, mapping_ref: str | Path, target: str,
+                  progress: Progress | None = None) -> ImportResult:
+    """Import uploaded bytes (the admin page): keep the file's own name in messages, free the readers first."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / Path(file_name).name
+        path.write_bytes(data)
+        release_readers(target)
+        return import_file(path, mapping_ref, target, display_name=Path(file_name).name, progress=progress)

@@ -1,0 +1,45 @@
+"""Admin: import the bank's own extract through a mapping, validated first, all or nothing."""
+import pandas as pd
+import streamlit as st
+
+from cockpit import config, i18n, ui
+from seed import importer
+
+st.title(ui.tr("import.page"))
+st.caption(ui.tr("import.caption"))
+mapping = st.selectbox(ui.tr("import.mapping"), importer.mapping_names(), key="import_mapping", help=ui.tr("import.mapping_help"))
+spec = importer.load_mapping(mapping)
+st.caption(spec.get("description", ""))
+if spec.get("adapter"):
+    st.warning(ui.tr("import.replaces"))
+else:
+    st.caption(ui.tr("import.upserts", table=spec["table"]))
+upload = st.file_uploader(ui.tr("import.upload"), type=["csv", "txt", "tsv", "parquet", "xlsx"], key="import_file")
+go = st.button(ui.tr("import.button"), key="import_go", type="primary", disabled=upload is None)
+st.caption(ui.tr("import.cli_hint"))
+if go and upload is not None:
+    bar = st.progress(0.0, text=ui.tr("import.working"))
+    try:
+        result = importer.import_upload(upload.name, upload.getvalue(), mapping, config.warehouse_target(),
+                                        progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
+    except importer.ImportRejected as e:
+        st.error(ui.tr("import.refused", n=len(e.problems)))
+        st.subheader(ui.tr("import.report"))
+        labels = {c: ui.tr(f"import.col_{c}") for c in ("file", "row", "column", "problem")}
+        st.dataframe(e.report().rename(columns=labels), hide_index=True, width="stretch", key="import_report")
+        st.stop()
+    except (ValueError, OSError) as e:
+        st.error(ui.tr("import.error", detail=str(e)))
+        st.stop()
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    if result.changed:
+        st.success(ui.tr("import.done", source=result.source, seconds=i18n.fmt(result.seconds, "score", ui.lang())))
+    else:
+        st.info(ui.tr("import.unchanged"))
+    for note in result.notes:
+        st.caption(note)
+    st.subheader(ui.tr("import.rows"))
+    rows = pd.DataFrame({ui.tr("import.col_table"): list(result.rows), ui.tr("import.col_rows"): list(result.rows.values())})
+    st.dataframe(rows, hide_index=True, width="stretch", key="import_rows")
