@@ -1,15 +1,19 @@
 """The demo bank: a deterministic, realistic bank generated into a DuckDB warehouse.
 
-Same size and seed give identical data. Customers, journeys through the SICAS stages, outreach
-messages, referrals, lifecycle changes, service records and daily balances are drawn with numpy
-from `numpy.random.default_rng([seed, part, chunk])`, in chunks so memory stays bounded, and
-appended to DuckDB; targets are derived in SQL from a plan. The storylines in
-seed/storylines.py are planted on purpose (seed/STORYLINES.md).
+Same size and seed give identical data. Everything is drawn with numpy from
+`numpy.random.default_rng([seed, part, slice])` on integer codes (org, channel, stage...), never
+Python objects per row, and written to DuckDB as Arrow dictionary columns. Events are generated a
+week of journey starts at a time; each event lands in the bucket of the week it happens in, and a
+week is sorted and appended once no later week can add to it, so the events table is written in
+time order without a global sort and memory stays bounded by the weeks in flight. The storylines
+in seed/storylines.py are planted on purpose (seed/STORYLINES.md).
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -18,11 +22,11 @@ import duckdb
 import holidays
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cockpit import schema
 from seed import reference as ref
 from seed import storylines as sl
-
 
 @dataclass(frozen=True)
 class Size:
@@ -32,7 +36,6 @@ class Size:
     managers: int  # managers per team
     customers: int
     events: int
-
 
 SIZES = {
     "xs": Size(3, 2, 2, 3, 2_000, 12_000),
@@ -68,10 +71,8 @@ ROUTES = [("app", "wealth_room", 3, 48, 20), ("app", "call_out", 3, 24, 6), ("we
 BALANCE_SPLIT = {"deposit": 0.48, "wealth": 0.25, "fund": 0.12, "insurance": 0.08}
 LOAN_RATIO = {"mass": 0.3, "young": 0.6, "affluent": 0.2, "sme_owner": 1.2, "private": 0.05}
 
-
 def _days() -> pd.DatetimeIndex:
     return pd.date_range(sl.START, sl.AS_OF, freq="D")
-
 
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
     """Activity by day: weekdays busier, month and quarter ends spike, a yearly cycle, slow growth."""
@@ -82,7 +83,6 @@ def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
     growth = np.linspace(1.0, 1.25, len(days))
     w = np.asarray(dow * month_end * quarter_end * cycle * growth, dtype=float)
     return w / w.sum()
-
 
 def build_orgs(size: Size) -> pd.DataFrame:
     """The org tree: head office, regions, sub-branches, teams, account managers."""
@@ -119,7 +119,6 @@ def build_orgs(size: Size) -> pd.DataFrame:
     df["path"] = [path(o) for o in df.org_id]
     return df
 
-
 def closure(orgs: pd.DataFrame) -> pd.DataFrame:
     """Every (ancestor, descendant, depth) pair, from the materialised paths."""
     anc, desc, depth = [], [], []
@@ -131,270 +130,322 @@ def closure(orgs: pd.DataFrame) -> pd.DataFrame:
             depth.append(len(chain) - 1 - i)
     return pd.DataFrame({"ancestor_id": anc, "descendant_id": desc, "depth": depth})
 
-
-def _customers(size: Size, orgs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    n = size.customers
-    managers = orgs[orgs.level == 4].org_id.to_numpy()
-    teams = orgs[orgs.level == 3].org_id.to_numpy()
-    # Branches differ in size: a lognormal weight per sub-branch, shared by its managers.
-    sub_of_mgr = np.array([m[:6] for m in managers])
-    subs = np.unique(sub_of_mgr)
-    sub_w = dict(zip(subs, rng.lognormal(0, 0.45, len(subs))))
-    mw = np.array([sub_w[s] for s in sub_of_mgr])
-    seg_idx = rng.choice(len(ref.SEGMENTS), n, p=ref.SEGMENT_SHARE)
-    segment = np.array(ref.SEGMENTS)[seg_idx]
-    mgr = managers[rng.choice(len(managers), n, p=mw / mw.sum())]
-    assigned = (seg_idx >= 2) | (rng.random(n) < 0.5)
-    team_of_mgr = np.array([m.rsplit("M", 1)[0] for m in mgr])
-    org_id = np.where(assigned, mgr, team_of_mgr)
-    manager_id = np.where(assigned, mgr, None)
-    aum = np.array(ref.SEGMENT_AUM_MEDIAN)[seg_idx] * rng.lognormal(0, 1.0, n)
-    aum = np.round(aum * (1 + rng.pareto(3.0, n) * 0.3), 2)
-    tier = np.searchsorted([50_000, 300_000, 1_000_000, 6_000_000], aum, side="right") + 1
-    days_total = (sl.AS_OF - sl.START).days
-    new = rng.random(n) < 0.3
-    opened_offset = np.where(new, rng.integers(0, days_total + 1, n), -rng.integers(30, 3650, n))
-    opened = np.datetime64(sl.START) + opened_offset.astype("timedelta64[D]")
-    dormant = (tier >= 4) & (rng.random(n) < sl.DORMANT_SHARE_OF_HIGH_TIER) & ~new
-    unified = rng.random(n) < np.where(segment == "young", 0.7, 0.88)
-    return pd.DataFrame({
-        "customer_id": np.arange(1, n + 1, dtype=np.int64), "org_id": org_id, "manager_id": manager_id,
-        "segment": segment, "tier": tier.astype(np.int32), "aum": aum, "opened_date": opened,
-        "unified_id": unified, "dormant": dormant,
-    })
-
-
-def _pick_channels(rng: np.random.Generator, stage: str, seg: np.ndarray) -> np.ndarray:
-    """A channel per row: the stage's preferred group times the segment's taste, then a channel in it."""
-    groups = ["online", "remote", "offline"]
-    out = np.empty(len(seg), dtype=object)
-    for s in np.unique(seg):
-        idx = np.nonzero(seg == s)[0]
-        w = np.array(STAGE_GROUP_W[stage]) * np.array(SEGMENT_GROUP_W[s])
-        g = rng.choice(3, len(idx), p=w / w.sum())
-        for gi, gname in enumerate(groups):
-            sel = idx[g == gi]
-            chans = [c for c in ref.CHANNEL_IDS if ref.CHANNEL_GROUP[c] == gname and c != "sms"]
-            out[sel] = np.array(chans)[rng.integers(0, len(chans), len(sel))]
-    return out
-
-
-def _journeys(n: int, cust: pd.DataFrame, day_w: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """n customer journeys through SICAS, flattened to one row per event."""
-    days = _days()
-    ci = rng.integers(0, len(cust), n)
-    seg = cust.segment.to_numpy()[ci]
-    org = cust.org_id.to_numpy()[ci]
-    mgr = cust.manager_id.to_numpy()[ci]
-    start_day = rng.choice(len(days), n, p=day_w)
-    dormant = cust.dormant.to_numpy()[ci]
-    # Dormant high-value customers went quiet: their journeys end long before the as-of date.
-    cutoff = len(days) - 1 - sl.DORMANT_DAYS - 60
-    start_day = np.where(dormant, np.minimum(start_day, rng.integers(0, cutoff, n)), start_day)
-    start_ts = np.datetime64(sl.START, "s") + (start_day * 86400 + rng.integers(8 * 3600, 21 * 3600, n)).astype("timedelta64[s]")
-    # Campaigns: 35% of journeys belong to one running at the start.
-    camp = np.full(n, None, dtype=object)
-    product = np.array(ref.PRODUCT_IDS)[rng.integers(0, len(ref.PRODUCT_IDS), n)].astype(object)
-    start_date = np.datetime64(sl.START) + start_day.astype("timedelta64[D]")
-    in_camp = rng.random(n) < 0.35
-    for cid, _, _, pid, cs, ce in ref.CAMPAIGNS:
-        m = in_camp & (camp == None) & (start_date >= np.datetime64(cs)) & (start_date <= np.datetime64(ce))  # noqa: E711
-        m &= rng.random(n) < 0.6
-        camp[m] = cid
-        product[m] = pid
-    # How far each journey goes.
-    p = np.tile(STEP_P, (n, 1))
-    seg_boost = np.select([seg == "private", seg == "affluent", seg == "young"], [1.3, 1.15, 0.85], 1.0)
-    p *= seg_boost[:, None]
-    star = camp == sl.STAR_CAMPAIGN
-    p[star, 1] = 0.85
-    p[star, 2] = 0.85
-    lag = np.char.startswith(org.astype(str), sl.LAGGING_REGION)
-    p[lag, 2] *= 0.8
-    gaps = rng.lognormal(np.log(GAP_HOURS), 0.8, (n, 4))
-    ts = np.empty((n, 5), dtype="datetime64[s]")
-    ts[:, 0] = start_ts
-    for k in range(4):
-        ts[:, k + 1] = ts[:, k] + (gaps[:, k] * 3600).astype("timedelta64[s]")
-    # The week's Connect -> Action drop at one sub-branch, for actions that would fall in that week.
-    wk0 = np.datetime64(sl.DROP_WEEK_START, "s")
-    in_week = (ts[:, 3] >= wk0) & (ts[:, 3] < wk0 + np.timedelta64(7, "D"))
-    drop = np.char.startswith(org.astype(str), sl.DROP_SUB_BRANCH) & in_week
-    p[drop, 2] *= sl.DROP_FACTOR
-    go_on = rng.random((n, 4)) < np.clip(p, 0, 0.97)
-    depth = np.cumprod(go_on, axis=1).sum(axis=1)  # 0..4: index of the last stage reached
-    end = np.datetime64(sl.AS_OF, "s") + np.timedelta64(86399, "s")
-    parts = []
-    for k, stage in enumerate(STAGES):
-        reach = (depth >= k) & (ts[:, k] <= end)
-        # Some stages are repeated (a second visit, another chat).
-        rep = reach & (rng.random(n) < 0.2)
-        idx = np.concatenate([np.nonzero(reach)[0], np.nonzero(rep)[0]])
-        t = ts[idx, k] + np.concatenate([np.zeros(reach.sum()), rng.integers(600, 20 * 3600, rep.sum())]).astype("timedelta64[s]")
-        keep = t <= end
-        idx, t = idx[keep], t[keep]
-        m = len(idx)
-        cust_id = cust.customer_id.to_numpy()[ci[idx]].astype("float64")
-        if stage == "S":  # unrecognised visitors on the first touch
-            cust_id[(rng.random(m) < 0.12) & ~cust.unified_id.to_numpy()[ci[idx]]] = np.nan
-        etype = np.array(EVENT_TYPES[stage])[rng.integers(0, len(EVENT_TYPES[stage]), m)]
-        amount = np.zeros(m)
-        if stage == "A":
-            med = np.array(ref.SEGMENT_AUM_MEDIAN)[[ref.SEGMENTS.index(s) for s in seg[idx]]] * 0.25
-            amount = np.round(med * rng.lognormal(0, 0.9, m), 2)
-        staff = np.where(np.isin(stage, ["C", "A", "H"]), mgr[idx], None)
-        parts.append(pd.DataFrame({
-            "event_ts": t, "customer_id": cust_id, "org_id": org[idx], "channel_id": _pick_channels(rng, stage, seg[idx]),
-            "stage": stage, "event_type": etype, "campaign_id": camp[idx], "staff_id": staff,
-            "product_id": np.where(k >= 2, product[idx], None), "amount": amount,
-        }))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _outreach(n: int, cust: pd.DataFrame, day_w: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """Messages sent by SMS, app push and WeCom, some opened and replied to; WeCom group and Moments activity."""
-    days = _days()
-    ci = rng.integers(0, len(cust), n)
-    kind = rng.choice(4, n, p=[0.35, 0.3, 0.25, 0.10])  # sms, push, wecom 1-to-1, wecom group/moments
-    day = rng.choice(len(days), n, p=day_w)
-    ts = np.datetime64(sl.START, "s") + (day * 86400 + rng.integers(9 * 3600, 20 * 3600, n)).astype("timedelta64[s]")
-    chan = np.array(["sms", "app", "wecom_1to1", "wecom_group"], dtype=object)[kind]
-    sent_t = np.array(["sms_sent", "push_sent", "wecom_msg_sent", "group_message"], dtype=object)[kind]
-    open_p = np.array([0.08, 0.12, 0.55, 0.3])[kind]
-    opened = rng.random(n) < open_p
-    replied = opened & (rng.random(n) < np.where(kind == 2, 0.35, 0.05))
-    open_t = np.array(["sms_open", "push_open", "wecom_msg_open", "moments_like"], dtype=object)[kind]
-    chan_open = np.where(kind == 3, "wecom_moments", chan)
-    cid = cust.customer_id.to_numpy()[ci].astype("float64")
-    org = cust.org_id.to_numpy()[ci]
-    mgr = cust.manager_id.to_numpy()[ci]
-    staff = np.where(kind >= 2, mgr, None)
-    d = rng.integers(60, 6 * 3600, n).astype("timedelta64[s]")
-    frames = [
-        pd.DataFrame({"event_ts": ts, "customer_id": cid, "org_id": org, "channel_id": chan, "stage": "S",
-                      "event_type": sent_t, "staff_id": staff}),
-        pd.DataFrame({"event_ts": ts[opened] + d[opened], "customer_id": cid[opened], "org_id": org[opened],
-                      "channel_id": chan_open[opened], "stage": "I", "event_type": open_t[opened], "staff_id": staff[opened]}),
-        pd.DataFrame({"event_ts": ts[replied] + 2 * d[replied], "customer_id": cid[replied], "org_id": org[replied],
-                      "channel_id": chan[replied], "stage": "I", "event_type": "wecom_reply", "staff_id": staff[replied]}),
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    out["campaign_id"] = None
-    out["product_id"] = None
-    out["amount"] = 0.0
-    return out[out.event_ts <= np.datetime64(sl.AS_OF, "s") + np.timedelta64(86399, "s")]
-
-
-def _referrals(n: int, cust: pd.DataFrame, day_w: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    days = _days()
-    ci = rng.integers(0, len(cust), n)
-    w = np.array([r[2] for r in ROUTES], dtype=float)
-    ri = rng.choice(len(ROUTES), n, p=w / w.sum())
-    frm = np.array([r[0] for r in ROUTES], dtype=object)[ri]
-    to = np.array([r[1] for r in ROUTES], dtype=object)[ri]
-    sla = np.array([r[3] for r in ROUTES])[ri]
-    med = np.array([r[4] for r in ROUTES], dtype=float)[ri]
-    day = rng.choice(len(days), n, p=day_w)
-    created = np.datetime64(sl.START, "s") + (day * 86400 + rng.integers(8 * 3600, 20 * 3600, n)).astype("timedelta64[s]")
-    stalled = (frm == sl.STALLED_FROM) & (to == sl.STALLED_TO) & (days[day].to_period("M").start_time == pd.Timestamp(sl.STALLED_MONTH))
-    med = np.where(stalled, med * 12, med)
-    accepted = rng.random(n) < np.where(stalled, 0.55, 0.9)
-    acc_at = created + (rng.lognormal(np.log(2.0), 0.8, n) * 3600).astype("timedelta64[s]")
-    fu = accepted & (rng.random(n) < np.where(stalled, 0.45, 0.92))
-    fu_at = acc_at + (rng.lognormal(np.log(med), 0.7) * 3600).astype("timedelta64[s]")
-    end = np.datetime64(sl.AS_OF, "s") + np.timedelta64(86399, "s")
-    accepted &= acc_at <= end
-    fu &= accepted & (fu_at <= end)
-    on_time = fu & ((fu_at - created) <= (sla * 3600).astype("timedelta64[s]"))
-    conv_p = np.where(on_time, 0.35, np.where(fu, 0.15, 0.0))
-    u = rng.random(n)
-    outcome = np.where(u < conv_p, "converted", np.where(fu | (created < end - np.timedelta64(30, "D")), "declined", "pending"))
-    return pd.DataFrame({
-        "customer_id": cust.customer_id.to_numpy()[ci], "org_id": cust.org_id.to_numpy()[ci],
-        "from_channel_id": frm, "to_channel_id": to, "created_at": created,
-        "accepted_at": np.where(accepted, acc_at, np.datetime64("NaT")),
-        "followed_up_at": np.where(fu, fu_at, np.datetime64("NaT")), "outcome": outcome, "sla_hours": sla.astype(np.int32),
-    })
-
-
+SEGMENT_BOOST = {"private": 1.3, "affluent": 1.15, "young": 0.85}
+GROUPS = ("online", "remote", "offline")
+# Outreach kinds: sms, app push, WeCom 1-to-1, WeCom group / Moments.
+OUT_SHARE = (0.35, 0.3, 0.25, 0.10)
+OUT_CHANNEL = ("sms", "app", "wecom_1to1", "wecom_group")
+OUT_SENT = ("sms_sent", "push_sent", "wecom_msg_sent", "group_message")
+OUT_OPEN = ("sms_open", "push_open", "wecom_msg_open", "moments_like")
+OUT_OPEN_P = (0.08, 0.12, 0.55, 0.3)
+LIFECYCLE = ("new", "growing", "mature", "dormant", "churned", "won_back")
+NEXT_STATE = {"new": "growing", "growing": "mature", "mature": "dormant", "dormant": "churned", "churned": "won_back"}
+REACH_P = {"new": 0.75, "growing": 0.6, "mature": 0.5, "dormant": 0.35, "churned": 0.25, "won_back": 0.7}
 # Which channel suits a customer after a lifecycle change, for the linkage touch.
 LINKAGE_CHANNEL = {"new": "wecom_1to1", "growing": "wecom_1to1", "mature": "wealth_room", "dormant": "call_out",
                    "churned": "call_out", "won_back": "app"}
+OUTCOMES = ("converted", "declined", "pending")
+WEEK = 7 * 86400
 
+def _codes(names) -> dict[str, int]:
+    return {n: i for i, n in enumerate(names)}
 
-def _lifecycle(cust: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """State changes over the window, the final state per customer, and the linkage touches that followed."""
-    n = len(cust)
+CH = _codes(ref.CHANNEL_IDS)
+ETYPES = [t for s in STAGES for t in EVENT_TYPES[s]] + list(OUT_SENT) + list(OUT_OPEN) + ["wecom_reply"]
+ET = _codes(ETYPES)
+ET_OFFSET = np.array([ET[EVENT_TYPES[s][0]] for s in STAGES])
+ET_COUNT = np.array([len(EVENT_TYPES[s]) for s in STAGES])
+SEG_MED = np.array(ref.SEGMENT_AUM_MEDIAN, dtype=float)
+SEG_BOOST = np.array([SEGMENT_BOOST.get(s, 1.0) for s in ref.SEGMENTS])
+FEE = np.array([p[4] for p in ref.PRODUCTS] + [0.0])  # index -1 (no product) earns nothing
+# Channel choice: P(group | stage, segment) as cumulative bounds, then a channel uniformly inside the group.
+_GW = np.array([[np.array(STAGE_GROUP_W[s]) * np.array(SEGMENT_GROUP_W[g]) for g in ref.SEGMENTS] for s in STAGES])
+GROUP_CUM = np.cumsum(_GW / _GW.sum(axis=2, keepdims=True), axis=2)
+_IN_GROUP = [[CH[c] for c in ref.CHANNEL_IDS if ref.CHANNEL_GROUP[c] == g and c != "sms"] for g in GROUPS]
+GROUP_N = np.array([len(c) for c in _IN_GROUP])
+GROUP_CHANNELS = np.array([c + [c[0]] * (GROUP_N.max() - len(c)) for c in _IN_GROUP])
+
+def _dictionary(codes: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
+    """An Arrow dictionary column from integer codes (-1 is null) and the names they stand for."""
+    codes = np.asarray(codes, dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names)
+
+@dataclass
+class Bank:
+    """The generated bank held as integer codes: the org tree and the customers."""
+
+    org_ids: np.ndarray  # org code -> org_id
+    org_names: pa.Array
+    parent: np.ndarray  # org code -> parent code (-1 for the root)
+    lag_org: np.ndarray  # org code -> in the lagging region
+    drop_org: np.ndarray  # org code -> in the sub-branch whose Connect -> Action drops for a week
+    cust_org: np.ndarray
+    cust_mgr: np.ndarray  # -1 when unassigned
+    seg: np.ndarray
+    tier: np.ndarray
+    aum: np.ndarray
+    opened: np.ndarray  # datetime64[D]
+    unified: np.ndarray
+    dormant: np.ndarray
+    awake: np.ndarray  # indexes of customers who are not dormant
+
+    @property
+    def n(self) -> int:
+        return len(self.seg)
+
+def _bank(size: Size, orgs: pd.DataFrame, rng: np.random.Generator) -> Bank:
+    ids = orgs.org_id.to_numpy(dtype=object)
+    code = _codes(ids)
+    parent = np.array([code.get(p, -1) for p in orgs.parent_id], dtype=np.int32)
+    level = orgs.level.to_numpy()
+    n = size.customers
+    managers = np.nonzero(level == 4)[0]
+    # Branches differ in size: a lognormal weight per sub-branch, shared by its managers.
+    sub_of_mgr = parent[parent[managers]]
+    subs = np.unique(sub_of_mgr)
+    mw = rng.lognormal(0, 0.45, len(subs))[np.searchsorted(subs, sub_of_mgr)]
+    seg = rng.choice(len(ref.SEGMENTS), n, p=ref.SEGMENT_SHARE).astype(np.int8)
+    mgr = managers[rng.choice(len(managers), n, p=mw / mw.sum())].astype(np.int32)
+    assigned = (seg >= 2) | (rng.random(n) < 0.5)
+    aum = SEG_MED[seg] * rng.lognormal(0, 1.0, n)
+    aum = np.round(aum * (1 + rng.pareto(3.0, n) * 0.3), 2)
+    tier = (np.searchsorted([50_000, 300_000, 1_000_000, 6_000_000], aum, side="right") + 1).astype(np.int32)
     days_total = (sl.AS_OF - sl.START).days
-    k = rng.random(n) < 0.4
-    idx = np.nonzero(k)[0]
-    order = ["new", "growing", "mature", "dormant", "churned", "won_back"]
-    frm = rng.choice(["growing", "mature", "dormant", "churned", "new"], len(idx), p=[0.3, 0.3, 0.2, 0.1, 0.1])
-    nxt = {"new": "growing", "growing": "mature", "mature": "dormant", "dormant": "churned", "churned": "won_back"}
-    to = np.array([nxt[f] if r < 0.7 else ("won_back" if f in ("dormant", "churned") else "dormant") for f, r in zip(frm, rng.random(len(idx)))])
-    cdate = np.datetime64(sl.START) + rng.integers(0, days_total + 1, len(idx)).astype("timedelta64[D]")
-    changes = pd.DataFrame({"customer_id": cust.customer_id.to_numpy()[idx], "org_id": cust.org_id.to_numpy()[idx],
-                            "change_date": cdate, "from_state": frm, "to_state": to})
-    state = np.array(rng.choice(["growing", "mature"], n, p=[0.45, 0.55]), dtype=object)
+    new = rng.random(n) < 0.3
+    opened_offset = np.where(new, rng.integers(0, days_total + 1, n), -rng.integers(30, 3650, n))
+    dormant = (tier >= 4) & (rng.random(n) < sl.DORMANT_SHARE_OF_HIGH_TIER) & ~new
+    young = seg == ref.SEGMENTS.index("young")
+    unified = rng.random(n) < np.where(young, 0.7, 0.88)
+    prefix = lambda p: np.char.startswith(ids.astype(str), p)  # noqa: E731
+    return Bank(ids, pa.array(ids.astype(str)), parent, prefix(sl.LAGGING_REGION), prefix(sl.DROP_SUB_BRANCH),
+                np.where(assigned, mgr, parent[mgr]).astype(np.int32), np.where(assigned, mgr, -1).astype(np.int32),
+                seg, tier, aum, np.datetime64(sl.START) + opened_offset.astype("timedelta64[D]"), unified, dormant,
+                np.nonzero(~dormant)[0])
+
+def _ndays() -> int:
+    return (sl.AS_OF - sl.START).days + 1
+
+def _end_second() -> int:
+    """The last second of the as-of day, in seconds since the start."""
+    return _ndays() * 86400 - 1
+
+def _quiet_cutoff() -> int:
+    """Dormant customers have no journeys or messages starting after this day index."""
+    return _ndays() - 1 - sl.DORMANT_DAYS - 60
+
+def _who(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A customer per row; dormant ones are swapped for awake ones after they went quiet."""
+    ci = rng.integers(0, bank.n, len(day))
+    late = bank.dormant[ci] & (day > _quiet_cutoff())
+    ci[late] = bank.awake[rng.integers(0, len(bank.awake), int(late.sum()))]
+    return ci
+
+def _pick_channels(rng: np.random.Generator, stage: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """A channel code per row: the stage's preferred group times the segment's taste, then a channel in it."""
+    cum = GROUP_CUM[stage, seg]
+    u = rng.random(len(stage))
+    g = (u >= cum[:, 0]).astype(np.int8) + (u >= cum[:, 1])
+    k = (rng.random(len(stage)) * GROUP_N[g]).astype(np.int8)
+    return GROUP_CHANNELS[g, k].astype(np.int8)
+
+def _events(t, cust, org, chan, stage, etype, camp=None, staff=None, prod=None, amount=None) -> dict[str, np.ndarray]:
+    n = len(t)
+    full = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
+    return {"t": t.astype(np.int64), "cust": cust.astype(np.int64), "org": org.astype(np.int32),
+            "chan": np.broadcast_to(chan, n).astype(np.int8), "stage": np.broadcast_to(stage, n).astype(np.int8),
+            "etype": np.broadcast_to(etype, n).astype(np.int8),
+            "camp": full(-1, np.int16) if camp is None else camp.astype(np.int16),
+            "staff": full(-1, np.int32) if staff is None else staff.astype(np.int32),
+            "prod": full(-1, np.int16) if prod is None else prod.astype(np.int16),
+            "amount": full(0.0, np.float64) if amount is None else amount}
+
+def _journeys(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Customer journeys through SICAS starting on the given days (one per entry), one row per event."""
+    n = len(day)
+    ci = _who(bank, day, rng)
+    seg, org, mgr = bank.seg[ci], bank.cust_org[ci], bank.cust_mgr[ci]
+    start = day.astype(np.int64) * 86400 + rng.integers(8 * 3600, 21 * 3600, n)
+    # Campaigns: 35% of journeys belong to one running at the start.
+    product = rng.integers(0, len(ref.PRODUCT_IDS), n).astype(np.int16)
+    camp = np.full(n, -1, dtype=np.int16)
+    in_camp = rng.random(n) < 0.35
+    for k, (_, _, _, pid, cs, ce) in enumerate(ref.CAMPAIGNS):
+        m = in_camp & (camp < 0) & (day >= (cs - sl.START).days) & (day <= (ce - sl.START).days)
+        m &= rng.random(n) < 0.6
+        camp[m] = k
+        product[m] = ref.PRODUCT_IDS.index(pid)
+    # How far each journey goes.
+    p = STEP_P[None, :] * SEG_BOOST[seg][:, None]
+    star = camp == [c[0] for c in ref.CAMPAIGNS].index(sl.STAR_CAMPAIGN)
+    p[star, 1] = 0.85
+    p[star, 2] = 0.85
+    p[bank.lag_org[org], 2] *= 0.8
+    gaps = rng.lognormal(np.log(GAP_HOURS), 0.8, (n, 4))
+    ts = np.empty((n, 5), dtype=np.int64)
+    ts[:, 0] = start
+    ts[:, 1:] = start[:, None] + np.cumsum((gaps * 3600).astype(np.int64), axis=1)
+    # The week's Connect -> Action drop at one sub-branch, for actions that would fall in that week.
+    wk0 = (sl.DROP_WEEK_START - sl.START).days * 86400
+    drop = bank.drop_org[org] & (ts[:, 3] >= wk0) & (ts[:, 3] < wk0 + WEEK)
+    p[drop, 2] *= sl.DROP_FACTOR
+    go_on = rng.random((n, 4)) < np.clip(p, 0, 0.97)
+    depth = np.cumprod(go_on, axis=1).sum(axis=1)  # 0..4: index of the last stage reached
+    end = _end_second()
+    reach = (np.arange(5)[None, :] <= depth[:, None]) & (ts <= end)
+    rep = reach & (rng.random((n, 5)) < 0.2)  # some stages are repeated (a second visit, another chat)
+    j1, k1 = np.nonzero(reach)
+    j2, k2 = np.nonzero(rep)
+    j, k = np.concatenate([j1, j2]), np.concatenate([k1, k2]).astype(np.int8)
+    t = ts[j, k] + np.concatenate([np.zeros(len(j1), np.int64), rng.integers(600, 20 * 3600, len(j2))])
+    keep = t <= end
+    j, k, t = j[keep], k[keep], t[keep]
+    m = len(j)
+    cust = ci[j].astype(np.int64) + 1
+    unrecognised = (k == 0) & (rng.random(m) < 0.12) & ~bank.unified[ci[j]]  # visitors not recognised on a first touch
+    cust[unrecognised] = -1
+    etype = ET_OFFSET[k] + (rng.random(m) * ET_COUNT[k]).astype(np.int64)
+    amount = np.zeros(m)
+    act = k == 3
+    amount[act] = np.round(SEG_MED[seg[j[act]]] * 0.25 * rng.lognormal(0, 0.9, int(act.sum())), 2)
+    later = k >= 2
+    return _events(t, cust, org[j], _pick_channels(rng, k, seg[j]), k, etype, camp[j],
+                   np.where(later, mgr[j], -1), np.where(later, product[j], -1), amount)
+
+def _outreach(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
+    """Messages sent by SMS, app push and WeCom, some opened and replied to; WeCom group and Moments activity."""
+    n = len(day)
+    ci = _who(bank, day, rng)
+    kind = np.searchsorted(np.cumsum(OUT_SHARE), rng.random(n), side="right").clip(0, 3)
+    t = day.astype(np.int64) * 86400 + rng.integers(9 * 3600, 20 * 3600, n)
+    chan = np.array([CH[c] for c in OUT_CHANNEL])[kind]
+    opened = rng.random(n) < np.array(OUT_OPEN_P)[kind]
+    replied = opened & (rng.random(n) < np.where(kind == 2, 0.35, 0.05))
+    chan_open = np.where(kind == 3, CH["wecom_moments"], chan)
+    cust, org = ci.astype(np.int64) + 1, bank.cust_org[ci]
+    staff = np.where(kind >= 2, bank.cust_mgr[ci], -1)
+    d = rng.integers(60, 6 * 3600, n)
+    sent_t, open_t = np.array([ET[e] for e in OUT_SENT])[kind], np.array([ET[e] for e in OUT_OPEN])[kind]
+    o, r = opened, replied
+    return [_events(t, cust, org, chan, 0, sent_t, staff=staff),
+            _events(t[o] + d[o], cust[o], org[o], chan_open[o], 1, open_t[o], staff=staff[o]),
+            _events(t[r] + 2 * d[r], cust[r], org[r], chan[r], 1, ET["wecom_reply"], staff=staff[r])]
+
+def _lifecycle(bank: Bank, rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, dict[str, np.ndarray]]:
+    """State changes over the window, the final state per customer, and the linkage touches that followed."""
+    n = bank.n
+    days_total = (sl.AS_OF - sl.START).days
+    idx = np.nonzero(rng.random(n) < 0.4)[0]
+    lc = _codes(LIFECYCLE)
+    frm = np.array([lc[s] for s in ("growing", "mature", "dormant", "churned", "new")])[
+        rng.choice(5, len(idx), p=[0.3, 0.3, 0.2, 0.1, 0.1])]
+    nxt = np.array([lc[NEXT_STATE.get(s, "won_back")] for s in LIFECYCLE])
+    low = np.isin(frm, [lc["dormant"], lc["churned"]])
+    to = np.where(rng.random(len(idx)) < 0.7, nxt[frm], np.where(low, lc["won_back"], lc["dormant"]))
+    cday = rng.integers(0, days_total + 1, len(idx))
+    names = pa.array(list(LIFECYCLE))
+    changes = pa.table({"customer_id": pa.array(idx.astype(np.int64) + 1),
+                        "org_id": _dictionary(bank.cust_org[idx], bank.org_names),
+                        "change_date": pa.array(np.datetime64(sl.START) + cday.astype("timedelta64[D]")),
+                        "from_state": _dictionary(frm, names), "to_state": _dictionary(to, names)})
+    state = np.where(rng.random(n) < 0.45, lc["growing"], lc["mature"])
     state[idx] = to
-    opened = cust.opened_date.to_numpy()
-    state[opened >= np.datetime64(sl.AS_OF) - np.timedelta64(90, "D")] = "new"
-    state[cust.dormant.to_numpy()] = "dormant"
-    assert set(state) <= set(order)
+    state[bank.opened >= np.datetime64(sl.AS_OF) - np.timedelta64(90, "D")] = lc["new"]
+    state[bank.dormant] = lc["dormant"]
     # Linkage: a suitable channel reaches the customer within days, more often for some states.
-    reach_p = {"new": 0.75, "growing": 0.6, "mature": 0.5, "dormant": 0.35, "churned": 0.25, "won_back": 0.7}
-    reached = rng.random(len(idx)) < np.array([reach_p[t] for t in to])
-    lag_s = (rng.exponential(3.0, len(idx)) * 86400 + 9 * 3600).astype("timedelta64[s]")
-    ts = cdate.astype("datetime64[s]") + lag_s
-    ok = reached & (ts <= np.datetime64(sl.AS_OF, "s"))
-    touches = pd.DataFrame({"event_ts": ts[ok], "customer_id": changes.customer_id.to_numpy()[ok].astype("float64"),
-                            "org_id": changes.org_id.to_numpy()[ok],
-                            "channel_id": [LINKAGE_CHANNEL[t] for t in to[ok]], "stage": "C", "event_type": "chat",
-                            "campaign_id": None, "staff_id": cust.manager_id.to_numpy()[idx][ok], "product_id": None, "amount": 0.0})
+    reached = rng.random(len(idx)) < np.array([REACH_P[s] for s in LIFECYCLE])[to]
+    t = cday * 86400 + (rng.exponential(3.0, len(idx)) * 86400 + 9 * 3600).astype(np.int64)
+    ok = reached & (t <= days_total * 86400)
+    ok &= ~(bank.dormant[idx] & (t // 86400 > _quiet_cutoff()))
+    i = idx[ok]
+    touches = _events(t[ok], i.astype(np.int64) + 1, bank.cust_org[i],
+                      np.array([CH[LINKAGE_CHANNEL[s]] for s in LIFECYCLE])[to[ok]], 2, ET["chat"], staff=bank.cust_mgr[i])
     return changes, state, touches
 
-
-def _service(n: int, cust: pd.DataFrame, day_w: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _referrals(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) -> pa.Table:
     days = _days()
-    ci = rng.integers(0, len(cust), n)
+    ci = rng.integers(0, bank.n, n)
+    w = np.array([r[2] for r in ROUTES], dtype=float)
+    ri = rng.choice(len(ROUTES), n, p=w / w.sum())
+    frm = np.array([CH[r[0]] for r in ROUTES])[ri]
+    to = np.array([CH[r[1]] for r in ROUTES])[ri]
+    sla = np.array([r[3] for r in ROUTES])[ri]
+    med = np.array([r[4] for r in ROUTES], dtype=float)[ri]
+    day = rng.choice(len(days), n, p=day_w)
+    created = day.astype(np.int64) * 86400 + rng.integers(8 * 3600, 20 * 3600, n)
+    in_month = np.asarray((days.year == sl.STALLED_MONTH.year) & (days.month == sl.STALLED_MONTH.month))
+    stalled = (frm == CH[sl.STALLED_FROM]) & (to == CH[sl.STALLED_TO]) & in_month[day]
+    med = np.where(stalled, med * 12, med)
+    accepted = rng.random(n) < np.where(stalled, 0.55, 0.9)
+    acc_at = created + (rng.lognormal(np.log(2.0), 0.8, n) * 3600).astype(np.int64)
+    fu = accepted & (rng.random(n) < np.where(stalled, 0.45, 0.92))
+    fu_at = acc_at + (rng.lognormal(np.log(med), 0.7) * 3600).astype(np.int64)
+    end = _end_second()
+    accepted &= acc_at <= end
+    fu &= accepted & (fu_at <= end)
+    on_time = fu & ((fu_at - created) <= sla * 3600)
+    conv_p = np.where(on_time, 0.35, np.where(fu, 0.15, 0.0))
+    u = rng.random(n)
+    outcome = np.where(u < conv_p, 0, np.where(fu | (created < end - 30 * 86400), 1, 2))
+    ts = lambda s, null=None: pa.array((np.datetime64(sl.START, "s") + s.astype("timedelta64[s]")), mask=null)  # noqa: E731
+    channels = pa.array(ref.CHANNEL_IDS)
+    return pa.table({
+        "referral_id": pa.array(np.arange(1, n + 1, dtype=np.int64)), "customer_id": pa.array(ci.astype(np.int64) + 1),
+        "org_id": _dictionary(bank.cust_org[ci], bank.org_names), "from_channel_id": _dictionary(frm, channels),
+        "to_channel_id": _dictionary(to, channels), "created_at": ts(created), "accepted_at": ts(acc_at, ~accepted),
+        "followed_up_at": ts(fu_at, ~fu), "outcome": _dictionary(outcome, pa.array(list(OUTCOMES))),
+        "sla_hours": pa.array(sla.astype(np.int32)),
+    })
+
+def _service(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    days = _days()
+    ci = rng.integers(0, bank.n, n)
     chans = list(SERVICE_CHANNELS)
-    ch = np.array(chans, dtype=object)[rng.integers(0, len(chans), n)]
-    med = np.array([SERVICE_CHANNELS[c][0] for c in ch], dtype=float)
-    res_p = np.array([SERVICE_CHANNELS[c][1] for c in ch])
-    resolved = rng.random(n) < res_p
+    k = rng.integers(0, len(chans), n)
+    med = np.array([SERVICE_CHANNELS[c][0] for c in chans], dtype=float)[k]
+    resolved = rng.random(n) < np.array([SERVICE_CHANNELS[c][1] for c in chans])[k]
     sat = np.clip(np.round(rng.normal(np.where(resolved, 4.4, 2.8), 0.7)), 1, 5)
     rated = rng.random(n) < 0.6
     complaint = rng.random(n) < np.where(resolved, 0.01, 0.08)
-    return pd.DataFrame({
-        "record_date": np.datetime64(sl.START) + rng.choice(len(days), n, p=day_w).astype("timedelta64[D]"),
-        "org_id": cust.org_id.to_numpy()[ci], "channel_id": ch, "customer_id": cust.customer_id.to_numpy()[ci],
-        "response_seconds": np.round(rng.lognormal(np.log(med), 0.6), 1), "resolved": resolved,
-        "satisfaction": np.where(rated, sat, np.nan), "complaint": complaint,
+    day = rng.choice(len(days), n, p=day_w)
+    return pa.table({
+        "record_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        "record_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
+        "org_id": _dictionary(bank.cust_org[ci], bank.org_names),
+        "channel_id": _dictionary(np.array([CH[c] for c in chans])[k], pa.array(ref.CHANNEL_IDS)),
+        "customer_id": pa.array(ci.astype(np.int64) + 1),
+        "response_seconds": pa.array(np.round(rng.lognormal(np.log(med), 0.6), 1)), "resolved": pa.array(resolved),
+        "satisfaction": pa.array(sat.astype(np.int32), mask=~rated), "complaint": pa.array(complaint),
     })
 
+def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000):
+    """Daily balances by owning org node and category: a growth path per node, month/quarter-end spikes, noise.
 
-def _balances(cust: pd.DataFrame, orgs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Daily balances by owning org node and category: a growth path per node, month/quarter-end spikes, noise."""
+    Yields Arrow tables of at most `nodes_per_chunk` nodes, so memory stays bounded at any size."""
     days = _days()
-    seg_loan = cust.segment.map(LOAN_RATIO).to_numpy()
-    base = pd.DataFrame({"org_id": cust.org_id, "aum": cust.aum, "loan": cust.aum * seg_loan}).groupby("org_id").sum()
-    t = np.arange(len(days)) / 365.25
-    spike = 1 + 0.012 * (days.is_month_end | (days.day >= days.days_in_month - 1)) + 0.025 * days.is_quarter_end
-    spike = np.asarray(spike, dtype=float)
-    frames = []
-    for org_id, row in base.iterrows():
-        lag = org_id.startswith(sl.LAGGING_REGION)
-        for cat, share in [*BALANCE_SPLIT.items(), ("loan", None)]:
-            level = row.loan if share is None else row.aum * share
-            g = rng.normal(0.11, 0.03)
-            if lag and cat == "deposit":
-                g = sl.LAGGING_DEPOSIT_GROWTH
-            noise = np.cumsum(rng.normal(0, 0.002, len(days)))
-            path = level / (1 + g) ** (len(days) / 365.25) * (1 + g) ** t * np.exp(noise - noise.mean() * 0)
-            frames.append(pd.DataFrame({"balance_date": days.date, "org_id": org_id, "category": cat,
-                                        "balance": np.round(path * (spike if cat == "deposit" else 1.0), 2)}))
-    return pd.concat(frames, ignore_index=True)
-
+    nd = len(days)
+    loan_ratio = np.array([LOAN_RATIO[s] for s in ref.SEGMENTS])
+    norg = len(bank.org_ids)
+    aum = np.bincount(bank.cust_org, weights=bank.aum, minlength=norg)
+    loan = np.bincount(bank.cust_org, weights=bank.aum * loan_ratio[bank.seg], minlength=norg)
+    owners = np.nonzero(np.bincount(bank.cust_org, minlength=norg))[0]
+    t = np.arange(nd) / 365.25
+    spike = np.asarray(1 + 0.012 * (days.is_month_end | (days.day >= days.days_in_month - 1)) + 0.025 * days.is_quarter_end, dtype=float)
+    cats = [*BALANCE_SPLIT, "loan"]
+    share = np.array([*BALANCE_SPLIT.values(), 0.0])
+    date_col = np.datetime64(sl.START) + np.arange(nd).astype("timedelta64[D]")
+    for c0 in range(0, len(owners), nodes_per_chunk):
+        nodes = owners[c0:c0 + nodes_per_chunk]
+        k = len(nodes)
+        level = np.where(np.arange(5)[None, :] == 4, loan[nodes, None], aum[nodes, None] * share[None, :])
+        g = rng.normal(0.11, 0.03, (k, 5))
+        g[bank.lag_org[nodes], 0] = sl.LAGGING_DEPOSIT_GROWTH
+        noise = np.cumsum(rng.normal(0, 0.002, (k, 5, nd)), axis=2)
+        path = (level / (1 + g) ** (nd / 365.25))[:, :, None] * (1 + g[:, :, None]) ** t[None, None, :] * np.exp(noise)
+        path[:, 0, :] *= spike
+        yield pa.table({"balance_date": pa.array(np.tile(date_col, k * 5)),
+                        "org_id": _dictionary(np.repeat(nodes, 5 * nd), bank.org_names),
+                        "category": _dictionary(np.tile(np.repeat(np.arange(5), nd), k), pa.array(cats)),
+                        "balance": pa.array(np.round(path, 2).ravel())})
 
 def _calendar() -> pd.DataFrame:
     days = pd.date_range(dt.date(sl.START.year - 1, 1, 1), dt.date(sl.AS_OF.year + 1, 12, 31), freq="D")
@@ -402,6 +453,82 @@ def _calendar() -> pd.DataFrame:
     return pd.DataFrame({"cal_date": days.date, "is_workday": [cn.is_working_day(d) for d in days.date],
                          "holiday_name": [cn.get(d) for d in days.date]})
 
+class _EventWriter:
+    """Collects events in buckets by the week they happen in and appends whole weeks, sorted, in time order.
+
+    Event ids are handed out in that order, so they increase with time and the table is stored by date."""
+
+    BATCH_ROWS = 2_000_000
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, bank: Bank):
+        if len(bank.org_ids) >= 1 << 17:
+            raise ValueError("too many org nodes for the event sort key")
+        self.con, self.bank = con, bank
+        self.buckets: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
+        self.next_id = 1
+        self.pending: list[pa.Table] = []  # sorted weeks not yet appended: DuckDB appends big batches far faster
+        self.pending_rows = 0
+        self.pool = ThreadPoolExecutor(1)
+        self.appending: Future | None = None
+        self.last_day = np.full(bank.n, -1, dtype=np.int32)
+        self.names = {"chan": pa.array(ref.CHANNEL_IDS), "stage": pa.array(STAGES), "etype": pa.array(ETYPES),
+                      "camp": pa.array([c[0] for c in ref.CAMPAIGNS]), "prod": pa.array(ref.PRODUCT_IDS)}
+
+    def add(self, part: dict[str, np.ndarray]) -> None:
+        week = (part["t"] // WEEK).astype(np.int16)
+        order = np.argsort(week, kind="stable")  # a radix sort on 16-bit keys
+        week = week[order]
+        ordered = {c: v[order] for c, v in part.items()}
+        cuts = np.flatnonzero(np.diff(week)) + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(week)]])):
+            if b > a:  # copies, so a long-tail piece does not keep the whole slice alive
+                self.buckets[int(week[a])].append({c: v[a:b].copy() for c, v in ordered.items()})
+
+    def flush(self, before_week: int) -> int:
+        """Append every complete week before `before_week`; returns the rows written."""
+        rows = 0
+        for w in sorted(w for w in self.buckets if w < before_week):
+            rows += self._write(self.buckets.pop(w))
+        if self.pending and (self.pending_rows >= self.BATCH_ROWS or before_week >= 1 << 30):
+            self.wait()
+            # DuckDB compresses and writes in its own threads while numpy draws the next weeks.
+            self.appending = self.pool.submit(_append, self.con, "events", pa.concat_tables(self.pending))
+            self.pending, self.pending_rows = [], 0
+        return rows
+
+    def wait(self) -> None:
+        """Let the append in flight finish (at most one, so memory stays bounded)."""
+        if self.appending is not None:
+            self.appending.result()
+            self.appending = None
+
+    def _write(self, parts: list[dict[str, np.ndarray]]) -> int:
+        ev = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+        key = (ev["t"] << 37) | (ev["org"].astype(np.int64) << 20) | (ev["chan"].astype(np.int64) << 15) \
+            | (ev["stage"].astype(np.int64) << 12) | (ev["etype"].astype(np.int64) << 6)
+        order = np.argsort(key, kind="stable")
+        ev = {c: v[order] for c, v in ev.items()}
+        n = len(order)
+        day = (ev["t"] // 86400).astype(np.int32)
+        known = ev["cust"] > 0
+        np.maximum.at(self.last_day, ev["cust"][known] - 1, day[known])
+        fee = np.round(ev["amount"] * FEE[ev["prod"]], 2)
+        names, orgs = self.names, self.bank.org_names
+        table = pa.table({
+            "event_id": pa.array(np.arange(self.next_id, self.next_id + n, dtype=np.int64)),
+            "event_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
+            "event_ts": pa.array(np.datetime64(sl.START, "s") + ev["t"].astype("timedelta64[s]")),
+            "customer_id": pa.array(ev["cust"], mask=~known),
+            "org_id": _dictionary(ev["org"], orgs), "channel_id": _dictionary(ev["chan"], names["chan"]),
+            "stage": _dictionary(ev["stage"], names["stage"]), "event_type": _dictionary(ev["etype"], names["etype"]),
+            "campaign_id": _dictionary(ev["camp"], names["camp"]), "staff_id": _dictionary(ev["staff"], orgs),
+            "product_id": _dictionary(ev["prod"], names["prod"]), "amount": pa.array(ev["amount"]),
+            "fee_income": pa.array(fee),
+        })
+        self.pending.append(table)
+        self.pending_rows += n
+        self.next_id += n
+        return n
 
 TARGET_SQL = """
 -- Targets: stock metrics follow the bank's plan of +{g:.0%} a year from each node's balance on the first day;
@@ -423,16 +550,18 @@ start_bal as (
          sum(case when b.category <> 'loan' then b.balance else 0 end) as aum
   from balances_daily b join org_closure c on c.descendant_id = b.org_id
   where b.balance_date = date '{start}' group by 1
+), own_flows as (
+  select org_id, count(*) filter (where stage = 'A') as actions, sum(amount) as sales, sum(fee_income) as fees
+  from events group by org_id
 ), flows as (
-  select c.ancestor_id as org_id,
-         count(*) filter (where e.stage = 'A') / {ndays} as actions,
-         sum(e.amount) / {ndays} as sales,
-         sum(e.fee_income) / {ndays} as fees
-  from events e join org_closure c on c.descendant_id = e.org_id group by 1
+  select c.ancestor_id as org_id, sum(f.actions) / {ndays} as actions, sum(f.sales) / {ndays} as sales,
+         sum(f.fees) / {ndays} as fees
+  from own_flows f join org_closure c on c.descendant_id = f.org_id group by 1
+), own_news as (
+  select org_id, count(*) as n from customers where opened_date >= date '{start}' group by org_id
 ), news as (
-  select c.ancestor_id as org_id, count(*) / {ndays} as new_customers
-  from customers k join org_closure c on c.descendant_id = k.org_id
-  where k.opened_date >= date '{start}' group by 1
+  select c.ancestor_id as org_id, sum(k.n) / {ndays} as new_customers
+  from own_news k join org_closure c on c.descendant_id = k.org_id group by 1
 ), factors as (
   select n.org_id, 0.95 + (hash(n.org_id, {seed}) % 1000) / 1000.0 * 0.25 as f from nodes n
 )
@@ -454,26 +583,54 @@ left join news nw on nw.org_id = n.org_id
 join factors fa on fa.org_id = n.org_id
 """
 
-
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in schema.tables():
         con.execute(f"drop table if exists {table}")
         con.execute(schema.ddl(table))
 
-
-def _append(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    """Insert a frame's columns into a documented table by name (missing columns stay null)."""
-    cols = [c for c in schema.column_names(table.removesuffix("_raw")) if c in df.columns]
-    con.register("_frame", df[cols])
-    con.execute(f"insert into {table} ({', '.join(cols)}) select {', '.join(cols)} from _frame")
+def _append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | pd.DataFrame) -> None:
+    """Insert a table's columns into a documented table by name (missing columns stay null)."""
+    given = data.column_names if isinstance(data, pa.Table) else list(data.columns)
+    cols = ", ".join(c for c in schema.column_names(table) if c in given)
+    con.register("_frame", data)
+    con.execute(f"insert into {table} ({cols}) select {cols} from _frame")
     con.unregister("_frame")
 
+def _per_day(total: int, day_w: np.ndarray) -> np.ndarray:
+    """How many items start on each day: `total` spread by the day weights, rounded without drift."""
+    return np.diff(np.round(np.cumsum(day_w) * total).astype(np.int64), prepend=0)
+
+def _reference(con: duckdb.DuckDBPyConnection, orgs: pd.DataFrame) -> None:
+    _append(con, "orgs", orgs)
+    _append(con, "org_closure", closure(orgs))
+    mgrs = orgs[orgs.level == 4]
+    _append(con, "staff", pd.DataFrame({"staff_id": mgrs.org_id, "org_id": mgrs.org_id, "name": mgrs.name_zh,
+                                        "invitation_code": [f"INV-{o}" for o in mgrs.org_id]}))
+    _append(con, "channels", pd.DataFrame(ref.CHANNELS, columns=["channel_id", "channel_group", "name_zh", "name_en"]))
+    _append(con, "products", pd.DataFrame([p[:4] for p in ref.PRODUCTS], columns=["product_id", "category", "name_zh", "name_en"]))
+    _append(con, "campaigns", pd.DataFrame(ref.CAMPAIGNS, columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"]))
+    _append(con, "calendar", _calendar())
+
+def _customers_table(bank: Bank, state: np.ndarray, last_day: np.ndarray) -> pa.Table:
+    return pa.table({
+        "customer_id": pa.array(np.arange(1, bank.n + 1, dtype=np.int64)),
+        "org_id": _dictionary(bank.cust_org, bank.org_names), "manager_id": _dictionary(bank.cust_mgr, bank.org_names),
+        "segment": _dictionary(bank.seg, pa.array(ref.SEGMENTS)),
+        "lifecycle_state": _dictionary(state, pa.array(list(LIFECYCLE))), "tier": pa.array(bank.tier),
+        "aum": pa.array(bank.aum), "opened_date": pa.array(bank.opened),
+        "last_active_date": pa.array(np.datetime64(sl.START) + last_day.astype("timedelta64[D]"), mask=last_day < 0),
+        "unified_id": pa.array(bank.unified),
+    })
 
 def build(path: str | Path, size: str = "xs", seed: int = 42,
           progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
-    """Generate the demo bank into a DuckDB file, replacing what was there. Returns counts and rates."""
+    """Generate the demo bank into a DuckDB file, replacing what was there, then build its marts.
+
+    Returns row counts, seconds and the event rate."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    from cockpit import marts
+
     sz = SIZES[size]
     say = progress or (lambda msg, frac: None)
     t0 = time.perf_counter()
@@ -483,66 +640,51 @@ def build(path: str | Path, size: str = "xs", seed: int = 42,
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("set enable_progress_bar = false")
         _create_tables(con)
         rng = lambda part, chunk=0: np.random.default_rng([seed, part, chunk])  # noqa: E731
         say("org tree and reference data", 0.01)
         orgs = build_orgs(sz)
-        _append(con, "orgs", orgs)
-        _append(con, "org_closure", closure(orgs))
-        mgrs = orgs[orgs.level == 4]
-        _append(con, "staff", pd.DataFrame({"staff_id": mgrs.org_id, "org_id": mgrs.org_id, "name": mgrs.name_zh,
-                                            "invitation_code": [f"INV-{o}" for o in mgrs.org_id]}))
-        _append(con, "channels", pd.DataFrame(ref.CHANNELS, columns=["channel_id", "channel_group", "name_zh", "name_en"]))
-        _append(con, "products", pd.DataFrame([p[:4] for p in ref.PRODUCTS], columns=["product_id", "category", "name_zh", "name_en"]))
-        _append(con, "campaigns", pd.DataFrame(ref.CAMPAIGNS, columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"]))
-        _append(con, "calendar", _calendar())
-        say("customers", 0.03)
-        cust = _customers(sz, orgs, rng(1))
-        changes, state, touches = _lifecycle(cust, rng(2))
+        _reference(con, orgs)
+        say("customers", 0.02)
+        bank = _bank(sz, orgs, rng(1))
+        changes, state, touches = _lifecycle(bank, rng(2))
         day_w = _day_weights(_days())
         # Events: journeys (about 2.4 events each), outreach messages (about 1.3 each) and linkage touches.
-        n_events = sz.events
-        n_out = int(n_events * 0.18 / 1.3)
-        n_j = int((n_events - n_out * 1.3 - len(touches)) / 2.4)
-        con.execute("create temp table events_raw as select * exclude (event_id, event_date) from events where false")
-        chunk = 400_000
-        n_chunks = max(1, -(-n_j // chunk))
-        done = 0
-        for c in range(n_chunks):
-            nj = min(chunk, n_j - c * chunk)
-            ev = _journeys(nj, cust, day_w, rng(3, c))
-            no = int(n_out * nj / n_j)
-            ev = pd.concat([ev, _outreach(no, cust, day_w, rng(4, c))], ignore_index=True)
-            if c == 0:
-                ev = pd.concat([ev, touches], ignore_index=True)
-            fee_rate = dict((p[0], p[4]) for p in ref.PRODUCTS)
-            ev["fee_income"] = np.round(ev.amount * ev.product_id.map(fee_rate).fillna(0).to_numpy(), 2)
-            _append(con, "events_raw", ev)
-            done += len(ev)
-            say(f"events {done:,}", 0.05 + 0.75 * (c + 1) / n_chunks)
-        say("sorting events by time", 0.82)
-        con.execute("""insert into events select row_number() over (order by event_ts, org_id, channel_id, stage, event_type, customer_id, amount) as event_id,
-                       cast(event_ts as date) as event_date, * from events_raw order by event_ts, org_id, channel_id, stage, event_type, customer_id, amount""")
-        con.execute("drop table events_raw")
-        last = con.execute("select customer_id, max(event_date) d from events where customer_id is not null group by 1").df()
-        cust = cust.merge(last.rename(columns={"d": "last_active_date"}), on="customer_id", how="left")
-        cust["lifecycle_state"] = state
-        _append(con, "customers", cust)
+        n_out = int(sz.events * 0.18 / 1.3)
+        n_j = int((sz.events - n_out * 1.3 - len(touches["t"])) / 2.4)
+        journeys, messages = _per_day(n_j, day_w), _per_day(n_out, day_w)
+        writer = _EventWriter(con, bank)
+        writer.add(touches)
+        n_slices = -(-_ndays() // 7)
+        done, t_ev = 0, time.perf_counter()
+        for s in range(n_slices):
+            week = np.arange(7 * s, min(7 * s + 7, _ndays()))
+            writer.add(_journeys(bank, np.repeat(week, journeys[week]), rng(3, s)))
+            for part in _outreach(bank, np.repeat(week, messages[week]), rng(4, s)):
+                writer.add(part)
+            done += writer.flush(s + 1)
+            say(f"events {done:,} ({done / (time.perf_counter() - t_ev):,.0f}/s)", 0.03 + 0.8 * (s + 1) / n_slices)
+        done += writer.flush(1 << 30)
+        writer.wait()
+        _append(con, "customers", _customers_table(bank, state, writer.last_day))
         _append(con, "lifecycle_changes", changes)
-        say("referrals and service records", 0.88)
-        refs = _referrals(max(200, n_events // 25), cust, day_w, rng(5))
-        refs.insert(0, "referral_id", np.arange(1, len(refs) + 1, dtype=np.int64))
-        _append(con, "referrals", refs)
-        svc = _service(max(500, n_events // 12), cust, day_w, rng(6))
-        svc.insert(0, "record_id", np.arange(1, len(svc) + 1, dtype=np.int64))
-        _append(con, "service_records", svc)
-        say("balances", 0.92)
-        _append(con, "balances_daily", _balances(cust, orgs, rng(7)))
-        say("targets", 0.96)
-        ndays = (sl.AS_OF - sl.START).days + 1
+        say("referrals and service records", 0.85)
+        _append(con, "referrals", _referrals(max(200, sz.events // 25), bank, day_w, rng(5)))
+        _append(con, "service_records", _service(max(500, sz.events // 12), bank, day_w, rng(6)))
+        say("balances", 0.88)
+        for chunk in _balances(bank, rng(7)):
+            _append(con, "balances_daily", chunk)
+        say("targets", 0.92)
+        ndays = _ndays()
         con.execute(TARGET_SQL.format(g=sl.PLANNED_GROWTH, start=sl.START, end=dt.date(sl.AS_OF.year + 1, 1, 1),
                                       ndays=ndays, seed=seed))
         con.execute("insert into warehouse_info values ('demo', ?, ?, ?, current_timestamp)", [size, seed, sl.AS_OF])
+        gen_secs = time.perf_counter() - t0
+        say("marts", 0.95)
+        t_m = time.perf_counter()
+        marts.build(con)
+        mart_secs = time.perf_counter() - t_m
         counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in schema.tables()}
         con.execute("checkpoint")
     finally:
@@ -551,4 +693,5 @@ def build(path: str | Path, size: str = "xs", seed: int = 42,
     Path(str(path) + ".wal").unlink(missing_ok=True)
     secs = time.perf_counter() - t0
     say("done", 1.0)
-    return {**counts, "seconds": secs, "events_per_second": counts["events"] / secs}
+    return {**counts, "seconds": secs, "generate_seconds": gen_secs, "mart_seconds": mart_secs,
+            "events_per_second": counts["events"] / secs, "generate_events_per_second": counts["events"] / gen_secs}

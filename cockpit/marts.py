@@ -1,0 +1,169 @@
+"""Marts: small pre-aggregated tables that pages read instead of the events, built by `cockpit build`.
+
+- `mart_org_day` (day x sub-branch x SICAS stage): event counts, sales and fees of the sub-branch's
+  subtree (nodes above sub-branches keep their own rows). Sums over any date range and any subtree
+  from a sub-branch up are exact; teams and managers read the events, their subtrees being small.
+  It holds no distinct customers: summed over days they would be customer-days, not customers.
+- `mart_org_period` (month, quarter, year x every org node x stage, '*' meaning any stage): the exact
+  number of distinct customers in the node's whole subtree over the period, to its `through_date`
+  (the last day with data). This is what a sum of daily counts cannot give.
+- `mart_periods`: which periods the marts hold and the day each runs through, so a query can tell
+  whether its window is one of them.
+
+A full build recomputes everything; `build(con, day)` refreshes one day: that day's rows of
+`mart_org_day`, and the month, quarter and year that contain it in `mart_org_period` (recounted from
+their own events, which are stored in date order, so the scan is limited to the period).
+The SQL is plain and portable; DuckDB runs it here and sqlglot can transpile it for other engines.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from cockpit import schema
+
+MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
+KINDS = ("month", "quarter", "year")
+# mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the events.
+MART_LEVEL = 2
+
+DAY_SQL = """
+insert into mart_org_day
+with mart_node as (  -- each node's ancestor at level MART_LEVEL, or the node itself when it is higher up
+  select c.descendant_id as org_id, c.ancestor_id as mart_org_id
+  from org_closure c
+  join orgs a on a.org_id = c.ancestor_id
+  join orgs d on d.org_id = c.descendant_id
+  where a.level = least(d.level, {level})
+)
+select e.event_date, m.mart_org_id as org_id, e.stage,
+       count(*) as events,
+       round(sum(e.amount), 2) as amount,
+       round(sum(e.fee_income), 2) as fee_income
+from events e
+join mart_node m on m.org_id = e.org_id
+where e.event_date between ? and ?
+group by e.event_date, m.mart_org_id, e.stage
+"""
+
+# Exact distinct customers per period, subtree and stage. Most customers are seen at one node in a
+# period: they are counted there and the counts summed up the tree. The few seen at several nodes are
+# counted once per ancestor from their own (customer, node) pairs, so no one is counted twice.
+PERIOD_SQL = """
+insert into mart_org_period
+with seen as (
+  select cast(date_trunc('{kind}', e.event_date) as date) as period_start, e.customer_id, e.stage,
+         min(e.org_id) as org_lo, max(e.org_id) as org_hi
+  from events e
+  where e.customer_id is not null and e.event_date between ? and ?
+  group by cast(date_trunc('{kind}', e.event_date) as date), e.customer_id, e.stage
+),
+seen_all as (
+  select period_start, customer_id, stage, org_lo, org_hi from seen
+  union all
+  select period_start, customer_id, '*', min(org_lo), max(org_hi) from seen group by period_start, customer_id
+),
+single as (
+  select period_start, org_lo as org_id, stage, count(*) as n
+  from seen_all where org_lo = org_hi group by period_start, org_lo, stage
+),
+single_up as (
+  select s.period_start, c.ancestor_id as org_id, s.stage, sum(s.n) as n
+  from single s join org_closure c on c.descendant_id = s.org_id
+  group by s.period_start, c.ancestor_id, s.stage
+),
+movers as (select distinct customer_id from seen_all where org_lo <> org_hi),
+mover_nodes as (
+  select distinct cast(date_trunc('{kind}', e.event_date) as date) as period_start, e.customer_id, e.stage, e.org_id
+  from events e join movers m on m.customer_id = e.customer_id
+  where e.event_date between ? and ?
+),
+mover_all as (
+  select period_start, customer_id, stage, org_id from mover_nodes
+  union all
+  select distinct period_start, customer_id, '*', org_id from mover_nodes
+),
+multi_up as (
+  select m.period_start, c.ancestor_id as org_id, m.stage, count(distinct m.customer_id) as n
+  from mover_all m
+  join seen_all s on s.period_start = m.period_start and s.customer_id = m.customer_id and s.stage = m.stage
+  join org_closure c on c.descendant_id = m.org_id
+  where s.org_lo <> s.org_hi
+  group by m.period_start, c.ancestor_id, m.stage
+),
+counted as (select * from single_up union all select * from multi_up)
+select '{kind}' as period_type, period_start, org_id, stage, sum(n) as customers
+from counted group by period_start, org_id, stage
+"""
+
+PERIODS_SQL = """
+insert into mart_periods
+select distinct '{kind}' as period_type, cast(date_trunc('{kind}', event_date) as date) as period_start,
+       cast(date_trunc('{kind}', event_date) + interval {months} month - interval 1 day as date) as period_end,
+       cast(null as date) as through_date
+from events where event_date between ? and ?
+"""
+
+
+def ensure(con: Any) -> None:
+    """Create the mart tables if they are missing (an imported warehouse starts without rows)."""
+    have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    for table in MARTS:
+        if table not in have:
+            con.execute(schema.ddl(table))
+
+
+def _period_start(kind: str, day: dt.date) -> dt.date:
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def _period_end(kind: str, start: dt.date) -> dt.date:
+    months = {"month": 1, "quarter": 3, "year": 12}[kind]
+    y, m = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
+
+
+def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
+    """Build the marts from the detail tables on a writable DuckDB connection: all of them, or one day.
+
+    Returns the seconds taken and the rows each mart holds afterwards."""
+    t0 = time.perf_counter()
+    ensure(con)
+    con.execute("begin")
+    try:
+        if day is None:
+            lo, hi = con.execute("select min(event_date), max(event_date) from events").fetchone()
+            for table in MARTS:
+                con.execute(f"delete from {table}")
+            if lo is not None:
+                con.execute(DAY_SQL.format(level=MART_LEVEL), [lo, hi])
+                for kind in KINDS:
+                    _period(con, kind, lo, hi)
+        else:
+            con.execute("delete from mart_org_day where event_date = ?", [day])
+            con.execute(DAY_SQL.format(level=MART_LEVEL), [day, day])
+            for kind in KINDS:
+                start = _period_start(kind, day)
+                end = _period_end(kind, start)
+                con.execute("delete from mart_org_period where period_type = ? and period_start = ?", [kind, start])
+                con.execute("delete from mart_periods where period_type = ? and period_start = ?", [kind, start])
+                _period(con, kind, start, end)
+        # Every period runs through the last day with data (or its own end, if earlier).
+        con.execute("""update mart_periods set through_date = least(period_end, (select max(event_date) from events))""")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in MARTS}
+    return {"seconds": time.perf_counter() - t0, **rows}
+
+
+def _period(con: Any, kind: str, lo: dt.date, hi: dt.date) -> None:
+    months = {"month": 1, "quarter": 3, "year": 12}[kind]
+    con.execute(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi])
+    con.execute(PERIODS_SQL.format(kind=kind, months=months), [lo, hi])
