@@ -177,6 +177,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from cockpit import delivery
+    from cockpit.warehouse import WarehouseError, open_warehouse
+
+    try:
+        rows = delivery.deliver(now=args.now, dry_run=args.dry_run, wh=open_warehouse(config.warehouse_target(args.db)))
+    except WarehouseError as e:
+        return _fail(str(e))
+    for r in rows:
+        print(f"{r['status']:8} #{r['subscription_id']} {r['org_id'] or '-':12} -> {r['address']} ({r['username']})"
+              f"{' ' + r['files'] if r['files'] else ''}{' attempts ' + str(r['attempts']) if r['attempts'] > 1 else ''}"
+              f"{': ' + r['detail'] if r['status'] in ('failed', 'skipped') else ''}")
+    print(f"{len(rows)} deliveries: " + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in ("sent", "failed", "skipped", "dry_run")))
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
     p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
@@ -205,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)")
     i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
     i.set_defaults(func=cmd_import)
+
+    d = sub.add_parser("deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)")
+    d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
+    d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    d.set_defaults(func=cmd_deliver)
 
     u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
     u.add_argument("action", choices=["list", "add", "set-password", "remove"])

@@ -30,6 +30,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COCKPIT_DEMO", "0", "1 runs the instance as a demo: demo users and the public demo cookie key are accepted, and pages say it is a demo."),
     Setting("COCKPIT_LOCKOUT_ATTEMPTS", "5", "Failed logins in a row that lock an account."),
     Setting("COCKPIT_LOCKOUT_MINUTES", "15", "How long a locked account stays locked, minutes."),
+    Setting("COCKPIT_SMTP_HOST", "", "SMTP server that `cockpit deliver` sends subscribed reports through; empty: email deliveries fail and are logged."),
+    Setting("COCKPIT_SMTP_PORT", "25", "SMTP port (STARTTLS is used when the server offers it)."),
+    Setting("COCKPIT_SMTP_USER", "", "SMTP login; empty: no login."),
+    Setting("COCKPIT_SMTP_PASSWORD", "", "SMTP password (a secret: set it in the environment)."),
+    Setting("COCKPIT_SMTP_FROM", "cockpit@localhost", "Sender address of delivered reports."),
+    Setting("COCKPIT_DELIVERY_ATTEMPTS", "3", "Attempts per delivery before it is logged as failed."),
+    Setting("COCKPIT_DELIVERY_BACKOFF", "5", "Seconds before the first retry of a failed delivery; doubled after each attempt."),
     Setting("COCKPIT_ANONYMISE_PEERS", "0", "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks."),
 )
 

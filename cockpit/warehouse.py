@@ -13,6 +13,8 @@ engine; any SQLAlchemy URL works, the SQL being transpiled with sqlglot.
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,6 +73,70 @@ def _scope_cte(n: int) -> str:
     return f"select descendant_id as org_id from org_closure where ancestor_id in ({marks})"
 
 
+# Bound rows: a query may read a list of rows given by the caller (e.g. the customers of app-side actions),
+# declared in its header as `-- rows: NAME(col type, ...)`. The layer adds a CTE NAME whose every value is a
+# bound parameter, so ids from the app's own state reach the warehouse without ever being spliced into SQL.
+_ROWS = re.compile(r"^--\s*rows:\s*([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*$", re.M)
+ROW_TYPES = {"bigint": int, "integer": int, "double": float, "varchar": str, "date": dt.date, "boolean": bool}
+MAX_BOUND_ROWS = 5000  # more rows: the caller sends them in chunks
+
+
+def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """(table name, ((column, type), ...)) a named query declares with `-- rows:`, or None."""
+    m = _ROWS.search(queries.get(name).sql)
+    if not m:
+        return None
+    cols = tuple(tuple(c.split()) for c in m.group(2).split(","))
+    if not cols or any(len(c) != 2 or c[1] not in ROW_TYPES or not re.fullmatch(r"[a-z_][a-z0-9_]*", c[0]) for c in cols):
+        raise QueryError(f"{name}: bad rows declaration {m.group(0)!r} (types: {', '.join(ROW_TYPES)})")
+    return m.group(1), cols  # type: ignore[return-value]
+
+
+def _rows_cte(cols: tuple[tuple[str, str], ...], n: int) -> str:
+    casts = ", ".join(f"cast({c} as {t}) as {c}" for c, t in cols)
+    if n == 0:
+        nulls = ", ".join(f"cast(null as {t}) as {c}" for c, t in cols)
+        return f"select {nulls} from orgs where 1 = 0"
+    values = ", ".join("(" + ", ".join(f":row_{i}_{j}" for j in range(len(cols))) + ")" for i in range(n))
+    return f"select {casts} from (values {values}) as v({', '.join(c for c, _ in cols)})"
+
+
+def _coerce_row_value(value: Any, kind: str, where: str) -> Any:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return None
+    want = ROW_TYPES[kind]
+    try:
+        if want is dt.date:
+            return value if type(value) is dt.date else (value.date() if hasattr(value, "date") else dt.date.fromisoformat(str(value)))
+        if want is bool:
+            if isinstance(value, (bool, int)) and value in (0, 1):
+                return bool(value)
+            raise ValueError
+        if want is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return want(value)
+    except (ValueError, TypeError, AttributeError):
+        raise QueryError(f"{where} must be a {kind}, got {str(value)[:40]!r}") from None
+
+
+def bind_rows(name: str, rows: list[tuple] | pd.DataFrame) -> dict[str, Any]:
+    """Validate rows against the query's `-- rows:` declaration and name each value for binding."""
+    spec = bound_rows_spec(name)
+    if spec is None:
+        raise QueryError(f"query '{name}' takes no rows (it declares no `-- rows:` table)")
+    table, cols = spec
+    records = list(rows[[c for c, _ in cols]].itertuples(index=False, name=None)) if isinstance(rows, pd.DataFrame) else list(rows)
+    if len(records) > MAX_BOUND_ROWS:
+        raise QueryError(f"query '{name}' was given {len(records)} rows for {table}; send at most {MAX_BOUND_ROWS} at a time")
+    out: dict[str, Any] = {}
+    for i, rec in enumerate(records):
+        if len(rec) != len(cols):
+            raise QueryError(f"{table} row {i} has {len(rec)} values; expected {len(cols)} ({', '.join(c for c, _ in cols)})")
+        for j, ((col, kind), value) in enumerate(zip(cols, rec)):
+            out[f"row_{i}_{j}"] = _coerce_row_value(value, kind, f"{table}.{col} in row {i}")
+    return out
+
+
 def _peer_cte(n: int) -> str:
     """Siblings of the user's own nodes that are not in the user's subtree."""
     if n == 0:
@@ -96,14 +162,15 @@ def _included(name: str, peers: bool) -> exp.CTE:
 
 
 @lru_cache(maxsize=1024)
-def render(name: str, scope_size: int, dialect: str) -> str:
+def render(name: str, scope_size: int, dialect: str, rows_size: int = 0) -> str:
     """The SQL text for a named query with a scope of `scope_size` nodes, in the engine's dialect.
 
-    Only trusted text goes in here (the query file and a placeholder list); values are bound later.
+    Only trusted text goes in here (the query file and placeholder lists); values are bound later.
     """
     q = queries.get(name)
     tree = sqlglot.parse_one(q.sql, read="duckdb")
-    ctes = []
+    spec = bound_rows_spec(name)
+    ctes = [_cte(spec[0], _rows_cte(spec[1], rows_size))] if spec is not None else []
     if q.scope in ("subtree", "peers"):
         ctes.append(_cte("scope_orgs", _scope_cte(scope_size)))
     if q.scope == "peers":
@@ -183,16 +250,23 @@ class Warehouse:
         if not scope.org_ids or org_id not in self.visible_orgs(scope):
             raise ScopeError(f"Org '{org_id}' is outside your scope ({', '.join(scope.org_ids) or 'none'}); nothing is shown.")
 
-    def run(self, name: str, scope: Scope, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run a named query for a user: validate parameters, check org parameters, bind, scope."""
+    def run(self, name: str, scope: Scope, params: dict[str, Any] | None = None,
+            rows: list[tuple] | pd.DataFrame | None = None) -> pd.DataFrame:
+        """Run a named query for a user: validate parameters, check org parameters, bind, scope.
+
+        `rows` fills the table a query declares with `-- rows:` (every value bound; none given = empty).
+        """
         q = queries.get(name)
         bound = q.bind(dict(params or {}))
+        rows_bound = bind_rows(name, rows) if rows is not None else {}
+        bound.update(rows_bound)
         for p in q.params:
             if p.type == "org":
                 self.check_org(scope, bound[p.name])
         if q.scope in ("subtree", "peers"):
             bound.update({f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
-        df = self._frame(render(name, len(scope.org_ids), self.dialect), bound)
+        n_rows = len(rows_bound) // len(bound_rows_spec(name)[1]) if rows_bound else 0  # type: ignore[index]
+        df = self._frame(render(name, len(scope.org_ids), self.dialect, n_rows), bound)
         return self._only_allowed_rows(name, df, scope) if q.scope == "peers" else df
 
 
