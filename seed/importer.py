@@ -345,16 +345,25 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> str:
-    """The rows as a temp table with exactly the warehouse table's columns and types."""
+    """The rows as a temp table with exactly the warehouse table's columns and types.
+
+    Staged before the transaction begins: DuckDB 2.0 scans a temp table created and filled inside a
+    transaction as empty once it passes one row group (122,880 rows), while count(*) still sees the rows.
+    """
     cols = schema.column_names(table)
     frame = df.reindex(columns=cols).astype(object).where(df.reindex(columns=cols).notna(), None)
-    con.register("_frame", frame)
     tmp = f"_stage_{table}"
-    con.execute(f"create or replace temp table {tmp} as select * from {table} where false")
+    con.execute(schema.ddl(table).replace(f"create table {table} (", f"create or replace temp table {tmp} (", 1))
+    con.register("_frame", frame)
     casts = ", ".join(f"cast({c} as {schema.tables()[table]['columns'][c]['type']})" for c in cols)
     con.execute(f"insert into {tmp} select {casts} from _frame")
     con.unregister("_frame")
     return tmp
+
+
+def derived(table: str) -> bool:
+    """Marts are computed from the data (cockpit/marts.py), never imported."""
+    return table.startswith("mart_")
 
 
 def _differs(con: duckdb.DuckDBPyConnection, a: str, b: str, cols: list[str] | None = None) -> bool:
@@ -379,14 +388,11 @@ def rebuild_org_tree(con: duckdb.DuckDBPyConnection) -> None:
         from _paths a join _paths d on starts_with(d.path, a.path)""")
 
 
-def _write(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], mapping: dict, info: dict) -> bool:
-    """Inside the open transaction: replace (adapter) or upsert (table) the rows. True if anything changed."""
+def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict, info: dict) -> bool:
+    """Inside the open transaction: replace (adapter) or upsert (table) the staged rows. True if anything changed."""
     changed = False
     if mapping.get("adapter"):
-        for table in schema.tables():
-            if table == "warehouse_info":
-                continue
-            tmp = _stage(con, table, tables.get(table, pd.DataFrame()))
+        for table, tmp in staged.items():
             if _differs(con, tmp, table) or _differs(con, table, tmp):
                 con.execute(f"delete from {table}")
                 con.execute(f"insert into {table} select * from {tmp}")
@@ -397,9 +403,12 @@ def _write(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], mapp
             con.execute("insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
                         [info["source"], mapping["name"], info["as_of"]])
             changed = True
+        if changed:  # marts of the old data would show another source's figures: emptied, rebuilt after commit
+            for table in filter(derived, schema.tables()):
+                con.execute(f"delete from {table}")
         return changed
     table, key = mapping["table"], mapping.get("key") or []
-    tmp = _stage(con, table, tables[table])
+    tmp = staged[table]
     if not _differs(con, tmp, table, [spec["to"] for spec in mapping["columns"].values()]):
         return False
     if key:
@@ -412,6 +421,19 @@ def _write(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame], mapp
         con.execute("insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
                     [f"import:{mapping['name']}", mapping["name"], info.get("as_of")])
     return True
+
+
+def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Recompute the marts from the imported data (their own transaction); a note if that failed."""
+    try:
+        from cockpit import marts
+    except ImportError:
+        return None
+    try:
+        marts.build(con)
+    except Exception as e:  # the data is imported; the marts can be rebuilt with `cockpit build`
+        return f"marts not rebuilt ({type(e).__name__}: {str(e)[:120]}): run `cockpit build`"
+    return None
 
 
 def _reference_channels(con: duckdb.DuckDBPyConnection) -> None:
@@ -460,6 +482,11 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
         raise ValueError(f"the warehouse {target} cannot be opened for writing ({str(e).splitlines()[0][:120]}); "
                          "stop the running cockpit or import from its admin page") from None
     try:
+        if mapping.get("adapter"):
+            staged = {t: _stage(con, t, tables.get(t, pd.DataFrame())) for t in schema.tables()
+                      if t != "warehouse_info" and not derived(t)}
+        else:
+            staged = {mapping["table"]: _stage(con, mapping["table"], typed)}
         con.execute("begin transaction")
         try:
             ensure_tables(con)
@@ -468,14 +495,16 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
                 problems = _check_refs(con, typed, mapping, name)
                 if problems:
                     raise ImportRejected(problems)
-            changed = _write(con, tables, mapping, info)
-            rows = {t: _scalar(con, f"select count(*) from {t}") for t in schema.tables()}
+            changed = _write(con, staged, mapping, info)
         except BaseException:
             con.execute("rollback")
             raise
         con.execute("commit" if changed else "rollback")
         if changed:
+            say("rebuilding marts", 0.9)
+            notes += [n for n in [_rebuild_marts(con)] if n]
             con.execute("checkpoint")
+        rows = {t: _scalar(con, f"select count(*) from {t}") for t in schema.tables() if not t.startswith("_")}
     finally:
         con.close()
     say("done", 1.0)

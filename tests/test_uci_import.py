@@ -201,6 +201,11 @@ def test_the_full_size_file_of_the_same_schema_imports_unchanged(csv, tmp_path):
     got = pd.to_datetime(pd.Series([r[0] for r in con.execute("select last_active_date from customers order by customer_id").fetchall()]))
     info = con.execute("select as_of from warehouse_info").fetchall()[0][0]
     con.close()
+    r, yes = MAPPING["rules"], want.y.eq("yes")
+    events = (len(want) + (want.duration.ge(r["interest_seconds"]) | yes).sum() + (want.duration.ge(r["connect_seconds"]) | yes).sum()
+              + yes.sum() + want.pdays.ge(0).sum())
+    assert result.rows["events"] == events > 122_880  # more than one DuckDB row group: all of them written
+    assert result.rows["mart_org_day"] > 0  # marts rebuilt from the imported events
     assert (got.to_numpy() == want.date.to_numpy()).all()
     assert sorted(got.dt.year.unique()) == [2008, 2009, 2010]
     assert info == want.date.max().date() and (info.year, info.month) == (2010, 11)
