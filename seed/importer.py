@@ -213,7 +213,7 @@ def read_source(path: str | Path, mapping: dict, display_name: str | None = None
 
 def _num(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     """Parsed numbers and a mask of the values that are not numbers of that kind."""
-    parsed = pd.to_numeric(values.str.replace(",", "", regex=False), errors="coerce")
+    parsed = pd.to_numeric(values, errors="coerce")  # no separators guessed: "1,5" is refused, not read as 15
     bad = parsed.isna()
     if kind == "int":
         bad |= parsed.notna() & (parsed != parsed.round())
@@ -297,8 +297,8 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
             flag(off, src, lambda v, w=what, s=side, x=shown: f"{w}: {v} is {'below the minimum' if s == 'min' else 'above the maximum'} {x}")
         out[spec["to"]] = val.where(~bad & ~empty, None) if kind not in ("date",) else val
     key = [k for k in mapping.get("key") or []]
-    if key and not problems:
-        dup = out.duplicated(key, keep=False)
+    if key:
+        dup = out.duplicated(key, keep=False) & out[key].notna().all(axis=1)
         first = out[dup].groupby(key, dropna=False)[ROW].transform("min")
         src_of = {spec["to"]: src for src, spec in mapping["columns"].items()}
         for r, f, kv in zip(out.loc[dup, ROW], first, out.loc[dup, key].itertuples(index=False)):

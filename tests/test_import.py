@@ -193,3 +193,23 @@ def test_cli_imports_and_prints_rows_per_table(tmp_path):
     assert "gbk" in out.stdout and "orgs 3" in out.stdout and "org_closure 6" in out.stdout
     again = cockpit("import", str(tmp_path / "o.csv"), "--mapping", str(importer.MAPPINGS_DIR / "orgs.yaml"), "--db", str(target))
     assert again.returncode == 0 and "already imported: nothing changed" in again.stdout
+
+
+def test_the_page_path_imports_while_the_app_holds_the_warehouse_open(tmp_path):
+    """The import page runs in the app's process, whose read-only pool holds the file: it is released first."""
+    from cockpit.warehouse import open_warehouse
+
+    target = tmp_path / "app.duckdb"
+    importer.import_file(write(tmp_path / "o.csv", ORGS_CSV, "gbk"), "orgs", target)
+    reader = open_warehouse(str(target))
+    assert len(reader.sql("select * from orgs")) == 3
+    with pytest.raises(importer.ImportRejected, match="^上传的客户.csv, row 5, column '资产余额': negative value"):
+        importer.import_upload("上传的客户.csv", (MALFORMED / "customers_negative_aum.csv").read_bytes(), "customers", str(target))
+    result = importer.import_upload("上传的客户.csv", CUSTOMERS_CSV.encode("gbk"), "customers", str(target))
+    assert result.changed and result.rows["customers"] == 3
+    assert len(open_warehouse(str(target)).sql("select * from customers")) == 3
+
+
+def test_a_decimal_comma_is_refused_rather_than_misread(tmp_path, loaded):
+    with pytest.raises(importer.ImportRejected, match=r"row 2, column '资产余额': wrong type: '1,5' is not a number"):
+        importer.import_file(write(tmp_path / "c.csv", CUSTOMERS_CSV.replace(",1000.5,", ',"1,5",')), "customers", loaded)
