@@ -1,0 +1,49 @@
+"""Evidence charts of insights: one builder per insight type, from the insight's detail frame."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from cockpit.guidance import Insight
+
+
+def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: str = "org_id") -> go.Figure:
+    colours = ["#c62828" if highlight is not None and v == highlight else "#1f3a5f" for v in df[key]]
+    return go.Figure(go.Bar(x=df[x], y=df[y], marker_color=colours))
+
+
+def evidence(ins: Insight) -> go.Figure | None:
+    """The chart behind an insight, or None when it has no detail to draw."""
+    d = ins.detail
+    if d is None or d.empty:
+        return None
+    if ins.type == "unusual_change":
+        fig = go.Figure([go.Scatter(x=d.week_start, y=d.rate, name="rate", mode="lines+markers"),
+                         go.Scatter(x=d.week_start, y=d.own_rate, name="own", line={"dash": "dash"}),
+                         go.Scatter(x=d.week_start, y=d.peer_rate, name="peers", line={"dash": "dot"})])
+        fig.update_yaxes(tickformat=".0%")
+    elif ins.type == "referrals_overdue":
+        fig = go.Figure([go.Bar(x=d.month_start, y=d.miss_share, name="missed"),
+                         go.Scatter(x=d.month_start, y=d.baseline, name="baseline", line={"dash": "dash"})])
+        fig.update_yaxes(tickformat=".0%")
+    elif ins.type == "funnel_leak":
+        fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice")
+        fig.add_hline(y=float(d.peer_rate.iloc[0]), line_dash="dash")
+        fig.update_yaxes(tickformat=".0%")
+    elif ins.type == "campaign_outperformance":
+        fig = _bar(d, "campaign_id", "conversion", ins.labels["campaign_id"][0], key="campaign_id")
+        fig.update_yaxes(tickformat=".0%")
+    elif ins.type == "target_risk":
+        fig = _bar(d, "org_id", "pace", ins.org_id)
+        fig.update_yaxes(tickformat=".0%")
+    elif ins.type in ("top_contributors", "concentration"):
+        fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member")
+    elif ins.type == "dormant_high_value":
+        fig = _bar(d, "org_id", "dormant_aum")
+    elif ins.type == "lifecycle_unreached":
+        fig = _bar(d, "org_id", "coverage")
+        fig.update_yaxes(tickformat=".0%")
+    else:
+        return None
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=ins.type in ("unusual_change", "referrals_overdue"))
+    return fig

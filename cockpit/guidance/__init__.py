@@ -1,0 +1,112 @@
+"""Guidance: deterministic, explainable insights for an org node and a period.
+
+Each insight family lives in its own module with a `find(ctx)` function that runs named queries
+through `Warehouse.run` with the requesting user's scope and applies one stated rule. An insight
+carries its evidence (the figures and the baseline they were compared with) and renders its text
+and suggested action in zh or en from templates in cockpit/i18n_catalogue/guidance.yaml, so the
+same insight reads the same on the page, in the PDF and in the workbook.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+
+from cockpit import i18n
+from cockpit.periods import Period
+from cockpit.warehouse import Scope, Warehouse
+
+AUDIENCES = ("executive", "branch_head", "frontline")
+SEVERITIES = {3: "high", 2: "medium", 1: "low"}
+
+
+@dataclass(eq=False)
+class Insight:
+    """One finding. `figures` maps a template placeholder to (value, unit); `labels` to (zh, en) text."""
+
+    type: str
+    audience: str
+    severity: int  # 3 high, 2 medium, 1 low
+    org_id: str
+    figures: dict[str, tuple[float, str]]
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    detail: pd.DataFrame | None = None  # the data behind the evidence chart
+
+    def _values(self, lang: str) -> dict[str, str]:
+        out = {k: i18n.fmt(v, unit, lang) for k, (v, unit) in self.figures.items()}
+        out.update({k: (zh if lang == "zh" else en) for k, (zh, en) in self.labels.items()})
+        return out
+
+    def text(self, lang: str = "zh") -> str:
+        return i18n.t(f"guidance.{self.type}.text", lang, **self._values(lang))
+
+    def action(self, lang: str = "zh") -> str:
+        return i18n.t(f"guidance.{self.type}.action", lang, **self._values(lang))
+
+    def title(self, lang: str = "zh") -> str:
+        return i18n.t(f"guidance.{self.type}.title", lang)
+
+    def baseline(self, lang: str = "zh") -> str:
+        """The rule and baseline the figures were compared with."""
+        return i18n.t(f"guidance.{self.type}.rule", lang, **self._values(lang))
+
+    def row(self, lang: str = "zh") -> dict[str, Any]:
+        """A flat record for tables and exports."""
+        return {"severity": self.severity, "type": self.type, "audience": self.audience, "org_id": self.org_id,
+                "title": self.title(lang), "text": self.text(lang), "baseline": self.baseline(lang),
+                "action": self.action(lang)}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asks about which node and period; `run` is the only way families read data."""
+
+    wh: Warehouse
+    scope: Scope
+    org_id: str
+    period: Period
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.period.as_of
+
+    @property
+    def window_start(self) -> dt.date:
+        """Recent window for rate rules: the period, widened to at least the last three months."""
+        back = self.period.to_date.replace(day=1)
+        for _ in range(2):
+            back = (back - dt.timedelta(days=1)).replace(day=1)
+        return min(self.period.start, back)
+
+    def run(self, name: str, **params: Any) -> pd.DataFrame:
+        key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+        if key not in self.memo:
+            self.memo[key] = self.wh.run(name, self.scope, params)
+        return self.memo[key]
+
+
+def families() -> list[Callable[[Context], list[Insight]]]:
+    from cockpit.guidance import (campaigns, contributors, dormant, funnel, lifecycle, referrals, targets,
+                                  unusual)
+
+    return [targets.find, unusual.find, contributors.find, contributors.find_concentration, funnel.find,
+            referrals.find, dormant.find, lifecycle.find, campaigns.find]
+
+
+def generate(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> list[Insight]:
+    """Every insight for the node and period, most severe first. Refuses a node outside the scope."""
+    wh.check_org(scope, org_id)
+    ctx = Context(wh, scope, org_id, period)
+    found = [i for find in families() for i in find(ctx)]
+    return sorted(found, key=lambda i: (-i.severity, i.type, i.org_id))
+
+
+def table(insights: list[Insight], lang: str = "zh") -> pd.DataFrame:
+    cols = ["severity", "type", "audience", "org_id", "title", "text", "baseline", "action"]
+    return pd.DataFrame([i.row(lang) for i in insights], columns=cols)
+
+
+__all__ = ["AUDIENCES", "Context", "Insight", "SEVERITIES", "generate", "table"]

@@ -1,0 +1,30 @@
+"""Dormant high-value customers: tier DORMANT_TIER and above with no touchpoint for DORMANT_DAYS days.
+
+Rule: one insight for the node when any such customer exists; the evidence is their number, their
+AUM and their share of the node's high-value customers, with the child carrying the most dormant
+AUM and the median share among the node's children as the baseline. Severity rises with the share.
+The customers themselves are on the frontline action lists (cockpit/guidance/actions.py).
+"""
+from __future__ import annotations
+
+from cockpit.guidance import Context, Insight
+from cockpit.guidance.names import org_label
+
+DORMANT_TIER = 4
+DORMANT_DAYS = 120
+
+
+def find(ctx: Context) -> list[Insight]:
+    df = ctx.run("guidance_dormant", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS)
+    if df.empty or df.dormant.sum() == 0:
+        return []
+    df = df.assign(share=df.dormant / df.high_value)
+    total, dormant = df.high_value.sum(), df.dormant.sum()
+    share = dormant / total
+    top = df.sort_values("dormant_aum", ascending=False).iloc[0]
+    return [Insight(
+        "dormant_high_value", "frontline", 3 if share >= 0.2 else 2 if share >= 0.05 else 1, ctx.org_id,
+        {"customers": (dormant, "count"), "aum": (df.dormant_aum.sum(), "money"), "share": (share, "pct"),
+         "high_value": (total, "count"), "days": (DORMANT_DAYS, "count"), "tier": (DORMANT_TIER, "count"),
+         "top_aum": (top.dormant_aum, "money"), "median_share": (df.share.median(), "pct")},
+        {"top": org_label(ctx, top.org_id)}, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]])]

@@ -1,0 +1,19 @@
+"""Display names of channels and org nodes for insight text, read through the scoped query layer."""
+from __future__ import annotations
+
+from cockpit.guidance import Context
+
+
+def _table(ctx: Context, name: str, key: str) -> dict[str, tuple[str, str]]:
+    df = ctx.run(name)
+    return {r[key]: (r["name_zh"], r["name_en"]) for _, r in df.iterrows()}
+
+
+def channel_label(ctx: Context, channel_id: str) -> tuple[str, str]:
+    return _table(ctx, "channels", "channel_id").get(channel_id, (channel_id, channel_id))
+
+
+def org_label(ctx: Context, org_id: str) -> tuple[str, str]:
+    names = _table(ctx, "org_tree", "org_id")
+    zh, en = names.get(org_id, (org_id, org_id))
+    return f"{zh}（{org_id}）", f"{en} ({org_id})"

@@ -1,0 +1,55 @@
+"""The figures of one report, gathered once so the PDF and the workbook hold the same numbers.
+
+Everything is read through the requesting user's scope: the KPI table and the children's ranking
+from the targets math (metric_values + target_values), the SICAS funnel (sicas_funnel), the
+referral matrix (report_referral_matrix), the guidance and the action list.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cockpit import guidance, metrics
+from cockpit.guidance import Context, actions
+from cockpit.guidance.targets import target_table
+from cockpit.periods import Period
+from cockpit.warehouse import Scope, Warehouse
+
+RANK_METRIC = "actions"
+
+
+@dataclass
+class ReportData:
+    org_id: str
+    org_name: str
+    period: Period
+    lang: str
+    username: str
+    kpis: pd.DataFrame  # the node's metrics against target, with status
+    ranking: pd.DataFrame  # the children on RANK_METRIC, best first
+    funnel: pd.DataFrame
+    referrals: pd.DataFrame
+    insights: pd.DataFrame
+    actions: pd.DataFrame
+    generated: dt.datetime
+
+
+def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str = "zh") -> ReportData:
+    """All figures of the report of `org_id` for `period`; refuses a node outside the scope."""
+    wh.check_org(scope, org_id)
+    ctx = Context(wh, scope, org_id, period)
+    table, progress = target_table(ctx)
+    tree = ctx.run("org_tree").set_index("org_id")
+    name = tree.loc[org_id, "name_zh" if lang == "zh" else "name_en"]
+    kpis = table[table.org_id == org_id].reset_index(drop=True)
+    kpis.insert(2, "metric_name", [metrics.get(m).name(lang) for m in kpis.metric])
+    kpis.attrs["time_progress"] = progress.ratio
+    ranking = table[(table.org_id != org_id) & (table.metric == RANK_METRIC)].sort_values("pace", ascending=False)
+    ranking = ranking.reset_index(drop=True).assign(rank=lambda d: range(1, len(d) + 1))
+    funnel = ctx.run("sicas_funnel", org_id=org_id, start=period.start, end=period.to_date)
+    referrals = ctx.run("referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group")
+    found = guidance.generate(wh, scope, org_id, period)
+    return ReportData(org_id, name, period, lang, scope.username, kpis, ranking, funnel, referrals,
+                      guidance.table(found, lang), actions.action_list(ctx, lang), dt.datetime.now())

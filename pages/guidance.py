@@ -1,0 +1,39 @@
+"""Guidance: the insights for the chosen node and period, most severe first, each opening to its
+evidence; managers also get their action list with CSV / Excel export."""
+import streamlit as st
+
+from cockpit import appstate, guidance, ui
+from cockpit.charts.guidance import evidence
+from cockpit.guidance import Context, actions
+
+f = ui.filters()
+p, lang, user = f["period"], ui.lang(), ui.current_user()
+st.title(ui.tr("guidance.page"))
+st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
+found = guidance.generate(ui.warehouse(), user.scope, f["org_id"], p)
+if not found:
+    st.info(ui.tr("guidance.none"))
+for i, ins in enumerate(found):
+    head = f"[{ui.tr(f'guidance.severity.{ins.severity}')}] {ins.title(lang)} · {ins.org_id}"
+    with st.expander(head, expanded=i == 0):
+        st.markdown(ins.text(lang))
+        st.caption(ins.baseline(lang))
+        st.markdown(f"**{ui.tr('guidance.suggested')}** {ins.action(lang)}")
+        fig = evidence(ins)
+        if fig is not None:
+            st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
+if user.role == "manager":
+    st.subheader(ui.tr("guidance.action_list"))
+    ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
+    todo = actions.action_list(ctx, lang)
+    st.dataframe(todo.rename(columns=actions.headers(lang)), hide_index=True, width="stretch", key="action_table")
+
+    def _export(kind: str) -> bytes:
+        appstate.audit(user.username, "action_list_downloaded", org_id=f["org_id"], format=kind, rows=len(todo))
+        return actions.to_csv(todo, lang) if kind == "csv" else actions.to_xlsx(todo, lang)
+
+    c1, c2 = st.columns(2)
+    c1.download_button(ui.tr("guidance.export_csv"), data=lambda: _export("csv"), file_name="actions.csv",
+                       mime="text/csv", key="dl_actions_csv", on_click="ignore")
+    c2.download_button(ui.tr("guidance.export_xlsx"), data=lambda: _export("xlsx"), file_name="actions.xlsx",
+                       key="dl_actions_xlsx", on_click="ignore")

@@ -1,0 +1,36 @@
+-- description: Frontline next best channel: per segment, SICAS stage and channel over the last year of an org subtree, the customers with an event at that stage on that channel and how many reached the next stage afterwards.
+-- param: org_id org
+-- param: as_of date
+with nodes as (
+  select c.descendant_id as org_id
+  from org_closure c
+  join scope_orgs s on s.org_id = c.descendant_id
+  where c.ancestor_id = :org_id
+),
+ev as (
+  select e.customer_id, e.channel_id, e.event_ts, k.segment,
+         case e.stage when 'S' then 1 when 'I' then 2 when 'C' then 3 when 'A' then 4 when 'H' then 5 end as stage_no
+  from events e
+  join nodes n on n.org_id = e.org_id
+  join customers k on k.customer_id = e.customer_id
+  where e.event_date between :as_of - 365 and :as_of
+),
+touched as (
+  select segment, stage_no, channel_id, customer_id, min(event_ts) as first_ts
+  from ev where stage_no < 5
+  group by segment, stage_no, channel_id, customer_id
+),
+went_on as (
+  select distinct t.segment, t.stage_no, t.channel_id, t.customer_id
+  from touched t
+  join ev e on e.customer_id = t.customer_id and e.stage_no = t.stage_no + 1 and e.event_ts > t.first_ts
+),
+final as (
+  select t.segment, t.stage_no, t.channel_id, count(*) as customers, count(w.customer_id) as converted
+  from touched t
+  left join went_on w on w.segment = t.segment and w.stage_no = t.stage_no and w.channel_id = t.channel_id
+                     and w.customer_id = t.customer_id
+  group by t.segment, t.stage_no, t.channel_id
+)
+select segment, stage_no, channel_id, customers, converted, converted * 1.0 / customers as conversion
+from final order by segment, stage_no, conversion desc

@@ -1,0 +1,62 @@
+-- description: Frontline action list: customers of an org subtree to contact now (dormant high value, lifecycle change not reached, referral past SLA), with segment, tier, AUM, manager and the furthest SICAS stage of their last year.
+-- param: org_id org
+-- param: as_of date
+-- param: min_tier int = 4
+-- param: days int = 120
+-- param: recent_days int = 30
+with nodes as (
+  select c.descendant_id as org_id
+  from org_closure c
+  join scope_orgs s on s.org_id = c.descendant_id
+  where c.ancestor_id = :org_id
+),
+custs as (
+  select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date
+  from customers k
+  join nodes n on n.org_id = k.org_id
+),
+dormant as (
+  select customer_id, 'dormant_high_value' as reason, 1 as priority
+  from custs
+  where tier >= :min_tier and (last_active_date is null or last_active_date < :as_of - :days)
+),
+changed as (
+  select l.customer_id, max(l.change_date) as change_date
+  from lifecycle_changes l
+  join custs k on k.customer_id = l.customer_id
+  where l.change_date between :as_of - :recent_days and :as_of
+  group by l.customer_id
+),
+unreached as (
+  select g.customer_id, 'lifecycle_unreached' as reason, 2 as priority
+  from changed g
+  join custs k on k.customer_id = g.customer_id
+  where k.last_active_date is null or k.last_active_date < g.change_date
+),
+overdue as (
+  select distinct r.customer_id, 'referral_overdue' as reason, 3 as priority
+  from referrals r
+  join custs k on k.customer_id = r.customer_id
+  where r.followed_up_at is null and r.outcome = 'pending'
+    and r.created_at >= :as_of - :recent_days
+    and r.created_at + r.sla_hours * interval '1 hour' < :as_of + 1
+),
+reasons as (
+  select * from dormant union all select * from unreached union all select * from overdue
+),
+stages as (
+  select e.customer_id,
+         max(case e.stage when 'S' then 1 when 'I' then 2 when 'C' then 3 when 'A' then 4 when 'H' then 5 end) as stage_no
+  from events e
+  join reasons r on r.customer_id = e.customer_id
+  where e.event_date between :as_of - 365 and :as_of
+  group by e.customer_id
+),
+final as (
+  select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date,
+         r.reason, r.priority, coalesce(s.stage_no, 1) as stage_no
+  from reasons r
+  join custs k on k.customer_id = r.customer_id
+  left join stages s on s.customer_id = r.customer_id
+)
+select * from final order by priority, aum desc, customer_id

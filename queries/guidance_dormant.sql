@@ -1,0 +1,26 @@
+-- description: Guidance: high-value customers (tier at or above min_tier) of each child of an org node, and those with no touchpoint for `days` days.
+-- param: org_id org
+-- param: as_of date
+-- param: min_tier int = 4
+-- param: days int = 90
+with children as (
+  select o.org_id
+  from orgs o
+  join scope_orgs s on s.org_id = o.org_id
+  where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)
+),
+custs as (
+  select ch.org_id, k.customer_id, k.aum,
+         case when k.last_active_date is null or k.last_active_date < :as_of - :days then 1 else 0 end as dormant
+  from customers k
+  join org_closure c on c.descendant_id = k.org_id
+  join children ch on ch.org_id = c.ancestor_id
+  join scope_orgs s on s.org_id = k.org_id
+  where k.tier >= :min_tier
+),
+final as (
+  select org_id, count(*) as high_value, sum(dormant) as dormant,
+         sum(case when dormant = 1 then aum else 0 end) as dormant_aum
+  from custs group by org_id
+)
+select * from final order by dormant_aum desc

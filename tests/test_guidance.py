@@ -1,0 +1,212 @@
+"""Guidance finds every planted storyline at the right node with the right insight type, stays quiet on
+healthy nodes, renders in both languages with its figures, and never leaves the user's scope.
+
+The weekly, funnel and campaign rules need enough events per node-week to separate a planted change
+from noise (the xs bank has two or three Actions a week per sub-branch, where a zero week is common),
+so the storylines are checked on the s demo bank, built once for this module.
+"""
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+
+from cockpit import guidance, i18n
+from cockpit.guidance import Context, actions, unusual
+from cockpit.periods import Period
+from cockpit.warehouse import Scope, ScopeError
+from seed import demo_bank
+from seed import storylines as sl
+from tests.conftest import scope_of
+
+HO = Scope("exec", "executive", ("HO",))
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory, bank):
+    from cockpit.warehouse import open_warehouse
+
+    path = tmp_path_factory.mktemp("bank_s") / "warehouse.duckdb"
+    demo_bank.build(path, "s", 42)
+    return open_warehouse(str(path))
+
+
+@pytest.fixture(scope="module")
+def now_ho(big):
+    """Every insight at the head office for the as-of month on the s bank."""
+    return guidance.generate(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+
+
+def of_type(found, kind):
+    return [i for i in found if i.type == kind]
+
+
+def test_weekly_connect_to_action_drop_is_found_at_its_sub_branch_and_week(now_ho):
+    hits = of_type(now_ho, "unusual_change")
+    assert any(i.org_id == sl.DROP_SUB_BRANCH and i.labels["week"][0] == sl.DROP_WEEK_START.isoformat() for i in hits)
+    assert all(i.org_id == sl.DROP_SUB_BRANCH for i in hits if len(i.org_id) == 6)  # no other sub-branch is flagged
+
+
+def test_unusual_change_rule_flags_almost_no_weeks_at_healthy_sub_branches(big):
+    weekly = big.run("guidance_weekly_conversion", HO, {"org_id": "HO", "end": sl.AS_OF, "weeks": 80})
+    scored = unusual.scored(weekly, sl.AS_OF)
+    flagged = scored[unusual.hits(scored)]
+    healthy = scored[(scored.level == 2) & (scored.org_id != sl.DROP_SUB_BRANCH) & scored.own_rate.notna()]
+    false_hits = flagged[flagged.index.isin(healthy.index)]
+    assert len(healthy) > 1000
+    assert len(false_hits) / len(healthy) < 0.005, false_hits[["org_id", "week_start", "z_own", "z_peer"]]
+    drop = flagged[(flagged.org_id == sl.DROP_SUB_BRANCH)]
+    assert pd.Timestamp(sl.DROP_WEEK_START) in set(drop.week_start)
+
+
+def test_the_unusual_week_figures_equal_an_independent_count(big, now_ho):
+    ins = next(i for i in of_type(now_ho, "unusual_change") if i.org_id == sl.DROP_SUB_BRANCH)
+    ev = big.sql("select stage from events where org_id like :o and event_date between :a and :b",
+                 {"o": sl.DROP_SUB_BRANCH + "%", "a": sl.DROP_WEEK_START, "b": sl.DROP_WEEK_START + dt.timedelta(days=6)})
+    assert ins.figures["connects"][0] == (ev.stage == "C").sum()
+    assert ins.figures["actions"][0] == (ev.stage == "A").sum()
+
+
+def test_lagging_region_is_the_only_region_at_risk_on_deposits(big, now_ho):
+    regions = {f"R{n:02d}" for n in range(1, 100)}
+    risk = [i for i in of_type(now_ho, "target_risk") if i.labels["metric"][1] == "Deposits" and i.org_id in regions]
+    assert [i.org_id for i in risk] == [sl.LAGGING_REGION]
+    bal = big.sql("""select sum(b.balance) v from balances_daily b where b.org_id like :o and b.category = 'deposit'
+                     and b.balance_date = :d""", {"o": sl.LAGGING_REGION + "%", "d": sl.AS_OF})
+    assert risk[0].figures["actual"][0] == pytest.approx(bal.v.iloc[0])
+    assert risk[0].figures["pace_needed"][0] > 0
+
+
+def test_stalled_referral_route_is_found_in_its_month_and_no_other_route_is(big):
+    month = Period.parse(sl.STALLED_MONTH.strftime("%Y-%m"), sl.AS_OF)
+    found = of_type(guidance.generate(big, HO, "HO", month), "referrals_overdue")
+    routes = {(i.labels["route_from"][1], i.labels["route_to"][1], i.labels["month"][0]) for i in found}
+    assert ("Mobile app", "Wealth-management room", sl.STALLED_MONTH.strftime("%Y-%m")) in routes
+    assert all(r[2] != sl.STALLED_MONTH.strftime("%Y-%m") or r[:2] == ("Mobile app", "Wealth-management room") for r in routes)
+    ins = next(i for i in found if i.labels["month"][0] == sl.STALLED_MONTH.strftime("%Y-%m"))
+    refs = big.sql("select * from referrals where from_channel_id = :f and to_channel_id = :t", {"f": sl.STALLED_FROM, "t": sl.STALLED_TO})
+    refs = refs[pd.to_datetime(refs.created_at).dt.to_period("M") == pd.Period(sl.STALLED_MONTH, "M")]
+    in_time = refs.followed_up_at.notna() & (refs.followed_up_at <= refs.created_at + pd.to_timedelta(refs.sla_hours, unit="h"))
+    assert ins.figures["referrals"][0] == len(refs)
+    assert ins.figures["missed"][0] == (~in_time).sum()
+
+
+def test_star_campaign_is_the_only_outperformer(now_ho):
+    found = of_type(now_ho, "campaign_outperformance")
+    assert [i.labels["campaign_id"][0] for i in found] == [sl.STAR_CAMPAIGN]
+
+
+def test_lagging_region_leaks_connect_to_action_against_its_peers_and_no_other_region_leaks(now_ho):
+    leaks = of_type(now_ho, "funnel_leak")
+    assert [(i.org_id, i.labels["to_stage"][1]) for i in leaks] == [(sl.LAGGING_REGION, "Action")]
+
+
+def test_dormant_high_value_customers_are_counted_as_an_independent_query_counts(wh, as_of):
+    found = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")
+    cust = wh.sql("select * from customers where tier >= 4")
+    last = pd.to_datetime(cust.last_active_date)
+    dormant = cust[last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS)))]
+    assert len(found) == 1 and found[0].org_id == "HO"
+    assert found[0].figures["customers"][0] == len(dormant)
+    assert found[0].figures["aum"][0] == pytest.approx(dormant.aum.sum())
+    planted = cust[(cust.lifecycle_state == "dormant") & (last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS))))]
+    ctx = Context(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of))
+    listed = actions.action_list(ctx, "en")
+    assert set(planted.customer_id) <= set(listed.customer_id)
+
+
+def test_lifecycle_changes_nobody_reached_equal_an_independent_count(wh, as_of):
+    p = Period.parse(as_of.strftime("%Y-%m"), as_of)
+    ctx = Context(wh, HO, "HO", p)
+    found = of_type(guidance.generate(wh, HO, "HO", p), "lifecycle_unreached")
+    ch = wh.sql("select * from lifecycle_changes where change_date between :a and :b",
+                {"a": ctx.window_start, "b": p.to_date - dt.timedelta(days=7)})
+    ev = wh.sql("select customer_id, event_date from events where customer_id is not null")
+    m = ch.merge(ev, on="customer_id", how="left")
+    m["hit"] = (pd.to_datetime(m.event_date) >= pd.to_datetime(m.change_date)) & \
+               (pd.to_datetime(m.event_date) <= pd.to_datetime(m.change_date) + pd.Timedelta(days=7))
+    reached = m.groupby(["customer_id", "change_date"]).hit.any()
+    assert found[0].figures["changes"][0] == len(reached)
+    assert found[0].figures["unreached"][0] == (~reached).sum()
+
+
+def test_insight_text_renders_in_both_languages_with_its_figures(now_ho):
+    assert {i.type for i in now_ho} >= {"unusual_change", "target_risk", "referrals_overdue", "dormant_high_value",
+                                        "lifecycle_unreached", "funnel_leak", "campaign_outperformance"}
+    for ins in now_ho:
+        zh, en = ins.text("zh"), ins.text("en")
+        assert zh != en and re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[\u4e00-\u9fff]", en)
+        for lang, text in (("zh", zh), ("en", en)):
+            assert "[" not in text.replace("[", "", 0) or "guidance." not in text
+            assert "{" not in text and "{" not in ins.action(lang) and "{" not in ins.baseline(lang)
+            shown = [i18n.fmt(v, unit, lang) for k, (v, unit) in ins.figures.items() if f"{{{k}}}" in i18n.catalogue()[f"guidance.{ins.type}.text"][lang]]
+            assert shown and all(s in text for s in shown), (ins.type, lang, text)
+
+
+def test_most_severe_insights_come_first(now_ho):
+    sev = [i.severity for i in now_ho]
+    assert sev == sorted(sev, reverse=True)
+
+
+def test_a_branch_head_gets_no_insight_outside_their_branch_and_is_refused_another(wh, as_of):
+    p = Period.parse(as_of.strftime("%Y-%m"), as_of)
+    mine = guidance.generate(wh, scope_of("head_r01"), "R01", p)
+    assert mine and all(i.org_id.startswith("R01") for i in mine)
+    for ins in mine:
+        if ins.detail is not None and "org_id" in ins.detail:
+            assert all(str(o).startswith("R01") for o in ins.detail.org_id)
+    with pytest.raises(ScopeError):
+        guidance.generate(wh, scope_of("head_r01"), "R02", p)
+
+
+def test_a_managers_action_list_holds_only_their_own_customers(wh, as_of):
+    s = scope_of("manager1")
+    me = s.org_ids[0]
+    todo = actions.action_list(Context(wh, s, me, Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")
+    assert not todo.empty
+    assert set(todo.manager_id) == {me} and set(todo.org_id) == {me}
+    own = wh.sql("select customer_id from customers where manager_id = :m", {"m": me})
+    assert set(todo.customer_id) <= set(own.customer_id)
+    assert todo.script.str.len().min() > 10 and todo.reason.notna().all()
+
+
+def test_a_branch_heads_action_list_holds_only_their_branch(wh, as_of):
+    s = scope_of("head_r01b02")
+    todo = actions.action_list(Context(wh, s, "R01B02", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
+    assert not todo.empty and todo.org_id.str.startswith("R01B02").all()
+    with pytest.raises(ScopeError):
+        actions.action_list(Context(wh, s, "R01B01", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
+
+
+def test_next_best_channel_is_the_best_converting_channel_for_segment_and_stage(big):
+    ctx = Context(big, HO, "R01", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    conv = ctx.run("action_channel_conversion", org_id="R01", as_of=sl.AS_OF)
+    todo = actions.action_list(ctx, "en")
+    row = todo.iloc[0]
+    stage_no = "SICAH".index(row.stage) + 1
+    cell = conv[(conv.segment == row.segment) & (conv.stage_no == stage_no) & (conv.customers >= actions.MIN_BASE)]
+    assert row.channel_id == cell.sort_values("conversion", ascending=False).channel_id.iloc[0]
+    assert row.channel_conversion == pytest.approx(cell.conversion.max())
+
+
+def test_action_list_exports_read_back_with_chinese_headers(wh, as_of):
+    s = scope_of("manager1")
+    todo = actions.action_list(Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")
+    import io
+
+    back = pd.read_excel(io.BytesIO(actions.to_xlsx(todo, "zh")), sheet_name="行动清单")
+    assert list(back.columns) == [i18n.t(f"action.col.{c}", "zh") for c in actions.COLUMNS]
+    assert list(back["客户号"]) == list(todo.customer_id)
+    csv = pd.read_csv(io.BytesIO(actions.to_csv(todo, "zh")), encoding="utf-8-sig")
+    assert list(csv["客户号"]) == list(todo.customer_id)
+
+
+def test_guidance_page_shows_insights_and_the_managers_action_list(app):
+    at = app("manager1")
+    at.switch_page("pages/guidance.py").run()
+    assert not at.exception
+    assert len(at.expander) >= 1
+    assert at.dataframe[0].value.shape[0] > 0
+    at = app("head_r01")
+    at.switch_page("pages/guidance.py").run()
+    assert not at.exception and len(at.expander) >= 1 and len(at.dataframe) == 0

@@ -1,0 +1,122 @@
+"""Reports: the PDF opens with its sections, Chinese title and the node's figures; the workbook reads
+back equal to the named queries; a branch head's report holds only their branch; the command line
+refuses another branch with exit 3 and writes one report per visible node with --all; every
+generated report is in the audit log."""
+import io
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+
+from cockpit import appstate, cli, i18n, metrics
+from cockpit.periods import Period
+from cockpit.reports import batch, data, excel, pdf
+from cockpit.warehouse import ScopeError
+from tests.conftest import scope_of
+
+
+@pytest.fixture(scope="module")
+def period(as_of):
+    return Period.parse(as_of.strftime("%Y-%m"), as_of)
+
+
+@pytest.fixture(scope="module")
+def r02(wh, period):
+    return data.collect(wh, scope_of("head_r02"), "R02", period, "zh")
+
+
+def pdf_text(blob: bytes, tmp_path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(blob)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tmp_path):
+    assert shutil.which("pdftotext"), "poppler-utils must be installed"
+    text = pdf_text(pdf.build(r02), tmp_path)
+    for key in ("report.title", "report.kpis", "report.charts", "report.chart_funnel", "report.chart_referrals",
+                "report.chart_ranking", "report.guidance", "report.actions"):
+        assert i18n.t(key, "zh") in text, key
+    assert "上海分行" in text and "R02" in text
+    dep = r02.kpis.set_index("metric").loc["deposits"]
+    assert metrics.get("deposits").fmt(dep.actual, "zh") in text
+    assert metrics.get("deposits").fmt(dep.target, "zh") in text
+    assert i18n.t(f"report.status.{dep.status}", "zh") in text
+    first = r02.insights.iloc[0]
+    assert first.title in text
+    info = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True).stdout
+    assert "NotoSansCJK" in info and " yes " in info  # the CJK font is embedded
+
+
+def test_pdf_in_english_holds_english_title(wh, period, tmp_path):
+    r = data.collect(wh, scope_of("head_r01b02"), "R01B02", period, "en")
+    text = pdf_text(pdf.build(r), tmp_path)
+    assert "Operating report" in text and "R01B02" in text
+
+
+def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
+    book = pd.read_excel(io.BytesIO(excel.build(r02)), sheet_name=None)
+    assert {"概要", "目标完成", "下级排名", "SICAS漏斗", "转介矩阵", "经营指导", "行动清单"} <= set(book)
+    kpi = book["目标完成"]
+    assert list(kpi.columns[:4]) == ["机构代码", "指标代码", "指标", "实际"]
+    scope = scope_of("head_r02")
+    cur = wh.run("metric_values", scope, {"start": period.start, "end": period.to_date, "parent": "R02"})
+    cur = cur[cur.org_id == "R02"].set_index("metric").value
+    for m, actual in zip(kpi["指标代码"], kpi["实际"]):
+        assert actual == pytest.approx(cur[m]), m
+    funnel = wh.run("sicas_funnel", scope, {"org_id": "R02", "start": period.start, "end": period.to_date})
+    assert list(book["SICAS漏斗"]["客户数"]) == list(funnel.customers)
+    refs = wh.run("referral_matrix", scope, {"org_id": "R02", "start": period.start, "end": period.to_date, "level": "group"})
+    assert list(book["转介矩阵"]["转介笔数"]) == list(refs.created)
+    assert list(book["行动清单"]["客户号"]) == list(r02.actions.customer_id)
+    assert len(book["经营指导"]) == len(r02.insights)
+
+
+def test_a_branch_heads_report_holds_no_other_branchs_rows(r02):
+    book = pd.read_excel(io.BytesIO(excel.build(r02)), sheet_name=None)
+    for name, sheet in book.items():
+        for col in ("机构代码", "所属机构"):
+            if col in sheet:
+                assert sheet[col].astype(str).str.startswith("R02").all(), (name, col)
+
+
+def test_a_branch_head_cannot_build_another_branchs_report(wh, period):
+    with pytest.raises(ScopeError):
+        data.collect(wh, scope_of("head_r01"), "R02", period, "zh")
+
+
+def test_cli_refuses_another_branch_with_exit_3(bank, period, tmp_path, capsys):
+    rc = cli.main(["report", "--org", "R02", "--period", period.label, "--out", str(tmp_path), "--as", "head_r01"])
+    assert rc == 3
+    assert "outside your scope" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_writes_one_report_and_the_audit_log_records_it(bank, period, tmp_path):
+    rc = cli.main(["report", "--org", "R01B02", "--period", period.label, "--format", "xlsx", "--out", str(tmp_path),
+                   "--as", "head_r01b02"])
+    assert rc == 0
+    assert (tmp_path / f"report_R01B02_{period.label}.xlsx").exists()
+    last = appstate.audit_entries(5)
+    assert any(e["action"] == "report_generated" and e["username"] == "head_r01b02" and "R01B02" in e["detail"] for e in last)
+
+
+def test_cli_all_writes_every_visible_node_each_with_only_its_own_data(bank, wh, period, tmp_path):
+    rc = cli.main(["report", "--all", "--period", period.label, "--format", "xlsx", "--out", str(tmp_path),
+                   "--as", "head_r01b02", "--workers", "2"])
+    assert rc == 0
+    tree = wh.run("org_tree", scope_of("head_r01b02"))
+    expected = {batch.file_name(o, period, "xlsx") for o in tree[tree.level <= 3].org_id}
+    assert {p.name for p in tmp_path.iterdir()} == expected
+    for path in tmp_path.iterdir():
+        node = path.name.split("_")[1]
+        acts = pd.read_excel(path, sheet_name="行动清单")
+        assert acts["所属机构"].astype(str).str.startswith(node).all(), path.name
+
+
+def test_reports_page_offers_both_downloads(app):
+    at = app("head_r01", lang="zh")
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 2
