@@ -78,16 +78,23 @@ def test_every_event_type_in_the_warehouse_counts_at_the_stage_the_definition_na
 
 
 # ---------------------------------------------------------------- hand-made edge cases
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Warehouse:
-    """A warehouse with the real schema and a few hand-written journeys around a window of 2026-10-01..10-31."""
-    path = Path(tmp_path_factory.mktemp("tiny")) / "tiny.duckdb"
+def hand_made(path: Path) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB file with the real schema, a head office HO with one branch B1, and two channels."""
     con = duckdb.connect(str(path))
     for table in schema.tables():
         con.execute(schema.ddl(table))
     con.execute("insert into orgs values ('HO', null, 0, '总行', 'Head office', '/HO/'), ('B1', 'HO', 1, '分行', 'Branch', '/HO/B1/')")
     con.execute("insert into org_closure values ('HO','HO',0), ('B1','B1',0), ('HO','B1',1)")
-    con.execute("insert into channels values ('app','online','手机银行','App'), ('lobby','offline','大堂','Lobby')")
+    con.execute("insert into channels values ('app','online','手机银行','App'), ('lobby','offline','大堂','Lobby'), "
+                "('wealth_room','offline','理财室','Wealth room')")
+    return con
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Warehouse:
+    """A warehouse with the real schema and a few hand-written journeys around a window of 2026-10-01..10-31."""
+    path = Path(tmp_path_factory.mktemp("tiny")) / "tiny.duckdb"
+    con = hand_made(path)
     journeys = {  # customer: [(timestamp, stage)]
         1: [("2026-10-02 09:00", "S"), ("2026-10-02 10:00", "I"), ("2026-10-03 10:00", "C"), ("2026-10-05 10:00", "A"),
             ("2026-10-06 10:00", "H")],                                   # the whole way

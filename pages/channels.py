@@ -1,0 +1,96 @@
+"""Channel coordination: one section per pain — integration, service standard, online–offline referrals and
+return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in cockpit/channels.py."""
+import streamlit as st
+
+from cockpit import channels as rules, i18n, ui
+from cockpit.charts import channels as charts
+
+f = ui.filters()
+p = f["period"]
+lang = ui.lang()
+st.title(ui.tr("page.channels"))
+st.caption(ui.tr("channels.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date))
+win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
+names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
+         **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
+pct = st.column_config.NumberColumn(format="percent")
+t_int, t_svc, t_ref, t_link, t_attr, t_wecom = st.tabs([ui.tr(f"channels.tab.{k}") for k in
+                                                        ("integration", "service", "referral", "linkage", "attribution", "wecom")])
+with t_int:
+    ident = ui.query("channel_identity", **win).iloc[0]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(ui.tr("channels.known_share"), i18n.pct(ident.known_share, lang), help=ui.tr("channels.known_share.help"))
+    c2.metric(ui.tr("channels.unified_share"), i18n.pct(ident.unified_share, lang))
+    c3.metric(ui.tr("channels.active_customers"), i18n.count(ident.customers, lang))
+    mix = ui.query("channel_mix", **win)
+    if mix.empty:
+        st.info(ui.tr("channels.empty.events"))
+    else:
+        a, b = st.columns(2)
+        a.plotly_chart(charts.bars(mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")), key="ch_mix_channels")
+        b.plotly_chart(charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")), key="ch_mix_groups")
+        st.dataframe(mix[mix.kind == "mix"].drop(columns="kind").rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
+                     column_config={ui.tr("channels.col.share"): pct})
+with t_svc:
+    svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
+    if svc.empty:
+        st.info(ui.tr("channels.empty.service"))
+    else:
+        cols = st.columns(len(rules.SERVICE_MEASURES))
+        for col, m in zip(cols, rules.SERVICE_MEASURES):
+            col.metric(ui.tr(f"channels.spread.{m}"), i18n.pct(svc[f"spread_{m}"].iloc[0], lang), help=ui.tr("channels.spread.help"))
+        st.plotly_chart(charts.service_spread(svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")), key="ch_service_chart")
+        st.dataframe(svc.drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
+                     hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("resolution_rate", "complaint_rate")})
+with t_ref:
+    level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
+    level = st.radio(ui.tr("channels.level"), ("channel", "group"), key="ch_ref_level", horizontal=True, format_func=level_names.get)
+    matrix = ui.query("referral_matrix", **win, level=level, channel_group=f["channel_group"])
+    if matrix.empty:
+        st.info(ui.tr("channels.empty.referrals"))
+    else:
+        st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
+        st.dataframe(matrix.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
+                     column_config={ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")})
+    st.markdown(f"**{ui.tr('channels.route_trend')}**")
+    monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
+    if not monthly.empty:
+        st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
+    st.markdown(f"**{ui.tr('channels.return_flow')}**")
+    back = ui.query("channel_return_flow", **win)
+    st.dataframe(back.assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")), bucket=back.bucket.map(lambda b: names.get(b, b)))
+                 .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
+with t_link:
+    days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")
+    link = rules.linkage(ui.query("channel_linkage", **win, days=days))
+    if link.empty:
+        st.info(ui.tr("channels.empty.linkage"))
+    else:
+        st.plotly_chart(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))), key="ch_link_chart")
+        st.dataframe(link.assign(to_state=link.to_state.map(names), suitable_channel=link.suitable_channel.map(names))
+                     .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
+                     column_config={ui.tr(f"channels.col.{c}"): pct for c in ("reached_suitable", "reached_any")})
+with t_attr:
+    st.caption(ui.tr("channels.attribution_rule", days=rules.LOOKBACK_DAYS))
+    attr = ui.query("attribution_channels", **win, lookback_days=rules.LOOKBACK_DAYS)
+    if attr.empty:
+        st.info(ui.tr("channels.empty.actions"))
+    else:
+        models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
+        st.plotly_chart(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), key="ch_attr_chart")
+        st.dataframe(attr.rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")), hide_index=True)
+    st.markdown(f"**{ui.tr('channels.staff')}**")
+    staff = ui.query("attribution_staff", **win)
+    if staff.empty:
+        st.info(ui.tr("channels.empty.staff"))
+    else:
+        st.dataframe(staff.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
+with t_wecom:
+    wc = ui.query("wecom_summary", **win).iloc[0]
+    cols = st.columns(4)
+    for col, k in zip(cols, ("contacts_added", "wecom_customers", "group_messages", "moments_interactions")):
+        col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
+    tp = ui.query("wecom_touchpoints", **win)
+    st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
+    st.dataframe(tp.assign(touchpoint=tp.touchpoint.map(lambda t: names.get(t, t))).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
+                 hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("open_rate", "reply_rate")})

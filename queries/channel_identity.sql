@@ -1,0 +1,31 @@
+-- description: Channel integration of an org node in a window: share of touchpoint events tied to a known customer, and share of active customers recognised across channels under one id.
+-- param: org_id org
+-- param: start date
+-- param: end date
+with nodes as (
+  select c.descendant_id as org_id
+  from org_closure c
+  join scope_orgs s on s.org_id = c.descendant_id
+  where c.ancestor_id = :org_id
+),
+ev as (
+  select e.customer_id
+  from events e
+  join nodes n on n.org_id = e.org_id
+  where e.event_date between :start and :end
+),
+active as (
+  select k.customer_id, k.unified_id
+  from customers k
+  join (select distinct customer_id from ev where customer_id is not null) a on a.customer_id = k.customer_id
+),
+final as (
+  select
+    (select count(*) from ev) as events,
+    (select count(customer_id) from ev) as known_events,
+    (select count(customer_id) * 1.0 / nullif(count(*), 0) from ev) as known_share,
+    (select count(*) from active) as customers,
+    (select count(*) from active where unified_id) as unified_customers,
+    (select avg(case when unified_id then 1.0 else 0 end) from active) as unified_share
+)
+select * from final

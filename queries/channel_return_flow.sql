@@ -1,0 +1,37 @@
+-- description: Return flow of an org node in a window: customers won back from dormant or churned (lifecycle changes), and customers back online after at least gap_days without an online touchpoint.
+-- param: org_id org
+-- param: start date
+-- param: end date
+-- param: gap_days int = 90
+with nodes as (
+  select c.descendant_id as org_id
+  from org_closure c
+  join scope_orgs s on s.org_id = c.descendant_id
+  where c.ancestor_id = :org_id
+),
+won_back as (
+  select 'won_back' as kind, l.from_state as bucket, count(distinct l.customer_id) as customers
+  from lifecycle_changes l
+  join nodes n on n.org_id = l.org_id
+  where l.change_date between :start and :end and l.to_state = 'won_back'
+  group by l.from_state
+),
+online as (
+  select e.customer_id, e.event_date,
+         lag(e.event_date) over (partition by e.customer_id order by e.event_ts, e.event_id) as previous_date
+  from events e
+  join nodes n on n.org_id = e.org_id
+  join channels ch on ch.channel_id = e.channel_id
+  where ch.channel_group = 'online' and e.customer_id is not null and e.event_date <= :end
+),
+back_online as (
+  select 'back_online' as kind, 'online' as bucket, count(distinct customer_id) as customers
+  from online
+  where event_date between :start and :end and previous_date is not null
+    and event_date - previous_date >= :gap_days
+),
+final as (
+  select * from won_back
+  union all select * from back_online
+)
+select * from final order by kind, bucket
