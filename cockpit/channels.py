@@ -71,3 +71,8 @@ def names(lang: str, *frames: tuple[pd.DataFrame, str]) -> dict[str, str]:
     for frame, id_col in frames:
         out.update(dict(zip(frame[id_col].astype(str), frame[f"name_{lang}"])))
     return out
+
+
+def mix_label(mix: str, names: dict[str, str]) -> str:
+    """'online+remote' in the reader's words: 线上+远程."""
+    return "+".join(names.get(g, g) for g in str(mix).split("+"))

@@ -29,7 +29,8 @@ with t_int:
         a, b = st.columns(2)
         a.plotly_chart(charts.bars(mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")), key="ch_mix_channels")
         b.plotly_chart(charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")), key="ch_mix_groups")
-        st.dataframe(mix[mix.kind == "mix"].drop(columns="kind").rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
+        mixed = mix[mix.kind == "mix"].drop(columns="kind")
+        st.dataframe(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
                      column_config={ui.tr("channels.col.share"): pct})
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
@@ -50,15 +51,17 @@ with t_ref:
         st.info(ui.tr("channels.empty.referrals"))
     else:
         st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
-        st.dataframe(matrix.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
-                     column_config={ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")})
+        shown = matrix.assign(**{c: matrix[c].map(lambda v: names.get(v, v)) for c in ("from_id", "to_id", "from_group", "to_group")})
+        st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
+            **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
+            ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
     st.markdown(f"**{ui.tr('channels.route_trend')}**")
     monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
     if not monthly.empty:
         st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
     back = ui.query("channel_return_flow", **win)
-    st.dataframe(back.assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")), bucket=back.bucket.map(lambda b: names.get(b, b)))
+    st.dataframe(back.assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")), source=back.source.map(lambda b: names.get(b, b)))
                  .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
 with t_link:
     days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")

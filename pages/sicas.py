@@ -22,12 +22,13 @@ if cur.empty:
     st.stop()
 prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end)
 left, right = st.columns(2)
-left.plotly_chart(charts.funnel(cur, stages), key="sicas_funnel_chart")
+left.plotly_chart(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), key="sicas_funnel_chart")
 right.plotly_chart(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
                    key="sicas_compare_chart")
 table = sicas.compare(cur, prev).assign(stage=lambda d: d.stage.map(stages))
+formats = {"pct_first": "percent", "pct_prev": "percent", "change": "percent", "median_hours": "%.1f", "p75_hours": "%.1f"}
 st.dataframe(table.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table", column_config={
-    ui.tr(f"sicas.col.{c}"): st.column_config.NumberColumn(format="percent") for c in ("pct_first", "pct_prev", "change")})
+    ui.tr(f"sicas.col.{c}"): st.column_config.NumberColumn(format=fmt) for c, fmt in formats.items()})
 
 st.subheader(ui.tr("sicas.weekly"))
 weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
@@ -53,7 +54,8 @@ stage = st.selectbox(ui.tr("sicas.dropoff_stage"), sicas.DROP_STAGES, key="sicas
 user = ui.current_user()
 drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
 st.caption(ui.tr("sicas.dropoff_note", n=len(drop)))
-shown = drop.rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names))
+shown = shown.rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
 c1.download_button(ui.tr("sicas.csv"), sicas.csv_bytes(shown), f"sicas_dropoff_{f['org_id']}_{p.label}.csv", "text/csv",

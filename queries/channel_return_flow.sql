@@ -10,7 +10,7 @@ with nodes as (
   where c.ancestor_id = :org_id
 ),
 won_back as (
-  select 'won_back' as kind, l.from_state as bucket, count(distinct l.customer_id) as customers
+  select 'won_back' as kind, l.from_state as source, count(distinct l.customer_id) as customers
   from lifecycle_changes l
   join nodes n on n.org_id = l.org_id
   where l.change_date between :start and :end and l.to_state = 'won_back'
@@ -25,7 +25,7 @@ online as (
   where ch.channel_group = 'online' and e.customer_id is not null and e.event_date <= :end
 ),
 back_online as (
-  select 'back_online' as kind, 'online' as bucket, count(distinct customer_id) as customers
+  select 'back_online' as kind, 'online' as source, count(distinct customer_id) as customers
   from online
   where event_date between :start and :end and previous_date is not null
     and event_date - previous_date >= :gap_days
@@ -34,4 +34,4 @@ final as (
   select * from won_back
   union all select * from back_online
 )
-select * from final order by kind, bucket
+select * from final order by kind, source

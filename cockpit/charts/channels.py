@@ -17,7 +17,8 @@ def _name(names: dict[str, str], key: object) -> str:
 def bars(df: pd.DataFrame, x: str, y: str, names: dict[str, str], percent: bool = False, title: str = "") -> go.Figure:
     """A plain bar chart of one measure by a label column."""
     fig = go.Figure(go.Bar(x=[_name(names, v) for v in df[x]], y=df[y], marker_color=ACCENT))
-    fig.update_layout(title=title, margin=_MARGIN, height=280, yaxis={"tickformat": ".0%"} if percent else {})
+    fig.update_layout(title=title, margin=_MARGIN, height=280, xaxis={"type": "category"},
+                      yaxis={"tickformat": ".0%"} if percent else {})
     return fig
 
 

@@ -12,10 +12,11 @@ from cockpit.sicas import weekly_step
 ACCENT, MUTED, ALERT = "#1f5fa8", "#9bb3cf", "#c0392b"
 
 
-def funnel(cur: pd.DataFrame, stage_names: dict[str, str]) -> go.Figure:
-    """Customers per stage, with % of the first stage and % of the previous stage on each bar."""
-    fig = go.Figure(go.Funnel(y=[stage_names[s] for s in cur["stage"]], x=cur["customers"],
-                              textinfo="value+percent initial+percent previous", marker={"color": ACCENT}))
+def funnel(cur: pd.DataFrame, stage_names: dict[str, str], words: tuple[str, str]) -> go.Figure:
+    """Customers per stage, with % of the first stage and % of the previous stage (labelled by `words`)."""
+    fig = go.Figure(go.Funnel(y=[stage_names[s] for s in cur["stage"]], x=cur["customers"], marker={"color": ACCENT},
+                              customdata=cur[["pct_first", "pct_prev"]].fillna(1.0),
+                              texttemplate=f"%{{value}}<br>{words[0]} %{{customdata[0]:.1%}}<br>{words[1]} %{{customdata[1]:.1%}}"))
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
     return fig
 
