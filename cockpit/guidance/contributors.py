@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cockpit import metrics
+from cockpit import i18n, metrics
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import channel_label, org_label
+from cockpit.guidance.names import channel_label, org_label, product_label
 
 METRICS = ("actions", "sales")
 DIMENSIONS = ("org", "channel", "segment", "product")
@@ -48,7 +48,10 @@ def _member_label(ctx: Context, dim: str, member: str) -> tuple[str, str]:
         return org_label(ctx, member)
     if dim == "channel":
         return channel_label(ctx, member)
-    return member, member
+    if dim == "segment":
+        key = f"guidance.segment.{member}"
+        return (i18n.t(key, "zh"), i18n.t(key, "en")) if key in i18n.catalogue() else (member, member)
+    return product_label(ctx, member)
 
 
 def find(ctx: Context) -> list[Insight]:

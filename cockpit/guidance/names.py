@@ -17,3 +17,7 @@ def org_label(ctx: Context, org_id: str) -> tuple[str, str]:
     names = _table(ctx, "org_tree", "org_id")
     zh, en = names.get(org_id, (org_id, org_id))
     return f"{zh}（{org_id}）", f"{en} ({org_id})"
+
+
+def product_label(ctx: Context, product_id: str) -> tuple[str, str]:
+    return _table(ctx, "guidance_products", "product_id").get(product_id, (product_id, product_id))
