@@ -210,3 +210,47 @@ def test_guidance_page_shows_insights_and_the_managers_action_list(app):
     at = app("head_r01")
     at.switch_page("pages/guidance.py").run()
     assert not at.exception and len(at.expander) >= 1 and len(at.dataframe) == 0
+
+
+def test_top_contributors_split_the_change_as_an_independent_computation_does(wh, as_of):
+    from cockpit.guidance import contributors
+
+    p = Period.parse(as_of.strftime("%Y-%m"), as_of)
+    prev_start, prev_end = p.previous()
+    df = wh.run("guidance_breakdown", HO, {"org_id": "HO", "start": p.start, "end": p.to_date, "prev_start": prev_start,
+                                           "prev_end": prev_end, "metric": "sales"})
+    ev = wh.sql("select org_id, event_date, amount from events")
+    day = pd.to_datetime(ev.event_date)
+    ev["region"] = ev.org_id.str[:3]
+    cur = ev[(day >= pd.Timestamp(p.start)) & (day <= pd.Timestamp(p.to_date))].groupby("region").amount.sum()
+    prev = ev[(day >= pd.Timestamp(prev_start)) & (day <= pd.Timestamp(prev_end))].groupby("region").amount.sum()
+    delta = cur.sub(prev, fill_value=0)
+    org = df[df.dimension == "org"].set_index("member")
+    for region, d in delta.items():
+        assert org.loc[region, "delta"] == pytest.approx(d)
+    tops = contributors.top_contributors(df).set_index("dimension")
+    same_way = delta[delta * delta.sum() > 0]
+    assert tops.loc["org", "member"] == same_way.abs().idxmax()
+    assert tops.loc["org", "share"] == pytest.approx(same_way.abs().max() * (1 if delta.sum() > 0 else -1) / delta.sum())
+
+
+def test_concentration_names_the_child_carrying_most_of_a_result():
+    from cockpit.guidance import contributors
+
+    class Stub:
+        def run(self, name, **params):
+            return pd.DataFrame({"dimension": ["org"] * 3, "member": ["A", "B", "C"], "cur": [80.0, 10.0, 10.0],
+                                 "prev": [70.0, 10.0, 10.0], "delta": [10.0, 0.0, 0.0]})
+
+    stub = Stub()
+    stub.org_id, stub.period = "P", Period.parse("2026-10", sl.AS_OF)
+    import cockpit.guidance.contributors as mod
+
+    orig = mod.org_label
+    mod.org_label = lambda ctx, o: (o, o)
+    try:
+        found = contributors.find_concentration(stub)
+    finally:
+        mod.org_label = orig
+    assert [i.labels["top"][0] for i in found] == ["A", "A"]  # both metrics of the stub
+    assert found[0].figures["share"][0] == pytest.approx(0.8)

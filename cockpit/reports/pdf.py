@@ -153,13 +153,13 @@ def build(r: ReportData) -> bytes:
         pdf.cell(0, 6, tr("report.none"), new_x="LMARGIN", new_y="NEXT")
     for g in r.insights.itertuples():
         pdf.set_font("cjk", "B", 10)
-        pdf.multi_cell(0, 6, f"[{tr(f'guidance.severity.{g.severity}')}] {g.title} · {g.org_id}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, align="L", text=f"[{tr(f'guidance.severity.{g.severity}')}] {g.title} · {g.org_id}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", "", 9)
-        pdf.multi_cell(0, 5, g.text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, g.text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(90)
-        pdf.multi_cell(0, 5, g.baseline, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, g.baseline, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
-        pdf.multi_cell(0, 5, "→ " + g.action, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, "→ " + g.action, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     # Action list
     pdf.heading(tr("report.actions"))
