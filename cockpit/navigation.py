@@ -23,6 +23,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/scorecard.py", "page.scorecard", ":material/leaderboard:", ALL_ROLES, "scorecard"),
     PageSpec("pages/guidance.py", "guidance.page", ":material/lightbulb:", ("executive", "branch_head", "manager"), "guidance"),
     PageSpec("pages/reports.py", "report.page", ":material/description:", ("executive", "branch_head", "manager"), "reports"),
+    PageSpec("pages/admin_targets.py", "page.admin_targets", ":material/upload_file:", ("admin",), "targets-admin"),
     PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
     PageSpec("pages/admin_import.py", "import.page", ":material/upload_file:", ("admin",), "import"),
 )
