@@ -53,6 +53,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     print(f"demo bank '{args.size}' (seed {args.seed}) written to {target}")
     print(f"  {stats['events']:,} events, {stats['customers']:,} customers, {stats['orgs']:,} org nodes, "
           f"{stats['referrals']:,} referrals in {stats['seconds']:.1f} s = {stats['events_per_second']:,.0f} events/s")
+    print(f"  generated in {stats['generate_seconds']:.1f} s = {stats['generate_events_per_second']:,.0f} events/s; "
+          f"marts built in {stats['mart_seconds']:.1f} s")
     if made:
         print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
     return 0
@@ -193,13 +195,28 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 1 if any(r["status"] == "failed" for r in rows) else 0
 
 
-def cmd_targets(args: argparse.Namespace) -> int:
-    from cockpit import auth, targets_io
-    from cockpit.warehouse import WarehouseError
+def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit import marts
 
     try:
-        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
-    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
+        print(marts.build_command(config.warehouse_target(args.db), args.day))
+    except (marts.MartError, ValueError) as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cockpit import bench
+
+    return bench.main(args.size, args.sessions)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cockpit import export
+
+    try:
+        print(export.export_command(config.warehouse_target(args.db), args.to))
+    except (export.ExportError, ValueError) as e:
         return _fail(str(e))
     return 0
 
@@ -213,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
     s.add_argument("--seed", type=int, default=42)
     s.set_defaults(func=cmd_seed)
+
+    b = sub.add_parser("build", help="build the marts (all, or one new day with --day) in a DuckDB warehouse")
+    b.add_argument("--day", help="YYYY-MM-DD: refresh only this day's rows and the periods holding it")
+    b.set_defaults(func=cmd_build)
+    be = sub.add_parser("bench", help="time every page on a demo bank: marts vs raw events vs pandas; prints a table")
+    be.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
+    be.add_argument("--sessions", type=int, default=10, help="concurrent sessions for the memory figure")
+    be.set_defaults(func=cmd_bench)
+    ex = sub.add_parser("export", help="copy the warehouse tables and marts from DuckDB into another engine")
+    ex.add_argument("--to", required=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://app@127.0.0.1:5432/cockpit")
+    ex.set_defaults(func=cmd_export)
 
     r = sub.add_parser("run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)")
     r.add_argument("--port", type=int, default=8501)
@@ -237,14 +265,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
     d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
     d.set_defaults(func=cmd_deliver)
-
-    t = sub.add_parser("targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)")
-    t.add_argument("action", choices=["export", "import"])
-    t.add_argument("file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value")
-    t.add_argument("--as", dest="as_user", default="admin", help="username whose scope applies; imports need an admin (default admin)")
-    t.add_argument("--period-type", default="all", choices=["all", "month", "quarter", "year"], help="export: only this period type")
-    t.add_argument("--year", type=int, default=0, help="export: only this year")
-    t.set_defaults(func=cmd_targets)
 
     u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
     u.add_argument("action", choices=["list", "add", "set-password", "remove"])

@@ -107,10 +107,12 @@ from events where event_date between ? and ?
 
 
 def ensure(con: Any) -> None:
-    """Create the mart tables if they are missing (an imported warehouse starts without rows)."""
-    have = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    """Create the mart tables if they are missing or were built to another layout (marts are derived data)."""
     for table in MARTS:
-        if table not in have:
+        cols = [r[0] for r in con.execute("select column_name from information_schema.columns where table_name = ? "
+                                          "order by ordinal_position", [table]).fetchall()]
+        if cols != schema.column_names(table):
+            con.execute(f"drop table if exists {table}")
             con.execute(schema.ddl(table))
 
 
@@ -167,3 +169,35 @@ def _period(con: Any, kind: str, lo: dt.date, hi: dt.date) -> None:
     months = {"month": 1, "quarter": 3, "year": 12}[kind]
     con.execute(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi])
     con.execute(PERIODS_SQL.format(kind=kind, months=months), [lo, hi])
+
+
+class MartError(RuntimeError):
+    """The marts cannot be built here; the message says why and what to do."""
+
+
+def build_command(target: str, day: str | None = None) -> str:
+    """`cockpit build`: open the DuckDB warehouse for writing (only this command does) and build the marts."""
+    import duckdb
+
+    if "://" in target:
+        raise MartError("`cockpit build` builds marts in a DuckDB warehouse; build them there, then `cockpit export` them.")
+    from pathlib import Path
+
+    if not Path(target).exists():
+        raise MartError(f"no warehouse at {target}: build the demo bank with `cockpit seed` or import data first")
+    when = dt.date.fromisoformat(day) if day else None
+    try:
+        con = duckdb.connect(target)
+    except duckdb.IOException as e:
+        raise MartError(f"cannot open {target} for writing ({str(e).splitlines()[0][:120]}); stop the app using it first") from e
+    try:
+        con.execute("set enable_progress_bar = false")
+        if not con.execute("select count(*) from information_schema.tables where table_name = 'events'").fetchone()[0]:
+            raise MartError(f"{target} has no events table: it is not a cockpit warehouse")
+        stats = build(con, when)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    what = f"day {when}" if when else "all days"
+    rows = ", ".join(f"{t} {stats[t]:,}" for t in MARTS)
+    return f"marts built ({what}) in {stats['seconds']:.2f} s: {rows}"

@@ -24,6 +24,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/guidance.py", "guidance.page", ":material/lightbulb:", ("executive", "branch_head", "manager"), "guidance"),
     PageSpec("pages/reports.py", "report.page", ":material/description:", ("executive", "branch_head", "manager"), "reports"),
     PageSpec("pages/admin_targets.py", "page.admin_targets", ":material/upload_file:", ("admin",), "targets-admin"),
+    PageSpec("pages/actions.py", "page.actions", ":material/task_alt:", ("executive", "branch_head", "manager"), "actions"),
+    PageSpec("pages/subscriptions.py", "page.subscriptions", ":material/schedule_send:", ALL_ROLES, "subscriptions"),
+    PageSpec("pages/admin_delivery.py", "page.admin_delivery", ":material/outbox:", ("admin",), "deliveries"),
     PageSpec("pages/admin_users.py", "page.admin_users", ":material/manage_accounts:", ("admin",), "users"),
     PageSpec("pages/admin_import.py", "import.page", ":material/upload_file:", ("admin",), "import"),
 )

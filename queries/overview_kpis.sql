@@ -1,4 +1,4 @@
--- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one.
+-- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one. Reads the marts (cockpit/marts.py) where they answer.
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -33,15 +33,61 @@ new_customers as (
   from customers k
   join nodes n on n.org_id = k.org_id
 ),
-activity as (
+deep as (  -- teams and managers read their own events; sub-branches and above read the marts
+  select count(*) as n from orgs where org_id = :org_id and level > 2
+),
+actions_mart as (
   select
-    count(distinct case when e.event_date between :start and :end then e.customer_id end) as active_cur,
-    count(distinct case when e.event_date between :prev_start and :prev_end then e.customer_id end) as active_prev,
-    count(case when e.stage = 'A' and e.event_date between :start and :end then 1 end) as actions_cur,
-    count(case when e.stage = 'A' and e.event_date between :prev_start and :prev_end then 1 end) as actions_prev
+    coalesce(sum(case when m.event_date between :start and :end then m.events end), 0) as cur,
+    coalesce(sum(case when m.event_date between :prev_start and :prev_end then m.events end), 0) as prev
+  from mart_org_day m
+  join nodes n on n.org_id = m.org_id
+  where m.stage = 'A' and m.event_date between :prev_start and :end and (select n from deep) = 0
+),
+actions_events as (
+  select
+    count(case when e.event_date between :start and :end then 1 end) as cur,
+    count(case when e.event_date between :prev_start and :prev_end then 1 end) as prev
   from events e
   join nodes n on n.org_id = e.org_id
-  where e.event_date between :prev_start and :end
+  where e.stage = 'A' and e.event_date between :prev_start and :end and (select n from deep) > 0
+),
+windows as (
+  select 1 as w, cast(:start as date) as lo, cast(:end as date) as hi
+  union all select 2, cast(:prev_start as date), cast(:prev_end as date)
+),
+whole as (  -- windows that are a whole month, quarter or year to date, whose distinct customers the marts hold
+  select w.w, w.lo, max(p.period_type) as period_type
+  from windows w
+  join mart_periods p on p.period_start = w.lo and w.hi between p.through_date and p.period_end
+  group by w.w, w.lo
+),
+active_mart as (
+  select
+    coalesce(sum(case when h.w = 1 then m.customers end), 0) as cur,
+    coalesce(sum(case when h.w = 2 then m.customers end), 0) as prev
+  from whole h
+  join mart_org_period m on m.period_type = h.period_type and m.period_start = h.lo
+  join scope_orgs s on s.org_id = m.org_id
+  where m.org_id = :org_id and m.stage = '*'
+),
+done as (
+  select coalesce(max(case when w = 1 then 1 end), 0) as cur, coalesce(max(case when w = 2 then 1 end), 0) as prev
+  from whole
+),
+active_events as (  -- other windows: distinct customers counted from the date-ordered events
+  select
+    count(distinct case when d.cur = 0 and e.event_date between :start and :end then e.customer_id end) as cur,
+    count(distinct case when d.prev = 0 and e.event_date between :prev_start and :prev_end then e.customer_id end) as prev
+  from events e
+  join nodes n on n.org_id = e.org_id
+  cross join done d
+  where e.event_date between :prev_start and :end and (select cur + prev from done) < 2
+),
+activity as (
+  select am.cur + ae.cur as active_cur, am.prev + ae.prev as active_prev,
+         xm.cur + xe.cur as actions_cur, xm.prev + xe.prev as actions_prev
+  from active_mart am cross join active_events ae cross join actions_mart xm cross join actions_events xe
 ),
 final as (
   select 'aum' as metric, b.aum_cur as current_value, b.aum_prev as previous_value, 1 as ord from balances b

@@ -417,10 +417,11 @@ def _service(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) ->
         "satisfaction": pa.array(sat.astype(np.int32), mask=~rated), "complaint": pa.array(complaint),
     })
 
-def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000):
+def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000, days_per_write: int = 31):
     """Daily balances by owning org node and category: a growth path per node, month/quarter-end spikes, noise.
 
-    Yields Arrow tables of at most `nodes_per_chunk` nodes, so memory stays bounded at any size."""
+    Paths are drawn a chunk of nodes at a time, then yielded as Arrow tables a month of days at a time,
+    so the table is stored in date order and a query for one day reads only that day's row groups."""
     days = _days()
     nd = len(days)
     loan_ratio = np.array([LOAN_RATIO[s] for s in ref.SEGMENTS])
@@ -430,9 +431,8 @@ def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000)
     owners = np.nonzero(np.bincount(bank.cust_org, minlength=norg))[0]
     t = np.arange(nd) / 365.25
     spike = np.asarray(1 + 0.012 * (days.is_month_end | (days.day >= days.days_in_month - 1)) + 0.025 * days.is_quarter_end, dtype=float)
-    cats = [*BALANCE_SPLIT, "loan"]
     share = np.array([*BALANCE_SPLIT.values(), 0.0])
-    date_col = np.datetime64(sl.START) + np.arange(nd).astype("timedelta64[D]")
+    paths = np.empty((nd, len(owners), 5))
     for c0 in range(0, len(owners), nodes_per_chunk):
         nodes = owners[c0:c0 + nodes_per_chunk]
         k = len(nodes)
@@ -442,10 +442,16 @@ def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000)
         noise = np.cumsum(rng.normal(0, 0.002, (k, 5, nd)), axis=2)
         path = (level / (1 + g) ** (nd / 365.25))[:, :, None] * (1 + g[:, :, None]) ** t[None, None, :] * np.exp(noise)
         path[:, 0, :] *= spike
-        yield pa.table({"balance_date": pa.array(np.tile(date_col, k * 5)),
-                        "org_id": _dictionary(np.repeat(nodes, 5 * nd), bank.org_names),
-                        "category": _dictionary(np.tile(np.repeat(np.arange(5), nd), k), pa.array(cats)),
-                        "balance": pa.array(np.round(path, 2).ravel())})
+        paths[:, c0:c0 + k, :] = np.round(path, 2).transpose(2, 0, 1)
+    cats = pa.array([*BALANCE_SPLIT, "loan"])
+    per_day = len(owners) * 5
+    for d0 in range(0, nd, days_per_write):
+        d1 = min(nd, d0 + days_per_write)
+        yield pa.table({"balance_date": pa.array(np.repeat(np.datetime64(sl.START) + np.arange(d0, d1).astype("timedelta64[D]"), per_day)),
+                        "org_id": _dictionary(np.tile(np.repeat(owners, 5), d1 - d0), bank.org_names),
+                        "category": _dictionary(np.tile(np.arange(5), len(owners) * (d1 - d0)), cats),
+                        "balance": pa.array(paths[d0:d1].ravel())})
+
 
 def _calendar() -> pd.DataFrame:
     days = pd.date_range(dt.date(sl.START.year - 1, 1, 1), dt.date(sl.AS_OF.year + 1, 12, 31), freq="D")
