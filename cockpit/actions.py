@@ -204,11 +204,13 @@ def insight_metric(insight: Any) -> str | None:
 
 
 def create_from_insight(wh: Warehouse, by: auth.User, insight: Any, *, owner: str, due: dt.date,
-                        customers: Sequence[int] = (), lang: str = "zh") -> Action:
+                        customers: Sequence[int] = (), lang: str = "zh", org_id: str | None = None) -> Action:
     """An action from a guidance insight (cockpit.guidance.Insight): its title, text, suggested action and
-    baseline are kept with it, so the outcome can be read per insight type."""
+    baseline are kept with it, so the outcome can be read per insight type. An insight about a slice that is
+    not an org node (a channel, a segment) is filed under `org_id`, the node the guidance was asked for."""
+    node = insight.org_id if insight.org_id in wh.visible_orgs(by.scope) or org_id is None else org_id
     return create(wh, by, title=f"{insight.title(lang)}: {insight.action(lang)}", owner=owner, due=due,
-                  org_id=insight.org_id, insight_type=insight.type, metric=insight_metric(insight),
+                  org_id=node, insight_type=insight.type, metric=insight_metric(insight),
                   customers=customers, detail={"text": insight.text(lang), "baseline": insight.baseline(lang),
                                                "severity": insight.severity})
 
@@ -321,3 +323,21 @@ def open_for(wh: Warehouse, scope: Scope, org_id: str, metric: str | None = None
     below = wh.visible_orgs(Scope(scope.username, scope.role, (org_id,))) & wh.visible_orgs(scope)
     acts = [a for a in all_actions() if a.is_open and a.org_id in below and (metric is None or a.metric == metric)]
     return frame(acts)
+
+
+def assignable_owners(wh: Warehouse, by: auth.User) -> list[str]:
+    """The users `by` may assign an action to: themselves, and for assigners every user inside their scope."""
+    if by.role not in ASSIGNER_ROLES:
+        return [by.username]
+    orgs = wh.visible_orgs(by.scope)
+    return [by.username] + [u.username for u in auth.list_users()
+                            if u.username != by.username and u.role != "admin" and set(u.org_ids) <= orgs]
+
+
+def customers_for(insight: Any, action_list: pd.DataFrame, limit: int = 50) -> list[int]:
+    """The action-list customers an insight is about (same reason as the insight's type), most urgent first."""
+    if action_list.empty or "reason" not in action_list:
+        return []
+    reason = {"referrals_overdue": "referral_overdue"}.get(insight.type, insight.type)
+    picked = action_list[action_list.reason == reason]
+    return [int(c) for c in picked.customer_id.drop_duplicates().head(limit)]

@@ -132,3 +132,32 @@ def test_bound_rows_are_validated_and_scoped(wh):
         wh.run("org_tree", Scope("h", "branch_head", ("R02",)), rows=[(1,)])
     with pytest.raises(QueryError, match="expected 1"):
         wh.run("action_loop_customers", Scope("h", "branch_head", ("R02",)), rows=[(1, 2)])
+
+
+PAGE_ROLES = {"exec": ["pages/actions.py", "pages/subscriptions.py"], "head_r02": ["pages/actions.py", "pages/subscriptions.py"],
+              "manager1": ["pages/actions.py", "pages/subscriptions.py"], "admin": ["pages/subscriptions.py", "pages/admin_delivery.py"]}
+
+
+@pytest.mark.parametrize("username", sorted(PAGE_ROLES))
+def test_loop_pages_run_for_each_role(app, people, username):
+    at = app(username)
+    for page in PAGE_ROLES[username]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert at.title[0].value
+
+
+def test_a_stale_edit_on_the_page_is_refused_with_the_message(app, wh, as_of, people):
+    a = actions.create(wh, people["head_r02"], title="page edit", owner="mgr_r02", due=as_of, org_id="R02")
+    at = app("mgr_r02")
+    at.switch_page("pages/actions.py").run()
+    at.selectbox(key="mine_pick").select(a.id).run()
+    actions.update(wh, people["head_r02"], a.id, a.version, comment="changed meanwhile")  # someone else saves first
+    at.selectbox(key="mine_status").select("in_progress")
+    at.text_area(key="mine_comment").input("my change")
+    next(b for b in at.button if b.label in ("Save", "保存")).click().run()
+    assert any("changed by head_r02" in e.value and "reload" in e.value for e in at.error)
+    assert actions.get(a.id).status == "open"
+    at.selectbox(key="mine_status").select("in_progress")
+    next(b for b in at.button if b.label in ("Save", "保存")).click().run()
+    assert actions.get(a.id).status == "in_progress"

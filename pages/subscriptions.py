@@ -1,0 +1,39 @@
+"""Subscriptions: send a node's report or a digest of new insights on a schedule to people bound to users."""
+import pandas as pd
+import streamlit as st
+
+from cockpit import subscriptions as subs, ui
+from cockpit.warehouse import ScopeError
+
+f, user, wh = ui.filters(), ui.current_user(), ui.warehouse()
+st.title(ui.tr("page.subscriptions"))
+st.caption(ui.tr("loop.sub.caption"))
+kinds = {k: ui.tr(f"loop.sub.kind.{k}") for k in subs.KINDS}
+freqs = {k: ui.tr(f"loop.sub.freq.{k}") for k in subs.FREQUENCIES}
+with st.form("sub_form"):
+    st.markdown(ui.tr("loop.sub.for_org", org=f["org_name"]))
+    kind = st.selectbox(ui.tr("loop.sub.kind"), subs.KINDS, format_func=kinds.get, key="sub_kind")
+    freq = st.selectbox(ui.tr("loop.sub.frequency"), subs.FREQUENCIES, format_func=freqs.get, key="sub_freq")
+    lang = st.selectbox(ui.tr("filter.language"), subs.LANGS, index=subs.LANGS.index(ui.lang()), key="sub_lang")
+    lines = st.text_area(ui.tr("loop.sub.recipients"), placeholder="someone@bank.com head_r01\nhttps://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… manager1",
+                         key="sub_recipients")
+    if st.form_submit_button(ui.tr("loop.sub.create")):
+        pairs = [tuple(line.split()[:2]) for line in lines.splitlines() if len(line.split()) >= 2]
+        try:
+            s = subs.create(wh, user, f["org_id"], kind, freq, pairs, lang)
+            st.success(ui.tr("loop.sub.created", id=s.id))
+        except (subs.SubscriptionError, ScopeError) as e:
+            st.error(str(e))
+listed = subs.mine(user)
+if not listed:
+    st.info(ui.tr("loop.sub.none"))
+else:
+    rows = [{"id": s.id, "org_id": s.org_id, "kind": kinds[s.kind], "frequency": freqs[s.frequency], "lang": s.lang,
+             "active": s.active, "created_by": s.created_by,
+             "recipients": "; ".join(f"{r.address} → {r.username}" for r in s.recipients)} for s in listed]
+    st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: ui.tr(f"loop.sub.col.{c}")), hide_index=True, width="stretch", key="sub_table")
+    pick = st.selectbox(ui.tr("loop.pick"), [s.id for s in listed], key="sub_pick", format_func=lambda i: f"#{i}")
+    chosen = subs.get(pick)
+    if st.button(ui.tr("loop.sub.pause" if chosen.active else "loop.sub.resume"), key="sub_toggle"):
+        subs.set_active(user, pick, not chosen.active)
+        st.rerun()
