@@ -82,3 +82,53 @@ def summary(cust: pd.DataFrame) -> dict[str, float]:
             "matched": len(m), "reached_next": m.reached_next.mean() if len(m) else float("nan"),
             "control_reached": m.control_reached.mean() if len(m) else float("nan"),
             "effect_reached": (m.reached_next - m.control_reached).mean() if len(m) else float("nan")}
+
+
+# Assessment: action completion and measured effect as one scorecard indicator (0..1) per org node.
+# completion = actions done by their due date / actions due in the window (dismissed ones are not counted);
+# effect = the average gain in next-stage rate over the comparable baseline (as above); it scores 0 at -EFFECT_SPAN,
+# 0.5 at no gain and 1 at +EFFECT_SPAN. The indicator is the mean of the two, or completion alone while no effect is
+# measured yet; a node with no action due cannot be scored and passes its weight to the other indicators.
+EFFECT_SPAN = 0.5
+
+
+def weight() -> float:
+    """The indicator's weight out of 100: `action_loop: {weight: W}` in cockpit/scorecard.yaml (0 when absent)."""
+    import yaml
+
+    from cockpit import scorecard
+
+    raw = yaml.safe_load(scorecard.CONFIG.read_text(encoding="utf-8")) or {}
+    w = float((raw.get("action_loop") or {}).get("weight", 0))
+    if not 0 <= w <= 100:
+        raise ValueError(f"action_loop weight must be between 0 and 100, got {w:g}")
+    return w
+
+
+def indicator(wh: Warehouse, scope: Scope, org_ids: list[str], start, end, days: int = DAYS) -> pd.DataFrame:
+    """Per node (its whole subtree): actions due in [start, end], done on time, completion, effect and the 0..1 score."""
+    every = actions.all_actions()
+    cust = per_customer(wh, scope, every, days)
+    rows = []
+    for node in org_ids:
+        wh.check_org(scope, node)
+        below = wh.visible_orgs(Scope(scope.username, scope.role, (node,))) & wh.visible_orgs(scope)
+        due = [a for a in every if a.org_id in below and start <= a.due_date <= end and a.status != "dismissed"]
+        on_time = [a for a in due if a.status == "done" and a.done_on is not None and a.done_on <= a.due_date]
+        m = cust[cust.action_id.isin({a.id for a in due}) & (cust.complete == 1) & (cust.controls > 0)]
+        completion = len(on_time) / len(due) if due else float("nan")
+        effect = float((m.reached_next - m.control_reached).mean()) if len(m) else float("nan")
+        effect_score = min(max((effect + EFFECT_SPAN) / (2 * EFFECT_SPAN), 0.0), 1.0) if effect == effect else float("nan")
+        score = (completion if effect != effect else (completion + effect_score) / 2) if due else float("nan")
+        rows.append({"org_id": node, "due": len(due), "done_on_time": len(on_time), "completion": completion,
+                     "effect": effect, "score": score})
+    return pd.DataFrame(rows, columns=["org_id", "due", "done_on_time", "completion", "effect", "score"])
+
+
+def blend(total: float, score: float, w: float | None = None) -> float:
+    """A scorecard total (0..100) with the indicator added at weight w (the other weights shrink to 100 - w);
+    an unscored indicator leaves the total unchanged."""
+    w = weight() if w is None else w
+    if score != score or w == 0:
+        return total
+    return total * (100 - w) / 100 + score * w

@@ -106,3 +106,31 @@ def test_outcome_bound_rows_never_leak_another_branch(wh, done_actions):
     got = outcome.per_customer(wh, Scope("h", "branch_head", ("R01",)), acts)
     assert not got.empty and set(got.org_id.str[:3]) == {"R01"}
     assert outcome.per_customer(wh, Scope("n", "branch_head", ()), acts).empty
+
+
+def test_the_assessment_indicator_counts_on_time_completion_and_effect(wh, as_of, done_actions):
+    head = auth.get_user("exec")
+    late = actions.create(wh, head, title="late one", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01")
+    late = actions.update(wh, head, late.id, late.version, status="done", done_on=as_of - dt.timedelta(days=20))
+    gone = actions.create(wh, head, title="dropped", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01")
+    actions.update(wh, head, gone.id, gone.version, status="dismissed", reason="duplicate")
+    start, end = as_of - dt.timedelta(days=120), as_of
+    got = outcome.indicator(wh, Scope("e", "executive", ("HO",)), ["R01", "R02", "R03"], start, end).set_index("org_id")
+    paths = wh.sql("select org_id, path from orgs").set_index("org_id").path
+    cust = outcome.per_customer(wh, Scope("e", "executive", ("HO",)), actions.all_actions())
+    for node in ["R01", "R02", "R03"]:
+        due = [a for a in actions.all_actions() if f"/{node}/" in paths[a.org_id] and start <= a.due_date <= end
+               and a.status != "dismissed"]
+        ok = [a for a in due if a.status == "done" and a.done_on <= a.due_date]
+        assert got.loc[node, "due"] == len(due) and got.loc[node, "done_on_time"] == len(ok)
+        if not due:
+            assert np.isnan(got.loc[node, "score"])
+            continue
+        m = cust[cust.action_id.isin([a.id for a in due]) & (cust.complete == 1) & (cust.controls > 0)]
+        effect = (m.reached_next - m.control_reached).mean() if len(m) else np.nan
+        want = len(ok) / len(due) if np.isnan(effect) else (len(ok) / len(due) + min(max(effect + 0.5, 0), 1)) / 2
+        assert got.loc[node, "score"] == pytest.approx(want)
+    assert got.loc["R02", "done_on_time"] < got.loc["R02", "due"]  # the late one does not count as done on time
+    assert outcome.weight() == 5
+    assert outcome.blend(80.0, 1.0, 5) == pytest.approx(81.0)
+    assert outcome.blend(80.0, float("nan"), 5) == 80.0
