@@ -14,6 +14,14 @@ win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
 names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
          **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
 pct = st.column_config.NumberColumn(format="percent")
+
+
+def named(df, *cols):
+    """The frame with ids in `cols` shown by name."""
+    return df.assign(**{c: df[c].map(lambda v: names.get(v, v)) for c in cols})
+
+
+
 t_int, t_svc, t_ref, t_link, t_attr, t_wecom = st.tabs([ui.tr(f"channels.tab.{k}") for k in
                                                         ("integration", "service", "referral", "linkage", "attribution", "wecom")])
 with t_int:
@@ -41,7 +49,7 @@ with t_svc:
         for col, m in zip(cols, rules.SERVICE_MEASURES):
             col.metric(ui.tr(f"channels.spread.{m}"), i18n.pct(svc[f"spread_{m}"].iloc[0], lang), help=ui.tr("channels.spread.help"))
         st.plotly_chart(charts.service_spread(svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")), key="ch_service_chart")
-        st.dataframe(svc.drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
+        st.dataframe(named(svc, "channel_id", "channel_group").drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
                      hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("resolution_rate", "complaint_rate")})
 with t_ref:
     level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
@@ -51,7 +59,7 @@ with t_ref:
         st.info(ui.tr("channels.empty.referrals"))
     else:
         st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
-        shown = matrix.assign(**{c: matrix[c].map(lambda v: names.get(v, v)) for c in ("from_id", "to_id", "from_group", "to_group")})
+        shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
         st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
             **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
             ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
@@ -61,7 +69,7 @@ with t_ref:
         st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
     back = ui.query("channel_return_flow", **win)
-    st.dataframe(back.assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")), source=back.source.map(lambda b: names.get(b, b)))
+    st.dataframe(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))
                  .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
 with t_link:
     days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")
@@ -70,7 +78,7 @@ with t_link:
         st.info(ui.tr("channels.empty.linkage"))
     else:
         st.plotly_chart(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))), key="ch_link_chart")
-        st.dataframe(link.assign(to_state=link.to_state.map(names), suitable_channel=link.suitable_channel.map(names))
+        st.dataframe(named(link, "to_state", "suitable_channel")
                      .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
                      column_config={ui.tr(f"channels.col.{c}"): pct for c in ("reached_suitable", "reached_any")})
 with t_attr:
@@ -81,7 +89,8 @@ with t_attr:
     else:
         models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
         st.plotly_chart(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), key="ch_attr_chart")
-        st.dataframe(attr.rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")), hide_index=True)
+        st.dataframe(named(attr, "channel_id", "channel_group").rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")),
+                     hide_index=True, column_config={models[m]: st.column_config.NumberColumn(format="%.2f") for m in models})
     st.markdown(f"**{ui.tr('channels.staff')}**")
     staff = ui.query("attribution_staff", **win)
     if staff.empty:
@@ -95,5 +104,5 @@ with t_wecom:
         col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
     tp = ui.query("wecom_touchpoints", **win)
     st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
-    st.dataframe(tp.assign(touchpoint=tp.touchpoint.map(lambda t: names.get(t, t))).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
+    st.dataframe(named(tp, "touchpoint").rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
                  hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("open_rate", "reply_rate")})

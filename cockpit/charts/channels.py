@@ -63,7 +63,7 @@ def attribution(df: pd.DataFrame, models: tuple[str, ...], model_names: dict[str
     fig = go.Figure()
     for model, colour in zip(models, MODEL_COLOURS):
         fig.add_bar(x=[_name(names, c) for c in df["channel_id"]], y=df[model], name=model_names[model], marker_color=colour)
-    fig.update_layout(barmode="group", margin=_MARGIN, height=360, legend={"orientation": "h"})
+    fig.update_layout(barmode="group", margin=_MARGIN, height=380, legend={"orientation": "h", "y": 1.12})
     return fig
 
 
