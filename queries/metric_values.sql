@@ -30,8 +30,9 @@ metric_list as (
   union all select 'response_seconds', 'ratio'
   union all select 'complaint_rate', 'ratio'
 ),
+-- grain window needs only the last day: every fact is put on it (a balance only from that day itself)
 days as (
-  select cal_date as day from calendar where cal_date between :start and :end
+  select cal_date as day from calendar where cal_date between :start and :end and (:grain = 'day' or cal_date = :end)
 ),
 links as (
   select c.ancestor_id as org_id, c.descendant_id
@@ -131,12 +132,18 @@ facts as (
   union all select org_id, day, 'response_seconds', response_seconds, records from service
   union all select org_id, day, 'complaint_rate', complaints, records from service
 ),
+bucketed as (
+  select f.org_id, f.metric, case when :grain = 'window' then cast(:end as date) else f.day end as day, f.num, f.den
+  from facts f
+  join metric_list m on m.metric = f.metric
+  where f.day between :start and :end and (:grain = 'day' or m.aggregation <> 'period_end' or f.day = :end)
+),
 daily as (
   select n.org_id, m.metric, m.aggregation, d.day, sum(f.num) as num, sum(f.den) as den
   from nodes n
   cross join metric_list m
   cross join days d
-  left join facts f on f.org_id = n.org_id and f.metric = m.metric and f.day = d.day
+  left join bucketed f on f.org_id = n.org_id and f.metric = m.metric and f.day = d.day
   group by n.org_id, m.metric, m.aggregation, d.day
 ),
 running as (
