@@ -221,6 +221,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_targets(args: argparse.Namespace) -> int:
+    from cockpit import auth, targets_io
+    from cockpit.warehouse import WarehouseError
+
+    try:
+        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
+    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
+        return _fail(str(e))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
     p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
@@ -265,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
     d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
     d.set_defaults(func=cmd_deliver)
+
+    t = sub.add_parser("targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)")
+    t.add_argument("action", choices=["export", "import"])
+    t.add_argument("file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value")
+    t.add_argument("--as", dest="as_user", default="admin", help="username whose scope applies; imports need an admin (default admin)")
+    t.add_argument("--period-type", default="all", choices=["all", "month", "quarter", "year"], help="export: only this period type")
+    t.add_argument("--year", type=int, default=0, help="export: only this year")
+    t.set_defaults(func=cmd_targets)
 
     u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
     u.add_argument("action", choices=["list", "add", "set-password", "remove"])
