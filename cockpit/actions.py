@@ -27,6 +27,7 @@ from cockpit.warehouse import Scope, Warehouse
 STATUSES = ("open", "in_progress", "done", "dismissed")
 OPEN_STATUSES = ("open", "in_progress")
 ASSIGNER_ROLES = ("executive", "branch_head")
+DEFAULT_DUE = dt.timedelta(days=14)  # an action made in one click from an insight is due two weeks later
 MOVES = {"open": {"in_progress", "done", "dismissed"}, "in_progress": {"open", "done", "dismissed"},
          "done": {"open"}, "dismissed": {"open"}}
 

@@ -2,6 +2,7 @@
 evidence; managers also get their action list with CSV / Excel export."""
 import streamlit as st
 
+from cockpit import actions as loop
 from cockpit import appstate, guidance, ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import Context, actions
@@ -22,6 +23,11 @@ for i, ins in enumerate(found):
         fig = evidence(ins)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
+        if st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):  # the loop: cockpit/actions.py, pages/actions.py
+            made = loop.create_from_insight(ui.warehouse(), user, ins, owner=user.username, due=f["as_of"] + loop.DEFAULT_DUE,
+                                            customers=loop.customers_for(ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])),
+                                            lang=lang, org_id=f["org_id"])
+            st.success(ui.tr("loop.created", id=made.id))
 if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)

@@ -161,3 +161,16 @@ def test_a_stale_edit_on_the_page_is_refused_with_the_message(app, wh, as_of, pe
     at.selectbox(key="mine_status").select("in_progress")
     next(b for b in at.button if b.label in ("Save", "保存")).click().run()
     assert actions.get(a.id).status == "in_progress"
+
+
+def test_the_guidance_page_turns_an_insight_into_my_action(app):
+    before = {a.id for a in actions.all_actions()}
+    at = app("manager1")
+    at.switch_page("pages/guidance.py").run()
+    buttons = [b for b in at.button if b.key and b.key.startswith("to_action_")]
+    assert buttons, "the guidance page should offer to make an insight an action"
+    buttons[0].click().run()
+    assert not at.exception
+    made = [a for a in actions.all_actions() if a.id not in before]
+    assert len(made) == 1 and made[0].owner == "manager1" and made[0].created_by == "manager1"
+    assert any(f"#{made[0].id}" in s.value for s in at.success)
