@@ -92,7 +92,9 @@ with t_attr:
         st.dataframe(named(attr, "channel_id", "channel_group").rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")),
                      hide_index=True, column_config={models[m]: st.column_config.NumberColumn(format="%.2f") for m in models})
     st.markdown(f"**{ui.tr('channels.staff')}**")
-    staff = ui.query("attribution_staff", **win)
+    by_names = {b: ui.tr(f"channels.credit.{b}") for b in ("staff", "team")}
+    by = st.radio(ui.tr("channels.credit_by"), ("staff", "team"), key="ch_staff_by", horizontal=True, format_func=by_names.get)
+    staff = ui.query("attribution_staff", **win, by=by).dropna(axis=1, how="all")
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:

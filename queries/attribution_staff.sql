@@ -1,7 +1,8 @@
--- description: Actions and Shares of an org node in a window credited to staff through the invitation code their events carry, with each staff member's node and team (shown only when within the selected node).
+-- description: Actions and Shares of an org node in a window credited through the invitation code their events carry, per staff member (with their node and team when within the selected node) or per team.
 -- param: org_id org
 -- param: start date
 -- param: end date
+-- param: by one of(staff|team) = staff
 with nodes as (
   select c.descendant_id as org_id
   from org_closure c
@@ -14,21 +15,26 @@ coded as (
   join nodes n on n.org_id = e.org_id
   where e.event_date between :start and :end and e.staff_id is not null and e.stage in ('A', 'H')
 ),
-per_staff as (
-  select staff_id,
+credited as (
+  select c.*, st.name, st.invitation_code, sn.org_id as staff_org_id, tn.org_id as team_org_id
+  from coded c
+  join staff st on st.staff_id = c.staff_id
+  join orgs o on o.org_id = st.org_id
+  left join nodes sn on sn.org_id = st.org_id
+  left join nodes tn on tn.org_id = o.parent_id
+),
+grouped as (
+  select case when :by = 'team' then coalesce(team_org_id, '-') else staff_id end as credited_to,
+         min(case when :by = 'team' then null else name end) as name,
+         min(case when :by = 'team' then null else invitation_code end) as invitation_code,
+         min(case when :by = 'team' then null else staff_org_id end) as org_id,
+         min(team_org_id) as team_org_id,
+         count(distinct staff_id) as staff,
          sum(case when stage = 'A' then 1 else 0 end) as actions,
          count(distinct case when stage = 'A' then customer_id end) as customers,
          sum(case when stage = 'A' then amount else 0 end) as amount,
          sum(case when stage = 'H' then 1 else 0 end) as shares
-  from coded group by staff_id
-),
-final as (
-  select p.staff_id, st.name, st.invitation_code, sn.org_id, tn.org_id as team_org_id,
-         p.actions, p.customers, p.amount, p.shares
-  from per_staff p
-  join staff st on st.staff_id = p.staff_id
-  join orgs o on o.org_id = st.org_id
-  left join nodes sn on sn.org_id = st.org_id
-  left join nodes tn on tn.org_id = o.parent_id
+  from credited
+  group by case when :by = 'team' then coalesce(team_org_id, '-') else staff_id end
 )
-select * from final order by actions desc, staff_id
+select * from grouped order by actions desc, credited_to

@@ -142,6 +142,9 @@ def test_staff_attribution_never_names_a_node_outside_the_users_scope(wh):
     visible = wh.visible_orgs(user)
     df = wh.run("attribution_staff", user, {"org_id": "R01B02", **YEAR})
     assert len(df) and set(df.org_id.dropna()) <= visible and set(df.team_org_id.dropna()) <= visible
+    teams = wh.run("attribution_staff", user, {"org_id": "R01B02", **YEAR, "by": "team"})
+    assert set(teams.credited_to) <= visible | {"-"}
+    assert teams.actions.sum() == df.actions.sum() and teams.staff.sum() == len(df)
 
 
 # ---------------------------------------------------------------- the page
@@ -153,6 +156,7 @@ def test_channels_page_runs_for_each_role(app, username):
     assert not at.error, [e.value for e in at.error]
     at.radio(key="ch_ref_level").set_value("group").run()
     at.number_input(key="ch_link_days").set_value(30).run()
+    at.radio(key="ch_staff_by").set_value("team").run()
     assert not at.exception, at.exception
     assert any(m.label == "WeCom contacts added" for m in at.metric)
 
