@@ -481,6 +481,9 @@ class _EventWriter:
                       "camp": pa.array([c[0] for c in ref.CAMPAIGNS]), "prod": pa.array(ref.PRODUCT_IDS)}
 
     def add(self, part: dict[str, np.ndarray]) -> None:
+        if (part["t"] > _end_second()).any():  # nothing happens after the as-of day (late replies to late messages)
+            keep = part["t"] <= _end_second()
+            part = {c: v[keep] for c, v in part.items()}
         week = (part["t"] // WEEK).astype(np.int16)
         order = np.argsort(week, kind="stable")  # a radix sort on 16-bit keys
         week = week[order]

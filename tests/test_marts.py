@@ -112,3 +112,8 @@ def test_an_imported_warehouse_without_marts_gets_them(copy):
         copy.execute(f"drop table {t}")
     marts.build(copy)
     _check(copy)
+
+
+def test_no_event_falls_after_the_as_of_date(wh, as_of):
+    last = wh.sql("select max(event_date) as d from events").d.iloc[0]
+    assert pd.Timestamp(last).date() <= as_of
