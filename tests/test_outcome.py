@@ -7,6 +7,7 @@ import pytest
 
 from cockpit import actions, auth, outcome
 from cockpit.warehouse import Scope
+from test_postgres import pg_url  # noqa: F401  (a throwaway PostgreSQL server)
 
 STAGE_NO = {"S": 1, "I": 2, "C": 3, "A": 4, "H": 5}
 
@@ -134,3 +135,36 @@ def test_the_assessment_indicator_counts_on_time_completion_and_effect(wh, as_of
     assert outcome.weight() == 5
     assert outcome.blend(80.0, 1.0, 5) == pytest.approx(81.0)
     assert outcome.blend(80.0, float("nan"), 5) == 80.0
+
+
+@pytest.fixture(scope="module")
+def pg_wh(bank, pg_url, tmp_path_factory):
+    """The xs bank exported to PostgreSQL (from a copy: the session's DuckDB file is already open here)."""
+    import shutil
+
+    from cockpit import export
+    from cockpit.warehouse import Warehouse
+
+    copy = tmp_path_factory.mktemp("pg_source") / "warehouse.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", copy)
+    export.export(copy, pg_url)
+    pgwh = Warehouse(pg_url)
+    yield pgwh
+    pgwh.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_bound_rows_give_the_same_outcome_on_postgresql(pg_wh, wh):
+    pgwh = pg_wh
+    ids = [int(c) for c in wh.sql("select customer_id from customers where org_id like 'R01B01%' order by customer_id limit 20").customer_id]
+    rows = [(1, c, dt.date(2026, 8, 1)) for c in ids[:10]] + [(0, c, None) for c in ids[10:]]
+    scope = Scope("e", "executive", ("HO",))
+    a = wh.run("outcome_customers", scope, {"days": 30}, rows=rows)
+    b = pgwh.run("outcome_customers", scope, {"days": 30}, rows=rows)
+    assert len(a) == len(b) == 10
+    for col in ["customer_id", "start_stage", "reached_next", "actions", "controls", "complete"]:
+        assert list(a[col].astype(int)) == list(b[col].astype(int)), col
+    for col in ["amount", "control_reached", "control_amount"]:
+        assert np.allclose(a[col].astype(float), b[col].astype(float), equal_nan=True), col
+    head = Scope("h", "branch_head", ("R01B01",))
+    assert list(pgwh.run("action_loop_customers", head, rows=[(c,) for c in ids]).customer_id) == ids
