@@ -213,3 +213,33 @@ def test_the_page_path_imports_while_the_app_holds_the_warehouse_open(tmp_path):
 def test_a_decimal_comma_is_refused_rather_than_misread(tmp_path, loaded):
     with pytest.raises(importer.ImportRejected, match=r"row 2, column '资产余额': wrong type: '1,5' is not a number"):
         importer.import_file(write(tmp_path / "c.csv", CUSTOMERS_CSV.replace(",1000.5,", ',"1,5",')), "customers", loaded)
+
+
+GOOD = {
+    "events": ("event_id,event_date,event_time,customer_id,org_id,channel,stage,event_type,amount\n"
+               "1,2024-01-02,2024-01-02 09:30:00,1,R01,手机银行,曝光,visit,0\n2,2024/01/03,,1,R01,大堂,沟通,chat,\n"
+               "3,20240105,,2,R01B01,理财室,行动,purchase,50000\n",
+               "select event_id, channel_id, stage, amount from events order by event_id",
+               [(1, "app", "S", 0.0), (2, "lobby", "C", None), (3, "wealth_room", "A", 50000.0)]),
+    "referrals": ("referral_id,customer_id,org_id,from_channel_id,to_channel_id,created_at,accepted_at,followed_up_at,outcome,sla_hours\n"
+                  "1,1,R01,app,wealth_room,2024-01-02 10:00:00,2024-01-02 12:00:00,,pending,48\n",
+                  "select referral_id, to_channel_id, outcome, followed_up_at from referrals", [(1, "wealth_room", "pending", None)]),
+    "balances": ("balance_date,org_id,category,balance\n2024-01-31,R01,存款,1000000\n2024-01-31,R01,loan,-5\n",
+                 "select category, balance from balances_daily order by category", [("deposit", 1e6), ("loan", -5.0)]),
+    "targets": ("org_id,metric,period_type,period_start,target_value\nR01,deposits,年,2024-01-01,2000000\n",
+                "select metric, period_type, target_value from targets", [("deposits", "year", 2e6)]),
+}
+
+
+@pytest.mark.parametrize("mapping", sorted(GOOD))
+def test_each_table_mapping_loads_its_rows_with_codes_mapped(tmp_path, mapping):
+    text, sql, rows = GOOD[mapping]
+    target = tmp_path / "w.duckdb"
+    importer.import_file(write(tmp_path / "o.csv", ORGS_CSV, "gbk"), "orgs", target)
+    result = importer.import_file(write(tmp_path / f"{mapping}.csv", text), mapping, target)
+    assert result.changed
+    con = duckdb.connect(str(target), read_only=True)
+    got = con.execute(sql).fetchall()
+    con.close()
+    assert got == rows
+    assert not importer.import_file(tmp_path / f"{mapping}.csv", mapping, target).changed
