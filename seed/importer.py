@@ -157,6 +157,9 @@ def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tupl
                 continue
             if header is None:
                 header = [h.strip() for h in rec]
+                twice = sorted({h for h in header if header.count(h) > 1})
+                if twice:
+                    raise ImportRejected([Problem(reader.line_num, h, "duplicate column name in the header", name) for h in twice])
                 continue
             line = reader.line_num
             if len(rec) != len(header):

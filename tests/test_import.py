@@ -40,6 +40,7 @@ EXPECTED = {
     "uci_huge_field.csv": ("uci_bank_marketing", "huge field: 20,000 characters", 4, "job"),
     "uci_garbage_bytes.csv": ("uci_bank_marketing", "garbage bytes: not UTF-8 or GBK text", 2, ""),
     "uci_nul_bytes.csv": ("uci_bank_marketing", "garbage bytes: control character", 4, ""),
+    "uci_duplicate_column.csv": ("uci_bank_marketing", "duplicate column name in the header", 1, "age"),
     "customers_duplicate_key.csv": ("customers", "duplicate key 客户号=2 (first at row 3)", 5, "客户号"),
     "customers_unknown_org.csv": ("customers", "unknown code 'R99': not in orgs.org_id", 5, "机构号"),
     "customers_date_out_of_range.csv": ("customers", "date out of range: 2099-01-01 is above the maximum", 5, "开户日期"),
