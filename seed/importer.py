@@ -32,6 +32,7 @@ from cockpit import schema
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 10_000  # a longer field is a broken export (an unclosed quote swallowing lines), not data
+TYPES = ("str", "int", "float", "date", "bool")
 ROW = "_row"  # the file's own row number of each record (the header is row 1)
 Progress = Callable[[str, float], None]
 
@@ -96,6 +97,8 @@ def load_mapping(name_or_path: str | Path) -> dict:
     for src, spec in m["columns"].items():
         spec.setdefault("to", src)
         spec.setdefault("type", "str")
+        if spec["type"] not in TYPES:
+            raise ValueError(f"mapping {path.name}: column {src!r} has type {spec['type']!r}; use one of {', '.join(TYPES)}")
         if m.get("table") and spec["to"] not in schema.column_names(m["table"]):
             raise ValueError(f"mapping {path.name}: {m['table']} has no column {spec['to']!r}")
     return m

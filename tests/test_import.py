@@ -244,3 +244,12 @@ def test_each_table_mapping_loads_its_rows_with_codes_mapped(tmp_path, mapping):
     con.close()
     assert got == rows
     assert not importer.import_file(tmp_path / f"{mapping}.csv", mapping, target).changed
+
+
+def test_a_mapping_with_an_unknown_type_or_column_is_refused(tmp_path):
+    bad_type = write(tmp_path / "t.yaml", "table: customers\ncolumns:\n  id: {to: customer_id, type: integer}\n")
+    with pytest.raises(ValueError, match="column 'id' has type 'integer'; use one of str, int"):
+        importer.load_mapping(bad_type)
+    bad_col = write(tmp_path / "c.yaml", "table: customers\ncolumns:\n  id: {to: client_no}\n")
+    with pytest.raises(ValueError, match="customers has no column 'client_no'"):
+        importer.load_mapping(bad_col)
