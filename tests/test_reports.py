@@ -70,6 +70,15 @@ def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
     refs = wh.run("referral_matrix", scope, {"org_id": "R02", "start": period.start, "end": period.to_date, "level": "group"})
     assert list(book["转介矩阵"]["转介笔数"]) == list(refs.created)
     assert list(book["行动清单"]["客户号"]) == list(r02.actions.customer_id)
+    from cockpit import calendar, scorecard
+
+    cal = wh.run("calendar_days", scope, {"start": period.start, "end": period.end})
+    scores = scorecard.ranking(wh.run("scorecard_scores", scope, scorecard.params("R02", period, calendar.progress(cal, period))))
+    own = scores[scores.relation != "peer"].set_index("org_id").score
+    ranked = book["下级排名"].set_index("机构代码")["记分卡总分"]
+    assert set(ranked.index) == set(own.index)
+    for org, score in ranked.items():
+        assert score == pytest.approx(own[org])
     assert len(book["经营指导"]) == len(r02.insights)
 
 

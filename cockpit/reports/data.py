@@ -1,7 +1,7 @@
 """The figures of one report, gathered once so the PDF and the workbook hold the same numbers.
 
-Everything is read through the requesting user's scope: the KPI table and the children's ranking
-from the targets math (metric_values + target_values), the SICAS funnel (sicas_funnel), the
+Everything is read through the requesting user's scope: the KPI table from the targets math
+(metric_values + target_values), the scorecard ranking of the node and its children (scorecard_scores), the SICAS funnel (sicas_funnel), the
 referral matrix (report_referral_matrix), the guidance and the action list.
 """
 from __future__ import annotations
@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cockpit import guidance, metrics
+from cockpit import guidance, metrics, scorecard
 from cockpit.guidance import Context, actions
 from cockpit.guidance.targets import target_table
 from cockpit.periods import Period
 from cockpit.warehouse import Scope, Warehouse
-
-RANK_METRIC = "actions"
 
 
 @dataclass
@@ -28,7 +26,7 @@ class ReportData:
     lang: str
     username: str
     kpis: pd.DataFrame  # the node's metrics against target, with status
-    ranking: pd.DataFrame  # the children on RANK_METRIC, best first
+    ranking: pd.DataFrame  # scorecard: the node (rank among its siblings) and its children; peers left out
     funnel: pd.DataFrame
     referrals: pd.DataFrame
     insights: pd.DataFrame
@@ -46,8 +44,9 @@ def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str 
     kpis = table[table.org_id == org_id].reset_index(drop=True)
     kpis.insert(2, "metric_name", [metrics.get(m).name(lang) for m in kpis.metric])
     kpis.attrs["time_progress"] = progress.ratio
-    ranking = table[(table.org_id != org_id) & (table.metric == RANK_METRIC)].sort_values("pace", ascending=False)
-    ranking = ranking.reset_index(drop=True).assign(rank=lambda d: range(1, len(d) + 1))
+    scores = ctx.run("scorecard_scores", **scorecard.params(org_id, period, progress))
+    ranking = scorecard.ranking(scores)
+    ranking = ranking[ranking.relation.isin(["self", "child"])].reset_index(drop=True)
     funnel = ctx.run("sicas_funnel", org_id=org_id, start=period.start, end=period.to_date)
     referrals = ctx.run("referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group")
     found = guidance.generate(wh, scope, org_id, period)

@@ -10,7 +10,7 @@ from cockpit import i18n
 from cockpit.reports.data import ReportData
 
 KPI_COLS = ["org_id", "metric", "metric_name", "actual", "target", "achievement", "pace", "status"]
-RANK_COLS = ["rank", "org_id", "name", "actual", "target", "pace", "status"]
+RANK_COLS = ["relation", "rank", "siblings", "org_id", "name", "score"]
 FUNNEL_COLS = ["stage", "customers", "pct_first", "pct_prev"]
 REF_COLS = ["from_group", "to_group", "created", "accepted", "on_time", "converted", "on_time_rate", "conversion_rate"]
 GUIDE_COLS = ["severity", "type", "audience", "org_id", "title", "text", "baseline", "action"]
@@ -23,7 +23,7 @@ def sheets(r: ReportData) -> dict[str, pd.DataFrame]:
     kpis = r.kpis.assign(status=[i18n.t(f"report.status.{s}", lang) for s in r.kpis.status])[KPI_COLS]
     name_col = "name_zh" if lang == "zh" else "name_en"
     ranking = r.ranking.assign(name=r.ranking[name_col] if not r.ranking.empty else [],
-                               status=[i18n.t(f"report.status.{s}", lang) for s in r.ranking.status])
+                               relation=[i18n.t(f"report.relation.{x}", lang) for x in r.ranking.relation])
     return {"kpis": kpis, "ranking": ranking.reindex(columns=RANK_COLS),
             "funnel": r.funnel.reindex(columns=FUNNEL_COLS), "referrals": r.referrals.reindex(columns=REF_COLS),
             "guidance": r.insights.reindex(columns=GUIDE_COLS), "actions": r.actions}
@@ -60,7 +60,7 @@ def build(r: ReportData) -> bytes:
             for j, col in enumerate(df.columns):
                 ws.write(0, j, _header(key, col, lang), head)
                 wide = col in {"text", "baseline", "action", "script"}
-                fmt = pct if col in PCT else num if col in {"actual", "target", "aum"} else wrap if wide else None
+                fmt = pct if col in PCT else num if col in {"actual", "target", "aum", "score"} else wrap if wide else None
                 ws.set_column(j, j, 60 if wide else 16, fmt)
             ws.freeze_panes(1, 0)
     return buf.getvalue()

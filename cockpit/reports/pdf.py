@@ -9,7 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from cockpit import i18n, status
+from cockpit import i18n, sicas, status
 from cockpit.reports.data import ReportData
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
@@ -134,7 +134,7 @@ def build(r: ReportData) -> bytes:
                  [i18n.pct(v, lang) for v in k.pace], [_hex(status.COLOURS[s]) for s in k.status], marker=progress)
     f = r.funnel
     if not f.empty:
-        pdf.bars(tr("report.chart_funnel"), [f"{s}" for s in f.stage], list(f.customers.astype(float)),
+        pdf.bars(tr("report.chart_funnel"), [tr(f"sicas.stage.{sicas.stage(c).key}") for c in f.stage], list(f.customers.astype(float)),
                  [f"{i18n.count(c, lang)} ({i18n.pct(p, lang)})" for c, p in zip(f.customers, f.pct_first)])
     ref = r.referrals
     if not ref.empty:
@@ -143,9 +143,11 @@ def build(r: ReportData) -> bytes:
     rk = r.ranking
     if not rk.empty:
         name_col = "name_zh" if lang == "zh" else "name_en"
-        pdf.bars(tr("report.chart_ranking"), [f"{i}. {n}" for i, n in zip(rk["rank"], rk[name_col])],
-                 [max(0.0, v) if v == v else 0 for v in rk.pace.fillna(0)], [i18n.pct(v, lang) for v in rk.pace],
-                 [_hex(status.COLOURS[s]) for s in rk.status])
+        labels = [f"{tr('report.relation.' + rel)} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
+                  for rel, i, n, nm in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk[name_col])]
+        colours = [NAVY if rel == "self" else (96, 125, 139) for rel in rk.relation]
+        pdf.bars(tr("report.chart_ranking"), labels, [float(v) for v in rk.score.fillna(0)],
+                 [i18n.fmt(v, "score", lang) for v in rk.score], colours)
     # Guidance
     pdf.add_page()
     pdf.heading(tr("report.guidance"))
