@@ -74,7 +74,9 @@ def test_lagging_region_is_the_only_region_at_risk_on_deposits(big, now_ho):
     bal = big.sql("""select sum(b.balance) v from balances_daily b where b.org_id like :o and b.category = 'deposit'
                      and b.balance_date = :d""", {"o": sl.LAGGING_REGION + "%", "d": sl.AS_OF})
     assert risk[0].figures["actual"][0] == pytest.approx(bal.v.iloc[0])
-    assert risk[0].figures["pace_needed"][0] > 0
+    f = {k: v for k, (v, _unit) in risk[0].figures.items()}
+    assert f["pace_needed"] == pytest.approx((f["target"] - f["actual"]) / f["remaining"])
+    assert f["actual"] < f["target"] and f["pace"] < 0.9 * f["time_progress"]  # red under the status rule
 
 
 def test_stalled_referral_route_is_found_in_its_month_and_no_other_route_is(big):

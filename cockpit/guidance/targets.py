@@ -1,47 +1,65 @@
 """Target risk: a metric of the node or one of its children is red under the one status rule
 (cockpit/status.py) — behind its time progress by more than the amber margin — judged by the
-targets math (cockpit/targets.py) on the `metric_values` and `target_values` queries.
+targets math (cockpit/targets.py) on the `metric_values` and `target_values` queries, exactly as the
+targets page judges it.
 
-For the node itself the run-rate forecast to the period's end is shown when the targets math gives
-one; for every flagged node, the pace needed per remaining working day.
+Evidence: actual, target, pace achievement against time progress, and the pace needed per remaining
+working day (targets.TargetView.needed_per_day). For the node itself the run-rate forecast to the
+period's end is added (targets.forecast: an estimate, not given in the period's first days).
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from cockpit import calendar, metrics, targets
+from cockpit import calendar, i18n, metrics, targets
 from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import org_label
 
 FLAG = ("red",)
 
 
-def target_table(ctx: Context) -> tuple[pd.DataFrame, calendar.Progress]:
-    """One row per (node, metric) for the node and its children, as the targets page computes it."""
+def _inputs(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, calendar.Progress]:
     p = ctx.period
     frames = {k: ctx.run("metric_values", start=a, end=b, parent=ctx.org_id) for k, (a, b) in targets.windows(p).items()}
     tgt = ctx.run("target_values", period_type=p.kind, period_start=p.start, parent=ctx.org_id)
     cal = ctx.run("calendar_days", start=p.start, end=p.end)
-    progress = calendar.progress(cal, p)
+    return frames, tgt, cal, calendar.progress(cal, p)
+
+
+def target_table(ctx: Context) -> tuple[pd.DataFrame, calendar.Progress]:
+    """One row per (node, metric) for the node and its children, as the targets page computes it."""
+    frames, tgt, _, progress = _inputs(ctx)
     nodes = list(frames["current"].drop_duplicates("org_id").org_id) if not frames["current"].empty else []
     return targets.table(frames, tgt, nodes, targets.targeted_metrics(tgt), progress), progress
 
 
 def find(ctx: Context) -> list[Insight]:
-    table, progress = target_table(ctx)
-    if table.empty or progress.not_started:
+    frames, tgt, cal, progress = _inputs(ctx)
+    if frames["current"].empty or progress.not_started:
         return []
+    nodes = list(frames["current"].drop_duplicates("org_id").org_id)
+    table = targets.table(frames, tgt, nodes, targets.targeted_metrics(tgt), progress)
+    red = table[table.status.isin(FLAG)]
+    series = ctx.run("metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=ctx.org_id, grain="day") \
+        if (red.org_id == ctx.org_id).any() else None
     out = []
-    for row in table[table.status.isin(FLAG)].itertuples():
+    for row in red.itertuples():
         m = metrics.get(row.metric)
-        needed = max(row.target - row.actual, 0.0) / progress.remaining if progress.remaining and row.target else float("nan")
-        now = (row.actual - 0) / progress.elapsed if not m.is_stock and progress.elapsed else float("nan")
-        forecast = row.actual + now * progress.remaining if now == now else float("nan")
+        fc = None
+        if row.org_id == ctx.org_id:
+            daily = series[series.metric == row.metric]
+            fc = targets.forecast(daily, cal, progress, targets.opening(frames, row.org_id, row.metric))
+        view = targets.node_view(frames, tgt, row.org_id, row.metric, progress, fc=fc)
         out.append(Insight(
             "target_risk", "executive" if row.org_id == ctx.org_id else "branch_head", 3 if m.is_stock else 2, row.org_id,
-            {"actual": (row.actual, m.unit), "target": (row.target, m.unit), "achievement": (row.achievement, "pct"),
-             "pace": (row.pace, "pct"), "time_progress": (progress.ratio, "pct"), "forecast": (forecast, m.unit),
-             "pace_needed": (needed, m.unit), "pace_now": (now, m.unit), "remaining": (progress.remaining, "count")},
-            {"node": org_label(ctx, row.org_id), "metric": (m.name("zh"), m.name("en"))},
+            {"actual": (view.actual, m.unit), "target": (view.target, m.unit), "achievement": (view.achievement, "pct"),
+             "pace": (view.pace, "pct"), "time_progress": (progress.ratio, "pct"),
+             "pace_needed": (view.needed_per_day, m.unit), "remaining": (progress.remaining, "count")},
+            {"node": org_label(ctx, row.org_id), "metric": (m.name("zh"), m.name("en")),
+             "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en"))},
             table[table.metric == row.metric][["org_id", "actual", "target", "achievement", "pace", "status"]].reset_index(drop=True)))
     return out
+
+
+def _forecast_note(fc: targets.Forecast | None, m: metrics.Metric, lang: str) -> str:
+    return i18n.t("guidance.target_risk.forecast_note", lang, forecast=m.fmt(fc.value, lang)) if fc else ""
