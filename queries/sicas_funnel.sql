@@ -49,6 +49,7 @@ first_named as (
          row_number() over (partition by customer_id, w, campaign_id is null order by event_ts, event_id) as rn_campaign,
          row_number() over (partition by customer_id, w, product_id is null order by event_ts, event_id) as rn_product
   from ev
+  where :by in ('campaign', 'product')
 ),
 campaign as (select customer_id, w, campaign_id from first_named where rn_campaign = 1 and campaign_id is not null),
 product as (select customer_id, w, product_id from first_named where rn_product = 1 and product_id is not null),
