@@ -215,3 +215,25 @@ def test_sicas_page_runs_for_each_role_with_masked_or_own_ids(app, username):
         assert len(ids) and not any("*" in i for i in ids)  # all of a manager's scope is their own portfolio
     else:
         assert len(ids) and all("*" in i for i in ids)
+
+
+def test_exports_carry_the_masked_list_in_csv_and_excel(wh):
+    import io
+
+    drop = wh.run("sicas_dropoff", HO, {"org_id": "R02", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "I"})
+    shown = sicas.mask_dropoffs(drop, "branch_head", ("R02",)).rename(columns={"customer_id": "客户号"})
+    csv = sicas.csv_bytes(shown)
+    assert csv.startswith("\ufeff".encode()) and len(pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")) == len(drop)
+    back = pd.read_excel(io.BytesIO(sicas.xlsx_bytes(shown, "流失名单")), sheet_name="流失名单", dtype={"客户号": str})
+    assert list(back["客户号"]) == list(shown["客户号"]) and all("*" in c for c in back["客户号"])
+
+
+def test_previous_period_comparison_matches_both_periods(wh):
+    params = {"org_id": "R01"}
+    cur = wh.run("sicas_funnel", HO, {**params, "start": dt.date(2026, 10, 1), "end": dt.date(2026, 10, 20)})
+    prev = wh.run("sicas_funnel", HO, {**params, "start": dt.date(2026, 9, 1), "end": dt.date(2026, 9, 20)})
+    table = sicas.compare(cur, prev).set_index("stage")
+    for row in prev.itertuples():
+        assert table.loc[row.stage, "prev_customers"] == row.customers
+        if row.customers:
+            assert table.loc[row.stage, "change"] == pytest.approx(table.loc[row.stage, "customers"] / row.customers - 1)
