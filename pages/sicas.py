@@ -33,7 +33,7 @@ st.dataframe(table.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index
 st.subheader(ui.tr("sicas.weekly"))
 weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
 worst = sicas.worst_week(weekly)
-st.plotly_chart(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate")), key="sicas_weekly_chart")
+st.plotly_chart(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base")), key="sicas_weekly_chart")
 st.caption(ui.tr("sicas.worst_week", week=worst) if worst else ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))
 
 st.subheader(ui.tr("sicas.breakdown"))

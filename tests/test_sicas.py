@@ -237,3 +237,14 @@ def test_previous_period_comparison_matches_both_periods(wh):
         assert table.loc[row.stage, "prev_customers"] == row.customers
         if row.customers:
             assert table.loc[row.stage, "change"] == pytest.approx(table.loc[row.stage, "customers"] / row.customers - 1)
+
+
+def test_weekly_chart_marks_exactly_the_worst_week(storyline_bank):
+    from cockpit.charts import sicas as charts
+
+    weekly = storyline_bank.run("sicas_weekly", HO, {"org_id": sl.DROP_SUB_BRANCH, "start": sicas.trend_start(sl.AS_OF),
+                                                     "end": sl.AS_OF})
+    fig = charts.weekly_trend(weekly, sicas.worst_week(weekly), "rate", "base")
+    marked = fig.data[-1]
+    assert len(marked.x) == 1 and pd.Timestamp(marked.x[0]).date() == sl.DROP_WEEK_START
+    assert len(fig.data[1].x) == sicas.TREND_WEEKS

@@ -45,17 +45,22 @@ def breakdown(df: pd.DataFrame, stage_names: dict[str, str], slice_names: dict[s
     return fig
 
 
-def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str) -> go.Figure:
-    """The weekly step rate (Connect → Action) as a line, the worst week marked in red."""
+def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str, base_label: str) -> go.Figure:
+    """The weekly step rate (Connect → Action) as a line over the week's Connect customers (grey bars, right
+    axis, so a small base reads as one), the worst week marked in red."""
     rows = weekly_step(weekly)
     x = pd.to_datetime(rows["week_start"])
-    fig = go.Figure(go.Scatter(x=x, y=rows["step_rate"], mode="lines+markers", name=rate_label,
-                               line={"color": ACCENT}, customdata=rows[["customers", "prev_customers"]],
-                               hovertemplate="%{x|%Y-%m-%d}: %{y:.0%} (%{customdata[0]}/%{customdata[1]})<extra></extra>"))
+    # The rate lives on the overlaying axis (drawn on top, at the left); the base on the primary axis at the right.
+    fig = go.Figure(go.Bar(x=x, y=rows["prev_customers"], name=base_label, marker_color="#e3e8ef",
+                           hovertemplate="%{x|%Y-%m-%d}: %{y}<extra></extra>"))
+    fig.add_scatter(x=x, y=rows["step_rate"], mode="lines+markers", name=rate_label, yaxis="y2",
+                    line={"color": ACCENT}, customdata=rows[["customers", "prev_customers"]],
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:.0%} (%{customdata[0]}/%{customdata[1]})<extra></extra>")
     if worst is not None:
         hit = rows[x.dt.date == worst]
-        fig.add_scatter(x=pd.to_datetime(hit["week_start"]), y=hit["step_rate"], mode="markers", showlegend=False,
+        fig.add_scatter(x=pd.to_datetime(hit["week_start"]), y=hit["step_rate"], mode="markers", showlegend=False, yaxis="y2",
                         marker={"color": ALERT, "size": 16, "symbol": "circle-open", "line": {"width": 3}})
-    fig.update_layout(yaxis={"tickformat": ".0%", "rangemode": "tozero"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      height=280, showlegend=False)
+    fig.update_layout(yaxis2={"tickformat": ".0%", "rangemode": "tozero", "overlaying": "y", "side": "left"},
+                      yaxis={"side": "right", "showgrid": False, "rangemode": "tozero"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      height=300, legend={"orientation": "h"})
     return fig
