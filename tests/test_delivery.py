@@ -213,3 +213,17 @@ def test_cockpit_deliver_command_prints_the_log(wh, smtp, capsys):
     assert cli.main(["deliver", "--now", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "dry_run" in out and "c@bank.local" in out and "1 deliveries" in out
+
+
+def test_the_subscriptions_page_creates_one_for_the_chosen_node(app):
+    at = app("head_r02")
+    at.switch_page("pages/subscriptions.py").run()
+    at.selectbox(key="sub_kind").select("digest")
+    at.text_area(key="sub_recipients").input("ops.r02@bank.local head_r02\nnot-an-address head_r02")
+    next(b for b in at.button if b.label in ("Subscribe", "创建订阅")).click().run()
+    assert any("neither an email address nor a webhook URL" in e.value for e in at.error)
+    at.text_area(key="sub_recipients").input("ops.r02@bank.local head_r02")
+    next(b for b in at.button if b.label in ("Subscribe", "创建订阅")).click().run()
+    assert not at.exception and at.success
+    made = [s for s in subs.all_subscriptions() if s.created_by == "head_r02" and s.recipients[0].address == "ops.r02@bank.local"]
+    assert len(made) == 1 and made[0].org_id == "R02" and made[0].kind == "digest"
