@@ -34,16 +34,18 @@ def _acted_rows(acts: list[actions.Action]) -> pd.DataFrame:
 
 def per_customer(wh: Warehouse, scope: Scope, acts: list[actions.Action] | None = None,
                  days: int = DAYS, lookback: int = LOOKBACK) -> pd.DataFrame:
-    """One row per (done action, customer in scope) with its measures and its comparable baseline.
+    """One row per (done action among `acts`, customer in scope) with its measures and its comparable baseline.
 
-    Every customer of every action (done or not) is excluded from the comparison pool; ids go to the warehouse as
-    bound rows, in chunks of done actions when they are many (each chunk still excludes every acted customer)."""
-    acts = actions.all_actions() if acts is None else acts
-    acted = _acted_rows(acts)
-    done = acted[acted.anchor_date.notna()]
+    Every customer of every action (done or not, whoever's) is excluded from the comparison pool; ids go to the
+    warehouse as bound rows, in chunks of done actions when they are many (each chunk still excludes them all)."""
+    every = actions.all_actions()
+    acts = every if acts is None else acts
+    done = _acted_rows(acts)
+    done = done[done.anchor_date.notna()]
     if done.empty:
-        return wh.run("outcome_customers", scope, {"days": days, "lookback": lookback}, rows=acted.head(0))
-    others = acted.drop_duplicates("customer_id").assign(action_id=0, anchor_date=None)
+        return wh.run("outcome_customers", scope, {"days": days, "lookback": lookback}, rows=done)
+    # the comparison pool excludes the customers of every action, not only of the actions measured
+    others = _acted_rows(every).drop_duplicates("customer_id").assign(action_id=0, anchor_date=None)
     room = max(MAX_BOUND_ROWS - len(others), 1)
     parts = [wh.run("outcome_customers", scope, {"days": days, "lookback": lookback},
                     rows=pd.concat([done.iloc[i:i + room], others], ignore_index=True))

@@ -81,6 +81,10 @@ def test_outcome_per_customer_equals_an_independent_computation(wh, as_of, done_
         assert list(g[col].astype(int)) == list(w[col].astype(int)), col
     for col in ["amount", "control_reached", "control_actions", "control_amount"]:
         assert np.allclose(g[col].astype(float), w[col].astype(float), equal_nan=True), col
+    some = outcome.per_customer(wh, scope, done_actions[:1], days=30, lookback=90)  # a subset: same baselines
+    assert set(some.action_id) <= {done_actions[0].id}
+    assert np.allclose(some.control_reached.astype(float),
+                       g[g.action_id == done_actions[0].id].control_reached.astype(float), equal_nan=True)
     last = max(a.done_on for a in done_actions)
     assert set(g[g.action_id == done_actions[-1].id].complete) <= {int(last + dt.timedelta(days=30) <= as_of)}
 
