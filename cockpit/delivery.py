@@ -63,6 +63,18 @@ def nodes_for(wh: Warehouse, creator: auth.User, recipient: auth.User, org_id: s
                 "nothing of it is sent to this recipient")
 
 
+def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
+    """What each recipient of a subscription would receive now: their nodes, or why nothing."""
+    out = []
+    for r in sub.recipients:
+        try:
+            nodes, why = nodes_for(wh, auth.get_user(sub.created_by), auth.get_user(r.username), sub.org_id)
+        except auth.UserError as e:
+            nodes, why = [], str(e)
+        out.append({"address": r.address, "username": r.username, "nodes": ", ".join(nodes), "note": why})
+    return out
+
+
 def _insight_key(i) -> str:
     return f"{i.type}|{i.org_id}"
 

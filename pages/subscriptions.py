@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit import subscriptions as subs, ui
+from cockpit import delivery, subscriptions as subs, ui
 from cockpit.warehouse import ScopeError
 
 f, user, wh = ui.filters(), ui.current_user(), ui.warehouse()
@@ -34,6 +34,8 @@ else:
     st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: ui.tr(f"loop.sub.col.{c}")), hide_index=True, width="stretch", key="sub_table")
     pick = st.selectbox(ui.tr("loop.pick"), [s.id for s in listed], key="sub_pick", format_func=lambda i: f"#{i}")
     chosen = subs.get(pick)
+    st.dataframe(pd.DataFrame(delivery.preview(wh, chosen)).rename(columns=lambda c: ui.tr(f"loop.sub.preview.{c}")),
+                 hide_index=True, width="stretch", key="sub_preview")
     if st.button(ui.tr("loop.sub.pause" if chosen.active else "loop.sub.resume"), key="sub_toggle"):
         subs.set_active(user, pick, not chosen.active)
         st.rerun()

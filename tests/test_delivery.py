@@ -5,6 +5,7 @@ import io
 import json
 import re
 import socket
+import subprocess
 import threading
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,7 +131,7 @@ def test_each_recipient_gets_only_their_scope_even_from_an_executive_subscriptio
     assert pauses == []
 
 
-def test_webhook_gets_markdown_then_the_uploaded_file_and_a_digest(wh, robot, pauses):
+def test_webhook_gets_markdown_then_the_uploaded_file_and_a_digest(wh, robot, pauses, tmp_path):
     head = auth.get_user("head_r02")
     rep = subs.create(wh, head, "R02", "pdf", "daily", [(robot.url, "head_r02"), (robot.url, "manager1")], lang="en")
     digest = subs.create(wh, head, "R02", "digest", "daily", [(robot.url, "head_r02")])
@@ -144,12 +145,18 @@ def test_webhook_gets_markdown_then_the_uploaded_file_and_a_digest(wh, robot, pa
     part = next(email.message_from_bytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body, policy=policy.default).iter_parts())
     assert part.get_param("name", header="content-disposition") == "media"
     assert part.get_filename().startswith("report_R02_") and part.get_content()[:4] == b"%PDF"
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(part.get_content())
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "R02" in words and "R01" not in words and "R03" not in words
     assert json.loads(robot.requests[2][2]) == {"msgtype": "file", "file": {"media_id": "media2"}}
     text = json.loads(robot.requests[3][2])["markdown"]["content"]
     assert "R02" in text or "上海" in text
     assert "R01" not in text and "北京" not in text
     skipped = [r for r in log if r["status"] == "skipped"]
     assert [(r["subscription_id"], r["username"]) for r in skipped] == [(rep.id, "manager1")]
+    assert [(p["username"], p["nodes"], bool(p["note"])) for p in delivery.preview(wh, rep)] == \
+        [("head_r02", "R02", False), ("manager1", "", True)]
     # a digest sends only insights it has not sent before
     robot.requests.clear()
     run(wh, pauses)
