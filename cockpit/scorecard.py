@@ -6,8 +6,9 @@ returns their own subtree in full and their peers only as ranking rows (name, sc
 This module validates the configuration, turns it into the query's parameters, and shapes the
 result: the ranking, the points each indicator lost, the rank change since the last period.
 
-Rules: capped = min(actual / target, cap) / cap (flows pro-rated by time progress; inverted when
-lower is better), percentile = rank in the tier scaled 0..1 (ties share a rank), minmax =
+Rules: capped = min(made / due, cap) / cap, due being what the target asks by now as on the targets
+page (a flow's target x time progress; a balance's opening value plus that share of its planned increase,
+`made` then counted from the opening value; inverted when lower is better), percentile = rank in the tier scaled 0..1 (ties share a rank), minmax =
 (value - worst) / (best - worst) in the tier. Each indicator's points = its weight share of 100
 times its 0..1 score; an indicator that cannot be scored (no target) passes its weight to the rest.
 A node's figures are its whole subtree's, so scores roll up through the tree.

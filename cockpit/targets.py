@@ -43,10 +43,10 @@ def pace_achievement(metric: metrics.Metric, actual: float | None, target: float
 
 
 def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
-    """The date windows a target view needs: current to date, the opening day, and the comparable MoM and YoY windows."""
-    opening = period.start - dt.timedelta(days=1)
-    return {"current": (period.start, period.to_date), "opening": (opening, opening),
-            "previous": period.previous(), "year_ago": period.year_ago()}
+    """The date windows a target view needs: current to date and the comparable MoM and YoY windows.
+
+    (`metric_values` gives each balance's opening value, the day before the window, with the current one.)"""
+    return {"current": (period.start, period.to_date), "previous": period.previous(), "year_ago": period.year_ago()}
 
 
 @dataclass(frozen=True)
@@ -116,18 +116,18 @@ def evaluate(metric_id: str, actual: float | None, target: float | None, progres
                       _change(actual, year_ago), fc if not progress.ended else None)
 
 
-def _value(frame: pd.DataFrame, org_id: str, metric_id: str) -> float | None:
+def _value(frame: pd.DataFrame, org_id: str, metric_id: str, column: str = "value") -> float | None:
     rows = frame[(frame["org_id"] == org_id) & (frame["metric"] == metric_id)] if not frame.empty else frame
-    if rows.empty or pd.isna(rows["value" if "value" in rows else "target_value"].iloc[0]):
+    if rows.empty or pd.isna(rows[column].iloc[0]):
         return None
-    return float(rows["value" if "value" in rows else "target_value"].iloc[0])
+    return float(rows[column].iloc[0])
 
 
 def opening(frames: dict[str, pd.DataFrame], org_id: str, metric_id: str) -> float:
     """Where a series starts: the opening balance for a stock metric, zero for a flow."""
     if not metrics.get(metric_id).is_stock:
         return 0.0
-    return _value(frames["opening"], org_id, metric_id) or 0.0
+    return _value(frames["current"], org_id, metric_id, "opening") or 0.0
 
 
 def targeted_metrics(targets: pd.DataFrame) -> list[str]:
@@ -139,8 +139,8 @@ def targeted_metrics(targets: pd.DataFrame) -> list[str]:
 def node_view(frames: dict[str, pd.DataFrame], targets: pd.DataFrame, org_id: str, metric_id: str,
               progress: Progress, fc: Forecast | None = None) -> TargetView:
     """The view of one metric at one node, from the `metric_values` frames of `windows()` and the targets."""
-    return evaluate(metric_id, _value(frames["current"], org_id, metric_id), _value(targets, org_id, metric_id), progress,
-                    base=_value(frames["opening"], org_id, metric_id), previous=_value(frames["previous"], org_id, metric_id),
+    return evaluate(metric_id, _value(frames["current"], org_id, metric_id), _value(targets, org_id, metric_id, "target_value"),
+                    progress, base=_value(frames["current"], org_id, metric_id, "opening"), previous=_value(frames["previous"], org_id, metric_id),
                     year_ago=_value(frames["year_ago"], org_id, metric_id), fc=fc)
 
 

@@ -1,4 +1,4 @@
--- description: Every metric of the metric dictionary (cockpit/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only).
+-- description: Every metric of the metric dictionary (cockpit/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only); with the opening balance (the day before the window) of balance metrics.
 -- param: start date
 -- param: end date
 -- param: parent str = all
@@ -45,7 +45,7 @@ bal as (
     sum(case when b.category <> 'loan' then b.balance else 0 end) as aum
   from balances_daily b
   join links l on l.descendant_id = b.org_id
-  where b.balance_date between :start and :end
+  where b.balance_date between cast(cast(:start as date) - interval 1 day as date) and :end
      or b.balance_date between cast(cast(:start as date) - interval 1 year as date) and cast(cast(:end as date) - interval 1 year as date)
   group by l.org_id, b.balance_date
 ),
@@ -154,14 +154,22 @@ running as (
          else sum(den) over (partition by org_id, metric order by day rows between unbounded preceding and current row) end as den
   from daily
 ),
+-- a balance's opening value: the day before the window
+opening as (
+  select org_id, 'deposits' as metric, deposits as opening from bal where day = cast(cast(:start as date) - interval 1 day as date)
+  union all
+  select org_id, 'aum', aum from bal where day = cast(cast(:start as date) - interval 1 day as date)
+),
 final as (
   select n.org_id, n.parent_id, n.level, n.name_zh, n.name_en, r.metric, r.aggregation, r.day,
-    case when r.aggregation = 'ratio' or r.den is not null then r.num / nullif(r.den, 0) else r.num end as value
+    case when r.aggregation = 'ratio' or r.den is not null then r.num / nullif(r.den, 0) else r.num end as value,
+    case when r.aggregation = 'period_end' then o.opening else 0 end as opening
   from running r
   join nodes n on n.org_id = r.org_id
+  left join opening o on o.org_id = r.org_id and o.metric = r.metric
   where (:grain = 'window' and r.day = (select max(day) from days))
      or (:grain = 'day' and r.org_id = :parent)
 )
-select org_id, parent_id, level, name_zh, name_en, metric, aggregation, day, value
+select org_id, parent_id, level, name_zh, name_en, metric, aggregation, day, value, opening
 from final
 order by level, org_id, metric, day

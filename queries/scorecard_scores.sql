@@ -1,4 +1,4 @@
--- description: Branch scorecard: every node's indicators scored by the rules of cockpit/scorecard.yaml (capped achievement, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
+-- description: Branch scorecard: every node's indicators scored by the rules of cockpit/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
 -- scope: peers
 -- include: metric_values
 -- param: org_id org
@@ -72,11 +72,15 @@ due as (
   where t.period_type = :period_type and t.period_start = :period_start
 ),
 inputs as (
-  select n.org_id, n.level, r.metric, r.weight, r.rule, v.value,
+  select n.org_id, n.level, r.metric, r.weight, r.rule, v.value, v.opening,
     -- lower is better: the sign turns the scale so that a higher signed value is always better
     case when position(',' || r.metric || ',' in ',' || :lower || ',') > 0 then -1 else 1 end as sign,
-    -- a flow's target is pro-rated by time progress; a balance is compared with its period-end target
-    case when v.aggregation = 'period_end' then d.target_value else d.target_value * :progress end as due_value
+    -- what is due by now (as on the targets page): a flow's target pro-rated by working-day time progress;
+    -- for a balance, the opening balance plus that share of the planned increase
+    case when v.aggregation = 'period_end' and v.opening is not null and d.target_value > v.opening
+           then v.opening + (d.target_value - v.opening) * :progress
+         when v.aggregation = 'period_end' then d.target_value
+         else d.target_value * :progress end as due_value
   from nodes n
   cross join rules r
   left join metric_values v on v.org_id = n.org_id and v.metric = r.metric
@@ -99,7 +103,10 @@ normalised as (
     case
       when rule = 'capped' then
         case when due_value > 0 and value is not null then
-          least(case when sign > 0 then value / due_value when value > 0 then due_value / value else :cap end, :cap) / :cap
+          least(greatest(case when sign < 0 then case when value > 0 then due_value / value else :cap end
+                              -- made against due, counted from the opening value (zero for a flow)
+                              when opening is not null and due_value > opening then (value - opening) / (due_value - opening)
+                              else value / due_value end, 0), :cap) / :cap
         end
       when value is null then null
       when rule = 'percentile' then case when n = 1 then 1.0 else (value_rank - 1) * 1.0 / (n - 1) end

@@ -33,13 +33,17 @@ def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
     rows = []
     for ind in cfg.indicators:
         m = metrics.get(ind.metric)
-        v = vals[vals.metric == ind.metric][["org_id", "value"]].merge(orgs, on="org_id")
+        v = vals[vals.metric == ind.metric][["org_id", "value", "opening"]].merge(orgs, on="org_id")
         v = v.merge(tg[tg.metric == ind.metric][["org_id", "target_value"]], on="org_id", how="left")
         sign = 1 if m.higher_is_better else -1
-        v["due"] = v.target_value * (1 if m.is_stock else progress.ratio)
+        base = v.opening.fillna(0) if m.is_stock else 0.0
+        increase = m.is_stock & v.opening.notna() & (v.target_value > v.opening)
+        v["due"] = np.where(increase, base + (v.target_value - base) * progress.ratio,
+                            v.target_value * (1 if m.is_stock else progress.ratio))
         if ind.rule == "capped":
-            ratio = np.where(sign > 0, v.value / v.due, np.where(v.value > 0, v.due / v.value, cfg.cap))
-            v["norm"] = np.where((v.due > 0) & v.value.notna(), np.minimum(ratio, cfg.cap) / cfg.cap, np.nan)
+            made = np.where(increase | (not m.is_stock), (v.value - base) / (v.due - base), v.value / v.due)
+            ratio = np.where(sign > 0, made, np.where(v.value > 0, v.due / v.value, cfg.cap))
+            v["norm"] = np.where((v.due > 0) & v.value.notna(), np.clip(ratio, 0, cfg.cap) / cfg.cap, np.nan)
         else:
             for level, g in v.groupby("level"):
                 s = sign * g.value.astype(float)
@@ -117,6 +121,23 @@ def test_the_lagging_region_loses_most_on_deposits_and_ranks_where_its_numbers_p
     assert got.loc[sl.LAGGING_REGION, "rank"] == regions.index.get_loc(sl.LAGGING_REGION) + 1
     lost = scorecard.breakdown(rows, sl.LAGGING_REGION).set_index("indicator")
     assert lost.loc["deposits", "points_lost"] == pytest.approx(lost.loc["deposits", "max_points"] - lost.loc["deposits", "points"])
+
+
+def test_capped_scores_judge_targets_as_the_targets_page_does(wh, period, progress):
+    """A results indicator scores min(pace / time progress, cap) / cap, the pace of cockpit.targets."""
+    from cockpit import targets
+
+    cfg = scorecard.config()
+    rows = wh.run("scorecard_scores", EXEC, scorecard.params("HO", period, progress))
+    frames = {k: wh.run("metric_values", EXEC, {"start": a, "end": b, "parent": "HO"}) for k, (a, b) in targets.windows(period).items()}
+    tg = wh.run("target_values", EXEC, {"period_type": period.kind, "period_start": period.start, "parent": "HO"})
+    for org in ("R01", "R02", "R03"):
+        for metric in ("deposits", "sales"):
+            view = targets.node_view(frames, tg, org, metric, progress)
+            already_there = metrics.get(metric).is_stock and view.target <= targets.opening(frames, org, metric)
+            ratio = view.pace if already_there else view.pace / progress.ratio  # a balance at its target: no pro-rating
+            got = rows[(rows.org_id == org) & (rows.indicator == metric)].norm.iloc[0]
+            assert got == pytest.approx(min(max(ratio, 0), cfg.cap) / cfg.cap), (org, metric)
 
 
 def test_a_branch_heads_drill_down_never_returns_another_branchs_rows(wh, period, progress):
