@@ -159,6 +159,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from cockpit import i18n
     from seed import importer
 
     target = config.warehouse_target(args.db)
@@ -173,8 +174,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return _fail(str(e))
     print(f"{args.file} imported into {target} as {result.source}" if result.changed
           else f"{args.file} was already imported: nothing changed in {target}")
-    for note in result.notes:
-        print(f"  {note}")
+    for key, values in result.notes:
+        print(f"  {i18n.t(key, 'en', **values)}")
     print("  rows per table: " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
     return 0
 

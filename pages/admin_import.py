@@ -21,7 +21,7 @@ if go and upload is not None:
     bar = st.progress(0.0, text=ui.tr("import.working"))
     try:
         result = importer.import_upload(upload.name, upload.getvalue(), mapping, config.warehouse_target(),
-                                        progress=lambda msg, frac: bar.progress(min(max(frac, 0.0), 1.0), text=msg))
+                                        progress=lambda step, frac: bar.progress(min(max(frac, 0.0), 1.0), text=ui.tr(f"import.step.{step}")))
     except importer.ImportRejected as e:
         st.error(ui.tr("import.refused", n=len(e.problems)))
         st.subheader(ui.tr("import.report"))
@@ -38,8 +38,8 @@ if go and upload is not None:
         st.success(ui.tr("import.done", source=result.source, seconds=i18n.fmt(result.seconds, "score", ui.lang())))
     else:
         st.info(ui.tr("import.unchanged"))
-    for note in result.notes:
-        st.caption(note)
+    for key, values in result.notes:
+        st.caption(ui.tr(key, **values))
     st.subheader(ui.tr("import.rows"))
     rows = pd.DataFrame({ui.tr("import.col_table"): list(result.rows), ui.tr("import.col_rows"): list(result.rows.values())})
     st.dataframe(rows, hide_index=True, width="stretch", key="import_rows")

@@ -34,7 +34,8 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 10_000  # a longer field is a broken export (an unclosed quote swallowing lines), not data
 TYPES = ("str", "int", "float", "date", "bool")
 ROW = "_row"  # the file's own row number of each record (the header is row 1)
-Progress = Callable[[str, float], None]
+Progress = Callable[[str, float], None]  # (step, fraction done); steps: reading, validating, writing, marts, done
+Note = tuple[str, dict]  # an i18n key (cockpit/i18n_catalogue/importer.yaml) and its values
 
 
 @dataclass(frozen=True, order=True)
@@ -71,7 +72,7 @@ class ImportResult:
     source: str
     changed: bool
     rows: dict[str, int]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -141,7 +142,7 @@ def _pick_delimiter(header: str, mapping: dict, name: str) -> str:
     return best
 
 
-def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tuple[pd.DataFrame, list[str]]:
+def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tuple[pd.DataFrame, list[Note]]:
     text, encoding = _decode(data, name, (mapping.get("format") or {}).get("encoding", "auto"))
     if not text.strip():
         raise ImportRejected([Problem(0, "", "empty file: no header and no rows", name)])
@@ -176,7 +177,7 @@ def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tupl
             rows.append(rec)
             lines.append(line)
             if len(rows) % 20_000 == 0:
-                progress(f"read {len(rows):,} rows", 0.4 * line / total_lines)
+                progress("reading", 0.4 * line / total_lines)
     except csv.Error as e:
         last = reader.line_num >= total_lines
         what = "truncated last line: a quoted field is never closed" if last or "EOF" in str(e) else f"malformed CSV: {e}"
@@ -187,11 +188,11 @@ def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tupl
         raise ImportRejected(problems)
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
     frame[ROW] = lines
-    return frame, [f"{name}: {encoding}, delimiter {delim!r}"]
+    return frame, [("import.note.file", {"file": name, "encoding": encoding, "delimiter": repr(delim)})]
 
 
 def read_source(path: str | Path, mapping: dict, display_name: str | None = None,
-                progress: Progress | None = None) -> tuple[pd.DataFrame, list[str]]:
+                progress: Progress | None = None) -> tuple[pd.DataFrame, list[Note]]:
     """Every cell as text (empty string for missing), plus a `_row` column with the file's row numbers."""
     path = Path(path)
     name = display_name or path.name
@@ -211,7 +212,7 @@ def read_source(path: str | Path, mapping: dict, display_name: str | None = None
         frame = frame.map(lambda v: v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else str(v))
         frame.columns = [str(c).strip() for c in frame.columns]
         frame[ROW] = np.arange(len(frame)) + 2
-        return frame, [f"{name}: {suffix[1:]}"]
+        return frame, [("import.note.file_binary", {"file": name, "format": suffix[1:]})]
     return _read_csv(path.read_bytes(), mapping, name, say)
 
 
@@ -429,7 +430,7 @@ def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict
     return True
 
 
-def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> str | None:
+def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> Note | None:
     """Recompute the marts from the imported data (their own transaction); a note if that failed."""
     try:
         from cockpit import marts
@@ -438,7 +439,7 @@ def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> str | None:
     try:
         marts.build(con)
     except Exception as e:  # the data is imported; the marts can be rebuilt with `cockpit build`
-        return f"marts not rebuilt ({type(e).__name__}: {str(e)[:120]}): run `cockpit build`"
+        return "import.note.marts_failed", {"detail": f"{type(e).__name__}: {str(e)[:120]}"}
     return None
 
 
@@ -507,7 +508,7 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
             raise
         con.execute("commit" if changed else "rollback")
         if changed:
-            say("rebuilding marts", 0.9)
+            say("marts", 0.9)
             notes += [n for n in [_rebuild_marts(con)] if n]
             con.execute("checkpoint")
         rows = {t: _scalar(con, f"select count(*) from {t}") for t in schema.tables() if not t.startswith("_")}

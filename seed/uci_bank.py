@@ -15,7 +15,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from seed.importer import ROW, Problem
+from seed.importer import ROW, Note, Problem
 
 STAGES = ("S", "I", "C", "A")
 EVENT_TYPE = {"S": "call", "I": "consult", "C": "chat", "A": "purchase"}
@@ -30,7 +30,7 @@ def _month_start(value: Any) -> pd.Timestamp:
     return pd.Timestamp(value).to_period("M").start_time
 
 
-def contact_years(month_no: pd.Series, rules: dict) -> tuple[np.ndarray, str]:
+def contact_years(month_no: pd.Series, rules: dict) -> tuple[np.ndarray, Note]:
     """The year of each row, and which rule gave it.
 
     Rows in date order: the year starts at the first month's year and goes up by one each time the
@@ -44,10 +44,9 @@ def contact_years(month_no: pd.Series, rules: dict) -> tuple[np.ndarray, str]:
     years = first.year + rollbacks
     ym = years * 12 + months
     if ym.min() >= first.year * 12 + first.month and ym.max() <= last.year * 12 + last.month:
-        return years, "date order: the year goes up where the month rolls back"
+        return years, ("import.note.year_ordered", {})
     folded = np.where(months <= last.month, last.year, last.year - 1)
-    return folded, (f"not in date order: each month is placed in the latest year of {first:%Y-%m} to {last:%Y-%m} "
-                    "(the file does not say the year)")
+    return folded, ("import.note.year_folded", {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"})
 
 
 def stage_depth(duration: pd.Series, subscribed: pd.Series, rules: dict) -> np.ndarray:
@@ -131,6 +130,6 @@ def transform(typed: pd.DataFrame, mapping: dict, name: str) -> tuple[dict[str, 
         "events": events,
         "calendar": _calendar(first, last),
     }
-    notes = [f"contact year: {rule}", f"{len(df):,} clients contacted {first} to {last}; "
-             f"{int((depth == 3).sum()):,} subscribed; {len(prior):,} came back from an earlier campaign"]
+    notes = [rule, ("import.note.uci_summary", {"clients": f"{len(df):,}", "first": first, "last": last,
+                                                 "subscribed": f"{int((depth == 3).sum()):,}", "returned": f"{len(prior):,}"})]
     return tables, {"source": f"import:{mapping['name']}", "as_of": last, "notes": notes}, []

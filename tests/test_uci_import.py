@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import queries, schema
+from cockpit import i18n, queries, schema
 from cockpit.warehouse import Scope, Warehouse, open_warehouse
 from seed import importer
 from test_import import snapshot
@@ -84,7 +84,7 @@ def test_bank_csv_is_not_in_date_order_so_each_month_takes_its_latest_year(wh, c
     assert (dates.dt.month.to_numpy() == csv.month.map(MONTHS).to_numpy()).all()
     assert (dates.dt.day.to_numpy() == csv.day.to_numpy()).all()
     assert (dates.dt.year.to_numpy() == np.where(csv.month.eq("dec"), 2009, 2010)).all()
-    assert any("not in date order" in n for n in uci[1].notes)
+    assert ("import.note.year_folded", {"first": "2008-05", "last": "2010-11"}) in uci[1].notes
 
 
 def test_warehouse_info_names_the_source_and_the_last_contact_day(wh, csv):
@@ -194,9 +194,13 @@ def test_the_full_size_file_of_the_same_schema_imports_unchanged(csv, tmp_path):
     assert (tmp_path / "bank-full.csv").read_text().splitlines()[0] == BANK_CSV.read_text().splitlines()[0]
     steps = []
     target = tmp_path / "full.duckdb"
-    result = importer.import_file(tmp_path / "bank-full.csv", "uci_bank_marketing", target, progress=lambda m, f: steps.append(f))
-    assert result.rows["customers"] == 45_211 and any("date order: the year goes up" in n for n in result.notes)
-    assert steps and steps[-1] == 1.0 and steps == sorted(steps)
+    result = importer.import_file(tmp_path / "bank-full.csv", "uci_bank_marketing", target, progress=lambda m, f: steps.append((m, f)))
+    assert result.rows["customers"] == 45_211 and ("import.note.year_ordered", {}) in result.notes
+    fractions = [f for _, f in steps]
+    assert fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert {m for m, _ in steps} == {"reading", "validating", "writing", "marts", "done"}
+    assert all(f"import.step.{m}" in i18n.catalogue() for m, _ in steps)  # the page shows each step translated
+    assert all(key in i18n.catalogue() for key, _ in result.notes)
     con = duckdb.connect(str(target), read_only=True)
     got = pd.to_datetime(pd.Series([r[0] for r in con.execute("select last_active_date from customers order by customer_id").fetchall()]))
     info = con.execute("select as_of from warehouse_info").fetchall()[0][0]
