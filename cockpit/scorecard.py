@@ -8,7 +8,8 @@ result: the ranking, the points each indicator lost, the rank change since the l
 
 Rules: capped = min(made / due, cap) / cap, due being what the target asks by now as on the targets
 page (a flow's target x time progress; a balance's opening value plus that share of its planned increase,
-`made` then counted from the opening value; inverted when lower is better), percentile = rank in the tier scaled 0..1 (ties share a rank), minmax =
+`made` then counted from the opening value; inverted when lower is better), percentile = share of the tier's other nodes it equals or beats (ties share the
+higher value), minmax =
 (value - worst) / (best - worst) in the tier. Each indicator's points = its weight share of 100
 times its 0..1 score; an indicator that cannot be scored (no target) passes its weight to the rest.
 A node's figures are its whole subtree's, so scores roll up through the tree.
@@ -105,6 +106,12 @@ def ranking(scores: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
                                         for o, r in zip(rows.loc[own, "org_id"], rows.loc[own, "rank"])]
     rows["_children_last"] = (rows["relation"] == "child").astype(int)
     return rows.sort_values(["_children_last", "rank"]).drop(columns="_children_last").reset_index(drop=True)
+
+
+def has_data(scores: pd.DataFrame) -> bool:
+    """Whether any of the user's indicators holds a figure other than zero (an empty period scores nobody)."""
+    values = pd.to_numeric(scores.get("value", pd.Series(dtype=float)), errors="coerce")
+    return bool((values.fillna(0) != 0).any())
 
 
 def breakdown(scores: pd.DataFrame, org_id: str, cfg: Config | None = None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=la
 scores = ui.query("scorecard_scores", **scorecard.params(org, p, prog))
 rows = scorecard.ranking(scores, ui.query("scorecard_scores", **scorecard.params(org, last, last_prog)))
 me = rows[rows.org_id == org]
-if me.empty or me.score.isna().all():
+if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
     st.info(ui.tr("scorecard.no_scores"))
     st.stop()
 me = me.iloc[0]

@@ -94,7 +94,8 @@ bounds as (
 ),
 ranked_values as (
   select i.*, b.n, b.lo, b.hi,
-    rank() over (partition by i.level, i.metric order by case when i.value is null then 1 else 0 end, i.sign * i.value) as value_rank
+    -- 1 + the number of nodes doing strictly better: tied nodes share the higher percentile
+    rank() over (partition by i.level, i.metric order by case when i.value is null then 1 else 0 end, i.sign * i.value desc) as value_rank
   from inputs i
   join bounds b on b.level = i.level and b.metric = i.metric
 ),
@@ -109,7 +110,7 @@ normalised as (
                               else value / due_value end, 0), :cap) / :cap
         end
       when value is null then null
-      when rule = 'percentile' then case when n = 1 then 1.0 else (value_rank - 1) * 1.0 / (n - 1) end
+      when rule = 'percentile' then case when n = 1 then 1.0 else (n - value_rank) * 1.0 / (n - 1) end
       when rule = 'minmax' then case when hi = lo then 1.0 else (sign * value - lo) / (hi - lo) end
     end as norm
   from ranked_values

@@ -49,7 +49,7 @@ def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
                 s = sign * g.value.astype(float)
                 if ind.rule == "percentile":
                     n = s.notna().sum()
-                    norm = (s.rank(method="min") - 1) / (n - 1) if n > 1 else s.notna().astype(float)
+                    norm = (s.rank(method="max") - 1) / (n - 1) if n > 1 else s.notna().astype(float)
                 else:
                     lo, hi = s.min(), s.max()
                     norm = (s - lo) / (hi - lo) if hi != lo else s.notna().astype(float)
