@@ -128,7 +128,9 @@ select metric, current_value, previous_value from final order by ord
 """
 
 _RUNNER = """
-import json, resource, sys, time, datetime as dt
+import json, sys, time, datetime as dt
+def hwm():  # peak resident memory of this process in kB (VmHWM; ru_maxrss would carry the parent's over exec)
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 way, target, start, end, prev_start, prev_end = *sys.argv[1:3], *[dt.date.fromisoformat(a) for a in sys.argv[3:7]]
 import duckdb, pandas, cockpit.warehouse  # imports and connections are not part of the figure
 if way != "pandas":
@@ -143,11 +145,11 @@ if way != "pandas":
         cockpit.warehouse.render("overview_kpis", 1, wh.dialect, 0)
 else:
     con = duckdb.connect(target, read_only=True)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm()
 t0 = time.perf_counter()
 exec(sys.stdin.read())
 secs = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 rows = sum(len(r) for r in result)
 figures["stages"] = sorted(map(list, result[1][["org_id", "stage", "customers"]].astype(str).itertuples(index=False)))
 print(json.dumps({"seconds": secs, "peak_mb": max(peak - base, 0) / 1024, "rows": rows, "figures": figures}))
