@@ -44,7 +44,7 @@ figures = {"active": [int(k.current_value["active_customers"]), int(k.previous_v
 result = (kpi, stages)
 """,
     "raw DuckDB": """
-kpi = wh.sql(RAW_OVERVIEW, dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end))
+kpi = wh.sql(raw_overview(), dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end))
 stages = wh.sql('''
   select c.ancestor_id as org_id, e.stage, count(distinct e.customer_id) as customers
   from events e join org_closure c on c.descendant_id = e.org_id join orgs o on o.org_id = c.ancestor_id
@@ -74,40 +74,9 @@ result = (kpi, stages)
 """,
 }
 
-# The overview tiles as they were computed before the marts: every figure from the raw events (for an
-# executive, so the scope is every node). Kept here as the benchmark's reference, not used by any page.
-RAW_OVERVIEW = """
-with scope_orgs as (select org_id from orgs),
-nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-bal_days as (
-  select
-    (select max(balance_date) from balances_daily where balance_date <= :end) as cur_day,
-    (select max(balance_date) from balances_daily where balance_date <= :prev_end) as prev_day
-),
-balances as (
-  select
-    sum(case when b.balance_date = d.cur_day and b.category <> 'loan' then b.balance else 0 end) as aum_cur,
-    sum(case when b.balance_date = d.prev_day and b.category <> 'loan' then b.balance else 0 end) as aum_prev,
-    sum(case when b.balance_date = d.cur_day and b.category = 'deposit' then b.balance else 0 end) as dep_cur,
-    sum(case when b.balance_date = d.prev_day and b.category = 'deposit' then b.balance else 0 end) as dep_prev
-  from balances_daily b
-  cross join bal_days d
-  join nodes n on n.org_id = b.org_id
-  where b.balance_date in (d.cur_day, d.prev_day)
-),
-new_customers as (
-  select
-    count(*) filter (where k.opened_date between :start and :end) as cur,
-    count(*) filter (where k.opened_date between :prev_start and :prev_end) as prev
-  from customers k
-  join nodes n on n.org_id = k.org_id
-),
-activity as (
+# The overview tiles as they were computed before the marts: the overview's own query with its activity
+# figures counted from the raw events (for an executive, so the scope is every node). A benchmark reference.
+RAW_ACTIVITY = """activity as (
   select
     count(distinct case when e.event_date between :start and :end then e.customer_id end) as active_cur,
     count(distinct case when e.event_date between :prev_start and :prev_end then e.customer_id end) as active_prev,
@@ -117,15 +86,18 @@ activity as (
   join nodes n on n.org_id = e.org_id
   where e.event_date between :prev_start and :end
 ),
-final as (
-  select 'aum' as metric, b.aum_cur as current_value, b.aum_prev as previous_value, 1 as ord from balances b
-  union all select 'deposits', b.dep_cur, b.dep_prev, 2 from balances b
-  union all select 'new_customers', nc.cur, nc.prev, 3 from new_customers nc
-  union all select 'active_customers', a.active_cur, a.active_prev, 4 from activity a
-  union all select 'actions', a.actions_cur, a.actions_prev, 5 from activity a
-)
-select metric, current_value, previous_value from final order by ord
 """
+
+
+def raw_overview() -> str:
+    """queries/overview_kpis.sql with the marts taken out: its `deep` ... `activity` CTEs replaced by RAW_ACTIVITY."""
+    from cockpit import queries
+
+    sql = queries.get("overview_kpis").sql
+    head, rest = sql.split("deep as (", 1)
+    return head.replace("with nodes as (", "with scope_orgs as (select org_id from orgs),\nnodes as (", 1) \
+        + RAW_ACTIVITY + rest[rest.index("final as ("):]
+
 
 _RUNNER = """
 import json, sys, time, datetime as dt
@@ -134,7 +106,7 @@ def hwm():  # peak resident memory of this process in kB (VmHWM; ru_maxrss would
 way, target, start, end, prev_start, prev_end = *sys.argv[1:3], *[dt.date.fromisoformat(a) for a in sys.argv[3:7]]
 import duckdb, pandas, cockpit.warehouse  # imports and connections are not part of the figure
 if way != "pandas":
-    from cockpit.bench import RAW_OVERVIEW
+    from cockpit.bench import raw_overview
     from cockpit.warehouse import Warehouse, Scope
     wh = Warehouse(target)
     s = Scope("bench", "executive", ("HO",))
