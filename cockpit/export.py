@@ -97,7 +97,11 @@ def export_command(source: str, url: str) -> str:
     if "://" in source:
         raise ExportError("`cockpit export` reads a DuckDB warehouse file; give --db a file path")
     t0 = time.perf_counter()
-    counts = export(source, url)
+    try:
+        counts = export(source, url)
+    except (sa.exc.OperationalError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as e:
+        detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0][:160]
+        raise ExportError(f"cannot reach the target warehouse: {detail}") from e
     total = sum(counts.values())
     safe = sa.engine.make_url(url).render_as_string(hide_password=True)
     return f"exported {len(counts)} tables, {total:,} rows to {safe} in {time.perf_counter() - t0:.1f} s"

@@ -117,3 +117,30 @@ def test_an_imported_warehouse_without_marts_gets_them(copy):
 def test_no_event_falls_after_the_as_of_date(wh, as_of):
     last = wh.sql("select max(event_date) as d from events").d.iloc[0]
     assert pd.Timestamp(last).date() <= as_of
+
+
+def _cli(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_cockpit_build_refreshes_a_day_and_refuses_what_it_cannot_build(bank, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", path)
+    ok = _cli("--db", str(path), "build", "--day", "2026-11-20")
+    assert ok.returncode == 0 and "marts built (day 2026-11-20)" in ok.stdout, ok.stderr
+    bad_day = _cli("--db", str(path), "build", "--day", "2026-13-01")
+    assert bad_day.returncode == 2 and "month must be in 1..12" in bad_day.stderr
+    missing = _cli("--db", str(tmp_path / "none.duckdb"), "build")
+    assert missing.returncode == 2 and "no warehouse at" in missing.stderr
+    url = _cli("--db", "postgresql+psycopg://app@127.0.0.1:1/x", "build")
+    assert url.returncode == 2 and "cockpit export" in url.stderr
+
+
+def test_cockpit_export_says_when_the_target_cannot_be_reached(bank):
+    out = _cli("--db", str(bank / "warehouse.duckdb"), "export", "--to", "postgresql+psycopg://app@127.0.0.1:1/x")
+    assert out.returncode == 2 and "cannot reach the target warehouse" in out.stderr and "Traceback" not in out.stderr
