@@ -143,7 +143,8 @@ def build(r: ReportData) -> bytes:
     rk = r.ranking
     if not rk.empty:
         name_col = "name_zh" if lang == "zh" else "name_en"
-        labels = [f"{tr('report.relation.' + rel)} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
+        this = tr("report.relation.self")
+        labels = [f"{this} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
                   for rel, i, n, nm in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk[name_col])]
         colours = [NAVY if rel == "self" else (96, 125, 139) for rel in rk.relation]
         pdf.bars(tr("report.chart_ranking"), labels, [float(v) for v in rk.score.fillna(0)],
