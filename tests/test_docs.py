@@ -28,7 +28,7 @@ def test_every_catalogue_entry_has_both_languages():
 def test_every_string_key_used_in_code_exists():
     used = set()
     for path in [*(ROOT / "cockpit").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
-        used |= set(re.findall(r"""\btr\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r"""\btr\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", path.read_text(encoding="utf-8")))
     missing = used - set(i18n.catalogue())
     assert not missing, missing
 

@@ -42,7 +42,7 @@ def sign_in(page, url: str, username: str, password: str | None = None) -> None:
 @pytest.mark.parametrize("username", [u[0] for u in auth.DEMO_USERS])
 def test_role_journey(server, page, username):
     sign_in(page, server, username)
-    page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+    page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
     wait_idle(page)
     assert_no_exception(page, f"{username} landing")
     role = auth.get_user(username).role
@@ -52,7 +52,8 @@ def test_role_journey(server, page, username):
         if len(specs) > 1:  # Streamlit shows no menu for a single page
             page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
             wait_idle(page)
-        assert heading(page, title).count() >= 1, f"{username}: {title} not shown"
+        heading(page, title).first.wait_for(timeout=90_000)  # raises if the page never shows its title
+        wait_idle(page)
         assert_no_exception(page, f"{username} {spec.url_path}")
         shot(page, f"{username}-{spec.url_path}-zh")
     # change a filter: the quarter view
@@ -63,12 +64,12 @@ def test_role_journey(server, page, username):
     page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
     wait_idle(page)
     last = specs[-1]
-    assert heading(page, i18n.t(last.title_key, "en")).count() >= 1
+    heading(page, i18n.t(last.title_key, "en")).first.wait_for(timeout=90_000)
     shot(page, f"{username}-english")
     assert_no_exception(page, f"{username} english")
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=30_000)
-    assert page.get_by_role("button", name="Sign out").count() == 0
+    page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Sign out").wait_for(state="detached", timeout=60_000)
 
 
 def test_wrong_password_in_the_browser(server, page):
@@ -84,7 +85,7 @@ def test_branch_head_url_to_another_branch_is_refused(server, page, attacks):
         page.goto(f"{server}/overview?org={org}")  # a fresh load: signed in again by the cookie
         page.get_by_text("不在您的权限范围内").wait_for(timeout=60_000)
         attacks.append("browser url query param")
-        assert page.get_by_role("button", name="退出登录").count() == 1
+        page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
         assert "(R01" not in page.locator('[data-testid="stSidebar"]').inner_text()
         assert "上海分行" in page.locator('[data-testid="stMain"]').inner_text()
 
