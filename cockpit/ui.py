@@ -99,6 +99,12 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     st.stop()
 
 
+def source() -> str:
+    """Where the warehouse's data came from: 'demo' or 'import:NAME'."""
+    info = query("warehouse_info")
+    return "" if info.empty else str(info["source"].iloc[0])
+
+
 def as_of() -> dt.date:
     info = query("warehouse_info")
     if info.empty:
@@ -168,8 +174,8 @@ def sidebar_filters() -> dict[str, Any]:
             st.session_state["f_group"] = "all"
         group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
         group = st.selectbox(tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get)
-        if config.is_demo():
-            st.info(tr("demo.banner"))
+        if config.is_demo():  # demo accounts are on; say whether the data is the simulated bank too
+            st.info(tr("demo.banner") if source() == "demo" else tr("demo.banner_real_data"))
     refused = st.session_state.pop("f_scope_refused", None)
     if refused:
         st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
