@@ -149,6 +149,7 @@ def detail_for_display(detail: pd.DataFrame, lang: str, dims: dict[str, str]) ->
 
 
 def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
-    """The configuration as a table for the page: dimension, indicator, weight, rule."""
+    """The configuration as a table for the page: dimension, indicator, weight, rule, the indicator's definition."""
     return pd.DataFrame([{"dimension": cfg.dimensions[i.dimension][lang], "indicator": metrics.get(i.metric).name(lang),
-                          "weight": i.weight, "rule": i.rule} for i in cfg.indicators])
+                          "weight": i.weight, "rule": i.rule, "definition": metrics.get(i.metric).definition(lang)}
+                         for i in cfg.indicators])

@@ -55,5 +55,6 @@ if not children.empty:
 with st.expander(ui.tr("scorecard.rules")):
     st.markdown(ui.tr("scorecard.rules_text", cap=cfg.cap))
     st.dataframe(scorecard.rules_table(cfg, lang).rename(columns={"dimension": ui.tr("scorecard.dimension"),
-                 "indicator": ui.tr("scorecard.indicator"), "weight": ui.tr("scorecard.weight"), "rule": ui.tr("scorecard.rule")}),
+                 "indicator": ui.tr("scorecard.indicator"), "weight": ui.tr("scorecard.weight"), "rule": ui.tr("scorecard.rule"),
+                 "definition": ui.tr("scorecard.definition")}),
                  hide_index=True, width="stretch")

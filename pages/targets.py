@@ -28,6 +28,7 @@ st.dataframe(targets.for_display(summary, lang, labels, name_col).rename(columns
 
 mid = st.selectbox(ui.tr("targets.metric"), ids, key="tg_metric", format_func=lambda m: metrics.get(m).name(lang))
 m = metrics.get(mid)
+st.caption(m.definition(lang))
 series = ui.query("metric_values", start=p.start, end=p.to_date, parent=org, grain="day")
 series = series[series.metric == mid]
 base = targets.opening(frames, org, mid)
