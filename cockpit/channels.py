@@ -39,6 +39,8 @@ SERVICE_MEASURES: tuple[str, ...] = ("response", "resolution", "satisfaction", "
 DEFAULT_LINKAGE_DAYS = 7
 LOOKBACK_DAYS = 30
 ROUTE_TREND_MONTHS = 12
+# The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
+RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
 
 
 def route_trend_start(end: dt.date, months: int = ROUTE_TREND_MONTHS) -> dt.date:
@@ -71,6 +73,23 @@ def names(lang: str, *frames: tuple[pd.DataFrame, str]) -> dict[str, str]:
     for frame, id_col in frames:
         out.update(dict(zip(frame[id_col].astype(str), frame[f"name_{lang}"])))
     return out
+
+
+def missing(coverage: pd.DataFrame, *sources: str) -> list[str]:
+    """The sources among `sources` that queries/channel_coverage.sql says the warehouse holds nothing of.
+
+    A section built on such a source says "no data for this source" instead of showing 0: an imported
+    warehouse without referrals has not got zero referrals, it has no referral records.
+    """
+    has = dict(zip(coverage["dataset"], coverage["has_data"].astype(bool)))
+    return [s for s in sources if not has.get(s, True)]
+
+
+def covered_return_flow(df: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFrame:
+    """The return-flow rows whose source the warehouse holds (a won-back count of 0 without lifecycle data is
+    not a figure)."""
+    gone = {kind for kind, source in RETURN_SOURCES.items() if missing(coverage, source)}
+    return df[~df["kind"].isin(gone)].reset_index(drop=True)
 
 
 def mix_label(mix: str, names: dict[str, str]) -> str:

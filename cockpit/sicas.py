@@ -24,7 +24,7 @@ tests/test_sicas.py checks both against an independent pandas computation and ag
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
 `DROP_STAGES`; the weekly trend `WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
-`compare()` (this period against the previous one); `mask_id()` / `mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
+`compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` / `mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
 """
 from __future__ import annotations
 
@@ -135,6 +135,17 @@ def compare(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     out = cur.merge(prev[["stage", "customers"]].rename(columns={"customers": "prev_customers"}), on="stage", how="left")
     out["change"] = out["customers"] / out["prev_customers"].where(out["prev_customers"] > 0) - 1
     return out[["stage", "customers", "pct_first", "pct_prev", "median_hours", "p75_hours", "prev_customers", "change"]]
+
+
+# The source a stage or breakdown needs beyond events (names as in queries/channel_coverage.sql).
+NEEDS: dict[str, str] = {"H": "share", "segment": "segment"}
+
+
+def shown(codes: tuple[str, ...], coverage: pd.DataFrame) -> tuple[str, ...]:
+    """The stage codes or breakdowns among `codes` whose source the warehouse holds: an imported warehouse
+    without any Share event has no Share data, which is not the same as nobody sharing."""
+    has = dict(zip(coverage["dataset"], coverage["has_data"].astype(bool)))
+    return tuple(c for c in codes if has.get(NEEDS.get(c, ""), True))
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:

@@ -13,7 +13,17 @@ st.caption(ui.tr("channels.caption", org=f["org_name"], period=p.label, start=p.
 win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
 names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
          **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
+names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
 pct = st.column_config.NumberColumn(format="percent")
+coverage = ui.query("channel_coverage", **win)
+
+
+def no_data(*sources: str) -> bool:
+    """Say "no data for this source" when the warehouse holds none of a section's sources (True then)."""
+    missing = rules.missing(coverage, *sources)
+    if missing:
+        st.info(ui.tr("channels.no_data", sources=("、" if lang == "zh" else ", ").join(ui.tr(f"channels.source.{s}") for s in missing)))
+    return bool(missing)
 
 
 def named(df, *cols):
@@ -28,7 +38,8 @@ with t_int:
     ident = ui.query("channel_identity", **win).iloc[0]
     c1, c2, c3 = st.columns(3)
     c1.metric(ui.tr("channels.known_share"), i18n.pct(ident.known_share, lang), help=ui.tr("channels.known_share.help"))
-    c2.metric(ui.tr("channels.unified_share"), i18n.pct(ident.unified_share, lang))
+    c2.metric(ui.tr("channels.unified_share"), ui.tr("channels.no_data_short") if rules.missing(coverage, "unified_id")
+              else i18n.pct(ident.unified_share, lang))
     c3.metric(ui.tr("channels.active_customers"), i18n.count(ident.customers, lang))
     mix = ui.query("channel_mix", **win)
     if mix.empty:
@@ -42,7 +53,9 @@ with t_int:
                      column_config={ui.tr("channels.col.share"): pct})
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
-    if svc.empty:
+    if no_data("service_records"):
+        pass
+    elif svc.empty:
         st.info(ui.tr("channels.empty.service"))
     else:
         cols = st.columns(len(rules.SERVICE_MEASURES))
@@ -52,29 +65,34 @@ with t_svc:
         st.dataframe(named(svc, "channel_id", "channel_group").drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
                      hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("resolution_rate", "complaint_rate")})
 with t_ref:
-    level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
-    level = st.radio(ui.tr("channels.level"), ("channel", "group"), key="ch_ref_level", horizontal=True, format_func=level_names.get)
-    matrix = ui.query("referral_matrix", **win, level=level, channel_group=f["channel_group"])
-    if matrix.empty:
-        st.info(ui.tr("channels.empty.referrals"))
-    else:
-        st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
-        shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
-        st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
-            **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
-            ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
-    st.markdown(f"**{ui.tr('channels.route_trend')}**")
-    monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
-    if not monthly.empty:
-        st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
+    if not no_data("referrals"):
+        level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
+        level = st.radio(ui.tr("channels.level"), ("channel", "group"), key="ch_ref_level", horizontal=True, format_func=level_names.get)
+        matrix = ui.query("referral_matrix", **win, level=level, channel_group=f["channel_group"])
+        if matrix.empty:
+            st.info(ui.tr("channels.empty.referrals"))
+        else:
+            st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
+            shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
+            st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
+                **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
+                ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
+        st.markdown(f"**{ui.tr('channels.route_trend')}**")
+        monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
+        if not monthly.empty:
+            st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
-    back = ui.query("channel_return_flow", **win)
-    st.dataframe(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))
-                 .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
+    back = rules.covered_return_flow(ui.query("channel_return_flow", **win), coverage)
+    no_data(*rules.RETURN_SOURCES.values())
+    if not back.empty:
+        st.dataframe(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))
+                     .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
 with t_link:
     days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")
     link = rules.linkage(ui.query("channel_linkage", **win, days=days))
-    if link.empty:
+    if no_data("lifecycle_changes"):
+        pass
+    elif link.empty:
         st.info(ui.tr("channels.empty.linkage"))
     else:
         st.plotly_chart(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))), key="ch_link_chart")
@@ -100,11 +118,12 @@ with t_attr:
     else:
         st.dataframe(staff.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
 with t_wecom:
-    wc = ui.query("wecom_summary", **win).iloc[0]
-    cols = st.columns(4)
-    for col, k in zip(cols, ("contacts_added", "wecom_customers", "group_messages", "moments_interactions")):
-        col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
-    tp = ui.query("wecom_touchpoints", **win)
-    st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
-    st.dataframe(named(tp, "touchpoint").rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
-                 hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("open_rate", "reply_rate")})
+    wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
+    if wc is not None:
+        cols = st.columns(4)
+        for col, k in zip(cols, ("contacts_added", "wecom_customers", "group_messages", "moments_interactions")):
+            col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
+        tp = ui.query("wecom_touchpoints", **win)
+        st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
+        st.dataframe(named(tp, "touchpoint").rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
+                     hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("open_rate", "reply_rate")})

@@ -20,6 +20,11 @@ cur = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date)
 if cur.empty:
     st.info(ui.tr("sicas.empty"))
     st.stop()
+coverage = ui.query("channel_coverage", org_id=f["org_id"], start=p.start, end=p.to_date)
+known = sicas.shown(sicas.CODES, coverage)
+if known != sicas.CODES:
+    st.info(ui.tr("channels.no_data", sources=ui.tr("channels.source.share")))
+cur = cur[cur.stage.isin(known)]
 prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end)
 left, right = st.columns(2)
 left.plotly_chart(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), key="sicas_funnel_chart")
@@ -38,8 +43,8 @@ st.caption(ui.tr("sicas.worst_week", week=worst) if worst else ui.tr("sicas.no_w
 
 st.subheader(ui.tr("sicas.breakdown"))
 by_names = {b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS}  # labels made now: format_func runs outside the run
-by = st.selectbox(ui.tr("sicas.by"), sicas.BREAKDOWNS, key="sicas_by", format_func=by_names.get)
-sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by)
+by = st.selectbox(ui.tr("sicas.by"), sicas.shown(sicas.BREAKDOWNS, coverage), key="sicas_by", format_func=by_names.get)
+sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by).query("stage in @known")
 labels = ui.query("sicas_labels")
 names = {**dict(zip(labels.id, labels[f"name_{ui.lang()}"])), **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
          **{c: ui.tr(f"sicas.segment.{c}") for c in ("mass", "young", "affluent", "sme_owner", "private")},
@@ -55,7 +60,7 @@ user = ui.current_user()
 drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
 st.caption(ui.tr("sicas.dropoff_note", n=len(drop)))
 shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names))
-shown = shown.rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+shown = shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
 c1.download_button(ui.tr("sicas.csv"), sicas.csv_bytes(shown), f"sicas_dropoff_{f['org_id']}_{p.label}.csv", "text/csv",
