@@ -18,9 +18,9 @@ Guidance, reports and tests import these names instead of restating them.
 - Breakdown: each customer falls in one slice per dimension: the channel, channel group and org node of their
   Sense event; their segment; the first campaign and the first product their events name in the window.
 
-The SQL that applies the rule is `queries/sicas_funnel.sql` (counts) and `queries/sicas_dropoff.sql`
-(the customers who stopped; the same chain of stage CTEs, since a named query cannot include another);
-tests/test_sicas.py checks both against an independent pandas computation and against each other.
+The SQL that applies the rule is `queries/sicas_reach.sql` (per customer, the moment they counted at each
+stage), included by `queries/sicas_funnel.sql` (counts) and `queries/sicas_dropoff.sql` (the customers who
+stopped); tests/test_sicas.py checks both against an independent pandas computation and against each other.
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
 `DROP_STAGES`; the weekly trend `WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
