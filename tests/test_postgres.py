@@ -60,8 +60,11 @@ def pg_url():
 
 
 @pytest.fixture(scope="module")
-def pg(bank, pg_url):
-    counts = export.export(bank / "warehouse.duckdb", pg_url)
+def pg(bank, pg_url, tmp_path_factory):
+    # A copy: this process already holds the bank open through the warehouse layer (another DuckDB configuration).
+    source = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", source)
+    counts = export.export(source, pg_url)
     wh = Warehouse(pg_url)
     yield wh, counts
     wh.engine.dispose()
