@@ -99,6 +99,20 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     st.stop()
 
 
+@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date) -> list:
+    from cockpit import guidance
+
+    return guidance.generate(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
+
+
+def insights(org_id: str, period: Period) -> list:
+    """The guidance for a node and period, cached per warehouse, user scope, node and period
+    (the cache is shared by all sessions, so the scope is part of the key)."""
+    warehouse()
+    return _insights(config.warehouse_target(), scope().key, org_id, period.label, period.as_of)
+
+
 def source() -> str:
     """Where the warehouse's data came from: 'demo' or 'import:NAME'."""
     info = query("warehouse_info")

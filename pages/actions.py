@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from cockpit import actions, guidance, i18n, outcome, ui
+from cockpit import actions, i18n, outcome, ui
 from cockpit.charts.loop import outcome_bars
 
 f, lang, user, wh = ui.filters(), ui.lang(), ui.current_user(), ui.warehouse()
@@ -50,7 +50,7 @@ with mine:
 with team:
     show([a for a in actions.visible(wh, user) if a.owner != user.username], "team")
 with new:
-    found = guidance.generate(wh, user.scope, f["org_id"], f["period"])
+    found = ui.insights(f["org_id"], f["period"])
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:

@@ -3,24 +3,16 @@ evidence; managers also get their action list with CSV / Excel export."""
 import streamlit as st
 
 from cockpit import actions as loop
-from cockpit import appstate, config, guidance, ui
+from cockpit import appstate, ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import Context, actions
-from cockpit.periods import Period
-from cockpit.warehouse import Scope
-
-
-@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
-def _insights(target: str, scope_key: tuple, org_id: str, label: str, as_of) -> list:
-    """Cached per warehouse, user scope, node and period (the cache is shared by all sessions)."""
-    return guidance.generate(ui.warehouse(), Scope(*scope_key), org_id, Period.parse(label, as_of))
 
 
 f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
 st.title(ui.tr("guidance.page"))
 st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
-found = _insights(config.warehouse_target(), user.scope.key, f["org_id"], p.label, p.as_of)
+found = ui.insights(f["org_id"], p)
 if not found:
     st.info(ui.tr("guidance.none"))
 for i, ins in enumerate(found):
