@@ -73,8 +73,8 @@ def _warehouse_is_demo(target: str) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     target = config.warehouse_target(args.db)
     if "://" not in target and not Path(target).exists():
-        print(f"no warehouse at {target}: building the demo bank first")
-        rc = cmd_seed(argparse.Namespace(db=args.db, size="xs", seed=42))
+        print(f"no warehouse at {target}: building the '{args.size}' demo bank first")
+        rc = cmd_seed(argparse.Namespace(db=args.db, size=args.size, seed=42))
         if rc:
             return rc
     env = dict(os.environ, COCKPIT_WAREHOUSE=target)
@@ -180,6 +180,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_targets(args: argparse.Namespace) -> int:
+    from cockpit import auth, targets_io
+    from cockpit.warehouse import WarehouseError
+
+    try:
+        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
+    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
+        return _fail(str(e))
+    return 0
+
+
 def cmd_deliver(args: argparse.Namespace) -> int:
     from cockpit import delivery
     from cockpit.warehouse import WarehouseError, open_warehouse
@@ -222,17 +233,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_targets(args: argparse.Namespace) -> int:
-    from cockpit import auth, targets_io
-    from cockpit.warehouse import WarehouseError
-
-    try:
-        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
-    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
-        return _fail(str(e))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
     p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)")
     r.add_argument("--port", type=int, default=8501)
+    r.add_argument("--size", default="s", choices=["xs", "s", "m", "l"],
+                   help="demo bank to build when there is no warehouse (default s: ~1M events, about 15 s; "
+                        "its storylines stand out, where xs is too sparse to show them)")
     r.set_defaults(func=cmd_run)
 
     q = sub.add_parser("query", help="run a named query with a user's scope")
@@ -273,11 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
     i.set_defaults(func=cmd_import)
 
-    d = sub.add_parser("deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)")
-    d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
-    d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
-    d.set_defaults(func=cmd_deliver)
-
     t = sub.add_parser("targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)")
     t.add_argument("action", choices=["export", "import"])
     t.add_argument("file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value")
@@ -285,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--period-type", default="all", choices=["all", "month", "quarter", "year"], help="export: only this period type")
     t.add_argument("--year", type=int, default=0, help="export: only this year")
     t.set_defaults(func=cmd_targets)
+
+    d = sub.add_parser("deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)")
+    d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
+    d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    d.set_defaults(func=cmd_deliver)
 
     u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
     u.add_argument("action", choices=["list", "add", "set-password", "remove"])
