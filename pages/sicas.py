@@ -2,7 +2,7 @@
 Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/sicas.py."""
 import streamlit as st
 
-from cockpit import sicas, ui
+from cockpit import i18n, sicas, ui
 from cockpit.charts import sicas as charts
 
 f = ui.filters()
@@ -25,15 +25,17 @@ known = sicas.shown(sicas.CODES, coverage)
 if known != sicas.CODES:
     st.info(ui.tr("channels.no_data", sources=ui.tr("channels.source.share")))
 cur = cur[cur.stage.isin(known)]
-prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end)
+prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end).query("stage in @known")
 left, right = st.columns(2)
 left.plotly_chart(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), key="sicas_funnel_chart")
 right.plotly_chart(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
                    key="sicas_compare_chart")
 table = sicas.compare(cur, prev).assign(stage=lambda d: d.stage.map(stages))
-formats = {"pct_first": "percent", "pct_prev": "percent", "change": "percent", "median_hours": "%.1f", "p75_hours": "%.1f"}
-st.dataframe(table.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table", column_config={
-    ui.tr(f"sicas.col.{c}"): st.column_config.NumberColumn(format=fmt) for c, fmt in formats.items()})
+lang = ui.lang()
+shown_funnel = table.assign(**{c: table[c].map(lambda v: i18n.pct(v, lang)) for c in ("pct_first", "pct_prev", "change")},
+                            **{c: table[c].map(lambda v: i18n.count(v, lang)) for c in ("customers", "prev_customers")},
+                            **{c: table[c].map(lambda v: "—" if v != v or v is None else f"{v:.1f}") for c in ("median_hours", "p75_hours")})
+st.dataframe(shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table")
 
 st.subheader(ui.tr("sicas.weekly"))
 weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
