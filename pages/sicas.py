@@ -26,12 +26,20 @@ if known != sicas.CODES:
     st.info(ui.tr("channels.no_data", sources=ui.tr("channels.source.share")))
 cur = cur[cur.stage.isin(known)]
 prev = ui.query("sicas_funnel", **base, start=prev_start, end=prev_end).query("stage in @known")
-left, right = st.columns(2)
-left.plotly_chart(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), key="sicas_funnel_chart")
-right.plotly_chart(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
-                   key="sicas_compare_chart")
-table = sicas.compare(cur, prev).assign(stage=lambda d: d.stage.map(stages))
+compared = sicas.compare(cur, prev)
+head = compared.set_index("stage")
+table = compared.assign(stage=lambda d: d.stage.map(stages))
 lang = ui.lang()
+for col, key, value, change in zip(st.columns(3), ("sense", "action", "conversion"),
+                                   (i18n.count(head.customers["S"], lang), i18n.count(head.customers["A"], lang), i18n.pct(head.pct_first["A"], lang)),
+                                   (head.change["S"], head.change["A"], None)):
+    col.metric(ui.tr(f"sicas.kpi.{key}"), value, None if change is None or change != change else i18n.pct(change, lang),
+               help=ui.tr("sicas.previous", start=prev_start, end=prev_end) if change is not None else None)
+left, right = st.columns(2)
+left.plotly_chart(charts.titled(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), ui.tr("sicas.chart.funnel")),
+                  key="sicas_funnel_chart")
+right.plotly_chart(charts.titled(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
+                                 ui.tr("sicas.chart.compare"), ui.tr("sicas.axis.stage"), ui.tr("sicas.axis.customers")), key="sicas_compare_chart")
 shown_funnel = table.assign(**{c: table[c].map(lambda v: i18n.pct(v, lang)) for c in ("pct_first", "pct_prev", "change")},
                             **{c: table[c].map(lambda v: i18n.count(v, lang)) for c in ("customers", "prev_customers")},
                             **{c: table[c].map(lambda v: "—" if v != v or v is None else f"{v:.1f}") for c in ("median_hours", "p75_hours")})
@@ -40,8 +48,12 @@ st.dataframe(shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hid
 st.subheader(ui.tr("sicas.weekly"))
 weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
 worst = sicas.worst_week(weekly)
-st.plotly_chart(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base")), key="sicas_weekly_chart")
-st.caption(ui.tr("sicas.worst_week", week=worst) if worst else ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))
+if worst:
+    st.warning(ui.tr("sicas.worst_week", week=worst), icon=":material/trending_down:")
+st.plotly_chart(charts.titled(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base")), ui.tr("sicas.chart.weekly"),
+                              ui.tr("sicas.axis.week"), ui.tr("sicas.axis.customers"), ui.tr("sicas.axis.rate")), key="sicas_weekly_chart")
+if not worst:
+    st.caption(ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))
 
 st.subheader(ui.tr("sicas.breakdown"))
 by_names = {b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS}  # labels made now: format_func runs outside the run
@@ -53,14 +65,15 @@ names = {**dict(zip(labels.id, labels[f"name_{ui.lang()}"])), **dict(zip(ui.org_
          **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")}, "-": ui.tr("sicas.none")}
 channel_names = ui.query("channels")
 names.update(dict(zip(channel_names.channel_id, channel_names[f"name_{ui.lang()}"])))
-st.plotly_chart(charts.breakdown(sliced, stages, names), key="sicas_breakdown_chart")
+st.plotly_chart(charts.titled(charts.breakdown(sliced, stages, names), ui.tr("sicas.chart.breakdown"), ui.tr("sicas.axis.stage"), by_names[by]),
+                key="sicas_breakdown_chart")
 
 st.subheader(ui.tr("sicas.dropoff"))
 drop_names = {c: ui.tr("sicas.dropoff_option", stage=stages[c], next=stages[sicas.next_stage(c)]) for c in sicas.DROP_STAGES}
 stage = st.selectbox(ui.tr("sicas.dropoff_stage"), sicas.DROP_STAGES, key="sicas_drop_stage", index=2, format_func=drop_names.get)
 user = ui.current_user()
 drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
-st.caption(ui.tr("sicas.dropoff_note", n=len(drop)))
+st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
 shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names))
 shown = shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")

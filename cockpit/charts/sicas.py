@@ -64,3 +64,13 @@ def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str, b
                       yaxis={"side": "right", "showgrid": False, "rangemode": "tozero"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       height=300, legend={"orientation": "h"})
     return fig
+
+
+def titled(fig: go.Figure, title: str, x: str = "", y: str = "", y2: str = "") -> go.Figure:
+    """The figure with a title and axis titles in the reader's language (y2: the overlaying axis, if any)."""
+    fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}}, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    if y2:
+        fig.update_layout(yaxis2={"title": {"text": y2}})
+    return fig
