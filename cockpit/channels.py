@@ -39,6 +39,7 @@ SERVICE_MEASURES: tuple[str, ...] = ("response", "resolution", "satisfaction", "
 DEFAULT_LINKAGE_DAYS = 7
 LOOKBACK_DAYS = 30
 ROUTE_TREND_MONTHS = 12
+MIN_ROUTE_REFERRALS = 3  # a route-month with fewer referrals is too small to call stalled
 # The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
 RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
 
@@ -90,6 +91,15 @@ def covered_return_flow(df: pd.DataFrame, coverage: pd.DataFrame) -> pd.DataFram
     not a figure)."""
     gone = {kind for kind, source in RETURN_SOURCES.items() if missing(coverage, source)}
     return df[~df["kind"].isin(gone)].reset_index(drop=True)
+
+
+def stalled_route(monthly: pd.DataFrame) -> pd.Series | None:
+    """The route-month of queries/referral_monthly.sql with the lowest on-time follow-up among those with at
+    least MIN_ROUTE_REFERRALS referrals (ties: the larger one), or None when none is large enough."""
+    rows = monthly[monthly["created"] >= MIN_ROUTE_REFERRALS].dropna(subset=["on_time_rate"])
+    if rows.empty:
+        return None
+    return rows.sort_values(["on_time_rate", "created"], ascending=[True, False]).iloc[0]
 
 
 def mix_label(mix: str, names: dict[str, str]) -> str:

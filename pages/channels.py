@@ -72,15 +72,21 @@ with t_ref:
         if matrix.empty:
             st.info(ui.tr("channels.empty.referrals"))
         else:
-            st.plotly_chart(charts.referral_sankey(matrix, names), key="ch_ref_sankey")
+            st.plotly_chart(charts.titled(charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")), key="ch_ref_sankey")
             shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
             st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
                 **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
                 ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
         st.markdown(f"**{ui.tr('channels.route_trend')}**")
         monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
+        stalled = rules.stalled_route(monthly)
+        if stalled is not None:
+            st.warning(ui.tr("channels.stalled", route=f"{names.get(stalled.from_channel_id, stalled.from_channel_id)} → {names.get(stalled.to_channel_id, stalled.to_channel_id)}",
+                             month=str(stalled.month)[:7], rate=i18n.pct(stalled.on_time_rate, lang), n=i18n.count(stalled.created, lang)),
+                       icon=":material/schedule:")
         if not monthly.empty:
-            st.plotly_chart(charts.route_heatmap(monthly, names), key="ch_ref_heatmap")
+            st.plotly_chart(charts.titled(charts.route_heatmap(monthly, names), "", ui.tr("channels.axis.month"), ui.tr("channels.axis.route")),
+                            key="ch_ref_heatmap")
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
     back = rules.covered_return_flow(ui.query("channel_return_flow", **win), coverage)
     no_data(*rules.RETURN_SOURCES.values())
@@ -95,7 +101,8 @@ with t_link:
     elif link.empty:
         st.info(ui.tr("channels.empty.linkage"))
     else:
-        st.plotly_chart(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))), key="ch_link_chart")
+        st.plotly_chart(charts.titled(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))),
+                                      ui.tr("channels.chart.linkage"), ui.tr("channels.axis.state"), ui.tr("channels.axis.share")), key="ch_link_chart")
         st.dataframe(named(link, "to_state", "suitable_channel")
                      .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
                      column_config={ui.tr(f"channels.col.{c}"): pct for c in ("reached_suitable", "reached_any")})
@@ -106,7 +113,8 @@ with t_attr:
         st.info(ui.tr("channels.empty.actions"))
     else:
         models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
-        st.plotly_chart(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), key="ch_attr_chart")
+        st.plotly_chart(charts.titled(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), ui.tr("channels.chart.attribution"),
+                                      ui.tr("channels.axis.channel"), ui.tr("channels.axis.actions")), key="ch_attr_chart")
         st.dataframe(named(attr, "channel_id", "channel_group").rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")),
                      hide_index=True, column_config={models[m]: st.column_config.NumberColumn(format="%.2f") for m in models})
     st.markdown(f"**{ui.tr('channels.staff')}**")

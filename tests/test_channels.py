@@ -96,6 +96,8 @@ def test_stalled_route_has_the_lowest_on_time_follow_up_in_its_month(request, ba
     trend = bank.run("referral_monthly", HO, {"org_id": "HO", "start": rules.route_trend_start(sl.AS_OF), "end": sl.AS_OF})
     route = trend[(trend.from_channel_id == sl.STALLED_FROM) & (trend.to_channel_id == sl.STALLED_TO)]
     assert pd.Timestamp(route.sort_values("on_time_rate").month.iloc[0]).date() == month
+    stalled = rules.stalled_route(trend)  # the route-month the page calls out
+    assert (stalled.from_channel_id, stalled.to_channel_id, pd.Timestamp(stalled.month).date()) == (sl.STALLED_FROM, sl.STALLED_TO, month)
 
 
 # ---------------------------------------------------------------- other figures against pandas

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from cockpit.charts.sicas import titled  # noqa: F401  (one way to title a figure and its axes)
+
 ACCENT, MUTED, ALERT = "#1f5fa8", "#9bb3cf", "#c0392b"
 MODEL_COLOURS = ("#1f5fa8", "#5b8fd0", "#9bb3cf", "#e3a33b")
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
