@@ -1,4 +1,5 @@
 -- description: Frontline next best channel: per segment, SICAS stage and channel over the last year of an org subtree, the customers with an event at that stage on that channel and how many reached the next stage afterwards.
+-- include: sicas_stages
 -- param: org_id org
 -- param: as_of date
 with nodes as (
@@ -8,10 +9,10 @@ with nodes as (
   where c.ancestor_id = :org_id
 ),
 ev as (
-  select e.customer_id, e.channel_id, e.event_ts, k.segment,
-         case e.stage when 'S' then 1 when 'I' then 2 when 'C' then 3 when 'A' then 4 when 'H' then 5 end as stage_no
+  select e.customer_id, e.channel_id, e.event_ts, k.segment, st.stage_no
   from events e
   join nodes n on n.org_id = e.org_id
+  join sicas_stages st on st.stage = e.stage
   join customers k on k.customer_id = e.customer_id
   where e.event_date between :as_of - 365 and :as_of
 ),

@@ -1,5 +1,6 @@
 -- description: SICAS funnel of an org node (rule in cockpit/sicas.py): unique customers per stage, % of first and previous stage, median and 75th-percentile hours from the previous stage; per slice of a breakdown, for the whole window or per calendar week.
 -- include: sicas_reach
+-- include: sicas_stages
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -56,13 +57,9 @@ steps as (
   union all select slice, w, 4, t4, t3 from reach where t4 is not null
   union all select slice, w, 5, t5, t4 from reach where t5 is not null
 ),
-stages as (
-  select 1 as stage_no, 'S' as stage union all select 2, 'I' union all select 3, 'C'
-  union all select 4, 'A' union all select 5, 'H'
-),
 grid as (
   select sw.slice, sw.w, st.stage_no, st.stage
-  from (select distinct slice, w from reach) sw cross join stages st
+  from (select distinct slice, w from reach) sw cross join sicas_stages st
 ),
 agg as (
   select slice, w, stage_no, count(*) as customers,

@@ -1,4 +1,5 @@
 -- description: Weekly SICAS activity of an org node: unique customers with an event at each stage in each calendar week (Monday start) and the step rate from the stage before (a throughput ratio, since most journeys take longer than a week).
+-- include: sicas_stages
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -17,10 +18,6 @@ ev as (
   where e.event_date between :start and :end and e.customer_id is not null
     and (:channel_group = 'all' or ch.channel_group = :channel_group)
 ),
-stages as (
-  select 1 as stage_no, 'S' as stage union all select 2, 'I' union all select 3, 'C'
-  union all select 4, 'A' union all select 5, 'H'
-),
 weeks as (select distinct week_start from ev),
 counted as (
   select week_start, stage, count(distinct customer_id) as customers
@@ -29,7 +26,7 @@ counted as (
 grid as (
   select w.week_start, st.stage_no, st.stage, coalesce(c.customers, 0) as customers
   from weeks w
-  cross join stages st
+  cross join sicas_stages st
   left join counted c on c.week_start = w.week_start and c.stage = st.stage
 ),
 final as (

@@ -248,3 +248,8 @@ def test_weekly_chart_marks_exactly_the_worst_week(storyline_bank):
     marked = fig.data[-1]
     assert len(marked.x) == 1 and pd.Timestamp(marked.x[0]).date() == sl.DROP_WEEK_START
     assert len(fig.data[1].x) == sicas.TREND_WEEKS
+
+
+def test_the_stage_numbering_the_queries_share_is_the_definitions_order(wh):
+    stages = wh.run("sicas_stages", HO, {})
+    assert tuple(stages.stage) == sicas.CODES and list(stages.stage_no) == list(range(1, len(sicas.CODES) + 1))
