@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,12 +15,12 @@ pytestmark = pytest.mark.browser
 
 def wait_idle(page, timeout: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script (no running indicator, an app view present)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
         timeout=timeout)
-    page.wait_for_timeout(400)
+    page.wait_for_timeout(300)
 
 
 def heading(page, text: str):
@@ -33,16 +34,45 @@ def assert_no_exception(page, where: str) -> None:
 
 def sign_in(page, url: str, username: str, password: str | None = None) -> None:
     page.goto(url)
+    wait_idle(page)  # the app's connection is up before the form is used
     page.get_by_role("textbox", name=re.compile("用户名|Username")).fill(username)
     page.get_by_role("textbox", name=re.compile("密码|Password")).fill(password or f"{username}-demo")
     page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
     wait_idle(page)
 
 
+def drill_down(page, username: str) -> None:
+    """Click the first 'drill into' button of the targets page: the breadcrumb grows a level, no exception."""
+    crumbs = page.locator('[class*="st-key-tg_crumb_"]')
+    before = crumbs.count()
+    buttons = page.locator('[class*="st-key-tg_drill_"] button')
+    if buttons.count() == 0:  # a leaf node (an account manager) has nothing below it
+        return
+    buttons.first.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('[class*=\"st-key-tg_crumb_\"]').length > n", arg=before, timeout=90_000)
+    wait_idle(page)
+    assert_no_exception(page, f"{username} drill-down")
+    shot(page, f"{username}-targets-drilled")
+
+
+def download_report(page, username: str) -> None:
+    """Download the Excel and PDF reports of the chosen node: real files, the PDF with its Chinese title."""
+    for key, magic in (("report.download_xlsx", b"PK"), ("report.download_pdf", b"%PDF")):
+        with page.expect_download(timeout=180_000) as dl:
+            page.get_by_role("button", name=i18n.t(key, "zh")).click()
+        data = Path(dl.value.path()).read_bytes()
+        assert data.startswith(magic) and len(data) > 2000, f"{username}: {key} is not a real file"
+
+
 @pytest.mark.parametrize("username", [u[0] for u in auth.DEMO_USERS])
 def test_role_journey(server, page, username):
     sign_in(page, server, username)
-    page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
+    try:
+        page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
+    except Exception:
+        shot(page, f"{username}-sign-in-timeout")
+        raise
     wait_idle(page)
     assert_no_exception(page, f"{username} landing")
     role = auth.get_user(username).role
@@ -54,6 +84,10 @@ def test_role_journey(server, page, username):
             wait_idle(page)
         heading(page, title).first.wait_for(timeout=90_000)  # raises if the page never shows its title
         wait_idle(page)
+        if spec.url_path == "targets":
+            drill_down(page, username)
+        if spec.url_path == "reports":
+            download_report(page, username)
         assert_no_exception(page, f"{username} {spec.url_path}")
         shot(page, f"{username}-{spec.url_path}-zh")
     # change a filter: the quarter view
