@@ -1,7 +1,7 @@
 """Operating targets: actual vs target, pace in working days, forecast, MoM / YoY and status; drill into children."""
 import streamlit as st
 
-from cockpit import calendar, drill, i18n, metrics, targets, ui
+from cockpit import actions, calendar, drill, i18n, metrics, targets, ui
 from cockpit.charts import targets as charts
 
 f, lang = ui.filters(), ui.lang()
@@ -53,6 +53,14 @@ st.plotly_chart(charts.trend(series, targets.pace_path(cal, p, view.target, base
                              {"actual": ui.tr("targets.actual"), "pace": ui.tr("targets.pace_line"), "target": ui.tr("targets.target"),
                               "forecast": ui.tr("targets.forecast"), "title": ui.tr("targets.trend_title", metric=m.name(lang))},
                              fc, p.end), key="tg_trend")
+
+if view.status in ("red", "amber"):  # a lagging metric: the open actions already working on it
+    todo = actions.open_for(ui.warehouse(), ui.scope(), org, mid)
+    if todo.empty:
+        st.info(ui.tr("targets.no_open_actions"))
+    else:
+        st.caption(ui.tr("targets.open_actions", n=len(todo)))
+        st.dataframe(todo, hide_index=True, width="stretch", key="tg_open_actions")
 
 children = frames["current"][frames["current"].parent_id == org].drop_duplicates("org_id")
 if not children.empty:
