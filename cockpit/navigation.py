@@ -18,9 +18,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/dashboard:", ALL_ROLES, "overview"),
     PageSpec("pages/targets.py", "page.targets", ":material/flag:", ALL_ROLES, "targets"),
+    PageSpec("pages/scorecard.py", "page.scorecard", ":material/leaderboard:", ALL_ROLES, "scorecard"),
     PageSpec("pages/sicas.py", "page.sicas", ":material/filter_alt:", ("executive", "branch_head", "manager"), "sicas"),
     PageSpec("pages/channels.py", "page.channels", ":material/hub:", ("executive", "branch_head", "manager"), "channels"),
-    PageSpec("pages/scorecard.py", "page.scorecard", ":material/leaderboard:", ALL_ROLES, "scorecard"),
     PageSpec("pages/guidance.py", "guidance.page", ":material/lightbulb:", ("executive", "branch_head", "manager"), "guidance"),
     PageSpec("pages/reports.py", "report.page", ":material/description:", ("executive", "branch_head", "manager"), "reports"),
     PageSpec("pages/admin_targets.py", "page.admin_targets", ":material/upload_file:", ("admin",), "targets-admin"),
