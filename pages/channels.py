@@ -50,7 +50,7 @@ with t_int:
         b.plotly_chart(charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")), key="ch_mix_groups")
         mixed = mix[mix.kind == "mix"].drop(columns="kind")
         st.dataframe(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
-                     column_config={ui.tr("channels.col.share"): pct})
+                     column_config={ui.tr("channels.col.share"): pct, ui.tr("channels.col.products_per_customer"): st.column_config.NumberColumn(format="%.2f")})
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
     if no_data("service_records"):
