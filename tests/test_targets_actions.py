@@ -18,4 +18,8 @@ def test_lagging_metric_lists_its_open_actions(app, wh):
     actions.update(wh, head, a.id, a.version, status="dismissed", reason="test over")
     at.run()
     assert not [d for d in at.dataframe if "追回存款缺口" in d.value.to_string()]
-    assert any("no action is open" in i.value for i in at.info)
+    others = actions.open_for(wh, head.scope, "R02", "deposits")  # open actions other tests may have left
+    if others.empty:
+        assert any("no action is open" in i.value for i in at.info)
+    else:
+        assert any(str(others.iloc[0]["title"])[:20] in d.value.to_string() for d in at.dataframe)
