@@ -21,7 +21,7 @@ for i, ins in enumerate(found):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))
         st.markdown(f"**{ui.tr('guidance.suggested')}** {ins.action(lang)}")
-        fig = evidence(ins)
+        fig = evidence(ins, lang)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
         if st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):  # the loop: cockpit/actions.py, pages/actions.py

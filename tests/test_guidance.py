@@ -257,3 +257,15 @@ def test_concentration_names_the_child_carrying_most_of_a_result():
         mod.org_label = orig
     assert [i.labels["top"][0] for i in found] == ["A", "A"]  # both metrics of the stub
     assert found[0].figures["share"][0] == pytest.approx(0.8)
+
+
+def test_evidence_charts_speak_the_readers_language(wh, as_of, now_ho):
+    from cockpit.charts.guidance import evidence
+
+    dormant = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")[0]
+    zh, en = evidence(dormant, "zh"), evidence(dormant, "en")
+    assert list(zh.data[0].y) == pytest.approx([v / 1e8 for v in dormant.detail.dormant_aum])  # 亿元 for Chinese readers
+    assert "亿元" in zh.layout.yaxis.title.text and "yuan" in en.layout.yaxis.title.text
+    weekly = of_type(now_ho, "unusual_change")[0]
+    assert [t.name for t in evidence(weekly, "en").data] == ["This week's conversion", "Own 12-week median", "Peers' median"]
+    assert evidence(weekly, "zh").data[2].name == "同级机构中位数"

@@ -4,7 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from cockpit import i18n
 from cockpit.guidance import Insight
+
+# Money bars are drawn in 亿元 for Chinese readers (Plotly's own tick units are SI: M, G).
+_YI = 1e8
 
 
 def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: str = "org_id") -> go.Figure:
@@ -12,19 +16,29 @@ def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: st
     return go.Figure(go.Bar(x=df[x], y=df[y], marker_color=colours))
 
 
-def evidence(ins: Insight) -> go.Figure | None:
-    """The chart behind an insight, or None when it has no detail to draw."""
+def _money(fig: go.Figure, lang: str) -> None:
+    if lang == "zh":
+        for trace in fig.data:
+            trace.y = [v / _YI for v in trace.y]
+        fig.update_yaxes(title_text=i18n.t("guidance.axis.yi", lang), tickformat=",.2f")
+    else:
+        fig.update_yaxes(title_text=i18n.t("guidance.axis.yuan", lang), tickformat="~s")
+
+
+def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
+    """The chart behind an insight, or None when it has no detail to draw; legends and units in the reader's language."""
+    name = {k: i18n.t(f"guidance.legend.{k}", lang) for k in ("rate", "own", "peers", "missed", "baseline")}
     d = ins.detail
     if d is None or d.empty:
         return None
     if ins.type == "unusual_change":
-        fig = go.Figure([go.Scatter(x=d.week_start, y=d.rate, name="rate", mode="lines+markers"),
-                         go.Scatter(x=d.week_start, y=d.own_rate, name="own", line={"dash": "dash"}),
-                         go.Scatter(x=d.week_start, y=d.peer_rate, name="peers", line={"dash": "dot"})])
+        fig = go.Figure([go.Scatter(x=d.week_start, y=d.rate, name=name["rate"], mode="lines+markers"),
+                         go.Scatter(x=d.week_start, y=d.own_rate, name=name["own"], line={"dash": "dash"}),
+                         go.Scatter(x=d.week_start, y=d.peer_rate, name=name["peers"], line={"dash": "dot"})])
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "referrals_overdue":
-        fig = go.Figure([go.Bar(x=d.month_start, y=d.miss_share, name="missed"),
-                         go.Scatter(x=d.month_start, y=d.baseline, name="baseline", line={"dash": "dash"})])
+        fig = go.Figure([go.Bar(x=d.month_start, y=d.miss_share, name=name["missed"]),
+                         go.Scatter(x=d.month_start, y=d.baseline, name=name["baseline"], line={"dash": "dash"})])
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "funnel_leak":
         fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice")
@@ -40,6 +54,7 @@ def evidence(ins: Insight) -> go.Figure | None:
         fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member")
     elif ins.type == "dormant_high_value":
         fig = _bar(d, "org_id", "dormant_aum")
+        _money(fig, lang)
     elif ins.type == "lifecycle_unreached":
         fig = _bar(d, "org_id", "coverage")
         fig.update_yaxes(tickformat=".0%")
