@@ -2,7 +2,7 @@
 Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/sicas.py."""
 import streamlit as st
 
-from cockpit import i18n, sicas, ui
+from cockpit import channels, i18n, sicas, ui
 from cockpit.charts import sicas as charts
 
 f = ui.filters()
@@ -74,7 +74,9 @@ stage = st.selectbox(ui.tr("sicas.dropoff_stage"), sicas.DROP_STAGES, key="sicas
 user = ui.current_user()
 drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
 st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
-shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names))
+states = {s: ui.tr(f"channels.state.{s}") for s in channels.STATES}
+shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names),
+                    lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)))
 shown = shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)

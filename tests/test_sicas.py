@@ -253,3 +253,14 @@ def test_weekly_chart_marks_exactly_the_worst_week(storyline_bank):
 def test_the_stage_numbering_the_queries_share_is_the_definitions_order(wh):
     stages = wh.run("sicas_stages", HO, {})
     assert tuple(stages.stage) == sicas.CODES and list(stages.stage_no) == list(range(1, len(sicas.CODES) + 1))
+
+
+def test_drop_off_list_names_lifecycle_states_in_the_readers_language(app):
+    from cockpit import channels, i18n
+
+    at = app("exec", lang="zh", state={"f_kind": "year"})
+    at.switch_page("pages/sicas.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value
+    shown = set(table[i18n.t("sicas.col.lifecycle_state", "zh")])
+    assert shown and shown <= {i18n.t(f"channels.state.{s}", "zh") for s in channels.STATES}
