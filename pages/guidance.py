@@ -15,8 +15,10 @@ st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
 found = ui.insights(f["org_id"], p)
 if not found:
     st.info(ui.tr("guidance.none"))
+tree = ui.org_tree()
+org_names = dict(zip(tree.org_id, tree[f"name_{lang}"]))
 for i, ins in enumerate(found):
-    head = f"[{ui.tr(f'guidance.severity.{ins.severity}')}] {ins.title(lang)} · {ins.org_id}"
+    head = f"[{ui.tr(f'guidance.severity.{ins.severity}')}] {ins.title(lang)} · {org_names.get(ins.org_id, ins.org_id)}"
     with st.expander(head, expanded=i == 0):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))

@@ -242,6 +242,8 @@ def test_concentration_names_the_child_carrying_most_of_a_result():
 
     class Stub:
         def run(self, name, **params):
+            if name == "org_tree":
+                return pd.DataFrame({"org_id": ["A", "B", "C"], "name_zh": ["甲", "乙", "丙"], "name_en": ["a", "b", "c"]})
             return pd.DataFrame({"dimension": ["org"] * 3, "member": ["A", "B", "C"], "cur": [80.0, 10.0, 10.0],
                                  "prev": [70.0, 10.0, 10.0], "delta": [10.0, 0.0, 0.0]})
 
@@ -269,3 +271,25 @@ def test_evidence_charts_speak_the_readers_language(wh, as_of, now_ho):
     weekly = of_type(now_ho, "unusual_change")[0]
     assert [t.name for t in evidence(weekly, "en").data] == ["This week's conversion", "Own 12-week median", "Peers' median"]
     assert evidence(weekly, "zh").data[2].name == "同级机构中位数"
+
+
+def test_evidence_bars_are_labelled_with_org_names_in_the_readers_language(wh, as_of, big, now_ho):
+    from cockpit.charts.guidance import evidence
+
+    checked = set()
+    for bank, found in ((wh, guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of))), (big, now_ho)):
+        tree = bank.sql("select org_id, name_zh, name_en from orgs").set_index("org_id")
+        for ins in found:
+            if ins.type not in ("target_risk", "dormant_high_value", "lifecycle_unreached", "funnel_leak", "concentration",
+                                "top_contributors"):
+                continue
+            for lang in ("zh", "en"):
+                axis = evidence(ins, lang).layout.xaxis
+                assert len(axis.tickvals) and set(axis.tickvals) <= set(tree.index)
+                assert list(axis.ticktext) == [tree.loc[o, f"name_{lang}"] for o in axis.tickvals]
+            checked.add(ins.type)
+    assert {"target_risk", "dormant_high_value", "lifecycle_unreached", "funnel_leak"} <= checked
+    campaign = of_type(now_ho, "campaign_outperformance")[0]
+    names = big.sql("select campaign_id, name_zh from campaigns").set_index("campaign_id").name_zh
+    axis = evidence(campaign, "zh").layout.xaxis
+    assert list(axis.ticktext) == [names[c] for c in axis.tickvals]

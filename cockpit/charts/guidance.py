@@ -11,9 +11,16 @@ from cockpit.guidance import Insight
 _YI = 1e8
 
 
-def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: str = "org_id") -> go.Figure:
+def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: str = "org_id", lang: str = "zh") -> go.Figure:
+    """Bars by id, labelled by the detail's `name_zh` / `name_en` when it has them (two nodes may share a name,
+    so the ids stay the categories and the names are their tick labels)."""
     colours = ["#c62828" if highlight is not None and v == highlight else "#1f3a5f" for v in df[key]]
-    return go.Figure(go.Bar(x=df[x], y=df[y], marker_color=colours))
+    ids = [str(v) for v in df[x]]
+    fig = go.Figure(go.Bar(x=ids, y=df[y], marker_color=colours))
+    names = f"name_{lang}"
+    fig.update_xaxes(type="category", tickmode="array", tickvals=ids,
+                     ticktext=list(df[names].astype(str)) if names in df else ids)
+    return fig
 
 
 def _money(fig: go.Figure, lang: str) -> None:
@@ -41,22 +48,22 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
                          go.Scatter(x=d.month_start, y=d.baseline, name=name["baseline"], line={"dash": "dash"})])
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "funnel_leak":
-        fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice")
+        fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice", lang=lang)
         fig.add_hline(y=float(d.peer_rate.iloc[0]), line_dash="dash")
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "campaign_outperformance":
-        fig = _bar(d, "campaign_id", "conversion", ins.labels["campaign_id"][0], key="campaign_id")
+        fig = _bar(d, "campaign_id", "conversion", ins.labels["campaign_id"][0], key="campaign_id", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "target_risk":
-        fig = _bar(d, "org_id", "pace", ins.org_id)
+        fig = _bar(d, "org_id", "pace", ins.org_id, lang=lang)
         fig.update_yaxes(tickformat=".0%")
     elif ins.type in ("top_contributors", "concentration"):
-        fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member")
+        fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member", lang=lang)
     elif ins.type == "dormant_high_value":
-        fig = _bar(d, "org_id", "dormant_aum")
+        fig = _bar(d, "org_id", "dormant_aum", lang=lang)
         _money(fig, lang)
     elif ins.type == "lifecycle_unreached":
-        fig = _bar(d, "org_id", "coverage")
+        fig = _bar(d, "org_id", "coverage", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     else:
         return None

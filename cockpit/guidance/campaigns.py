@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cockpit.guidance import Context, Insight
+from cockpit.guidance.names import named
 
 RATIO = 1.5
 MIN_BASE = 30
@@ -39,5 +40,5 @@ def find(ctx: Context) -> list[Insight]:
                 "campaign_outperformance", "executive", 1, ctx.org_id,
                 {"conversion": (row.conversion, "pct"), "others": (others, "pct"), "interest": (row.interest, "count"),
                  "actions": (row.actions, "count"), "ratio": (row.conversion / others, "score")},
-                {"campaign": label, "campaign_id": (row.campaign_id, row.campaign_id)}, df.copy()))
+                {"campaign": label, "campaign_id": (row.campaign_id, row.campaign_id)}, named(ctx, df, "campaign_id", "campaign")))
     return out

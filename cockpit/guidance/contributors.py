@@ -15,7 +15,7 @@ import pandas as pd
 
 from cockpit import i18n, metrics
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import channel_label, org_label, product_label
+from cockpit.guidance.names import channel_label, named, org_label, product_label
 
 METRICS = ("actions", "sales")
 DIMENSIONS = ("org", "channel", "segment", "product")
@@ -75,7 +75,7 @@ def find(ctx: Context) -> list[Insight]:
                 labels[dim] = ("—", "—")
         worse = (cur < prev) == m.higher_is_better
         out.append(Insight("top_contributors", "executive", 2 if worse else 1, ctx.org_id, figures, labels,
-                           df[df.dimension == "org"].reset_index(drop=True)))
+                           named(ctx, df[df.dimension == "org"].reset_index(drop=True), "member")))
     return out
 
 
@@ -97,5 +97,5 @@ def find_concentration(ctx: Context) -> list[Insight]:
                 {"share": (share.max(), "pct"), "limit": (limit, "pct"), "children": (n, "count"),
                  "top_value": (top.cur, m.unit), "total": (part.cur.sum(), m.unit)},
                 {"metric": (m.name("zh"), m.name("en")), "top": org_label(ctx, top.member)},
-                part.assign(share=share).reset_index(drop=True)))
+                named(ctx, part.assign(share=share).reset_index(drop=True), "member")))
     return out

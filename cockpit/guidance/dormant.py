@@ -8,7 +8,7 @@ The customers themselves are on the frontline action lists (cockpit/guidance/act
 from __future__ import annotations
 
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import org_label
+from cockpit.guidance.names import named, org_label
 
 DORMANT_TIER = 4
 DORMANT_DAYS = 120
@@ -27,4 +27,4 @@ def find(ctx: Context) -> list[Insight]:
         {"customers": (dormant, "count"), "aum": (df.dormant_aum.sum(), "money"), "share": (share, "pct"),
          "high_value": (total, "count"), "days": (DORMANT_DAYS, "count"), "tier": (DORMANT_TIER, "count"),
          "top_aum": (top.dormant_aum, "money"), "median_share": (df.share.median(), "pct")},
-        {"top": org_label(ctx, top.org_id)}, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]])]
+        {"top": org_label(ctx, top.org_id)}, named(ctx, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]], "org_id"))]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from cockpit import i18n, sicas
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import org_label
+from cockpit.guidance.names import named, org_label
 
 Z_FLAG = -3.5
 MIN_GAP = 0.1
@@ -52,7 +52,7 @@ def find(ctx: Context) -> list[Insight]:
              "reached": (row.customers, "count"), "lost": (row.base * row.peer_rate - row.customers, "count"),
              "gap": (row.gap, "pct"), "z": (row.z, "score")},
             {"node": org_label(ctx, row.slice), "from_stage": stage_label(prev_code), "to_stage": stage_label(row.stage)},
-            detail.reset_index(drop=True)))
+            named(ctx, detail.reset_index(drop=True), "slice")))
     return out
 
 

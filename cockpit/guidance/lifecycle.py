@@ -8,7 +8,7 @@ coverage of the node's children. Severity rises as coverage falls below 50% and 
 from __future__ import annotations
 
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import org_label
+from cockpit.guidance.names import named, org_label
 
 REACH_DAYS = 7
 MIN_UNREACHED = 3
@@ -27,4 +27,4 @@ def find(ctx: Context) -> list[Insight]:
         {"changes": (df.changes.sum(), "count"), "unreached": (df.unreached.sum(), "count"),
          "coverage": (coverage, "pct"), "days": (REACH_DAYS, "count"), "worst_coverage": (worst.coverage, "pct"),
          "median_coverage": (df.coverage.median(), "pct")},
-        {"worst": org_label(ctx, worst.org_id)}, df[["org_id", "changes", "unreached", "coverage"]])]
+        {"worst": org_label(ctx, worst.org_id)}, named(ctx, df[["org_id", "changes", "unreached", "coverage"]], "org_id"))]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from cockpit import calendar, i18n, metrics, targets
 from cockpit.guidance import Context, Insight
-from cockpit.guidance.names import org_label
+from cockpit.guidance.names import named, org_label
 
 FLAG = ("red",)
 
@@ -57,7 +57,7 @@ def find(ctx: Context) -> list[Insight]:
              "pace_needed": (view.needed_per_day, m.unit), "remaining": (progress.remaining, "count")},
             {"node": org_label(ctx, row.org_id), "metric": (m.name("zh"), m.name("en")),
              "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en"))},
-            table[table.metric == row.metric][["org_id", "actual", "target", "achievement", "pace", "status"]].reset_index(drop=True)))
+            named(ctx, table[table.metric == row.metric][["org_id", "actual", "target", "achievement", "pace", "status"]].reset_index(drop=True), "org_id")))
     return out
 
 
