@@ -76,3 +76,12 @@ def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
     if unit == "count":
         return count(value, lang)
     return format_decimal(round(value, 1), locale=_LOCALE[lang])
+
+
+def date_ticks(lang: str = "zh", grain: str = "day") -> dict[str, str]:
+    """Plotly date-axis settings for the reader: Chinese readers get numeric dates (2026-11-02, 2026-11) instead
+    of Plotly's English month names; English readers keep Plotly's own ticks. Use as fig.update_xaxes(**date_ticks(...))."""
+    if lang != "zh":
+        return {}
+    fmt = "%Y-%m" if grain == "month" else "%Y-%m-%d"
+    return {"tickformat": fmt, "hoverformat": fmt}

@@ -50,7 +50,7 @@ weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), en
 worst = sicas.worst_week(weekly)
 if worst:
     st.warning(ui.tr("sicas.worst_week", week=worst), icon=":material/trending_down:")
-st.plotly_chart(charts.titled(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base")), ui.tr("sicas.chart.weekly"),
+st.plotly_chart(charts.titled(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang), ui.tr("sicas.chart.weekly"),
                               ui.tr("sicas.axis.week"), ui.tr("sicas.axis.customers"), ui.tr("sicas.axis.rate")), key="sicas_weekly_chart")
 if not worst:
     st.caption(ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))

@@ -293,3 +293,15 @@ def test_evidence_bars_are_labelled_with_org_names_in_the_readers_language(wh, a
     names = big.sql("select campaign_id, name_zh from campaigns").set_index("campaign_id").name_zh
     axis = evidence(campaign, "zh").layout.xaxis
     assert list(axis.ticktext) == [names[c] for c in axis.tickvals]
+
+
+def test_evidence_date_axes_read_as_numbers_for_chinese_readers(now_ho):
+    from cockpit.charts.guidance import evidence
+
+    weekly = of_type(now_ho, "unusual_change")[0]
+    axis = evidence(weekly, "zh").layout.xaxis
+    first = pd.Timestamp(weekly.detail.week_start.iloc[0])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first.strftime(axis.tickformat)) and axis.hoverformat == axis.tickformat
+    assert evidence(weekly, "en").layout.xaxis.tickformat is None
+    for ins in of_type(now_ho, "referrals_overdue"):
+        assert re.fullmatch(r"\d{4}-\d{2}", first.strftime(evidence(ins, "zh").layout.xaxis.tickformat))

@@ -264,3 +264,15 @@ def test_drop_off_list_names_lifecycle_states_in_the_readers_language(app):
     table = at.dataframe[-1].value
     shown = set(table[i18n.t("sicas.col.lifecycle_state", "zh")])
     assert shown and shown <= {i18n.t(f"channels.state.{s}", "zh") for s in channels.STATES}
+
+
+def test_weekly_chart_dates_read_as_numbers_for_chinese_readers(wh):
+    import re
+
+    from cockpit.charts import sicas as charts
+
+    weekly = wh.run("sicas_weekly", HO, {"org_id": "HO", "start": sicas.trend_start(dt.date(2026, 11, 20)), "end": dt.date(2026, 11, 20)})
+    zh = charts.weekly_trend(weekly, None, "rate", "base", "zh").layout.xaxis
+    for fmt in (zh.tickformat, zh.hoverformat):
+        assert re.fullmatch(r"[\d-]+", pd.Timestamp(weekly.week_start.iloc[0]).strftime(fmt))  # no "Apr", "Nov"
+    assert charts.weekly_trend(weekly, None, "rate", "base", "en").layout.xaxis.tickformat is None

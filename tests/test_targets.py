@@ -261,3 +261,15 @@ def test_admin_targets_page_runs(app):
     at.switch_page("pages/admin_targets.py").run()
     assert not at.exception
     assert at.selectbox(key="at_kind") is not None
+
+
+def test_trend_dates_read_as_numbers_for_chinese_readers():
+    import re
+
+    from cockpit.charts import targets as charts
+
+    series = pd.DataFrame({"day": pd.date_range("2026-11-02", periods=5), "value": [1.0, 2, 3, 4, 5]})
+    labels = {k: k for k in ("actual", "pace", "target", "forecast", "title")}
+    zh = charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels, lang="zh").layout.xaxis
+    assert re.fullmatch(r"[\d-]+", series.day[0].strftime(zh.tickformat))
+    assert charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels).layout.xaxis.tickformat is None

@@ -43,10 +43,12 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
                          go.Scatter(x=d.week_start, y=d.own_rate, name=name["own"], line={"dash": "dash"}),
                          go.Scatter(x=d.week_start, y=d.peer_rate, name=name["peers"], line={"dash": "dot"})])
         fig.update_yaxes(tickformat=".0%")
+        fig.update_xaxes(**i18n.date_ticks(lang, "week"))
     elif ins.type == "referrals_overdue":
         fig = go.Figure([go.Bar(x=d.month_start, y=d.miss_share, name=name["missed"]),
                          go.Scatter(x=d.month_start, y=d.baseline, name=name["baseline"], line={"dash": "dash"})])
         fig.update_yaxes(tickformat=".0%")
+        fig.update_xaxes(**i18n.date_ticks(lang, "month"))
     elif ins.type == "funnel_leak":
         fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice", lang=lang)
         fig.add_hline(y=float(d.peer_rate.iloc[0]), line_dash="dash")

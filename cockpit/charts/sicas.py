@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
+from cockpit.i18n import date_ticks
 from cockpit.sicas import weekly_step
 
 ACCENT, MUTED, ALERT = "#1f5fa8", "#9bb3cf", "#c0392b"
@@ -45,7 +46,7 @@ def breakdown(df: pd.DataFrame, stage_names: dict[str, str], slice_names: dict[s
     return fig
 
 
-def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str, base_label: str) -> go.Figure:
+def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str, base_label: str, lang: str = "en") -> go.Figure:
     """The weekly step rate (Connect → Action) as a line over the week's Connect customers (grey bars, right
     axis, so a small base reads as one), the worst week marked in red."""
     rows = weekly_step(weekly)
@@ -63,6 +64,7 @@ def weekly_trend(weekly: pd.DataFrame, worst: dt.date | None, rate_label: str, b
     fig.update_layout(yaxis2={"tickformat": ".0%", "rangemode": "tozero", "overlaying": "y", "side": "left"},
                       yaxis={"side": "right", "showgrid": False, "rangemode": "tozero"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       height=300, legend={"orientation": "h"})
+    fig.update_xaxes(**date_ticks(lang, "week"))
     return fig
 
 

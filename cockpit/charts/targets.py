@@ -7,11 +7,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cockpit import status as rules
+from cockpit.i18n import date_ticks
 from cockpit.targets import Forecast
 
 
 def trend(series: pd.DataFrame, pace: pd.DataFrame, target: float | None, labels: dict[str, str],
-          fc: Forecast | None = None, period_end: dt.date | None = None) -> go.Figure:
+          fc: Forecast | None = None, period_end: dt.date | None = None, lang: str = "en") -> go.Figure:
     """Actual to date (line), the on-pace path (dashed), the target (flat line) and the forecast with its range.
 
     `labels`: actual, pace, target, forecast, title (already translated).
@@ -26,6 +27,7 @@ def trend(series: pd.DataFrame, pace: pd.DataFrame, target: float | None, labels
         fig.add_scatter(x=[period_end], y=[fc.value], mode="markers", name=labels["forecast"], marker={"size": 10, "symbol": "diamond"},
                         error_y={"type": "data", "symmetric": False, "array": [fc.high - fc.value], "arrayminus": [fc.value - fc.low]})
     fig.update_layout(title=labels["title"], height=360, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h"})
+    fig.update_xaxes(**date_ticks(lang, "day"))
     return fig
 
 
