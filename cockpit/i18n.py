@@ -49,8 +49,12 @@ def money(value: float | None, lang: str = "zh") -> str:
 
 
 def count(value: float | None, lang: str = "zh") -> str:
+    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a target,
+    a pace per day) keeps one decimal, so 0.4 does not read as 0."""
     if value is None or value != value:
         return "—"
+    if abs(value) < 10 and value != round(value):
+        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.0")
     return format_decimal(round(value), locale=_LOCALE[lang])
 
 

@@ -273,3 +273,18 @@ def test_trend_dates_read_as_numbers_for_chinese_readers():
     zh = charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels, lang="zh").layout.xaxis
     assert re.fullmatch(r"[\d-]+", series.day[0].strftime(zh.tickformat))
     assert charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels).layout.xaxis.tickformat is None
+
+
+def test_a_small_nodes_fractional_count_target_keeps_a_decimal(wh):
+    from cockpit import i18n
+
+    small = wh.sql("""select t.target_value from targets t join orgs o on o.org_id = t.org_id
+                      where o.level = 4 and t.metric = 'new_customers' order by t.target_value limit 1""").target_value.iloc[0]
+    table = pd.DataFrame([{"name_zh": "客户经理", "metric": "new_customers", "actual": 0.0, "target": 0.46, "achievement": 0.0,
+                           "pace": 0.0, "status": "red", "days_ahead": None, "mom": None, "yoy": None}])
+    shown = targets.for_display(table, "zh", {"red": "落后"}, "name_zh")
+    assert shown.target.iloc[0] == "0.5" and shown.actual.iloc[0] == "0"
+    if small != round(small) and small < 10:  # what the targets page shows for the smallest manager-level target
+        shown_small = i18n.fmt(small, "count", "zh")
+        assert "." in shown_small and float(shown_small) == pytest.approx(small, abs=0.051)
+    assert i18n.count(1234.0, "zh") == "1,234" and i18n.count(12.4, "en") == "12" and i18n.count(3.0, "en") == "3"
