@@ -40,6 +40,17 @@ DEFAULT_LINKAGE_DAYS = 7
 LOOKBACK_DAYS = 30
 ROUTE_TREND_MONTHS = 12
 MIN_ROUTE_REFERRALS = 3  # a route-month with fewer referrals is too small to call stalled
+# How each column of the channel tables reads (units of cockpit.i18n.fmt): counts with thousands separators,
+# rates as one-decimal percentages, products per customer with two decimals, attribution credits with one.
+UNITS: dict[str, str] = {
+    **dict.fromkeys(("customers", "records", "created", "accepted", "on_time", "converted", "changes", "sent", "opened",
+                     "replied", "staff", "actions", "shares"), "count"),
+    **dict.fromkeys(("share", "resolution_rate", "complaint_rate", "accept_rate", "on_time_rate", "conversion_rate",
+                     "reached_suitable", "reached_any", "open_rate", "reply_rate"), "pct"),
+    **dict.fromkeys(("median_response_seconds", "satisfaction", "median_followup_hours", *ATTRIBUTION_MODELS), "score"),
+    "products_per_customer": "decimal2",
+    "amount": "money",
+}
 # The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
 RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
 

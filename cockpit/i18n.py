@@ -11,9 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = ("zh", "en")
 _LOCALE = {"zh": "zh_CN", "en": "en_US"}
@@ -70,7 +74,7 @@ def date(value: dt.date, lang: str = "zh") -> str:
 
 
 def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
-    """Format by unit: money, count, pct, ratio, hours, days, score."""
+    """Format by unit: money, count, pct, ratio, hours, days, score (one decimal), decimal2 (two decimals)."""
     if unit == "money":
         return money(value, lang)
     if unit in ("pct", "ratio"):
@@ -79,7 +83,14 @@ def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
         return "—"
     if unit == "count":
         return count(value, lang)
+    if unit == "decimal2":
+        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.00")
     return format_decimal(round(value, 1), locale=_LOCALE[lang])
+
+
+def table(df: pd.DataFrame, units: dict[str, str], lang: str = "zh") -> pd.DataFrame:
+    """A frame for display: each column named in `units` formatted by its unit (see fmt), blanks as —."""
+    return df.assign(**{c: [fmt(v, u, lang) for v in df[c]] for c, u in units.items() if c in df})
 
 
 def date_ticks(lang: str = "zh", grain: str = "day") -> dict[str, str]:

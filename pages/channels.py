@@ -14,7 +14,6 @@ win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
 names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
          **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
 names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
-pct = st.column_config.NumberColumn(format="percent")
 coverage = ui.query("channel_coverage", **win)
 
 
@@ -29,6 +28,11 @@ def no_data(*sources: str) -> bool:
 def named(df, *cols):
     """The frame with ids in `cols` shown by name."""
     return df.assign(**{c: df[c].map(lambda v: names.get(v, v)) for c in cols})
+
+
+def table(df, words=None):
+    """The frame as read: figures formatted by their unit (cockpit.channels.UNITS), columns in the reader's words."""
+    return i18n.table(df, rules.UNITS, lang).rename(columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}"))
 
 
 
@@ -49,8 +53,7 @@ with t_int:
         a.plotly_chart(charts.bars(mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")), key="ch_mix_channels")
         b.plotly_chart(charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")), key="ch_mix_groups")
         mixed = mix[mix.kind == "mix"].drop(columns="kind")
-        st.dataframe(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
-                     column_config={ui.tr("channels.col.share"): pct, ui.tr("channels.col.products_per_customer"): st.column_config.NumberColumn(format="%.2f")})
+        st.dataframe(table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])), hide_index=True)
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
     if no_data("service_records"):
@@ -62,8 +65,8 @@ with t_svc:
         for col, m in zip(cols, rules.SERVICE_MEASURES):
             col.metric(ui.tr(f"channels.spread.{m}"), i18n.pct(svc[f"spread_{m}"].iloc[0], lang), help=ui.tr("channels.spread.help"))
         st.plotly_chart(charts.service_spread(svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")), key="ch_service_chart")
-        st.dataframe(named(svc, "channel_id", "channel_group").drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]).rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
-                     hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("resolution_rate", "complaint_rate")})
+        st.dataframe(table(named(svc, "channel_id", "channel_group").drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES])),
+                     hide_index=True)
 with t_ref:
     if not no_data("referrals"):
         level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
@@ -74,9 +77,7 @@ with t_ref:
         else:
             st.plotly_chart(charts.titled(charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")), key="ch_ref_sankey")
             shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
-            st.dataframe(shown.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True, column_config={
-                **{ui.tr(f"channels.col.{c}"): pct for c in ("accept_rate", "on_time_rate", "conversion_rate")},
-                ui.tr("channels.col.median_followup_hours"): st.column_config.NumberColumn(format="%.1f")})
+            st.dataframe(table(shown), hide_index=True)
         st.markdown(f"**{ui.tr('channels.route_trend')}**")
         monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
         stalled = rules.stalled_route(monthly)
@@ -91,8 +92,7 @@ with t_ref:
     back = rules.covered_return_flow(ui.query("channel_return_flow", **win), coverage)
     no_data(*rules.RETURN_SOURCES.values())
     if not back.empty:
-        st.dataframe(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))
-                     .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
+        st.dataframe(table(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))), hide_index=True)
 with t_link:
     days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")
     link = rules.linkage(ui.query("channel_linkage", **win, days=days))
@@ -103,9 +103,7 @@ with t_link:
     else:
         st.plotly_chart(charts.titled(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))),
                                       ui.tr("channels.chart.linkage"), ui.tr("channels.axis.state"), ui.tr("channels.axis.share")), key="ch_link_chart")
-        st.dataframe(named(link, "to_state", "suitable_channel")
-                     .rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True,
-                     column_config={ui.tr(f"channels.col.{c}"): pct for c in ("reached_suitable", "reached_any")})
+        st.dataframe(table(named(link, "to_state", "suitable_channel")), hide_index=True)
 with t_attr:
     st.caption(ui.tr("channels.attribution_rule", days=rules.LOOKBACK_DAYS))
     attr = ui.query("attribution_channels", **win, lookback_days=rules.LOOKBACK_DAYS)
@@ -115,8 +113,7 @@ with t_attr:
         models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
         st.plotly_chart(charts.titled(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), ui.tr("channels.chart.attribution"),
                                       ui.tr("channels.axis.channel"), ui.tr("channels.axis.actions")), key="ch_attr_chart")
-        st.dataframe(named(attr, "channel_id", "channel_group").rename(columns=lambda c: models.get(c) or ui.tr(f"channels.col.{c}")),
-                     hide_index=True, column_config={models[m]: st.column_config.NumberColumn(format="%.2f") for m in models})
+        st.dataframe(table(named(attr, "channel_id", "channel_group"), models), hide_index=True)
     st.markdown(f"**{ui.tr('channels.staff')}**")
     by_names = {b: ui.tr(f"channels.credit.{b}") for b in ("staff", "team")}
     by = st.radio(ui.tr("channels.credit_by"), ("staff", "team"), key="ch_staff_by", horizontal=True, format_func=by_names.get)
@@ -124,7 +121,7 @@ with t_attr:
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:
-        st.dataframe(staff.rename(columns=lambda c: ui.tr(f"channels.col.{c}")), hide_index=True)
+        st.dataframe(table(staff), hide_index=True)
 with t_wecom:
     wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
     if wc is not None:
@@ -133,5 +130,4 @@ with t_wecom:
             col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
         tp = ui.query("wecom_touchpoints", **win)
         st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
-        st.dataframe(named(tp, "touchpoint").rename(columns=lambda c: ui.tr(f"channels.col.{c}")),
-                     hide_index=True, column_config={ui.tr(f"channels.col.{c}"): pct for c in ("open_rate", "reply_rate")})
+        st.dataframe(table(named(tp, "touchpoint")), hide_index=True)

@@ -174,3 +174,40 @@ def test_a_warehouse_without_referrals_says_so(app, bank, tmp_path, monkeypatch)
     at.switch_page("pages/channels.py").run()
     assert not at.exception, at.exception
     assert any("No data" in i.value for i in at.info)
+
+
+def test_channel_tables_read_as_formatted_figures_in_chinese(app):
+    """Rates with one decimal (12.3%), counts with thousands separators, products per customer with two decimals."""
+    import re
+
+    from cockpit import i18n
+
+    at = app("exec", lang="zh", state={"f_kind": "year"})
+    at.switch_page("pages/channels.py").run()
+    assert not at.exception, at.exception
+    unit_of = {i18n.t(f"channels.col.{c}", "zh"): u for c, u in rules.UNITS.items()}
+    pattern = {"pct": r"-?[\d,]+\.\d%", "count": r"-?\d{1,3}(,\d{3})*(\.\d)?", "decimal2": r"[\d,]+\.\d\d",
+               "score": r"-?[\d,]+(\.\d)?", "money": r"[\d,.]+[万亿]?"}
+    seen = set()
+    for frame in (d.value for d in at.dataframe):
+        for col in frame.columns:
+            unit = unit_of.get(col)
+            if unit is None:
+                continue
+            values = [v for v in frame[col] if v != "—"]
+            assert all(isinstance(v, str) and re.fullmatch(pattern[unit], v) for v in values), (col, values[:5])
+            seen.add(unit)
+    assert {"pct", "count", "decimal2"} <= seen
+    mix = at.dataframe[0].value  # the omnichannel mix: its shares are the query's, as one-decimal percentages
+    share = i18n.t("channels.col.share", "zh")
+    assert mix[share].str.rstrip("%").astype(float).sum() == pytest.approx(100, abs=0.1 * len(mix))
+
+
+def test_table_formatting_puts_separators_in_counts_and_one_decimal_in_rates():
+    from cockpit import i18n
+
+    df = pd.DataFrame({"created": [12345, 7], "on_time_rate": [0.12345, None], "products_per_customer": [1.5, 0.035],
+                       "channel_id": ["app", "lobby"]})
+    shown = i18n.table(df, rules.UNITS, "zh")
+    assert list(shown.created) == ["12,345", "7"] and list(shown.on_time_rate) == ["12.3%", "—"]
+    assert list(shown.products_per_customer) == ["1.50", "0.04"] and list(shown.channel_id) == ["app", "lobby"]
