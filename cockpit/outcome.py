@@ -90,47 +90,54 @@ def summary(cust: pd.DataFrame) -> dict[str, float]:
 # completion = actions done by their due date / actions due in the window (dismissed ones are not counted);
 # effect = the average gain in next-stage rate over the comparable baseline (as above); it scores 0 at -EFFECT_SPAN,
 # 0.5 at no gain and 1 at +EFFECT_SPAN. The indicator is the mean of the two, or completion alone while no effect is
-# measured yet; a node with no action due cannot be scored and passes its weight to the other indicators.
+# measured yet; a node with no action due cannot be scored. How much it weighs in the scorecard total is the
+# scorecard's business (cockpit/scorecard.yaml, queries/scorecard_scores.sql): this module only scores.
 EFFECT_SPAN = 0.5
+INDICATOR_COLUMNS = ["org_id", "due", "done_on_time", "completion", "effect", "score"]
 
 
-def weight() -> float:
-    """The indicator's weight out of 100: `action_loop: {weight: W}` in cockpit/scorecard.yaml (0 when absent)."""
-    import yaml
+def score(completion: float, effect: float) -> float:
+    """The indicator's 0..1 score from completion (NaN: nothing due) and measured effect (NaN: none measured)."""
+    if completion != completion:
+        return float("nan")
+    if effect != effect:
+        return completion
+    return (completion + min(max((effect + EFFECT_SPAN) / (2 * EFFECT_SPAN), 0.0), 1.0)) / 2
 
-    from cockpit import scorecard
 
-    raw = yaml.safe_load(scorecard.CONFIG.read_text(encoding="utf-8")) or {}
-    w = float((raw.get("action_loop") or {}).get("weight", 0))
-    if not 0 <= w <= 100:
-        raise ValueError(f"action_loop weight must be between 0 and 100, got {w:g}")
-    return w
+def cohort_scope(wh: Warehouse) -> Scope:
+    """The whole tree, for the scorecard's ranking only: peers must be scored on their own actions and customers
+    as the query scores their other indicators on the whole tier (`cohort_orgs`); the warehouse layer then shows
+    a user's peers as ranking rows only, and callers send peers' scores alone."""
+    roots = tuple(wh.sql("select org_id from orgs where parent_id is null order by org_id").org_id)
+    return Scope("scorecard-cohort", "executive", roots)
 
 
 def indicator(wh: Warehouse, scope: Scope, org_ids: list[str], start, end, days: int = DAYS) -> pd.DataFrame:
-    """Per node (its whole subtree): actions due in [start, end], done on time, completion, effect and the 0..1 score."""
-    every = actions.all_actions()
-    cust = per_customer(wh, scope, every, days)
-    rows = []
+    """Per node (its whole subtree within the scope): actions due in [start, end], done on time, completion,
+    effect and the 0..1 score. Nodes outside the scope are refused."""
+    visible = wh.visible_orgs(scope)
     for node in org_ids:
-        wh.check_org(scope, node)
-        below = wh.visible_orgs(Scope(scope.username, scope.role, (node,))) & wh.visible_orgs(scope)
-        due = [a for a in every if a.org_id in below and start <= a.due_date <= end and a.status != "dismissed"]
-        on_time = [a for a in due if a.status == "done" and a.done_on is not None and a.done_on <= a.due_date]
-        m = cust[cust.action_id.isin({a.id for a in due}) & (cust.complete == 1) & (cust.controls > 0)]
-        completion = len(on_time) / len(due) if due else float("nan")
-        effect = float((m.reached_next - m.control_reached).mean()) if len(m) else float("nan")
-        effect_score = min(max((effect + EFFECT_SPAN) / (2 * EFFECT_SPAN), 0.0), 1.0) if effect == effect else float("nan")
-        score = (completion if effect != effect else (completion + effect_score) / 2) if due else float("nan")
-        rows.append({"org_id": node, "due": len(due), "done_on_time": len(on_time), "completion": completion,
-                     "effect": effect, "score": score})
-    return pd.DataFrame(rows, columns=["org_id", "due", "done_on_time", "completion", "effect", "score"])
-
-
-def blend(total: float, score: float, w: float | None = None) -> float:
-    """A scorecard total (0..100) with the indicator added at weight w (the other weights shrink to 100 - w);
-    an unscored indicator leaves the total unchanged."""
-    w = weight() if w is None else w
-    if score != score or w == 0:
-        return total
-    return total * (100 - w) / 100 + score * w
+        if node not in visible:
+            wh.check_org(scope, node)
+    paths = wh.run("org_tree", scope).set_index("org_id").path
+    every = actions.all_actions()
+    due = [a for a in every if a.org_id in paths.index and start <= a.due_date <= end and a.status != "dismissed"]
+    wanted = set(org_ids)
+    # each due action counts for every requested node on its path (the node itself and its ancestors)
+    under = pd.DataFrame([{"action_id": a.id, "org_id": node,
+                           "on_time": int(a.status == "done" and a.done_on is not None and a.done_on <= a.due_date)}
+                          for a in due for node in paths[a.org_id].strip("/").split("/") if node in wanted],
+                         columns=["action_id", "org_id", "on_time"])
+    counts = under.groupby("org_id").agg(due=("action_id", "size"), done_on_time=("on_time", "sum"))
+    cust = per_customer(wh, scope, due, days)
+    m = cust[(cust.complete == 1) & (cust.controls > 0)]
+    m = m.assign(gain=m.reached_next.astype(float) - m.control_reached.astype(float))[["action_id", "gain"]]
+    effects = under[["action_id", "org_id"]].merge(m, on="action_id").groupby("org_id").gain.mean()
+    out = pd.DataFrame({"org_id": list(org_ids)})
+    out["due"] = out.org_id.map(counts.due).fillna(0).astype(int)
+    out["done_on_time"] = out.org_id.map(counts.done_on_time).fillna(0).astype(int)
+    out["completion"] = [d / n if n else float("nan") for d, n in zip(out.done_on_time, out.due)]
+    out["effect"] = out.org_id.map(effects).astype(float)
+    out["score"] = [score(c, e) for c, e in zip(out.completion, out.effect)]
+    return out[INDICATOR_COLUMNS]

@@ -1,7 +1,7 @@
 """Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill into."""
 import streamlit as st
 
-from cockpit import calendar, drill, i18n, metrics, scorecard, ui
+from cockpit import calendar, drill, i18n, scorecard, ui
 from cockpit.charts import scorecard as charts
 
 f, lang = ui.filters(), ui.lang()
@@ -10,12 +10,13 @@ name_col = "name_zh" if lang == "zh" else "name_en"
 cfg = scorecard.config()
 st.title(ui.tr("page.scorecard"))
 drill.breadcrumb(org, "sc")
-st.caption(ui.tr("scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators)))
+st.caption(ui.tr("scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators) + (cfg.loop_weight > 0)))
 prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
 last = p.shifted(-1)
 last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=last.end), last)
-scores = ui.query("scorecard_scores", **scorecard.params(org, p, prog))
-rows = scorecard.ranking(scores, ui.query("scorecard_scores", **scorecard.params(org, last, last_prog)))
+wh, scope = ui.warehouse(), ui.scope()  # the action follow-through figures come from the app's own state
+scores = scorecard.scores(wh, scope, org, p, prog)
+rows = scorecard.ranking(scores, scorecard.scores(wh, scope, org, last, last_prog))
 me = rows[rows.org_id == org]
 if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
     st.info(ui.tr("scorecard.no_scores"))
@@ -35,14 +36,17 @@ if (peers.relation == "peer").any():
     st.caption(ui.tr("scorecard.peers_note"))
 
 st.subheader(ui.tr("scorecard.lost"))
-dims = {d: n[lang] for d, n in cfg.dimensions.items()}
+dims = scorecard.dimension_names(cfg, lang)
 detail = scorecard.breakdown(scores, org)
-detail["label"] = [metrics.get(m).name(lang) for m in detail.indicator]
+detail["label"] = [scorecard.indicator_name(m, lang) for m in detail.indicator]
 st.plotly_chart(charts.points_lost(detail, {"earned": ui.tr("scorecard.earned"), "lost": ui.tr("scorecard.lost_points"),
                                             "title": ui.tr("scorecard.lost")}), key="sc_lost")
 headers = {k: ui.tr(f"scorecard.{k}") for k in ("dimension", "indicator", "value", "due", "norm", "points", "max_points")}
 headers["points_lost"] = ui.tr("scorecard.lost_points")
-st.dataframe(scorecard.detail_for_display(detail, lang, dims).rename(columns=headers), hide_index=True, width="stretch")
+st.dataframe(scorecard.detail_for_display(detail, lang, dims).rename(columns=headers), hide_index=True, width="stretch", key="sc_detail")
+if (loop := scorecard.loop_summary(detail, lang)) is not None:
+    st.markdown(loop)
+    st.caption(ui.tr("scorecard.loop.rule", weight=f"{cfg.loop_weight:g}", rest=f"{100 - cfg.loop_weight:g}"))
 
 children = rows[rows.relation == "child"]
 if not children.empty:

@@ -1,4 +1,4 @@
--- description: Branch scorecard: every node's indicators scored by the rules of cockpit/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
+-- description: Branch scorecard: every node's indicators (and the action follow-through indicator, bound from the app's actions) scored by the rules of cockpit/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
 -- scope: peers
 -- include: metric_values
 -- param: org_id org
@@ -43,7 +43,12 @@
 -- param: r_response_seconds one of(off|capped|percentile|minmax) = off
 -- param: w_complaint_rate float = 0
 -- param: r_complaint_rate one of(off|capped|percentile|minmax) = off
--- weight and rule per indicator come from cockpit/scorecard.yaml (bound by cockpit.scorecard); 'off' leaves it out
+-- param: w_action_loop float = 0
+-- rows: action_loop(org_id varchar, due bigint, done_on_time bigint, completion double, effect double, score double)
+-- weight and rule per indicator come from cockpit/scorecard.yaml (bound by cockpit.scorecard); 'off' leaves it out.
+-- action_loop: the action follow-through indicator per node, scored 0..1 by cockpit/outcome.py (bound by cockpit.scorecard);
+-- where a node's score is there, it takes w_action_loop of the 100 points and the other indicators share the rest;
+-- a node without one (no action due) keeps the total of its other indicators.
 with rules as (
   select 'deposits' as metric, :w_deposits as weight, :r_deposits as rule
   union all select 'aum', :w_aum, :r_aum
@@ -122,8 +127,19 @@ points as (
       then 100.0 * weight / nullif(sum(case when norm is not null then weight end) over (partition by org_id), 0) end as max_points
   from normalised
 ),
-totals as (
+base_totals as (
   select org_id, sum(norm * max_points) as score from points group by org_id
+),
+loop_scored as (
+  select a.org_id, a.score as norm, (100 - :w_action_loop) / 100.0 as share
+  from action_loop a
+  join nodes n on n.org_id = a.org_id
+  where a.score is not null and :w_action_loop > 0
+),
+totals as (
+  select b.org_id, case when l.norm is null then b.score else b.score * l.share + l.norm * :w_action_loop end as score
+  from base_totals b
+  left join loop_scored l on l.org_id = b.org_id
 ),
 ranked as (
   select n.org_id, n.parent_id, n.level, n.name_zh, n.name_en, t.score,
@@ -145,16 +161,30 @@ final as (
   select f.org_id, f.parent_id, f.level, f.name_zh, f.name_en, f.score, f.rank, f.siblings, f.tier_rank, f.tier_size,
     1 + cast(floor(4.0 * (f.tier_rank - 1) / f.tier_size) as integer) as quartile, f.relation,
     'total' as indicator, cast(null as double) as value, cast(null as double) as due_value,
-    cast(null as double) as norm, cast(null as double) as points, cast(null as double) as max_points
+    cast(null as double) as norm, cast(null as double) as points, cast(null as double) as max_points,
+    cast(null as bigint) as actions_due, cast(null as bigint) as actions_done_on_time, cast(null as double) as action_effect
   from focus f
   where f.org_id in (select org_id from scope_orgs) or f.org_id in (select org_id from peer_orgs)
   union all
   -- indicator detail only for the user's own subtree
   select f.org_id, f.parent_id, f.level, f.name_zh, f.name_en, f.score, f.rank, f.siblings, f.tier_rank, f.tier_size,
     1 + cast(floor(4.0 * (f.tier_rank - 1) / f.tier_size) as integer), f.relation,
-    p.metric, p.value, p.due_value, p.norm, p.norm * p.max_points, p.max_points
+    p.metric, p.value, p.due_value, p.norm, p.norm * p.max_points * coalesce(l.share, 1), p.max_points * coalesce(l.share, 1),
+    cast(null as bigint), cast(null as bigint), cast(null as double)
   from focus f
   join points p on p.org_id = f.org_id
+  left join loop_scored l on l.org_id = f.org_id
   where f.org_id in (select org_id from scope_orgs)
+  union all
+  -- the action follow-through row (own subtree only, when it carries weight): completion as its value
+  select f.org_id, f.parent_id, f.level, f.name_zh, f.name_en, f.score, f.rank, f.siblings, f.tier_rank, f.tier_size,
+    1 + cast(floor(4.0 * (f.tier_rank - 1) / f.tier_size) as integer), f.relation,
+    'action_loop', a.completion, cast(null as double), l.norm, l.norm * :w_action_loop,
+    case when l.norm is not null then :w_action_loop end,
+    coalesce(a.due, 0), coalesce(a.done_on_time, 0), a.effect
+  from focus f
+  left join action_loop a on a.org_id = f.org_id
+  left join loop_scored l on l.org_id = f.org_id
+  where f.org_id in (select org_id from scope_orgs) and :w_action_loop > 0
 )
 select * from final order by level, rank, org_id, indicator

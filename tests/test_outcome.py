@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cockpit import actions, auth, outcome
-from cockpit.warehouse import Scope
+from cockpit.warehouse import Scope, ScopeError
 from test_postgres import pg_url  # noqa: F401  (a throwaway PostgreSQL server)
 
 STAGE_NO = {"S": 1, "I": 2, "C": 3, "A": 4, "H": 5}
@@ -136,9 +136,9 @@ def test_the_assessment_indicator_counts_on_time_completion_and_effect(wh, as_of
         want = len(ok) / len(due) if np.isnan(effect) else (len(ok) / len(due) + min(max(effect + 0.5, 0), 1)) / 2
         assert got.loc[node, "score"] == pytest.approx(want)
     assert got.loc["R02", "done_on_time"] < got.loc["R02", "due"]  # the late one does not count as done on time
-    assert outcome.weight() == 5
-    assert outcome.blend(80.0, 1.0, 5) == pytest.approx(81.0)
-    assert outcome.blend(80.0, float("nan"), 5) == 80.0
+    assert np.isnan(outcome.score(float("nan"), 0.2)) and outcome.score(0.5, float("nan")) == 0.5
+    with pytest.raises(ScopeError):
+        outcome.indicator(wh, Scope("h", "branch_head", ("R02",)), ["R01"], start, end)
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
     from cockpit import calendar, scorecard
 
     cal = wh.run("calendar_days", scope, {"start": period.start, "end": period.end})
-    scores = scorecard.ranking(wh.run("scorecard_scores", scope, scorecard.params("R02", period, calendar.progress(cal, period))))
+    scores = scorecard.ranking(scorecard.scores(wh, scope, "R02", period, calendar.progress(cal, period)))
     own = scores[scores.relation != "peer"].set_index("org_id").score
     ranked = book["下级排名"].set_index("机构代码")["记分卡总分"]
     assert set(ranked.index) == set(own.index)

@@ -44,7 +44,7 @@ def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str 
     kpis = table[table.org_id == org_id].reset_index(drop=True)
     kpis.insert(2, "metric_name", [metrics.get(m).name(lang) for m in kpis.metric])
     kpis.attrs["time_progress"] = progress.ratio
-    scores = ctx.run("scorecard_scores", **scorecard.params(org_id, period, progress))
+    scores = scorecard.scores(wh, scope, org_id, period, progress)  # with the action follow-through, as on the page
     ranking = scorecard.ranking(scores)
     ranking = ranking[ranking.relation.isin(["self", "child"])].reset_index(drop=True)
     funnel = ctx.run("sicas_funnel", org_id=org_id, start=period.start, end=period.to_date)
