@@ -6,7 +6,8 @@ A target is judged by its achievement against time progress (both as ratios, in 
 - `green`: achievement at or above time progress (on or ahead of pace), or the target already reached;
 - `amber`: behind, but at AMBER_FLOOR or more of the pace (achievement >= 0.9 x time progress);
 - `red`: further behind.
-For a stock metric, achievement is the share of the planned increase already made (see cockpit.targets).
+For a stock metric, achievement is the share of the planned increase already made when that increase is
+material, else the balance against the target (cockpit.targets.pace_achievement defines it).
 """
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ this module only combines them, so the targets page, guidance and reports agree.
 - Flow metrics (sum, distinct): achievement = actual to date / the period's target.
 - Stock metrics (balances, period_end): achievement = balance / target is shown, but pace is judged on
   the planned *increase* made so far, (balance - opening balance) / (target - opening balance), because
-  a balance starts the period near its target (余额 vs 增量).
+  a balance starts the period near its target (余额 vs 增量) — as long as the planned increase is material
+  (at least MIN_PLANNED_INCREASE of the target). A target at, below or within a hair of the opening balance
+  asks to hold the balance: dividing by a near-zero increase would turn a small dip into -3000%, so the
+  balance is then compared with the target directly.
 - The forecast is a run-rate over working days, with an 80% range from the spread of the daily changes;
   it is an estimate and is not given in a period's first FORECAST_MIN_DAYS working days.
 """
@@ -23,6 +26,7 @@ from cockpit.calendar import Progress
 from cockpit.periods import Period
 
 FORECAST_MIN_DAYS = 5
+MIN_PLANNED_INCREASE = 0.01  # a balance's planned increase below 1% of its target is a "hold the balance" target
 Z80 = 1.2816  # two-sided 80% normal interval
 
 
@@ -34,10 +38,11 @@ def achievement(actual: float | None, target: float | None) -> float | None:
 
 
 def pace_achievement(metric: metrics.Metric, actual: float | None, target: float | None, base: float | None) -> float | None:
-    """The achievement judged against time progress: of the target (flows) or of the planned increase (stocks)."""
-    if not metric.is_stock or base is None or target is None or (isinstance(base, float) and math.isnan(base)):
+    """The achievement judged against time progress: of the target (flows) or of the planned increase (stocks,
+    when that increase is material; otherwise the balance against the target)."""
+    if not metric.is_stock or base is None or target is None or actual is None or math.isnan(base) or math.isnan(target):
         return achievement(actual, target)
-    if target is not None and target > base:
+    if target - base >= MIN_PLANNED_INCREASE * abs(target):
         return achievement(actual - base, target - base)
     return achievement(actual, target)
 

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 import pytest
 
-from cockpit import guidance, i18n
+from cockpit import guidance, i18n, metrics
 from cockpit.guidance import Context, actions, unusual
 from cockpit.periods import Period
 from cockpit.warehouse import Scope, ScopeError
@@ -305,3 +305,35 @@ def test_evidence_date_axes_read_as_numbers_for_chinese_readers(now_ho):
     assert evidence(weekly, "en").layout.xaxis.tickformat is None
     for ins in of_type(now_ho, "referrals_overdue"):
         assert re.fullmatch(r"\d{4}-\d{2}", first.strftime(evidence(ins, "zh").layout.xaxis.tickformat))
+
+
+def test_target_risk_lists_only_the_metrics_furthest_behind_pace_and_counts_the_rest(big, now_ho):
+    from cockpit.guidance import targets as risk
+
+    ctx = Context(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    table, progress = risk.target_table(ctx)
+    red = table[table.status == "red"]
+    gap = 1 - red.pace / min(progress.ratio, 1.0)  # independently: how far each red pair is behind pace
+    worst = red.assign(gap=gap).nlargest(risk.MAX_LISTED, "gap")
+    listed = of_type(now_ho, "target_risk")
+    assert len(red) > risk.MAX_LISTED  # the s bank has more red pairs than the short list holds
+    assert {(i.org_id, i.labels["metric"][1]) for i in listed} == {(r.org_id, metrics.get(r.metric).name("en")) for r in worst.itertuples()}
+    assert all(i.figures["more"][0] == len(red) - risk.MAX_LISTED for i in listed)
+    assert f"{len(red) - risk.MAX_LISTED} more red metrics" in listed[0].baseline("en")
+    assert f"另有 {len(red) - risk.MAX_LISTED} 项" in listed[0].baseline("zh")
+
+
+def test_a_balance_held_near_its_opening_is_judged_on_the_balance_at_every_node(big):
+    from cockpit import targets
+    from cockpit.guidance import targets as risk
+
+    ctx = Context(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    table, _ = risk.target_table(ctx)
+    cur = big.run("metric_values", HO, {"start": ctx.period.start, "end": ctx.period.to_date, "parent": "HO"})
+    rows = table.merge(cur[["org_id", "metric", "opening"]], on=["org_id", "metric"])
+    stock = rows[rows.metric.map(lambda m: metrics.get(m).is_stock)]
+    held = stock[stock.target - stock.opening < targets.MIN_PLANNED_INCREASE * stock.target]
+    grow = stock.drop(held.index)
+    assert len(held) and len(grow)
+    assert list(held.pace) == pytest.approx(list(held.actual / held.target))
+    assert list(grow.pace) == pytest.approx(list((grow.actual - grow.opening) / (grow.target - grow.opening)))

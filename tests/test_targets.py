@@ -288,3 +288,19 @@ def test_a_small_nodes_fractional_count_target_keeps_a_decimal(wh):
         shown_small = i18n.fmt(small, "count", "zh")
         assert "." in shown_small and float(shown_small) == pytest.approx(small, abs=0.051)
     assert i18n.count(1234.0, "zh") == "1,234" and i18n.count(12.4, "en") == "12" and i18n.count(3.0, "en") == "3"
+
+
+def test_a_balance_target_near_the_opening_balance_is_judged_on_the_balance_not_on_a_tiny_increase():
+    prog = Progress(22, 15)  # 15 of 22 working days
+    opening = 100.0
+    hold = opening * (1 + targets.MIN_PLANNED_INCREASE / 5)  # a planned increase of a fifth of the materiality floor
+    near = targets.evaluate("deposits", 99.5, hold, prog, base=opening)
+    assert near.pace == pytest.approx(99.5 / hold)  # not (99.5 - 100) / (hold - 100), which is -250%
+    assert near.status == status.status(99.5 / hold, prog.ratio) == "green"
+    grow = opening * (1 + 5 * targets.MIN_PLANNED_INCREASE)  # a material planned increase is still judged as an increase
+    far = targets.evaluate("deposits", 99.5, grow, prog, base=opening)
+    assert far.pace == pytest.approx((99.5 - opening) / (grow - opening)) and far.status == "red"
+    below = targets.evaluate("deposits", 99.5, 95.0, prog, base=opening)  # a target below the opening: hold it
+    assert below.pace == pytest.approx(99.5 / 95.0)
+    flow = targets.evaluate("sales", 10.0, 20.0, prog, base=opening)  # flows never use the opening
+    assert flow.pace == pytest.approx(0.5)

@@ -6,6 +6,10 @@ targets page judges it.
 Evidence: actual, target, pace achievement against time progress, and the pace needed per remaining
 working day (targets.TargetView.needed_per_day). For the node itself the run-rate forecast to the
 period's end is added (targets.forecast: an estimate, not given in the period's first days).
+
+A short list: of the red (node, metric) pairs only the MAX_LISTED furthest behind are listed — ranked by
+the gap to pace, 1 - pace achievement / time progress — and each says how many more are red (the targets
+page shows them all).
 """
 from __future__ import annotations
 
@@ -16,6 +20,14 @@ from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import named, org_label
 
 FLAG = ("red",)
+MAX_LISTED = 3
+
+
+def most_behind(table: pd.DataFrame, ratio: float, n: int = MAX_LISTED) -> pd.DataFrame:
+    """The n red rows of a targets.table furthest behind pace (largest 1 - pace / time progress), worst first."""
+    red = table[table.status.isin(FLAG)]
+    gap = 1 - red.pace.astype(float) / min(ratio, 1.0)
+    return red.assign(gap=gap).sort_values(["gap", "org_id", "metric"], ascending=[False, True, True]).head(n)
 
 
 def _inputs(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, calendar.Progress]:
@@ -39,7 +51,8 @@ def find(ctx: Context) -> list[Insight]:
         return []
     nodes = list(frames["current"].drop_duplicates("org_id").org_id)
     table = targets.table(frames, tgt, nodes, targets.targeted_metrics(tgt), progress)
-    red = table[table.status.isin(FLAG)]
+    red = most_behind(table, progress.ratio)
+    more = int(table.status.isin(FLAG).sum()) - len(red)
     series = ctx.run("metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=ctx.org_id, grain="day") \
         if (red.org_id == ctx.org_id).any() else None
     out = []
@@ -54,9 +67,12 @@ def find(ctx: Context) -> list[Insight]:
             "target_risk", "executive" if row.org_id == ctx.org_id else "branch_head", 3 if m.is_stock else 2, row.org_id,
             {"actual": (view.actual, m.unit), "target": (view.target, m.unit), "achievement": (view.achievement, "pct"),
              "pace": (view.pace, "pct"), "time_progress": (progress.ratio, "pct"),
-             "pace_needed": (view.needed_per_day, m.unit), "remaining": (progress.remaining, "count")},
+             "pace_needed": (view.needed_per_day, m.unit), "remaining": (progress.remaining, "count"),
+             "more": (more, "count"), "min_increase": (targets.MIN_PLANNED_INCREASE, "pct")},
             {"node": org_label(ctx, row.org_id), "metric": (m.name("zh"), m.name("en")),
-             "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en"))},
+             "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en")),
+             "more_note": tuple(i18n.t("guidance.target_risk.more_note", lang, more=i18n.count(more, lang)) if more else ""
+                                for lang in ("zh", "en"))},
             named(ctx, table[table.metric == row.metric][["org_id", "actual", "target", "achievement", "pace", "status"]].reset_index(drop=True), "org_id")))
     return out
 
