@@ -117,6 +117,24 @@ def test_dormant_high_value_customers_are_counted_as_an_independent_query_counts
     assert set(planted.customer_id) <= set(listed.customer_id)
 
 
+def test_dormant_insight_states_the_share_and_the_assets_of_the_largest_dormant_customers(wh, as_of):
+    from cockpit.guidance import dormant as rule
+
+    ins = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")[0]
+    cust = wh.sql("select * from customers where tier >= 4")
+    last = pd.to_datetime(cust.last_active_date)
+    dormant = cust[last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS)))]
+    largest = dormant.nlargest(rule.TOP_N, "aum")
+    assert ins.figures["share"][0] == pytest.approx(len(dormant) / len(cust))
+    assert ins.figures["top_n"][0] == len(largest)
+    assert ins.figures["top_n_aum"][0] == pytest.approx(largest.aum.sum())
+    assert ins.figures["top_n_share"][0] == pytest.approx(largest.aum.sum() / dormant.aum.sum())
+    assert i18n.pct(len(dormant) / len(cust), "zh") in ins.text("zh") and i18n.money(largest.aum.sum(), "en") in ins.text("en")
+    listed = actions.action_list(Context(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
+    first = listed[listed.reason == i18n.t("action.reason.dormant_high_value", "en")].head(len(largest))
+    assert set(first.customer_id) == set(largest.customer_id)  # the action list starts with them
+
+
 def test_lifecycle_changes_nobody_reached_equal_an_independent_count(wh, as_of):
     p = Period.parse(as_of.strftime("%Y-%m"), as_of)
     ctx = Context(wh, HO, "HO", p)
