@@ -355,3 +355,18 @@ def test_a_balance_held_near_its_opening_is_judged_on_the_balance_at_every_node(
     assert len(held) and len(grow)
     assert list(held.pace) == pytest.approx(list(held.actual / held.target))
     assert list(grow.pace) == pytest.approx(list((grow.actual - grow.opening) / (grow.target - grow.opening)))
+
+
+def test_money_contributions_are_drawn_in_wan_or_yi_and_texts_name_stages_in_chinese(now_ho):
+    from cockpit.charts.guidance import evidence
+
+    sales = [i for i in of_type(now_ho, "top_contributors") if i.figures["cur"][1] == "money"][0]
+    zh = evidence(sales, "zh")
+    unit = 1e4 if sales.detail.delta.abs().max() < 1e8 else 1e8
+    assert list(zh.data[0].y) == pytest.approx(list(sales.detail.delta / unit))
+    assert ("万元" if unit == 1e4 else "亿元") in zh.layout.yaxis.title.text
+    assert "yuan" in evidence(sales, "en").layout.yaxis.title.text
+    for ins in of_type(now_ho, "unusual_change") + of_type(now_ho, "campaign_outperformance"):
+        assert not re.search(r"Connect|Action|Interest", ins.text("zh") + ins.baseline("zh") + ins.action("zh"))
+    for ins in of_type(now_ho, "funnel_leak"):
+        assert "低 -" not in ins.text("zh") and i18n.pct(-ins.figures["gap"][0], "zh") in ins.text("zh")

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 from cockpit import i18n
 from cockpit.guidance import Insight
 
-# Money bars are drawn in 亿元 for Chinese readers (Plotly's own tick units are SI: M, G).
-_YI = 1e8
+# Money bars are drawn in 亿元 (or 万元 when every bar is under one 亿) for Chinese readers (Plotly's own tick
+# units are SI: M, G).
+_YI, _WAN = 1e8, 1e4
 
 
 def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: str = "org_id", lang: str = "zh") -> go.Figure:
@@ -23,13 +24,16 @@ def _bar(df: pd.DataFrame, x: str, y: str, highlight: str | None = None, key: st
     return fig
 
 
-def _money(fig: go.Figure, lang: str) -> None:
+def _money(fig: go.Figure, lang: str, what: str = "") -> None:
+    """Money on the y axis in the reader's units; `what` picks the axis title (guidance.axis.<what>yi|wan|yuan)."""
     if lang == "zh":
+        small = all(abs(v) < _YI for trace in fig.data for v in trace.y) and what
+        unit, key = (_WAN, "wan") if small else (_YI, "yi")
         for trace in fig.data:
-            trace.y = [v / _YI for v in trace.y]
-        fig.update_yaxes(title_text=i18n.t("guidance.axis.yi", lang), tickformat=",.2f")
+            trace.y = [v / unit for v in trace.y]
+        fig.update_yaxes(title_text=i18n.t(f"guidance.axis.{what}{key}", lang), tickformat=",.2f")
     else:
-        fig.update_yaxes(title_text=i18n.t("guidance.axis.yuan", lang), tickformat="~s")
+        fig.update_yaxes(title_text=i18n.t(f"guidance.axis.{what}yuan", lang), tickformat="~s")
 
 
 def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
@@ -61,6 +65,8 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig.update_yaxes(tickformat=".0%")
     elif ins.type in ("top_contributors", "concentration"):
         fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member", lang=lang)
+        if ins.figures["total" if ins.type == "concentration" else "cur"][1] == "money":
+            _money(fig, lang, "amount_")
     elif ins.type == "dormant_high_value":
         fig = _bar(d, "org_id", "dormant_aum", lang=lang)
         _money(fig, lang)

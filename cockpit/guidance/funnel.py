@@ -50,7 +50,7 @@ def find(ctx: Context) -> list[Insight]:
             "funnel_leak", "branch_head", 3 if row.gap <= -0.3 else 2, row.slice,
             {"rate": (row.pct_prev, "pct"), "peer_rate": (row.peer_rate, "pct"), "base": (row.base, "count"),
              "reached": (row.customers, "count"), "lost": (row.base * row.peer_rate - row.customers, "count"),
-             "gap": (row.gap, "pct"), "z": (row.z, "score")},
+             "gap": (row.gap, "pct"), "shortfall": (-row.gap, "pct"), "z": (row.z, "score")},
             {"node": org_label(ctx, row.slice), "from_stage": stage_label(prev_code), "to_stage": stage_label(row.stage)},
             named(ctx, detail.reset_index(drop=True), "slice")))
     return out
