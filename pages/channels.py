@@ -14,6 +14,7 @@ win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
 names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
          **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
 names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
+org_names = rules.names(lang, (ui.org_tree(), "org_id"))
 coverage = ui.query("channel_coverage", **win)
 
 
@@ -121,7 +122,8 @@ with t_attr:
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:
-        st.dataframe(table(staff), hide_index=True)
+        st.dataframe(table(staff.assign(**{c: staff[c].map(lambda v: org_names.get(v, v)) for c in ("org_id", "team_org_id") if c in staff})),
+                     hide_index=True)
 with t_wecom:
     wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
     if wc is not None:

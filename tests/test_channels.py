@@ -211,3 +211,18 @@ def test_table_formatting_puts_separators_in_counts_and_one_decimal_in_rates():
     shown = i18n.table(df, rules.UNITS, "zh")
     assert list(shown.created) == ["12,345", "7"] and list(shown.on_time_rate) == ["12.3%", "—"]
     assert list(shown.products_per_customer) == ["1.50", "0.04"] and list(shown.channel_id) == ["app", "lobby"]
+
+
+def test_route_months_are_labels_not_english_dates_and_staff_teams_are_named(app, wh):
+    from cockpit import i18n
+    from cockpit.charts import channels as charts
+
+    monthly = wh.run("referral_monthly", HO, {"org_id": "HO", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20)})
+    fig = charts.route_heatmap(monthly, {})
+    assert fig.layout.xaxis.type == "category" and list(fig.data[0].x) == sorted(pd.to_datetime(monthly.month).dt.strftime("%Y-%m").unique())
+    at = app("exec", lang="zh", state={"f_kind": "year"})
+    at.switch_page("pages/channels.py").run()
+    team = i18n.t("channels.col.team_org_id", "zh")
+    staff = next(d.value for d in at.dataframe if team in d.value.columns)
+    names = set(wh.sql("select name_zh from orgs").name_zh)
+    assert len(staff) and set(staff[team]) <= names

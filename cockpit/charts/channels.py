@@ -10,6 +10,8 @@ from cockpit.charts.sicas import titled  # noqa: F401  (one way to title a figur
 ACCENT, MUTED, ALERT = "#1f5fa8", "#9bb3cf", "#c0392b"
 MODEL_COLOURS = ("#1f5fa8", "#5b8fd0", "#9bb3cf", "#e3a33b")
 _MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
+# Legends sit at the top right, clear of the title at the top left and of the axis titles below.
+_LEGEND = {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"}
 
 
 def _name(names: dict[str, str], key: object) -> str:
@@ -48,8 +50,9 @@ def route_heatmap(monthly: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     n = df.pivot(index="route", columns="month", values="created").reindex_like(z)
     fig = go.Figure(go.Heatmap(z=z.to_numpy(), x=list(z.columns), y=list(z.index), text=n.to_numpy(),
                                colorscale="RdYlGn", zmin=0, zmax=1, texttemplate="%{z:.0%}",
-                               hovertemplate="%{y} · %{x}: %{z:.0%} (%{text})<extra></extra>"))
-    fig.update_layout(margin=_MARGIN, height=max(260, 30 * len(z) + 90))
+                               hovertemplate="%{y} · %{x}: %{z:.0%} (%{text})<extra></extra>", colorbar={"tickformat": ".0%"}))
+    # Months are labels ("2026-09"), not dates: a date axis would name them in English (Sep 2026).
+    fig.update_layout(margin=_MARGIN, height=max(260, 30 * len(z) + 90), xaxis={"type": "category"})
     return fig
 
 
@@ -65,7 +68,7 @@ def attribution(df: pd.DataFrame, models: tuple[str, ...], model_names: dict[str
     fig = go.Figure()
     for model, colour in zip(models, MODEL_COLOURS):
         fig.add_bar(x=[_name(names, c) for c in df["channel_id"]], y=df[model], name=model_names[model], marker_color=colour)
-    fig.update_layout(barmode="group", margin=_MARGIN, height=380, legend={"orientation": "h", "y": 1.12})
+    fig.update_layout(barmode="group", margin=_MARGIN, height=380, legend=_LEGEND)
     return fig
 
 
@@ -76,5 +79,5 @@ def linkage(df: pd.DataFrame, names: dict[str, str], labels: tuple[str, str]) ->
     fig.add_bar(x=x, y=df["reached_any"], name=labels[1], marker_color=MUTED)
     fig.add_bar(x=x, y=df["reached_suitable"], name=labels[0], marker_color=ACCENT)
     fig.update_layout(barmode="group", margin=_MARGIN, height=300, yaxis={"tickformat": ".0%", "range": [0, 1]},
-                      legend={"orientation": "h"})
+                      legend=_LEGEND)
     return fig
