@@ -370,3 +370,15 @@ def test_money_contributions_are_drawn_in_wan_or_yi_and_texts_name_stages_in_chi
         assert not re.search(r"Connect|Action|Interest", ins.text("zh") + ins.baseline("zh") + ins.action("zh"))
     for ins in of_type(now_ho, "funnel_leak"):
         assert "低 -" not in ins.text("zh") and i18n.pct(-ins.figures["gap"][0], "zh") in ins.text("zh")
+
+
+def test_target_risk_bars_stand_against_the_time_progress_line(now_ho):
+    from cockpit.charts.guidance import evidence
+
+    ins = of_type(now_ho, "target_risk")[0]
+    fig = evidence(ins, "zh")
+    line = fig.layout.shapes[0]
+    assert line.y0 == line.y1 == pytest.approx(ins.figures["time_progress"][0])
+    assert fig.layout.annotations[0].text == "时间进度"
+    low, high = fig.layout.yaxis.range
+    assert low <= min(0, ins.detail.pace.min()) and high >= max(ins.figures["time_progress"][0], ins.detail.pace.max())

@@ -38,7 +38,7 @@ def _money(fig: go.Figure, lang: str, what: str = "") -> None:
 
 def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
     """The chart behind an insight, or None when it has no detail to draw; legends and units in the reader's language."""
-    name = {k: i18n.t(f"guidance.legend.{k}", lang) for k in ("rate", "own", "peers", "missed", "baseline")}
+    name = {k: i18n.t(f"guidance.legend.{k}", lang) for k in ("rate", "own", "peers", "missed", "baseline", "time_progress")}
     d = ins.detail
     if d is None or d.empty:
         return None
@@ -62,7 +62,9 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "target_risk":
         fig = _bar(d, "org_id", "pace", ins.org_id, lang=lang)
-        fig.update_yaxes(tickformat=".0%")
+        progress = float(ins.figures["time_progress"][0])  # the pace every bar is judged against
+        fig.add_hline(y=progress, line_dash="dash", annotation_text=name["time_progress"])
+        fig.update_yaxes(tickformat=".0%", range=[min(0.0, float(d.pace.min())) - 0.05, max(progress, float(d.pace.max())) + 0.1])
     elif ins.type in ("top_contributors", "concentration"):
         fig = _bar(d, "member", "delta" if ins.type == "top_contributors" else "cur", key="member", lang=lang)
         if ins.figures["total" if ins.type == "concentration" else "cur"][1] == "money":
