@@ -382,3 +382,16 @@ def test_target_risk_bars_stand_against_the_time_progress_line(now_ho):
     assert fig.layout.annotations[0].text == "时间进度"
     low, high = fig.layout.yaxis.range
     assert low <= min(0, ins.detail.pace.min()) and high >= max(ins.figures["time_progress"][0], ins.detail.pace.max())
+
+
+def test_contributors_at_a_leaf_node_name_only_the_dimensions_that_have_one(big, now_ho):
+    leaf = big.sql("select org_id from orgs where level = 4 order by org_id limit 1").org_id.iloc[0]
+    found = of_type(guidance.generate(big, HO, leaf, Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF)), "top_contributors")
+    assert found  # a manager's sales or actions move by 10% or more from one month to the next on the s bank
+    for ins in found:
+        for lang in ("zh", "en"):
+            assert "—" not in ins.text(lang) and "—" not in ins.action(lang)
+        assert "下级机构" not in ins.text("zh")
+    ho = of_type(now_ho, "top_contributors")[0]  # at the head office every dimension is named, with its share
+    assert all(i18n.pct(ho.figures[f"{d}_share"][0], "en") in ho.text("en") for d in ("org", "channel", "segment", "product"))
+    assert ho.labels["org"][0] in ho.action("zh") and ho.labels["channel"][0] in ho.action("zh")

@@ -54,6 +54,22 @@ def _member_label(ctx: Context, dim: str, member: str) -> tuple[str, str]:
     return product_label(ctx, member)
 
 
+def _parts(tops: pd.DataFrame, labels: dict, lang: str) -> str:
+    """'下级机构 X（40.1%）、渠道 Y（35.7%）…' naming only the dimensions that have a contributor (a leaf node has no children)."""
+    i = 0 if lang == "zh" else 1
+    parts = [i18n.t(f"guidance.top_contributors.part.{dim}", lang, name=labels[dim][i], share=i18n.pct(tops.loc[dim, "share"], lang))
+             for dim in DIMENSIONS if dim in tops.index]
+    return ("、" if lang == "zh" else ", ").join(parts) or "—"
+
+
+def _focus(tops: pd.DataFrame, labels: dict, lang: str) -> str:
+    """Where to look first: the child node and the channel that contributed most, whichever exist."""
+    i = 0 if lang == "zh" else 1
+    names = [labels[dim][i] for dim in ("org", "channel") if dim in tops.index] or \
+        [labels[dim][i] for dim in DIMENSIONS if dim in tops.index][:1]
+    return (" 与 " if lang == "zh" else " and ").join(names) or "—"
+
+
 def find(ctx: Context) -> list[Insight]:
     out = []
     for mid in METRICS:
@@ -73,6 +89,8 @@ def find(ctx: Context) -> list[Insight]:
             else:
                 figures[f"{dim}_share"] = (float("nan"), "pct")
                 labels[dim] = ("—", "—")
+        labels["parts"] = tuple(_parts(tops, labels, lang) for lang in ("zh", "en"))
+        labels["focus"] = tuple(_focus(tops, labels, lang) for lang in ("zh", "en"))
         worse = (cur < prev) == m.higher_is_better
         out.append(Insight("top_contributors", "executive", 2 if worse else 1, ctx.org_id, figures, labels,
                            named(ctx, df[df.dimension == "org"].reset_index(drop=True), "member")))
