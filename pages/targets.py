@@ -52,7 +52,7 @@ c[3].metric(ui.tr("targets.yoy"), i18n.pct(view.yoy, lang), help=ui.tr("targets.
 st.plotly_chart(charts.trend(series, targets.pace_path(cal, p, view.target, base), view.target,
                              {"actual": ui.tr("targets.actual"), "pace": ui.tr("targets.pace_line"), "target": ui.tr("targets.target"),
                               "forecast": ui.tr("targets.forecast"), "title": ui.tr("targets.trend_title", metric=m.name(lang))},
-                             fc, p.end, lang), key="tg_trend")
+                             fc, p.end, lang, m.unit == "money"), key="tg_trend")
 
 if view.status in ("red", "amber"):  # a lagging metric: the open actions already working on it
     todo = actions.open_for(ui.warehouse(), ui.scope(), org, mid)

@@ -304,3 +304,22 @@ def test_a_balance_target_near_the_opening_balance_is_judged_on_the_balance_not_
     assert below.pace == pytest.approx(99.5 / 95.0)
     flow = targets.evaluate("sales", 10.0, 20.0, prog, base=opening)  # flows never use the opening
     assert flow.pace == pytest.approx(0.5)
+
+
+def test_money_trend_reads_in_wan_or_yi_for_chinese_readers():
+    from cockpit.charts import targets as charts
+
+    series = pd.DataFrame({"day": pd.date_range("2026-11-02", periods=3), "value": [5.1e7, 5.2e7, 5.3e7]})
+    pace = pd.DataFrame({"day": series.day, "value": [5.0e7, 5.5e7, 6.0e7]})
+    labels = {k: k for k in ("actual", "pace", "target", "forecast", "title")}
+    fc = targets.Forecast(5.4e7, 5.2e7, 5.6e7)
+    zh = charts.trend(series, pace, 5.95e7, labels, fc, dt.date(2026, 11, 30), lang="zh", money=True)
+    assert list(zh.data[0].y) == pytest.approx([5100, 5200, 5300]) and list(zh.data[1].y) == pytest.approx([5000, 5500, 6000])
+    assert zh.layout.shapes[0].y0 == pytest.approx(5950) and zh.data[2].y[0] == pytest.approx(5400)
+    assert "万元" in zh.layout.yaxis.title.text
+    big = charts.trend(series.assign(value=series.value * 10), pace, 5.95e8, labels, lang="zh", money=True)
+    assert list(big.data[0].y) == pytest.approx([5.1, 5.2, 5.3]) and "亿元" in big.layout.yaxis.title.text
+    en = charts.trend(series, pace, 5.95e7, labels, fc, dt.date(2026, 11, 30), lang="en", money=True)
+    assert list(en.data[0].y) == pytest.approx(list(series.value)) and not en.layout.yaxis.title.text
+    count = charts.trend(series, pace, 5.95e7, labels, lang="zh")  # a count stays as it is
+    assert list(count.data[0].y) == pytest.approx(list(series.value))
