@@ -219,3 +219,26 @@ def test_the_blended_scorecard_is_the_same_on_postgresql(pg_wh, wh, period, prog
             assert np.allclose(duck[col].astype(float), post[col].astype(float), equal_nan=True, atol=1e-9), col
         for col in ("rank", "tier_rank", "quartile", "actions_due", "actions_done_on_time"):
             assert duck[col].astype(float).fillna(-1).tolist() == post[col].astype(float).fillna(-1).tolist(), col
+
+
+def test_reports_rank_on_the_blended_total_and_still_build(wh, period, progress, loop_actions, tmp_path):
+    import io
+    import subprocess
+
+    from cockpit.reports import data, excel, pdf
+
+    head = auth.get_user("head_r02").scope
+    r = data.collect(wh, head, sl.LAGGING_REGION, period, "zh")
+    blended = scorecard.ranking(scorecard.scores(wh, head, sl.LAGGING_REGION, period, progress)).set_index("org_id").score
+    old = scorecard.ranking(wh.run(scorecard.QUERY, head, scorecard.params(sl.LAGGING_REGION, period, progress))).set_index("org_id").score
+    ranked = r.ranking.set_index("org_id").score
+    assert set(ranked.index) == {o for o in blended.index if o is not None and o.startswith(sl.LAGGING_REGION)}
+    for org, score in ranked.items():
+        assert score == pytest.approx(blended[org]), org
+    assert ranked[sl.LAGGING_REGION] != pytest.approx(old[sl.LAGGING_REGION])  # its actions count in the report too
+    book = pd.read_excel(io.BytesIO(excel.build(r)), sheet_name="下级排名").set_index("机构代码")["记分卡总分"]
+    assert book[sl.LAGGING_REGION] == pytest.approx(blended[sl.LAGGING_REGION])
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.build(r))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"{blended[sl.LAGGING_REGION]:.1f}" in text
