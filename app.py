@@ -28,7 +28,7 @@ def _authenticator() -> stauth.Authenticate:
     creds = auth.credentials()
     st.session_state["_creds_before"] = {u: v["failed_login_attempts"] for u, v in creds["usernames"].items()}
     extra = {"login_sleep_time": 0} if _secret("test_mode") else {}
-    return stauth.Authenticate(creds, "beidou_cockpit", key, 1, auto_hash=False, **extra)
+    return stauth.Authenticate(creds, config.COOKIE_NAME, key, 1, auto_hash=False, **extra)
 
 
 def _login_page() -> None:

@@ -9,7 +9,8 @@ It prints, in one run:
    raw events in DuckDB through the same warehouse layer (the overview as it was before the marts), and a
    naive dashboard that loads the events into pandas and groups in Python; with ratios, and whether the
    three give the same figures;
-4. memory held by concurrent signed-in sessions.
+4. a bounded load test: simultaneous signed-in browser sessions against one `cockpit run` server on
+   127.0.0.1 (cockpit/loadtest.py), with p50 and p95 page times and the server's resident memory.
 Figures are printed, never asserted: they depend on the machine (also printed).
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import io
 import json
 import os
 import platform
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,7 @@ RAW_ACTIVITY = """activity as (
     count(case when e.stage = 'A' and e.event_date between :start and :end then 1 end) as actions_cur,
     count(case when e.stage = 'A' and e.event_date between :prev_start and :prev_end then 1 end) as actions_prev
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.event_date between :prev_start and :end
 ),
 """
@@ -95,8 +96,10 @@ def raw_overview() -> str:
 
     sql = queries.get("overview_kpis").sql
     head, rest = sql.split("deep as (", 1)
-    return head.replace("with nodes as (", "with scope_orgs as (select org_id from orgs),\nnodes as (", 1) \
-        + RAW_ACTIVITY + rest[rest.index("final as ("):]
+    from cockpit.warehouse import NODE_ORGS_SQL
+
+    ctes = f"with scope_orgs as (select org_id from orgs),\nnode_orgs as ({NODE_ORGS_SQL}),\n"
+    return re.sub(r"^with ", lambda _: ctes, head, count=1, flags=re.M) + RAW_ACTIVITY + rest[rest.index("final as ("):]
 
 
 _RUNNER = """
@@ -261,29 +264,32 @@ def _three_ways(path: Path, as_of: dt.date) -> tuple[list[list[Any]], dict[str, 
     return rows, out
 
 
-def _sessions(n: int) -> str:
-    """Resident memory added by n signed-in sessions that each ran the overview (AppTest, one process)."""
-    import gc
+def _load(path: Path, sessions: int) -> list[str]:
+    """Browser sessions against one server: 10 at once for the server's memory, then `sessions` for p50/p95."""
+    from cockpit import loadtest, server
 
-    gc.collect()
-    tracemalloc.start()
-    before, rss = tracemalloc.get_traced_memory()[0], _rss_mb()
-    held = [_signed_in() for _ in range(n)]
-    gc.collect()
-    grown = (tracemalloc.get_traced_memory()[0] - before) / 2**20
-    tracemalloc.stop()
-    return (f"{len(held)} signed-in sessions on the overview (AppTest, one process): +{grown:.0f} MB Python heap, "
-            f"+{max(_rss_mb() - rss, 0):.0f} MB resident")
+    why = loadtest.missing()
+    if why:
+        return [f"browser load test not run: {why}"]
+    proc, url = server.start(Path(os.environ["COCKPIT_HOME"]), path, timeout=120)
+    out = []
+    try:
+        waves = sorted({min(10, sessions), sessions})
+        for n in waves:
+            r = loadtest.run(url, proc.pid, n)
+            out.append(f"{n} simultaneous browser sessions, each opening {', '.join(loadtest.PAGES)} "
+                       f"as one of {', '.join(loadtest.USERS)}: {r.loads} page loads in {r.seconds:.1f} s, "
+                       f"{len(r.errors)} error(s); server resident memory {r.server_rss_before_mb:,.0f} MB before, "
+                       f"{r.server_rss_peak_mb:,.0f} MB at peak")
+            out.append(_table(["page", "loads", "p50 ms", "p95 ms", "mean ms"], loadtest.summary(r)))
+            out += [f"  error: {e}" for e in r.errors[:10]]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return out
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def main(size: str = "xs", sessions: int = 10) -> int:
+def main(size: str = "xs", sessions: int = 50) -> int:
     """Run the benchmark and print its tables. The bank lives in $COCKPIT_HOME/bench-<size>.duckdb."""
     from cockpit import auth, config
 
@@ -312,7 +318,7 @@ def main(size: str = "xs", sessions: int = 10) -> int:
     rows, _ = _three_ways(path, day)
     print(_table(["way", "ms", "peak MB", "rows", "time vs marts", "memory vs marts", "same figures"], rows))
     if sessions:
-        print("\n" + _sessions(sessions))
+        print("\n" + "\n".join(_load(path, sessions)))
     return 0
 
 

@@ -84,11 +84,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         auth.ensure_demo_users()
         print("running as a demo: demo users are listed in the README (e.g. exec / exec-demo)")
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    from cockpit import server
+
     print(f"Beidou Cockpit on http://127.0.0.1:{args.port}")
-    return subprocess.call(cmd, env=env, cwd=app.parent)
+    return subprocess.call(server.command(args.port), env=env, cwd=server.APP.parent)
 
 
 def _parse_params(items: list[str]) -> dict[str, str]:
@@ -248,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
     be = sub.add_parser("bench", help="time every page on a demo bank: marts vs raw events vs pandas; prints a table")
     be.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
-    be.add_argument("--sessions", type=int, default=10, help="concurrent sessions for the memory figure")
+    be.add_argument("--sessions", type=int, default=50,
+                    help="simultaneous browser sessions against one server for p50/p95 page times (0: none)")
     be.set_defaults(func=cmd_bench)
     ex = sub.add_parser("export", help="copy the warehouse tables and marts from DuckDB into another engine")
     ex.add_argument("--to", required=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://app@127.0.0.1:5432/cockpit")

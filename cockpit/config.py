@@ -13,6 +13,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # A fixed key that is public (it is in this file). It is only accepted when the instance runs as a demo.
+COOKIE_NAME = "beidou_cockpit"  # the sign-in cookie the browser keeps
 DEMO_COOKIE_KEY = "beidou-demo-cookie-key-not-secret-0123456789"
 
 

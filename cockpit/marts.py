@@ -97,12 +97,47 @@ select '{kind}' as period_type, period_start, org_id, stage, sum(n) as customers
 from counted group by period_start, org_id, stage
 """
 
+# The customers a new day adds to a period, per node (subtree) and stage ('*' = any): those of the new day
+# with no event earlier in the period under that node at that stage. Arguments: the new day twice, then the
+# period's start and the day it ran through.
+DELTA_SQL = """
+with new_pairs as (
+  select distinct customer_id, stage, org_id from events
+  where customer_id is not null and event_date between ? and ?
+),
+old_pairs as (
+  select distinct e.customer_id, e.stage, e.org_id from events e
+  where e.event_date between ? and ? and e.customer_id in (select customer_id from new_pairs)
+),
+pairs as (
+  select 1 as is_new, customer_id, stage, org_id from new_pairs
+  union all
+  select 0, customer_id, stage, org_id from old_pairs
+),
+up as (  -- each pair at every node above it, at its own stage and at '*'
+  select distinct p.is_new, p.customer_id, case when x.k = 0 then p.stage else '*' end as stage, c.ancestor_id as org_id
+  from pairs p
+  join org_closure c on c.descendant_id = p.org_id
+  cross join (select 0 as k union all select 1) x
+)
+select n.org_id, n.stage, count(*) as n
+from up n
+where n.is_new = 1 and not exists (
+  select 1 from up o where o.is_new = 0 and o.customer_id = n.customer_id and o.stage = n.stage and o.org_id = n.org_id)
+group by n.org_id, n.stage
+"""
+
+# A period runs through the last day with data, or its own end if earlier.
+THROUGH_DATE = "least(period_end, (select max(event_date) from events))"
+
 PERIODS_SQL = """
 insert into mart_periods
-select distinct '{kind}' as period_type, cast(date_trunc('{kind}', event_date) as date) as period_start,
-       cast(date_trunc('{kind}', event_date) + interval {months} month - interval 1 day as date) as period_end,
-       cast(null as date) as through_date
-from events where event_date between ? and ?
+select period_type, period_start, period_end, {through} as through_date
+from (
+  select distinct '{kind}' as period_type, cast(date_trunc('{kind}', event_date) as date) as period_start,
+         cast(date_trunc('{kind}', event_date) + interval {months} month - interval 1 day as date) as period_end
+  from events where event_date between ? and ?
+) p
 """
 
 
@@ -143,20 +178,15 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
             for table in MARTS:
                 con.execute(f"delete from {table}")
             if lo is not None:
-                con.execute(DAY_SQL.format(level=MART_LEVEL), [lo, hi])
-                for kind in KINDS:
-                    _period(con, kind, lo, hi)
+                for sql, args in full_build(lo, hi):
+                    con.execute(sql, args)
         else:
             con.execute("delete from mart_org_day where event_date = ?", [day])
             con.execute(DAY_SQL.format(level=MART_LEVEL), [day, day])
             for kind in KINDS:
-                start = _period_start(kind, day)
-                end = _period_end(kind, start)
-                con.execute("delete from mart_org_period where period_type = ? and period_start = ?", [kind, start])
-                con.execute("delete from mart_periods where period_type = ? and period_start = ?", [kind, start])
-                _period(con, kind, start, end)
-        # Every period runs through the last day with data (or its own end, if earlier).
-        con.execute("""update mart_periods set through_date = least(period_end, (select max(event_date) from events))""")
+                _add_day(con, kind, day)
+            # A new last day moves the through date of periods it does not belong to.
+            con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -165,10 +195,50 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
     return {"seconds": time.perf_counter() - t0, **rows}
 
 
-def _period(con: Any, kind: str, lo: dt.date, hi: dt.date) -> None:
+def _add_day(con: Any, kind: str, day: dt.date) -> None:
+    """Bring one period's distinct customers up to `day`.
+
+    When the period already runs through the day before (the daily case), only the customers of the new
+    days are read, and those of them already seen earlier in the period are not counted again: the rest of
+    the period is scanned for those customers alone. A day already counted, or a gap, recounts the period.
+    """
+    start = _period_start(kind, day)
+    end = _period_end(kind, start)
+    row = con.execute("select through_date from mart_periods where period_type = ? and period_start = ?",
+                      [kind, start]).fetchone()
+    through = row[0] if row else start - dt.timedelta(days=1)
+    gap = through is None or through >= day or con.execute(
+        "select count(*) from events where event_date > ? and event_date < ?", [through, day]).fetchone()[0]
+    if gap:
+        con.execute("delete from mart_org_period where period_type = ? and period_start = ?", [kind, start])
+        con.execute("delete from mart_periods where period_type = ? and period_start = ?", [kind, start])
+        for sql, args in _period(kind, start, end):
+            con.execute(sql, args)
+        return
+    con.execute("create or replace temp table period_delta as " + DELTA_SQL, [day, day, start, through])
+    con.execute("""update mart_org_period m set customers = m.customers + d.n from period_delta d
+                   where m.period_type = ? and m.period_start = ? and m.org_id = d.org_id and m.stage = d.stage""",
+                [kind, start])
+    con.execute("""insert into mart_org_period select ?, ?, d.org_id, d.stage, d.n from period_delta d
+                   where not exists (select 1 from mart_org_period m where m.period_type = ? and m.period_start = ?
+                                     and m.org_id = d.org_id and m.stage = d.stage)""", [kind, start, kind, start])
+    con.execute("drop table period_delta")
+    if not row:
+        months = {"month": 1, "quarter": 3, "year": 12}[kind]
+        con.execute(PERIODS_SQL.format(kind=kind, months=months, through=THROUGH_DATE), [start, end])
+
+
+def _period(kind: str, lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date]]]:
     months = {"month": 1, "quarter": 3, "year": 12}[kind]
-    con.execute(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi])
-    con.execute(PERIODS_SQL.format(kind=kind, months=months), [lo, hi])
+    return [(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi]),
+            (PERIODS_SQL.format(kind=kind, months=months, through=THROUGH_DATE), [lo, hi])]
+
+
+def full_build(lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date]]]:
+    """The inserts that fill empty marts from the events of [lo, hi], in order, with their `?` arguments.
+
+    Written in DuckDB's SQL; other engines (cockpit/spark.py) run the same statements transpiled by sqlglot."""
+    return [(DAY_SQL.format(level=MART_LEVEL), [lo, hi])] + [s for kind in KINDS for s in _period(kind, lo, hi)]
 
 
 class MartError(RuntimeError):

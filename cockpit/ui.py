@@ -59,6 +59,20 @@ def warehouse() -> Warehouse:
         st.stop()
 
 
+def require_entrypoint() -> None:
+    """Send a page script that did not come through app.py (its login and navigation) back to it.
+
+    A freshly started server treats `pages/` as old-style pages until some session has called
+    st.navigation: a first request for /admin_users would run that page alone, without the login.
+    Such a run switches the server to app.py's navigation and reruns: the visitor gets the login form.
+    """
+    if "_filters" not in st.session_state or not st.session_state.get("authentication_status"):
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_user() -> auth.User:
     """The signed-in user, re-read from the user store on every run (a removed user is out at once)."""
     username = st.session_state.get("username")
@@ -201,4 +215,5 @@ def sidebar_filters() -> dict[str, Any]:
 
 def filters() -> dict[str, Any]:
     """The filters as set this run (the entrypoint renders them once per run before the page)."""
+    require_entrypoint()
     return st.session_state["_filters"]

@@ -146,6 +146,17 @@ def _peer_cte(n: int) -> str:
             f"and o.org_id not in (select descendant_id from org_closure where ancestor_id in ({marks}))")
 
 
+NODE_ORGS_SQL = ("select c.descendant_id as org_id from org_closure c "
+                 "join scope_orgs s on s.org_id = c.descendant_id where c.ancestor_id = :org_id")
+
+
+def _node_cte(name: str) -> str:
+    """`node_orgs`: the chosen `org_id`'s subtree within the user's scope, written once for every page query."""
+    if not any(p.name == "org_id" and p.type == "org" for p in queries.get(name).params):
+        raise QueryError(f"query '{name}' reads node_orgs but declares no `-- param: org_id org`")
+    return NODE_ORGS_SQL
+
+
 def _cte(name: str, sql: str | exp.Expression) -> exp.CTE:
     this = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
     return exp.CTE(this=this, alias=exp.TableAlias(this=exp.to_identifier(name)))
@@ -175,7 +186,10 @@ def render(name: str, scope_size: int, dialect: str, rows_size: int = 0) -> str:
         ctes.append(_cte("scope_orgs", _scope_cte(scope_size)))
     if q.scope == "peers":
         ctes += [_cte("peer_orgs", _peer_cte(scope_size)), _cte("cohort_orgs", "select org_id from orgs")]
-    ctes += [_included(inc, q.scope == "peers") for inc in q.includes]
+    included = [_included(inc, q.scope == "peers") for inc in q.includes]
+    if any(t.name == "node_orgs" for part in (tree, *included) for t in part.find_all(exp.Table)):
+        ctes.append(_cte("node_orgs", _node_cte(name)))
+    ctes += included
     if ctes:
         with_ = tree.args.get("with_") or tree.args.get("with")
         if with_ is not None:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from cockpit import subscriptions as subs, ui
 
+ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_delivery"))
 st.caption(ui.tr("loop.log.caption"))
 log = pd.DataFrame(subs.delivery_log())

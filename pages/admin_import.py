@@ -5,6 +5,7 @@ import streamlit as st
 from cockpit import config, i18n, ui
 from seed import importer
 
+ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("import.page"))
 st.caption(ui.tr("import.caption"))
 mapping = st.selectbox(ui.tr("import.mapping"), importer.mapping_names(), key="import_mapping", help=ui.tr("import.mapping_help"))

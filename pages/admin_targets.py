@@ -3,6 +3,7 @@ import streamlit as st
 
 from cockpit import appstate, config, targets_io, ui
 
+ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_targets"))
 st.caption(ui.tr("admin_targets.format", columns=", ".join(targets_io.COLUMNS)))
 st.subheader(ui.tr("admin_targets.export"))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from cockpit import appstate, auth, ui
 
+ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_users"))
 users = pd.DataFrame([{"username": u.username, "name": u.name, "role": u.role, "orgs": ", ".join(u.org_ids),
                        "locked": u.locked()} for u in auth.list_users()])

@@ -2,16 +2,10 @@
 -- include: sicas_stages
 -- param: org_id org
 -- param: as_of date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.customer_id, e.channel_id, e.event_ts, k.segment, st.stage_no
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   join sicas_stages st on st.stage = e.stage
   join customers k on k.customer_id = e.customer_id
   where e.event_date between :as_of - 365 and :as_of

@@ -4,16 +4,10 @@
 -- param: min_tier int = 4
 -- param: days int = 120
 -- param: recent_days int = 30
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-custs as (
+with custs as (
   select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date
   from customers k
-  join nodes n on n.org_id = k.org_id
+  join node_orgs n on n.org_id = k.org_id
 ),
 dormant as (
   select customer_id, 'dormant_high_value' as reason, 1 as priority

@@ -3,16 +3,10 @@
 -- param: start date
 -- param: end date
 -- param: lookback_days int = 30
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-actions as (
+with actions as (
   select e.event_id as action_id, e.customer_id, e.event_ts, e.event_date, e.channel_id
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.stage = 'A' and e.event_date between :start and :end
 ),
 touches as (
@@ -20,7 +14,7 @@ touches as (
   from actions a
   join events t on t.customer_id = a.customer_id and t.stage in ('S', 'I', 'C')
    and t.event_ts <= a.event_ts and t.event_date >= a.event_date - :lookback_days
-  join nodes n on n.org_id = t.org_id
+  join node_orgs n on n.org_id = t.org_id
 ),
 with_fallback as (
   select action_id, channel_id, event_ts, event_id from touches

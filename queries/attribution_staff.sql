@@ -3,16 +3,10 @@
 -- param: start date
 -- param: end date
 -- param: by one of(staff|team) = staff
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-coded as (
+with coded as (
   select e.staff_id, e.customer_id, e.stage, e.amount
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.event_date between :start and :end and e.staff_id is not null and e.stage in ('A', 'H')
 ),
 credited as (
@@ -20,8 +14,8 @@ credited as (
   from coded c
   join staff st on st.staff_id = c.staff_id
   join orgs o on o.org_id = st.org_id
-  left join nodes sn on sn.org_id = st.org_id
-  left join nodes tn on tn.org_id = o.parent_id
+  left join node_orgs sn on sn.org_id = st.org_id
+  left join node_orgs tn on tn.org_id = o.parent_id
 ),
 grouped as (
   select case when :by = 'team' then coalesce(team_org_id, '-') else staff_id end as credited_to,

@@ -3,22 +3,16 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.stage, e.event_type, ch.channel_group, e.channel_id
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
 ),
 known as (
   select k.unified_id, k.segment
   from customers k
-  join nodes n on n.org_id = k.org_id
+  join node_orgs n on n.org_id = k.org_id
 ),
 extra as (
   select 'online' as dataset, count(case when channel_group = 'online' then 1 end) as rows_total from ev

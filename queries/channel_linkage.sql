@@ -3,16 +3,10 @@
 -- param: start date
 -- param: end date
 -- param: days int = 7
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-changes as (
+with changes as (
   select l.customer_id, l.change_date, l.to_state, l.org_id
   from lifecycle_changes l
-  join nodes n on n.org_id = l.org_id
+  join node_orgs n on n.org_id = l.org_id
   where l.change_date between :start and :end
 ),
 totals as (select to_state, count(*) as changes from changes group by to_state),

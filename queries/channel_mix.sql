@@ -2,16 +2,10 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.customer_id, e.channel_id, ch.channel_group, case when e.stage = 'A' then e.product_id end as bought
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
   where e.event_date between :start and :end and e.customer_id is not null
 ),

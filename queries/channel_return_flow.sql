@@ -3,16 +3,10 @@
 -- param: start date
 -- param: end date
 -- param: gap_days int = 90
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-won_back as (
+with won_back as (
   select 'won_back' as kind, l.from_state as source, count(distinct l.customer_id) as customers
   from lifecycle_changes l
-  join nodes n on n.org_id = l.org_id
+  join node_orgs n on n.org_id = l.org_id
   where l.change_date between :start and :end and l.to_state = 'won_back'
   group by l.from_state
 ),
@@ -20,7 +14,7 @@ online as (
   select e.customer_id, e.event_date,
          lag(e.event_date) over (partition by e.customer_id order by e.event_ts, e.event_id) as previous_date
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
   where ch.channel_group = 'online' and e.customer_id is not null and e.event_date <= :end
 ),
@@ -28,7 +22,7 @@ back_online as (
   select 'back_online' as kind, 'online' as source, count(distinct customer_id) as customers
   from online
   where event_date between :start and :end and previous_date is not null
-    and event_date - previous_date >= :gap_days
+    and date_diff('day', previous_date, event_date) >= :gap_days
 ),
 final as (
   select * from won_back

@@ -3,20 +3,14 @@
 -- param: start date
 -- param: end date
 -- param: channel_group one of(all|online|remote|offline) = all
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-per_channel as (
+with per_channel as (
   select r.channel_id, ch.channel_group, count(*) as records,
          percentile_cont(0.5) within group (order by r.response_seconds) as median_response_seconds,
          avg(case when r.resolved then 1.0 else 0 end) as resolution_rate,
          avg(r.satisfaction * 1.0) as satisfaction,
          avg(case when r.complaint then 1.0 else 0 end) as complaint_rate
   from service_records r
-  join nodes n on n.org_id = r.org_id
+  join node_orgs n on n.org_id = r.org_id
   join channels ch on ch.channel_id = r.channel_id
   where r.record_date between :start and :end
     and (:channel_group = 'all' or ch.channel_group = :channel_group)

@@ -2,34 +2,28 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-counts as (
+with counts as (
   select 'customers' as dataset,
          count(case when k.opened_date between :start and :end then 1 end) as rows_in_period, count(k.opened_date) as rows_total
-  from customers k join nodes n on n.org_id = k.org_id
+  from customers k join node_orgs n on n.org_id = k.org_id
   union all
   select 'events', count(case when e.event_date between :start and :end then 1 end), count(*)
-  from events e join nodes n on n.org_id = e.org_id
+  from events e join node_orgs n on n.org_id = e.org_id
   union all
   select 'referrals', count(case when cast(r.created_at as date) between :start and :end then 1 end), count(*)
-  from referrals r join nodes n on n.org_id = r.org_id
+  from referrals r join node_orgs n on n.org_id = r.org_id
   union all
   select 'balances_daily', count(case when b.balance_date between :start and :end then 1 end), count(*)
-  from balances_daily b join nodes n on n.org_id = b.org_id
+  from balances_daily b join node_orgs n on n.org_id = b.org_id
   union all
   select 'targets', count(case when t.period_start between :start and :end then 1 end), count(*)
-  from targets t join nodes n on n.org_id = t.org_id
+  from targets t join node_orgs n on n.org_id = t.org_id
   union all
   select 'service_records', count(case when v.record_date between :start and :end then 1 end), count(*)
-  from service_records v join nodes n on n.org_id = v.org_id
+  from service_records v join node_orgs n on n.org_id = v.org_id
   union all
   select 'lifecycle_changes', count(case when l.change_date between :start and :end then 1 end), count(*)
-  from lifecycle_changes l join nodes n on n.org_id = l.org_id
+  from lifecycle_changes l join node_orgs n on n.org_id = l.org_id
 )
 select dataset, rows_in_period, rows_total,
        case when dataset = 'balances_daily' then rows_in_period > 0 else rows_total > 0 end as has_data

@@ -4,18 +4,12 @@
 -- param: end date
 -- param: breakdown one of(channel|month|prior_outcome)
 -- param: campaign_id str = all
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
--- an event typed prior_<outcome> records the outcome of a customer's earlier campaign (seed/IMPORT.md)
+with -- an event typed prior_<outcome> records the outcome of a customer's earlier campaign (seed/IMPORT.md)
 prior_ranked as (
   select e.customer_id, substr(e.event_type, 7) as outcome,
          row_number() over (partition by e.customer_id order by e.event_date desc, e.event_id desc) as rn
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where substr(e.event_type, 1, 6) = 'prior_'
 ),
 prior as (
@@ -31,7 +25,7 @@ touches as (
     e.customer_id,
     e.stage
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   left join prior p on p.customer_id = e.customer_id
   where e.event_date between :start and :end
     and e.customer_id is not null

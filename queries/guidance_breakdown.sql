@@ -5,17 +5,11 @@
 -- param: prev_start date
 -- param: prev_end date
 -- param: metric one of(actions|sales) = actions
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-children as (
+with children as (
   select o.org_id as child_id, c.descendant_id as org_id
   from orgs o
   join org_closure c on c.ancestor_id = o.org_id
-  join nodes n on n.org_id = c.descendant_id
+  join node_orgs n on n.org_id = c.descendant_id
   where o.parent_id = :org_id
 ),
 ev as (
@@ -23,7 +17,7 @@ ev as (
          case when e.event_date between :start and :end then 1 else 0 end as is_cur,
          case when :metric = 'sales' then e.amount when e.stage = 'A' then 1 else 0 end as v
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   left join customers k on k.customer_id = e.customer_id
   where (e.event_date between :start and :end or e.event_date between :prev_start and :prev_end)
     and (e.stage = 'A' or :metric = 'sales')

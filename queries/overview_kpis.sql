@@ -4,13 +4,7 @@
 -- param: end date
 -- param: prev_start date
 -- param: prev_end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-bal_days as (
+with bal_days as (
   select
     (select max(balance_date) from balances_daily where balance_date <= :end) as cur_day,
     (select max(balance_date) from balances_daily where balance_date <= :prev_end) as prev_day
@@ -23,7 +17,7 @@ balances as (
     sum(case when b.balance_date = d.prev_day and b.category = 'deposit' then b.balance else 0 end) as dep_prev
   from balances_daily b
   cross join bal_days d
-  join nodes n on n.org_id = b.org_id
+  join node_orgs n on n.org_id = b.org_id
   where b.balance_date in (d.cur_day, d.prev_day)
 ),
 new_customers as (
@@ -31,7 +25,7 @@ new_customers as (
     count(*) filter (where k.opened_date between :start and :end) as cur,
     count(*) filter (where k.opened_date between :prev_start and :prev_end) as prev
   from customers k
-  join nodes n on n.org_id = k.org_id
+  join node_orgs n on n.org_id = k.org_id
 ),
 deep as (  -- teams and managers read their own events; sub-branches and above read the marts
   select count(*) as n from orgs where org_id = :org_id and level > 2
@@ -41,7 +35,7 @@ actions_mart as (
     coalesce(sum(case when m.event_date between :start and :end then m.events end), 0) as cur,
     coalesce(sum(case when m.event_date between :prev_start and :prev_end then m.events end), 0) as prev
   from mart_org_day m
-  join nodes n on n.org_id = m.org_id
+  join node_orgs n on n.org_id = m.org_id
   where m.stage = 'A' and m.event_date between :prev_start and :end and (select n from deep) = 0
 ),
 actions_events as (
@@ -49,7 +43,7 @@ actions_events as (
     count(case when e.event_date between :start and :end then 1 end) as cur,
     count(case when e.event_date between :prev_start and :prev_end then 1 end) as prev
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.stage = 'A' and e.event_date between :prev_start and :end and (select n from deep) > 0
 ),
 windows as (
@@ -80,7 +74,7 @@ active_events as (  -- other windows: distinct customers counted from the date-o
     count(distinct case when d.cur = 0 and e.event_date between :start and :end then e.customer_id end) as cur,
     count(distinct case when d.prev = 0 and e.event_date between :prev_start and :prev_end then e.customer_id end) as prev
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   cross join done d
   where e.event_date between :prev_start and :end and (select cur + prev from done) < 2
 ),

@@ -2,23 +2,17 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-final as (
+with final as (
   select r.referral_id, r.org_id, r.from_channel_id, r.to_channel_id, fc.channel_group as from_group, tc.channel_group as to_group,
          case when fc.channel_id is not null and tc.channel_id is not null then 1 else 0 end as known_route,
          cast(date_trunc('month', r.created_at) as date) as month,
          case when r.accepted_at is not null then 1 else 0 end as accepted,
          case when r.followed_up_at is not null
-               and extract(epoch from (r.followed_up_at - r.created_at)) <= r.sla_hours * 3600 then 1 else 0 end as on_time,
+               and date_diff('second', r.created_at, r.followed_up_at) <= r.sla_hours * 3600 then 1 else 0 end as on_time,
          case when r.outcome = 'converted' then 1 else 0 end as converted,
-         extract(epoch from (r.followed_up_at - r.created_at)) / 3600.0 as followup_hours
+         date_diff('second', r.created_at, r.followed_up_at) / 3600.0 as followup_hours
   from referrals r
-  join nodes n on n.org_id = r.org_id
+  join node_orgs n on n.org_id = r.org_id
   left join channels fc on fc.channel_id = r.from_channel_id
   left join channels tc on tc.channel_id = r.to_channel_id
   where cast(r.created_at as date) between :start and :end

@@ -6,13 +6,7 @@
 -- param: stage one of(S|I|C|A) = C
 -- param: channel_group one of(all|online|remote|offline) = all
 -- param: max_rows int = 5000
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-reach as (
+with reach as (
   select customer_id, channel_id,
          case
            when :stage = 'S' and t2 is null then t1
@@ -27,7 +21,7 @@ final as (
          :stage as stopped_at, r.reached_at, r.channel_id as entry_channel_id
   from reach r
   join customers k on k.customer_id = r.customer_id
-  join nodes n on n.org_id = k.org_id
+  join node_orgs n on n.org_id = k.org_id
   where r.reached_at is not null
 )
 select * from final order by reached_at desc, customer_id

@@ -7,17 +7,11 @@
 -- param: channel_group one of(all|online|remote|offline) = all
 -- param: by one of(total|channel|channel_group|segment|campaign|product|child) = total
 -- param: grain one of(period|week) = period
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.event_id, e.customer_id, e.event_ts, e.campaign_id, e.product_id,
          case when :grain = 'week' then cast(date_trunc('week', e.event_date) as date) else cast(:start as date) end as w
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where :by in ('campaign', 'product') and e.event_date between :start and :end and e.customer_id is not null
 ),
 first_named as (
@@ -63,8 +57,8 @@ grid as (
 ),
 agg as (
   select slice, w, stage_no, count(*) as customers,
-         percentile_cont(0.5) within group (order by extract(epoch from (t - t_prev)) / 3600.0) as median_hours,
-         percentile_cont(0.75) within group (order by extract(epoch from (t - t_prev)) / 3600.0) as p75_hours
+         percentile_cont(0.5) within group (order by date_diff('second', t_prev, t) / 3600.0) as median_hours,
+         percentile_cont(0.75) within group (order by date_diff('second', t_prev, t) / 3600.0) as p75_hours
   from steps
   group by slice, w, stage_no
 ),

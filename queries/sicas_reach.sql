@@ -4,17 +4,11 @@
 -- param: end date
 -- param: channel_group one of(all|online|remote|offline) = all
 -- param: grain one of(period|week) = period
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.event_id, e.customer_id, e.event_ts, e.stage, e.channel_id, e.org_id,
          case when :grain = 'week' then cast(date_trunc('week', e.event_date) as date) else cast(:start as date) end as w
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.event_date between :start and :end and e.customer_id is not null
 ),
 sense_ranked as (

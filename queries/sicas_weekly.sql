@@ -4,16 +4,10 @@
 -- param: start date
 -- param: end date
 -- param: channel_group one of(all|online|remote|offline) = all
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.customer_id, e.stage, cast(date_trunc('week', e.event_date) as date) as week_start
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
   where e.event_date between :start and :end and e.customer_id is not null
     and (:channel_group = 'all' or ch.channel_group = :channel_group)

@@ -2,16 +2,10 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
-with nodes as (
-  select c.descendant_id as org_id
-  from org_closure c
-  join scope_orgs s on s.org_id = c.descendant_id
-  where c.ancestor_id = :org_id
-),
-ev as (
+with ev as (
   select e.event_type, e.channel_id
   from events e
-  join nodes n on n.org_id = e.org_id
+  join node_orgs n on n.org_id = e.org_id
   where e.event_date between :start and :end
     and e.event_type in ('sms_sent', 'sms_open', 'push_sent', 'push_open', 'wecom_msg_sent', 'wecom_msg_open',
                          'wecom_reply', 'group_message', 'moments_like')

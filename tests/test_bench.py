@@ -23,4 +23,7 @@ def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     for way in ("marts", "raw DuckDB", "pandas"):
         line = next(l for l in out.splitlines() if l.startswith(f"| {way} "))
         assert line.rstrip().endswith("yes |"), line  # the three ways give the same figures
-    assert "signed-in sessions" in out
+    load = [l for l in out.splitlines() if "simultaneous browser sessions" in l]
+    assert load and all("0 error(s)" in l for l in load), load or out[-1500:]
+    total = next(l for l in out.splitlines() if l.startswith("| all pages "))
+    assert int(total.split("|")[2]) == 2 * 5  # two sessions opened the five pages each

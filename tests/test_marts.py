@@ -144,3 +144,18 @@ def test_cockpit_build_refreshes_a_day_and_refuses_what_it_cannot_build(bank, tm
 def test_cockpit_export_says_when_the_target_cannot_be_reached(bank):
     out = _cli("--db", str(bank / "warehouse.duckdb"), "export", "--to", "postgresql+psycopg://app@127.0.0.1:1/x")
     assert out.returncode == 2 and "cannot reach the target warehouse" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_new_day_adds_its_customers_without_recounting_the_period(copy, monkeypatch):
+    """The daily case reads the new day's customers only; building the same day again recounts, and stays exact."""
+    last = copy.execute("select max(event_date) from events").fetchone()[0]
+    copy.execute("create temp table held as select * from events where event_date = ?", [last])
+    copy.execute("delete from events where event_date = ?", [last])
+    marts.build(copy)
+    copy.execute("insert into events select * from held")
+    with monkeypatch.context() as m:
+        m.setattr(marts, "_period", lambda *a: pytest.fail("the daily build recounted a whole period"))
+        marts.build(copy, last)
+    _check(copy)
+    marts.build(copy, last)  # the same day again: already counted, so its periods are recounted
+    _check(copy)

@@ -6,7 +6,6 @@ installs it). If the server cannot be started, the tests fail with the reason: t
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import pytest
 
 from cockpit import export, queries, schema
+from cockpit.server import free_port
 from cockpit.warehouse import Scope, Warehouse
 
 from test_warehouse import sample_params
@@ -23,12 +23,6 @@ from test_warehouse import sample_params
 pytestmark = pytest.mark.postgres
 
 BIN = Path(os.environ.get("COCKPIT_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres(*cmd: str) -> None:
@@ -46,7 +40,7 @@ def pg_url():
     root = Path(tempfile.mkdtemp(prefix="cockpit-pg-"))  # pytest's own folder is private to root
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     data = root / "data"
     _as_postgres(str(BIN / "initdb"), "-D", str(data), "--username=app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
     _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "30", "-o",

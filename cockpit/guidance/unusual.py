@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 
 from cockpit.guidance import Context, Insight
@@ -44,17 +45,33 @@ def scored(weekly: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
     df = df.sort_values(["org_id", "week_start"])
     df["own_rate"] = df.groupby("org_id")["rate"].transform(
         lambda s: s.shift(1).rolling(HISTORY_WEEKS, min_periods=4).median())
-    peers = []
-    for _, row in df.iterrows():
-        same = df[(df.level == row.level) & (df.week_start == row.week_start) & (df.org_id != row.org_id)]
-        peers.append(same["rate"].median() if len(same) >= 2 else float("nan"))
-    df["peer_rate"] = peers
+    df["peer_rate"] = df.groupby(["level", "week_start"])["rate"].transform(_median_of_others)
     for col, rate in (("z_own", "own_rate"), ("z_peer", "peer_rate")):
         raw = pd.Series([_z(a, c, r) for a, c, r in zip(df.actions, df.connects, df[rate])], index=df.index)
         phi = raw.where(df[rate].notna()).groupby(df.level).transform(_spread)
         df[col] = raw / phi
     df["expected"] = df["connects"] * df["own_rate"]
     return df
+
+
+def _median_of_others(rates: pd.Series) -> pd.Series:
+    """For each node, the median rate of the other nodes in its group (NaN with fewer than two others).
+
+    One sort per group: leaving one value out of the sorted list shifts the middle by at most one place.
+    """
+    values = rates.to_numpy(dtype=float)
+    known = np.sort(values[~np.isnan(values)])
+    if len(values) < 3 or len(known) == 0:
+        return pd.Series(np.nan, index=rates.index)
+    own = ~np.isnan(values)
+    left_out = np.where(own, np.searchsorted(known, np.nan_to_num(values)), len(known))  # sorted place of the value
+    m = len(known) - own  # how many others have a rate
+
+    def nth(j: np.ndarray) -> np.ndarray:  # the j-th of the others, in sorted order
+        return known[np.minimum(np.where(j < left_out, j, j + 1), len(known) - 1)]
+
+    lo, hi = (m - 1) // 2, m // 2
+    return pd.Series(np.where(m > 0, (nth(lo) + nth(hi)) / 2, np.nan), index=rates.index)
 
 
 def _spread(z: pd.Series) -> float:

@@ -1,48 +1,20 @@
 """A real cockpit server on 127.0.0.1 and a headless Chromium (Debian's) driven by Playwright."""
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from cockpit import server as cockpit_server
+from cockpit.loadtest import CHROMIUM, CHROMIUM_ARGS as ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(bank: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = dict(os.environ, COCKPIT_HOME=str(bank), COCKPIT_WAREHOUSE=str(bank / "warehouse.duckdb"), COCKPIT_DEMO="1",
-               **(extra_env or {}))
-    log = open(bank / f"server-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
-                             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"the cockpit server did not start; see {log.name}")
+    return cockpit_server.start(bank, bank / "warehouse.duckdb", extra_env, timeout=120)
 
 
 @pytest.fixture(scope="session")

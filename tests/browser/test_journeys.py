@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cockpit import auth, i18n
+from cockpit.loadtest import login_cookie
 from cockpit.navigation import pages_for
 from tests.browser.conftest import shot
 
@@ -124,23 +125,13 @@ def test_branch_head_url_to_another_branch_is_refused(server, page, attacks):
         assert "上海分行" in page.locator('[data-testid="stMain"]').inner_text()
 
 
-def _cookie(server: str, username: str, key: str, days: float) -> dict:
-    import datetime as dt
-
-    import jwt
-
-    exp = (dt.datetime.now() + dt.timedelta(days=days)).timestamp()
-    return {"name": "beidou_cockpit", "value": jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256"),
-            "url": server}
-
-
 @pytest.mark.parametrize("case", ["forged", "expired"])
 def test_forged_or_expired_cookie_gets_the_login_page(server, browser, attacks, case):
     from cockpit.config import DEMO_COOKIE_KEY
 
     ctx = browser.new_context()
     key = "an-attackers-guess-at-the-key-0123456789" if case == "forged" else DEMO_COOKIE_KEY
-    ctx.add_cookies([_cookie(server, "exec", key, 1 if case == "forged" else -1)])
+    ctx.add_cookies([login_cookie(server, "exec", key, 1 if case == "forged" else -1)])
     page = ctx.new_page()
     page.goto(server + "/overview")
     page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=60_000)
@@ -154,7 +145,7 @@ def test_valid_cookie_signs_in_again(server, browser):
     from cockpit.config import DEMO_COOKIE_KEY
 
     ctx = browser.new_context()
-    ctx.add_cookies([_cookie(server, "exec", DEMO_COOKIE_KEY, 1)])
+    ctx.add_cookies([login_cookie(server, "exec", DEMO_COOKIE_KEY, 1)])
     page = ctx.new_page()
     page.goto(server + "/overview")
     page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
