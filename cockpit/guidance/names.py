@@ -8,7 +8,7 @@ from cockpit.guidance import Context
 
 def _table(ctx: Context, name: str, key: str) -> dict[str, tuple[str, str]]:
     df = ctx.run(name)
-    return {r[key]: (r["name_zh"], r["name_en"]) for _, r in df.iterrows()}
+    return dict(zip(df[key], zip(df["name_zh"], df["name_en"])))
 
 
 def channel_label(ctx: Context, channel_id: str) -> tuple[str, str]:
