@@ -137,8 +137,11 @@ def scores(wh: Warehouse, scope: Scope, org_id: str, period: Period, progress: P
 
 def ranking(scores: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per node: score, rank among siblings, tier rank, quartile, relation (peer rows say 'peer'),
-    and the rank change since the previous period (positive = climbed) for the user's own nodes."""
+    the action follow-through score (`loop_score`, 0..1) and the rank change since the previous period (positive =
+    climbed) for the user's own nodes."""
     rows = scores[scores["indicator"].isna() | (scores["indicator"] == "total")].copy()
+    loop = scores[scores["indicator"] == LOOP]
+    rows["loop_score"] = rows["org_id"].map(loop.set_index("org_id")["norm"]).astype(float) if len(loop) else float("nan")
     rows["relation"] = rows["relation"].where(rows["relation"].notna(), "peer")
     rows = rows.drop(columns=["indicator", "value", "due_value", "norm", "points", "max_points", *LOOP_COLUMNS], errors="ignore")
     rows["rank_change"] = None

@@ -51,9 +51,11 @@ if (loop := scorecard.loop_summary(detail, lang)) is not None:
 children = rows[rows.relation == "child"]
 if not children.empty:
     st.subheader(ui.tr("scorecard.children"))
-    table = children[[name_col, "score", "rank", "tier_rank", "quartile", "rank_change"]].rename(columns={
+    cols = [name_col, "score", "rank", "tier_rank", "quartile", "rank_change", *(["loop_score"] if cfg.loop_weight else [])]
+    table = children.assign(loop_score=[i18n.pct(v, lang) for v in children.loop_score])[cols].rename(columns={
         name_col: ui.tr("targets.name"), "score": ui.tr("scorecard.score"), "rank": ui.tr("scorecard.rank"),
-        "tier_rank": ui.tr("scorecard.tier_rank"), "quartile": ui.tr("scorecard.quartile"), "rank_change": ui.tr("scorecard.rank_change")})
+        "tier_rank": ui.tr("scorecard.tier_rank"), "quartile": ui.tr("scorecard.quartile"),
+        "rank_change": ui.tr("scorecard.rank_change"), "loop_score": dims.get(scorecard.LOOP)})
     st.dataframe(table, hide_index=True, width="stretch")
     drill.children_buttons(children, "sc")
 with st.expander(ui.tr("scorecard.rules")):

@@ -116,6 +116,7 @@ def test_the_breakdown_adds_up_to_the_total_with_the_indicators_own_row(wh, peri
         assert row.actions_due == len(due), org
         assert row.actions_done_on_time == sum(a.status == "done" and a.done_on <= a.due_date for a in due), org
         assert row.value == pytest.approx(row.actions_done_on_time / row.actions_due), org
+        assert scorecard.ranking(rows).set_index("org_id").loc[org, "loop_score"] == pytest.approx(loop[org]), org
     assert scorecard.breakdown(rows, "R01").action_effect.notna().any()  # R01B01's customers were measured
     text = scorecard.loop_summary(scorecard.breakdown(rows, "R02"), "en")
     assert text.startswith("Action follow-through:") and "done on time" in text
@@ -198,6 +199,7 @@ def test_scorecard_page_shows_the_action_follow_through_row_and_its_rule(app, wh
     assert detail, "no action follow-through row in the indicator table"
     assert any(v.startswith("Action follow-through:") and "done on time" in v for v in (m.value for m in at.markdown))
     assert any("neither gains nor loses" in c.value for c in at.caption)
+    assert any("Action follow-through" in d.value.columns for d in at.dataframe)  # a column of the children's table
     head = app("head_r02")
     head.switch_page("pages/scorecard.py").run()
     assert not head.exception and not head.error
@@ -236,8 +238,9 @@ def test_reports_rank_on_the_blended_total_and_still_build(wh, period, progress,
     for org, score in ranked.items():
         assert score == pytest.approx(blended[org]), org
     assert ranked[sl.LAGGING_REGION] != pytest.approx(old[sl.LAGGING_REGION])  # its actions count in the report too
-    book = pd.read_excel(io.BytesIO(excel.build(r)), sheet_name="下级排名").set_index("机构代码")["记分卡总分"]
-    assert book[sl.LAGGING_REGION] == pytest.approx(blended[sl.LAGGING_REGION])
+    book = pd.read_excel(io.BytesIO(excel.build(r)), sheet_name="下级排名").set_index("机构代码")
+    assert book.loc[sl.LAGGING_REGION, "记分卡总分"] == pytest.approx(blended[sl.LAGGING_REGION])
+    assert book.loc[sl.LAGGING_REGION, "闭环执行得分"] == pytest.approx(expected_loop(wh, period)[sl.LAGGING_REGION])
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf.build(r))
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout

@@ -10,11 +10,11 @@ from cockpit import i18n
 from cockpit.reports.data import ReportData
 
 KPI_COLS = ["org_id", "metric", "metric_name", "actual", "target", "achievement", "pace", "status"]
-RANK_COLS = ["relation", "rank", "siblings", "org_id", "name", "score"]
+RANK_COLS = ["relation", "rank", "siblings", "org_id", "name", "score", "loop_score"]
 FUNNEL_COLS = ["stage", "customers", "pct_first", "pct_prev"]
 REF_COLS = ["from_group", "to_group", "created", "accepted", "on_time", "converted", "on_time_rate", "conversion_rate"]
 GUIDE_COLS = ["severity", "type", "audience", "org_id", "title", "text", "baseline", "action"]
-PCT = {"achievement", "pace", "pct_first", "pct_prev", "on_time_rate", "conversion_rate", "channel_conversion"}
+PCT = {"achievement", "pace", "pct_first", "pct_prev", "on_time_rate", "conversion_rate", "channel_conversion", "loop_score"}
 
 
 def sheets(r: ReportData) -> dict[str, pd.DataFrame]:
