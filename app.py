@@ -39,6 +39,7 @@ def _login_page() -> None:
         st.info(ui.tr("demo.login_hint"))
     fields = {"Form name": ui.tr("login.form"), "Username": ui.tr("login.username"),
               "Password": ui.tr("login.password"), "Login": ui.tr("login.button")}
+    from_cookie = bool(AUTH.cookie_controller.get_cookie())  # a returning browser: nothing new to store
     try:
         AUTH.login(location="main", key="login_form", fields=fields,
                    max_login_attempts=int(config.get("COCKPIT_LOCKOUT_ATTEMPTS")))
@@ -54,7 +55,8 @@ def _login_page() -> None:
     elif st.session_state.get("authentication_status"):
         auth.reset_failures(st.session_state["username"])
         appstate.audit(st.session_state["username"], "login")
-        time.sleep(0.6)  # let the browser store the sign-in cookie before the page is replaced
+        if not from_cookie:
+            time.sleep(0.6)  # let the browser store the sign-in cookie before the page is replaced
         st.rerun()
 
 
