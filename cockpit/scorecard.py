@@ -111,7 +111,8 @@ def params(org_id: str, period: Period, progress: Progress, cfg: Config | None =
 
 def loop_rows(wh: Warehouse, scope: Scope, org_id: str, period: Period, cfg: Config | None = None) -> pd.DataFrame:
     """The action follow-through figures the ranking of `org_id` needs: every node of its tier and of its children's
-    tier, scored on the whole tree. Figures other than the score are kept only for the user's own nodes."""
+    tier with an action due, scored on the whole tree. Figures other than the score are kept only for the user's own
+    nodes; the rest are for binding into the query (which returns peers as ranking rows only), never for display."""
     cfg = cfg or config()
     if cfg.loop_weight == 0:
         return pd.DataFrame(columns=outcome.INDICATOR_COLUMNS)
