@@ -14,16 +14,18 @@ known as (
   from customers k
   join node_orgs n on n.org_id = k.org_id
 ),
+-- one matching row is enough: each count stops at the first (limit 1) instead of reading the whole history
 extra as (
-  select 'online' as dataset, count(case when channel_group = 'online' then 1 end) as rows_total from ev
+  select 'online' as dataset, (select count(*) from (select 1 as x from ev where channel_group = 'online' limit 1) a) as rows_total
   union all
-  select 'wecom', count(case when channel_id in ('wecom_1to1', 'wecom_group', 'wecom_moments') or event_type = 'add_wecom' then 1 end) from ev
+  select 'wecom', (select count(*) from (select 1 as x from ev where channel_id in ('wecom_1to1', 'wecom_group', 'wecom_moments')
+                                          or event_type = 'add_wecom' limit 1) a)
   union all
-  select 'share', count(case when stage = 'H' then 1 end) from ev
+  select 'share', (select count(*) from (select 1 as x from ev where stage = 'H' limit 1) a)
   union all
-  select 'unified_id', count(unified_id) from known
+  select 'unified_id', (select count(*) from (select 1 as x from known where unified_id is not null limit 1) a)
   union all
-  select 'segment', count(segment) from known
+  select 'segment', (select count(*) from (select 1 as x from known where segment is not null limit 1) a)
 ),
 final as (
   select dataset, has_data from data_coverage

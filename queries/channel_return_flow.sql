@@ -10,19 +10,33 @@ with won_back as (
   where l.change_date between :start and :end and l.to_state = 'won_back'
   group by l.from_state
 ),
+-- the window's online events and the gap_days before it: the previous online touch of an event in the window,
+-- when it is that recent, is among them
 online as (
   select e.customer_id, e.event_date,
          lag(e.event_date) over (partition by e.customer_id order by e.event_ts, e.event_id) as previous_date
   from events e
   join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
-  where ch.channel_group = 'online' and e.customer_id is not null and e.event_date <= :end
+  where ch.channel_group = 'online' and e.customer_id is not null
+    and e.event_date between cast(:start as date) - :gap_days * interval 1 day and :end
+),
+-- customers touched online before that: for them a first touch in the window comes after a longer gap
+seen_before as (
+  select distinct e.customer_id
+  from events e
+  join node_orgs n on n.org_id = e.org_id
+  join channels ch on ch.channel_id = e.channel_id
+  where ch.channel_group = 'online' and e.customer_id is not null
+    and e.event_date < cast(:start as date) - :gap_days * interval 1 day
 ),
 back_online as (
-  select 'back_online' as kind, 'online' as source, count(distinct customer_id) as customers
-  from online
-  where event_date between :start and :end and previous_date is not null
-    and date_diff('day', previous_date, event_date) >= :gap_days
+  select 'back_online' as kind, 'online' as source, count(distinct o.customer_id) as customers
+  from online o
+  left join seen_before b on b.customer_id = o.customer_id
+  where o.event_date between :start and :end
+    and ((o.previous_date is not null and date_diff('day', o.previous_date, o.event_date) >= :gap_days)
+         or (o.previous_date is null and b.customer_id is not null))
 ),
 final as (
   select * from won_back
