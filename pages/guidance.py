@@ -35,7 +35,7 @@ if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
     todo = actions.action_list(ctx, lang)
-    st.dataframe(todo.rename(columns=actions.headers(lang)), hide_index=True, width="stretch", key="action_table")
+    st.dataframe(actions.for_display(todo, lang), hide_index=True, width="stretch", key="action_table")
 
     def _export(kind: str) -> bytes:
         appstate.audit(user.username, "action_list_downloaded", org_id=f["org_id"], format=kind, rows=len(todo))

@@ -395,3 +395,21 @@ def test_contributors_at_a_leaf_node_name_only_the_dimensions_that_have_one(big,
     ho = of_type(now_ho, "top_contributors")[0]  # at the head office every dimension is named, with its share
     assert all(i18n.pct(ho.figures[f"{d}_share"][0], "en") in ho.text("en") for d in ("org", "channel", "segment", "product"))
     assert ho.labels["org"][0] in ho.action("zh") and ho.labels["channel"][0] in ho.action("zh")
+
+
+def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_channel(wh, as_of):
+    from cockpit import channels, sicas
+
+    s = scope_of("manager1")
+    todo = actions.action_list(Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")
+    shown = actions.for_display(todo, "zh")
+    col = {c: i18n.t(f"action.col.{c}", "zh") for c in actions.COLUMNS}
+    assert len(shown) == len(todo) and col["channel_id"] not in shown
+    assert set(shown[col["lifecycle_state"]]) <= {i18n.t(f"channels.state.{x}", "zh") for x in channels.STATES}
+    assert set(shown[col["segment"]]) <= {i18n.t(f"guidance.segment.{x}", "zh") for x in todo.segment.unique()}
+    assert set(shown[col["stage"]]) <= {i18n.t(f"sicas.stage.{x.key}", "zh") for x in sicas.STAGES}
+    assert list(shown[i18n.t("action.col.aum_shown", "zh")]) == [i18n.money(v, "zh") for v in todo.aum]
+    assert list(shown[col["channel_conversion"]]) == [i18n.pct(v, "zh") for v in todo.channel_conversion]
+    assert not todo.script.str.contains("（—）").any()
+    named = todo[todo.channel_id.notna()]
+    assert all(sc.startswith(f"（{ch}）") for sc, ch in zip(named.script, named.channel))
