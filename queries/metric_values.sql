@@ -49,23 +49,49 @@ bal as (
      or b.balance_date between cast(cast(:start as date) - interval 1 year as date) and cast(cast(:end as date) - interval 1 year as date)
   group by l.org_id, b.balance_date
 ),
+-- sums of events: sub-branches and above read mart_org_day (cockpit/marts.py), deeper nodes their events
 ev as (
+  select l.org_id, m.event_date as day,
+    sum(m.amount) as sales,
+    sum(m.fee_income) as fee_income,
+    sum(case when m.stage = 'A' then m.events else 0 end) as actions
+  from mart_org_day m
+  join links l on l.descendant_id = m.org_id
+  join nodes n on n.org_id = l.org_id
+  where m.event_date between :start and :end and n.level <= 2
+  group by l.org_id, m.event_date
+  union all
   select l.org_id, e.event_date as day,
     sum(e.amount) as sales,
     sum(e.fee_income) as fee_income,
     sum(case when e.stage = 'A' then 1 else 0 end) as actions
   from events e
   join links l on l.descendant_id = e.org_id
-  where e.event_date between :start and :end
+  join nodes n on n.org_id = l.org_id
+  where e.event_date between :start and :end and n.level > 2
   group by l.org_id, e.event_date
 ),
+-- distinct customers: a whole month, quarter or year to date in one figure is a row of mart_org_period;
+-- other windows, and the daily grain, count each customer on their first day in the window from the events
+whole as (
+  select max(p.period_type) as period_type
+  from mart_periods p
+  where p.period_start = :start and :end between p.through_date and p.period_end and :grain = 'window'
+),
 first_active as (
+  select m.org_id, cast(:end as date) as day, m.customers
+  from mart_org_period m
+  join nodes n on n.org_id = m.org_id
+  join whole w on w.period_type = m.period_type
+  where m.period_start = :start and m.stage = '*'
+  union all
   select org_id, day, count(*) as customers
   from (
     select l.org_id, e.customer_id, min(e.event_date) as day
     from events e
     join links l on l.descendant_id = e.org_id
     where e.event_date between :start and :end and e.customer_id is not null
+      and (select period_type from whole) is null
     group by l.org_id, e.customer_id
   ) f
   group by org_id, day
