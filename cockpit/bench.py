@@ -265,7 +265,7 @@ def _three_ways(path: Path, as_of: dt.date) -> tuple[list[list[Any]], dict[str, 
 
 
 def _load(path: Path, sessions: int) -> list[str]:
-    """Browser sessions against one server: 10 at once for the server's memory, then `sessions` for p50/p95."""
+    """Browser sessions against one server: one alone, 10 at once for the server's memory, then `sessions`."""
     from cockpit import loadtest, server
 
     why = loadtest.missing()
@@ -274,7 +274,7 @@ def _load(path: Path, sessions: int) -> list[str]:
     proc, url = server.start(Path(os.environ["COCKPIT_HOME"]), path, timeout=120)
     out = []
     try:
-        waves = sorted({min(10, sessions), sessions})
+        waves = sorted({1, min(10, sessions), sessions})  # one alone: the page time a user sees on a quiet server
         for n in waves:
             r = loadtest.run(url, proc.pid, n)
             out.append(f"{n} simultaneous browser sessions, each opening {', '.join(loadtest.PAGES)} "
