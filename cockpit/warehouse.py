@@ -148,13 +148,19 @@ def _peer_cte(n: int) -> str:
 
 NODE_ORGS_SQL = ("select c.descendant_id as org_id from org_closure c "
                  "join scope_orgs s on s.org_id = c.descendant_id where c.ancestor_id = :org_id")
+# The org sets a page query may read around its chosen `org_id`, written once here and added to a query
+# that reads them: its subtree, and its children (a manager, the tree's leaf, stands for itself).
+NODE_CTES = {
+    "node_orgs": NODE_ORGS_SQL,
+    "child_orgs": "select o.org_id from orgs o join scope_orgs s on s.org_id = o.org_id "
+                  "where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)",
+}
 
 
-def _node_cte(name: str) -> str:
-    """`node_orgs`: the chosen `org_id`'s subtree within the user's scope, written once for every page query."""
+def _node_cte(name: str, cte: str) -> str:
     if not any(p.name == "org_id" and p.type == "org" for p in queries.get(name).params):
-        raise QueryError(f"query '{name}' reads node_orgs but declares no `-- param: org_id org`")
-    return NODE_ORGS_SQL
+        raise QueryError(f"query '{name}' reads {cte} but declares no `-- param: org_id org`")
+    return NODE_CTES[cte]
 
 
 def _cte(name: str, sql: str | exp.Expression) -> exp.CTE:
@@ -187,8 +193,8 @@ def render(name: str, scope_size: int, dialect: str, rows_size: int = 0) -> str:
     if q.scope == "peers":
         ctes += [_cte("peer_orgs", _peer_cte(scope_size)), _cte("cohort_orgs", "select org_id from orgs")]
     included = [_included(inc, q.scope == "peers") for inc in q.includes]
-    if any(t.name == "node_orgs" for part in (tree, *included) for t in part.find_all(exp.Table)):
-        ctes.append(_cte("node_orgs", _node_cte(name)))
+    read = {t.name for part in (tree, *included) for t in part.find_all(exp.Table)}
+    ctes += [_cte(cte, _node_cte(name, cte)) for cte in NODE_CTES if cte in read]
     ctes += included
     if ctes:
         with_ = tree.args.get("with_") or tree.args.get("with")

@@ -3,18 +3,12 @@
 -- param: as_of date
 -- param: min_tier int = 4
 -- param: days int = 90
-with children as (
-  select o.org_id
-  from orgs o
-  join scope_orgs s on s.org_id = o.org_id
-  where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)
-),
-custs as (
+with custs as (
   select ch.org_id, k.customer_id, k.aum,
          case when k.last_active_date is null or k.last_active_date < :as_of - :days then 1 else 0 end as dormant
   from customers k
   join org_closure c on c.descendant_id = k.org_id
-  join children ch on ch.org_id = c.ancestor_id
+  join child_orgs ch on ch.org_id = c.ancestor_id
   join scope_orgs s on s.org_id = k.org_id
   where k.tier >= :min_tier
 ),

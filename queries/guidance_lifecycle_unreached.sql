@@ -3,17 +3,11 @@
 -- param: start date
 -- param: end date
 -- param: days int = 7
-with children as (
-  select o.org_id
-  from orgs o
-  join scope_orgs s on s.org_id = o.org_id
-  where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)
-),
-changes as (
+with changes as (
   select ch.org_id, l.customer_id, l.change_date, l.to_state
   from lifecycle_changes l
   join org_closure c on c.descendant_id = l.org_id
-  join children ch on ch.org_id = c.ancestor_id
+  join child_orgs ch on ch.org_id = c.ancestor_id
   join scope_orgs s on s.org_id = l.org_id
   where l.change_date between :start and :end - :days
 ),

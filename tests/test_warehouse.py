@@ -47,7 +47,7 @@ def test_schema_description_matches_the_tables(wh):
 def test_every_query_runs_on_the_xs_bank_and_is_described(wh, as_of, name):
     q = queries.get(name)
     assert q.description, f"{name} has no description"
-    assert q.scope == "none" or re.search(r"\b(scope_orgs|node_orgs)\b", q.sql), f"{name} must join scope_orgs or node_orgs"
+    assert q.scope == "none" or re.search(r"\b(scope_orgs|node_orgs|child_orgs)\b", q.sql), f"{name} must join scope_orgs, node_orgs or child_orgs"
     df = wh.run(name, Scope("t", "executive", ("HO",)), sample_params(q, as_of))
     assert len(df.columns) > 0
 
