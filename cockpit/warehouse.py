@@ -169,8 +169,19 @@ def _cte(name: str, sql: str | exp.Expression) -> exp.CTE:
 
 
 def _included(name: str, peers: bool) -> exp.CTE:
-    """An included named query as a CTE; in a ranking it reads the whole tree (`cohort_orgs`)."""
+    """An included named query as a CTE; in a ranking it reads the whole tree (`cohort_orgs`).
+
+    Its own CTEs are renamed `NAME__cte`: dialects without nested CTEs (Spark, Hive) get them all moved
+    to the top level, where two `final`s would clash."""
     tree = sqlglot.parse_one(queries.get(name).sql, read="duckdb")
+    with_ = tree.args.get("with_") or tree.args.get("with")
+    inner = {cte.alias for cte in with_.expressions} if with_ is not None else set()
+    for table in tree.find_all(exp.Table):
+        if not table.db and table.name in inner:
+            table.set("alias", table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(f"{name}__{table.name}"))
+    for cte in with_.expressions if with_ is not None else ():
+        cte.set("alias", exp.TableAlias(this=exp.to_identifier(f"{name}__{cte.alias}")))
     if peers:
         for table in tree.find_all(exp.Table):
             if table.name == "scope_orgs":
@@ -203,6 +214,28 @@ def render(name: str, scope_size: int, dialect: str, rows_size: int = 0) -> str:
         else:
             tree.set("with_" if "with_" in tree.arg_types else "with", exp.With(expressions=ctes))
     tree = tree.transform(lambda n: exp.var(f":{n.name}") if isinstance(n, exp.Placeholder) else n)
+    return transpile(tree, dialect)
+
+
+def _spark_node(node: exp.Expression) -> exp.Expression:
+    # DuckDB reads 1.0 as a decimal and divides in double; Spark would keep decimals, rounded to 5 or 6 places.
+    if isinstance(node, exp.Literal) and node.is_number and not node.is_int:
+        return exp.cast(node.copy(), "double")
+    # sqlglot writes an exact percentile_cont as Spark's percentile_approx; `percentile` is the exact one.
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        (order,) = node.expression.expressions
+        q = node.this.this.copy()
+        q = exp.Sub(this=exp.Literal.number(1), expression=q) if order.args.get("desc") else q
+        return exp.Anonymous(this="percentile", expressions=[order.this.copy(), q])
+    return node
+
+
+def transpile(sql: str | exp.Expression, dialect: str) -> str:
+    """DuckDB SQL in an engine's dialect, with the fixes sqlglot's output needs there to return the same
+    values (each checked by running it: tests/test_postgres.py, tests/test_spark.py)."""
+    tree = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
+    if dialect in ("spark", "databricks"):
+        tree = tree.transform(_spark_node)
     return tree.sql(dialect=dialect)
 
 
@@ -296,4 +329,4 @@ def open_warehouse(target: str, read_only: bool = True) -> Warehouse:
     return Warehouse(target, read_only=read_only)
 
 
-__all__ = ["PEER_COLUMNS", "Scope", "ScopeError", "Warehouse", "WarehouseError", "QueryError", "open_warehouse", "render"]
+__all__ = ["PEER_COLUMNS", "Scope", "ScopeError", "Warehouse", "WarehouseError", "QueryError", "open_warehouse", "render", "transpile"]
