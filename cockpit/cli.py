@@ -113,7 +113,16 @@ def cmd_query(args: argparse.Namespace) -> int:
         queries.get(args.name)
         user = auth.get_user(args.as_user)
         params = _parse_params(args.param)
-        df = open_warehouse(config.warehouse_target(args.db)).run(args.name, user.scope, params)
+        target = config.warehouse_target(args.db)
+        if args.engine == "spark":
+            import tempfile
+
+            from cockpit import spark
+
+            with tempfile.TemporaryDirectory(prefix="cockpit-spark-") as tmp:
+                df = spark.open_local(target, tmp).run(args.name, user.scope, params)
+        else:
+            df = open_warehouse(target).run(args.name, user.scope, params)
     except ScopeError as e:
         return _fail(str(e), EXIT_SCOPE)
     except (queries.QueryError, auth.UserError, WarehouseError, ValueError) as e:
@@ -267,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--as", dest="as_user", default="exec", help="username whose scope applies (default exec)")
     q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.add_argument("--engine", choices=["warehouse", "spark"], default="warehouse",
+                   help="spark: run it in a local Spark session on a copy of the DuckDB warehouse, marts built there (needs Java)")
     q.set_defaults(func=cmd_query)
 
     i = sub.add_parser("import", help="validate a CSV / Parquet / Excel file through a mapping and load it, all or nothing")

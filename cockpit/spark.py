@@ -149,6 +149,8 @@ class SparkWarehouse(Warehouse):
 
 def open_local(source: str | Path, folder: str | Path | None = None) -> SparkWarehouse:
     """A local Spark session holding a copy of the DuckDB warehouse `source` and its marts built there."""
+    if "://" in str(source) or not Path(source).is_file():
+        raise WarehouseError(f"Spark loads a DuckDB warehouse file; there is none at {source}.")
     folder = Path(folder or tempfile.mkdtemp(prefix="cockpit-spark-"))
     spark = session(folder=folder)
     load(spark, source, folder / "detail")

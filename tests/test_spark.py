@@ -113,3 +113,20 @@ def test_a_failing_spark_query_says_so_in_one_line(sw):
     swh, _, _ = sw
     with pytest.raises(WarehouseError, match="A query failed in the warehouse: .*no_such_table"):
         swh.sql("select * from no_such_table")
+
+
+def test_cockpit_query_on_spark_prints_what_duckdb_prints(bank):
+    """`cockpit query --engine spark`: its own local session on a copy of the warehouse (a separate process)."""
+    import subprocess
+    import sys
+
+    def query(*extra):
+        return subprocess.run([sys.executable, "-m", "cockpit.cli", "--db", str(bank / "warehouse.duckdb"), "query", "org_tree",
+                               "--as", "head_r01", "--format", "csv", *extra], capture_output=True, text=True, timeout=900)
+
+    on_spark, on_duckdb = query("--engine", "spark"), query()
+    assert on_spark.returncode == 0, on_spark.stderr[-2000:]
+    assert on_spark.stdout == on_duckdb.stdout and on_spark.stdout.count("\n") > 5
+    url = subprocess.run([sys.executable, "-m", "cockpit.cli", "--db", "postgresql+psycopg://app@127.0.0.1:1/x", "query", "org_tree",
+                          "--engine", "spark"], capture_output=True, text=True, timeout=120)
+    assert url.returncode == 2 and "Spark loads a DuckDB warehouse file" in url.stderr and "Traceback" not in url.stderr
