@@ -296,6 +296,12 @@ def comments(action_id: int) -> list[dict[str, Any]]:
     return [{"at": r.at, "username": r.username, "text": json.loads(r.detail)["text"]} for r in h[h.kind == "comment"].itertuples()]
 
 
+def stamp() -> int:
+    """The latest action event's id: it moves whenever any action changes, so it can key a cache."""
+    with connect() as con:
+        return int(con.execute("select coalesce(max(id), 0) from action_events").fetchone()[0])
+
+
 def all_actions() -> list[Action]:
     with connect() as con:
         return [_action(con, r) for r in con.execute("select * from actions order by id")]

@@ -120,6 +120,25 @@ def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.da
     return guidance.generate(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
 
 
+@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+def _scorecard(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date, total: int, elapsed: int,
+               actions_stamp: int) -> pd.DataFrame:
+    from cockpit import scorecard
+    from cockpit.calendar import Progress
+
+    return scorecard.scores(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day), Progress(total, elapsed))
+
+
+def scorecard_scores(org_id: str, period: Period, progress: Any) -> pd.DataFrame:
+    """The scorecard of a node and period (cockpit/scorecard.py), cached per warehouse, user scope, node and
+    period, and recomputed as soon as any action changes (its follow-through indicator reads them)."""
+    from cockpit import actions
+
+    warehouse()
+    return _scorecard(config.warehouse_target(), scope().key, org_id, period.label, period.as_of, progress.total,
+                      progress.elapsed, actions.stamp())
+
+
 def insights(org_id: str, period: Period) -> list:
     """The guidance for a node and period, cached per warehouse, user scope, node and period
     (the cache is shared by all sessions, so the scope is part of the key)."""

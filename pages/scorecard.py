@@ -14,9 +14,8 @@ st.caption(ui.tr("scorecard.caption", org=f["org_name"], period=p.label, n=len(c
 prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
 last = p.shifted(-1)
 last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=last.end), last)
-wh, scope = ui.warehouse(), ui.scope()  # the action follow-through figures come from the app's own state
-scores = scorecard.scores(wh, scope, org, p, prog)
-rows = scorecard.ranking(scores, scorecard.scores(wh, scope, org, last, last_prog))
+scores = ui.scorecard_scores(org, p, prog)  # action follow-through included, from the app's own state
+rows = scorecard.ranking(scores, ui.scorecard_scores(org, last, last_prog))
 me = rows[rows.org_id == org]
 if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
     st.info(ui.tr("scorecard.no_scores"))
