@@ -34,7 +34,7 @@ LOCAL_CONF = {  # a quiet single-machine session: no web UI, loopback only, few 
 def session(master: str = "local[2]", folder: str | Path | None = None):
     """A Spark session (one per process); tables it creates are written under `folder`."""
     if shutil.which("java") is None:
-        raise WarehouseError("Spark needs a Java runtime: install one (apt-get install -y openjdk-17-jre-headless).")
+        raise WarehouseError("Spark needs a Java runtime: install one (apt-get install -y default-jre-headless, Java 17 or 21).")
     with warnings.catch_warnings():  # pyspark warns about pandas 3 on import; results come through Arrow
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
         try:
