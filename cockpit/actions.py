@@ -103,8 +103,7 @@ class Action:
 
 @contextmanager
 def connect() -> Iterator[sqlite3.Connection]:
-    with appstate.connect() as con:
-        con.executescript(DDL)
+    with appstate.connect(DDL) as con:
         yield con
 
 

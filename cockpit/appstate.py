@@ -38,18 +38,36 @@ def db_path() -> Path:
     return config.home() / "state.sqlite"
 
 
+_READY: set[tuple[str, int, str]] = set()  # (state file, its inode, tables) this process has created
+
+
+def _prepare(con: sqlite3.Connection, path: Path, ddl: str) -> None:
+    """Create tables once per file and process, in WAL mode: readers then never block the one writer, so
+    many sessions signing in at once wait their turn instead of failing with 'database is locked'."""
+    key = (str(path), path.stat().st_ino, ddl)
+    if key not in _READY:
+        con.execute("pragma journal_mode = wal")
+        con.executescript(ddl)
+        _READY.add(key)
+
+
 @contextmanager
-def connect() -> Iterator[sqlite3.Connection]:
-    """A connection with the tables created; commits on success, rolls back on error."""
-    con = sqlite3.connect(db_path(), timeout=10)
+def connect(ddl: str = DDL) -> Iterator[sqlite3.Connection]:
+    """A connection with the tables of `ddl` created (the app's own, or a module's: actions, subscriptions);
+    commits on success, rolls back on error."""
+    path = db_path()
+    con = sqlite3.connect(path, timeout=30)
     con.row_factory = sqlite3.Row
     try:
-        con.executescript(DDL)
+        _prepare(con, path, DDL)
+        if ddl != DDL:
+            _prepare(con, path, ddl)
         yield con
-        con.commit()
     except Exception:
         con.rollback()
         raise
+    else:
+        con.commit()
     finally:
         con.close()
 

@@ -129,8 +129,11 @@ def record_failures(counts: dict[str, int]) -> None:
 
 
 def reset_failures(username: str) -> None:
+    """Clear a user's failed attempts after a good sign-in (a write only when there is something to clear)."""
     with appstate.connect() as con:
-        con.execute("update users set failed_attempts = 0, locked_until = null where username = ?", (username,))
+        row = con.execute("select failed_attempts, locked_until from users where username = ?", (username,)).fetchone()
+        if row is not None and (row["failed_attempts"] or row["locked_until"]):
+            con.execute("update users set failed_attempts = 0, locked_until = null where username = ?", (username,))
 
 
 def credentials() -> dict:

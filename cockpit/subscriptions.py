@@ -86,8 +86,7 @@ class Subscription:
 
 @contextmanager
 def connect() -> Iterator[sqlite3.Connection]:
-    with appstate.connect() as con:
-        con.executescript(DDL)
+    with appstate.connect(DDL) as con:
         yield con
 
 
