@@ -93,11 +93,9 @@ RAW_ACTIVITY = """activity as (
 def raw_overview() -> str:
     """queries/overview_kpis.sql with the marts taken out: its `deep` ... `activity` CTEs replaced by RAW_ACTIVITY."""
     from cockpit import queries
-
-    sql = queries.get("overview_kpis").sql
-    head, rest = sql.split("deep as (", 1)
     from cockpit.warehouse import NODE_ORGS_SQL
 
+    head, rest = queries.get("overview_kpis").sql.split("deep as (", 1)
     ctes = f"with scope_orgs as (select org_id from orgs),\nnode_orgs as ({NODE_ORGS_SQL}),\n"
     return re.sub(r"^with ", lambda _: ctes, head, count=1, flags=re.M) + RAW_ACTIVITY + rest[rest.index("final as ("):]
 

@@ -22,9 +22,9 @@ import time
 from typing import Any
 
 from cockpit import schema
+from cockpit.periods import KINDS, MONTHS, Period
 
 MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
-KINDS = ("month", "quarter", "year")
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the events.
 MART_LEVEL = 2
 
@@ -98,12 +98,12 @@ from counted group by period_start, org_id, stage
 """
 
 # The customers a new day adds to a period, per node (subtree) and stage ('*' = any): those of the new day
-# with no event earlier in the period under that node at that stage. Arguments: the new day twice, then the
+# with no event earlier in the period under that node at that stage. Arguments: the new day, then the
 # period's start and the day it ran through.
 DELTA_SQL = """
 with new_pairs as (
   select distinct customer_id, stage, org_id from events
-  where customer_id is not null and event_date between ? and ?
+  where customer_id is not null and event_date = ?
 ),
 old_pairs as (
   select distinct e.customer_id, e.stage, e.org_id from events e
@@ -151,20 +151,6 @@ def ensure(con: Any) -> None:
             con.execute(schema.ddl(table))
 
 
-def _period_start(kind: str, day: dt.date) -> dt.date:
-    if kind == "month":
-        return day.replace(day=1)
-    if kind == "quarter":
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return dt.date(day.year, 1, 1)
-
-
-def _period_end(kind: str, start: dt.date) -> dt.date:
-    months = {"month": 1, "quarter": 3, "year": 12}[kind]
-    y, m = divmod(start.month - 1 + months, 12)
-    return dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
-
-
 def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
     """Build the marts from the detail tables on a writable DuckDB connection: all of them, or one day.
 
@@ -202,8 +188,8 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
     days are read, and those of them already seen earlier in the period are not counted again: the rest of
     the period is scanned for those customers alone. A day already counted, or a gap, recounts the period.
     """
-    start = _period_start(kind, day)
-    end = _period_end(kind, start)
+    period = Period.containing(kind, day, day)
+    start, end = period.start, period.end
     row = con.execute("select through_date from mart_periods where period_type = ? and period_start = ?",
                       [kind, start]).fetchone()
     through = row[0] if row else start - dt.timedelta(days=1)
@@ -215,7 +201,7 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
         for sql, args in _period(kind, start, end):
             con.execute(sql, args)
         return
-    con.execute("create or replace temp table period_delta as " + DELTA_SQL, [day, day, start, through])
+    con.execute("create or replace temp table period_delta as " + DELTA_SQL, [day, start, through])
     con.execute("""update mart_org_period m set customers = m.customers + d.n from period_delta d
                    where m.period_type = ? and m.period_start = ? and m.org_id = d.org_id and m.stage = d.stage""",
                 [kind, start])
@@ -224,14 +210,16 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
                                      and m.org_id = d.org_id and m.stage = d.stage)""", [kind, start, kind, start])
     con.execute("drop table period_delta")
     if not row:
-        months = {"month": 1, "quarter": 3, "year": 12}[kind]
-        con.execute(PERIODS_SQL.format(kind=kind, months=months, through=THROUGH_DATE), [start, end])
+        con.execute(*_periods_row(kind, start, end))
+
+
+def _periods_row(kind: str, lo: dt.date, hi: dt.date) -> tuple[str, list[dt.date]]:
+    """The `mart_periods` rows of the periods of a kind that hold events in [lo, hi]."""
+    return PERIODS_SQL.format(kind=kind, months=MONTHS[kind], through=THROUGH_DATE), [lo, hi]
 
 
 def _period(kind: str, lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date]]]:
-    months = {"month": 1, "quarter": 3, "year": 12}[kind]
-    return [(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi]),
-            (PERIODS_SQL.format(kind=kind, months=months, through=THROUGH_DATE), [lo, hi])]
+    return [(PERIOD_SQL.format(kind=kind), [lo, hi, lo, hi]), _periods_row(kind, lo, hi)]
 
 
 def full_build(lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date]]]:

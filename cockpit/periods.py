@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 KINDS = ("month", "quarter", "year")
+MONTHS = {"month": 1, "quarter": 3, "year": 12}  # the length of each kind of period
 
 
 def _add_months(d: dt.date, n: int) -> dt.date:
@@ -37,7 +38,7 @@ class Period:
 
     @property
     def months(self) -> int:
-        return {"month": 1, "quarter": 3, "year": 12}[self.kind]
+        return MONTHS[self.kind]
 
     @property
     def end(self) -> dt.date:
