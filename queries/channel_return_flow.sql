@@ -10,25 +10,27 @@ with won_back as (
   where l.change_date between :start and :end and l.to_state = 'won_back'
   group by l.from_state
 ),
--- the window's online events and the gap_days before it: the previous online touch of an event in the window,
--- when it is that recent, is among them
-online as (
-  select e.customer_id, e.event_date,
-         lag(e.event_date) over (partition by e.customer_id order by e.event_ts, e.event_id) as previous_date
+-- every online touch of a known customer up to the window's end, read once for the two uses below
+online_events as (
+  select e.customer_id, e.event_date, e.event_ts, e.event_id
   from events e
   join node_orgs n on n.org_id = e.org_id
   join channels ch on ch.channel_id = e.channel_id
-  where ch.channel_group = 'online' and e.customer_id is not null
-    and e.event_date between cast(:start as date) - :gap_days * interval 1 day and :end
+  where ch.channel_group = 'online' and e.customer_id is not null and e.event_date <= :end
+),
+-- the window's touches and the gap_days before it: the previous touch of one in the window, when it is that
+-- recent, is among them
+online as (
+  select customer_id, event_date,
+         lag(event_date) over (partition by customer_id order by event_ts, event_id) as previous_date
+  from online_events
+  where event_date >= cast(:start as date) - :gap_days * interval 1 day
 ),
 -- customers touched online before that: for them a first touch in the window comes after a longer gap
 seen_before as (
-  select distinct e.customer_id
-  from events e
-  join node_orgs n on n.org_id = e.org_id
-  join channels ch on ch.channel_id = e.channel_id
-  where ch.channel_group = 'online' and e.customer_id is not null
-    and e.event_date < cast(:start as date) - :gap_days * interval 1 day
+  select distinct customer_id
+  from online_events
+  where event_date < cast(:start as date) - :gap_days * interval 1 day
 ),
 back_online as (
   select 'back_online' as kind, 'online' as source, count(distinct o.customer_id) as customers
