@@ -89,20 +89,20 @@ async def _session(browser, url: str, username: str, key: str, pages: tuple[str,
 
 
 def _sample_memory(pid: int, stop: threading.Event, result: LoadResult) -> None:
-    from cockpit.server import memory_mb
+    from cockpit.server import rss_mb
 
     while not stop.is_set():
-        result.server_rss_peak_mb = max(result.server_rss_peak_mb, memory_mb(pid)[0])
+        result.server_rss_peak_mb = max(result.server_rss_peak_mb, rss_mb(pid))
         stop.wait(0.25)
 
 
 async def _run(url: str, pid: int, sessions: int, key: str, pages: tuple[str, ...], timeout_ms: int) -> LoadResult:
     from playwright.async_api import async_playwright
 
-    from cockpit.server import memory_mb
+    from cockpit.server import rss_mb
 
     result = LoadResult(sessions)
-    result.server_rss_before_mb = result.server_rss_peak_mb = memory_mb(pid)[0]
+    result.server_rss_before_mb = result.server_rss_peak_mb = rss_mb(pid)
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_memory, args=(pid, stop, result), daemon=True)
     async with async_playwright() as p:

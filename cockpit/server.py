@@ -49,11 +49,9 @@ def start(home: Path, warehouse: Path | str, extra_env: dict[str, str] | None = 
     raise RuntimeError(f"the cockpit server did not start; see {log.name}")
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """Resident and peak resident memory of a process, in MB (Linux /proc)."""
-    fields = {}
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
