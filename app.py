@@ -6,8 +6,10 @@ import time
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cockpit import appstate, auth, config, ui
-from cockpit.navigation import PAGES, pages_for
+from cockpit.state import appstate, auth
+from cockpit.core import config
+from cockpit.app import ui
+from cockpit.app.navigation import PAGES, pages_for
 
 st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=":material/explore:", layout="wide")
 

@@ -3,7 +3,10 @@ import datetime as dt
 
 import streamlit as st
 
-from cockpit import actions, i18n, outcome, ui
+from cockpit.state import actions
+from cockpit.core import i18n
+from cockpit.domain import outcome
+from cockpit.app import ui
 from cockpit.charts.loop import outcome_bars
 
 f, lang, user, wh = ui.filters(), ui.lang(), ui.current_user(), ui.warehouse()

@@ -2,8 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit import config, i18n, ui
-from seed import importer
+from cockpit.core import config, i18n
+from cockpit.app import ui
+from seed.ingest import importer
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("import.page"))

@@ -1,7 +1,10 @@
 """Admin: export targets to Excel and import them back, validated with row numbers, all or nothing."""
 import streamlit as st
 
-from cockpit import appstate, config, targets_io, ui
+from cockpit.state import appstate
+from cockpit.core import config
+from cockpit.ops import targets_io
+from cockpit.app import ui
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_targets"))

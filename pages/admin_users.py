@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit import appstate, auth, ui
+from cockpit.state import appstate, auth
+from cockpit.app import ui
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_users"))

@@ -1,8 +1,10 @@
 """Channel coordination: one section per pain — integration, service standard, online–offline referrals and
-return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in cockpit/channels.py."""
+return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in cockpit/domain/channels.py."""
 import streamlit as st
 
-from cockpit import channels as rules, i18n, ui
+from cockpit.domain import channels as rules
+from cockpit.core import i18n
+from cockpit.app import ui
 from cockpit.charts import channels as charts
 
 f = ui.filters()
@@ -32,7 +34,7 @@ def named(df, *cols):
 
 
 def table(df, words=None):
-    """The frame as read: figures formatted by their unit (cockpit.channels.UNITS), columns in the reader's words."""
+    """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns in the reader's words."""
     return i18n.table(df, rules.UNITS, lang).rename(columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}"))
 
 

@@ -2,8 +2,9 @@
 evidence; managers also get their action list with CSV / Excel export."""
 import streamlit as st
 
-from cockpit import actions as loop
-from cockpit import appstate, ui
+from cockpit.state import actions as loop
+from cockpit.state import appstate
+from cockpit.app import ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import Context, actions
 
@@ -26,7 +27,7 @@ for i, ins in enumerate(found):
         fig = evidence(ins, lang)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
-        if st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):  # the loop: cockpit/actions.py, pages/actions.py
+        if st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):  # the loop: cockpit/state/actions.py, pages/actions.py
             made = loop.create_from_insight(ui.warehouse(), user, ins, owner=user.username, due=f["as_of"] + loop.DEFAULT_DUE,
                                             customers=loop.customers_for(ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])),
                                             lang=lang, org_id=f["org_id"])

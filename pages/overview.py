@@ -1,7 +1,9 @@
 """Overview: the headline KPIs of the chosen org and period against a comparable previous period."""
 import streamlit as st
 
-from cockpit import i18n, metrics, ui
+from cockpit.core import i18n
+from cockpit.domain import metrics
+from cockpit.app import ui
 
 f = ui.filters()
 p = f["period"]

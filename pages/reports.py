@@ -2,7 +2,8 @@
 the user's scope; each download is recorded in the audit log."""
 import streamlit as st
 
-from cockpit import appstate, ui
+from cockpit.state import appstate
+from cockpit.app import ui
 from cockpit.reports import batch, data
 
 f = ui.filters()

@@ -1,7 +1,9 @@
 """Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill into."""
 import streamlit as st
 
-from cockpit import calendar, drill, i18n, scorecard, ui
+from cockpit.core import calendar, i18n
+from cockpit.app import drill, ui
+from cockpit.domain import scorecard
 from cockpit.charts import scorecard as charts
 
 f, lang = ui.filters(), ui.lang()

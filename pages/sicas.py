@@ -1,8 +1,10 @@
 """SICAS funnel: customers at each stage, conversion and time between stages, breakdowns, the weekly
-Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/sicas.py."""
+Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/domain/sicas.py."""
 import streamlit as st
 
-from cockpit import channels, i18n, sicas, ui
+from cockpit.domain import channels, sicas
+from cockpit.core import i18n
+from cockpit.app import ui
 from cockpit.charts import sicas as charts
 
 f = ui.filters()

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit import delivery, subscriptions as subs, ui
-from cockpit.warehouse import ScopeError
+from cockpit.delivery import send as delivery, subscriptions as subs
+from cockpit.app import ui
 
 f, user, wh = ui.filters(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.subscriptions"))
@@ -22,7 +22,7 @@ with st.form("sub_form"):
         try:
             s = subs.create(wh, user, f["org_id"], kind, freq, pairs, lang)
             st.success(ui.tr("loop.sub.created", id=s.id))
-        except (subs.SubscriptionError, ScopeError) as e:
+        except (subs.SubscriptionError, ui.ScopeError) as e:
             st.error(str(e))
 listed = subs.mine(user)
 if not listed:

@@ -1,7 +1,10 @@
 """Operating targets: actual vs target, pace in working days, forecast, MoM / YoY and status; drill into children."""
 import streamlit as st
 
-from cockpit import actions, calendar, drill, i18n, metrics, targets, ui
+from cockpit.state import actions
+from cockpit.core import calendar, i18n
+from cockpit.app import drill, ui
+from cockpit.domain import metrics, targets
 from cockpit.charts import targets as charts
 
 f, lang = ui.filters(), ui.lang()

@@ -1,4 +1,4 @@
--- description: Linkage of an org node: lifecycle state changes in a window and, per new state and channel, how many of the changed customers that channel reached within N days (channel '*' = any channel); cockpit/channels.py picks the suitable channel per state.
+-- description: Linkage of an org node: lifecycle state changes in a window and, per new state and channel, how many of the changed customers that channel reached within N days (channel '*' = any channel); cockpit/domain/channels.py picks the suitable channel per state.
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -4,7 +4,7 @@
 -- param: end date
 -- param: breakdown one of(channel|month|prior_outcome)
 -- param: campaign_id str = all
-with -- an event typed prior_<outcome> records the outcome of a customer's earlier campaign (seed/IMPORT.md)
+with -- an event typed prior_<outcome> records the outcome of a customer's earlier campaign (seed/ingest/IMPORT.md)
 prior_ranked as (
   select e.customer_id, substr(e.event_type, 7) as outcome,
          row_number() over (partition by e.customer_id order by e.event_date desc, e.event_id desc) as rn

@@ -1,4 +1,4 @@
--- description: Guidance: a flow metric (SICAS Actions or sales, as in cockpit/metrics.yaml) of an org node in a window and a comparable earlier one, split by child node, channel, segment and product.
+-- description: Guidance: a flow metric (SICAS Actions or sales, as in cockpit/domain/metrics.yaml) of an org node in a window and a comparable earlier one, split by child node, channel, segment and product.
 -- param: org_id org
 -- param: start date
 -- param: end date

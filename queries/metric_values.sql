@@ -1,4 +1,4 @@
--- description: Every metric of the metric dictionary (cockpit/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only); with the opening balance (the day before the window) of balance metrics.
+-- description: Every metric of the metric dictionary (cockpit/domain/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only); with the opening balance (the day before the window) of balance metrics.
 -- param: start date
 -- param: end date
 -- param: parent str = all
@@ -49,7 +49,7 @@ bal as (
      or b.balance_date between cast(cast(:start as date) - interval 1 year as date) and cast(cast(:end as date) - interval 1 year as date)
   group by l.org_id, b.balance_date
 ),
--- sums of events: sub-branches and above read mart_org_day (cockpit/marts.py), deeper nodes their events
+-- sums of events: sub-branches and above read mart_org_day (cockpit/warehouse/marts.py), deeper nodes their events
 ev as (
   select l.org_id, m.event_date as day,
     sum(m.amount) as sales,

@@ -1,4 +1,4 @@
--- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one. Reads the marts (cockpit/marts.py) where they answer.
+-- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one. Reads the marts (cockpit/warehouse/marts.py) where they answer.
 -- param: org_id org
 -- param: start date
 -- param: end date

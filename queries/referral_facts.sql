@@ -1,4 +1,4 @@
--- description: The referral rules of cockpit/channels.py applied once, per referral of an org node created in a window: its route (channels and channel groups), month, whether accepted, followed up within the SLA and converted, and the follow-up hours.
+-- description: The referral rules of cockpit/domain/channels.py applied once, per referral of an org node created in a window: its route (channels and channel groups), month, whether accepted, followed up within the SLA and converted, and the follow-up hours.
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -1,4 +1,4 @@
--- description: Monthly on-time follow-up rate per referral route (channel to channel) of an org node, for referrals created in a window (rules in cockpit/channels.py).
+-- description: Monthly on-time follow-up rate per referral route (channel to channel) of an org node, for referrals created in a window (rules in cockpit/domain/channels.py).
 -- include: referral_facts
 -- param: org_id org
 -- param: start date

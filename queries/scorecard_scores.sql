@@ -1,4 +1,4 @@
--- description: Branch scorecard: every node's indicators (and the action follow-through indicator, bound from the app's actions) scored by the rules of cockpit/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
+-- description: Branch scorecard: every node's indicators (and the action follow-through indicator, bound from the app's actions) scored by the rules of cockpit/domain/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
 -- scope: peers
 -- include: metric_values
 -- param: org_id org
@@ -45,8 +45,8 @@
 -- param: r_complaint_rate one of(off|capped|percentile|minmax) = off
 -- param: w_action_loop float = 0
 -- rows: action_loop(org_id varchar, due bigint, done_on_time bigint, completion double, effect double, score double)
--- weight and rule per indicator come from cockpit/scorecard.yaml (bound by cockpit.scorecard); 'off' leaves it out.
--- action_loop: the action follow-through indicator per node, scored 0..1 by cockpit/outcome.py (bound by cockpit.scorecard);
+-- weight and rule per indicator come from cockpit/domain/scorecard.yaml (bound by cockpit.domain.scorecard); 'off' leaves it out.
+-- action_loop: the action follow-through indicator per node, scored 0..1 by cockpit/domain/outcome.py (bound by cockpit.domain.scorecard);
 -- where a node's score is there, it takes w_action_loop of the 100 points and the other indicators share the rest;
 -- a node without one (no action due) keeps the total of its other indicators.
 with rules as (

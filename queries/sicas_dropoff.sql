@@ -1,4 +1,4 @@
--- description: Drop-off list of the SICAS funnel (rule in cockpit/sicas.py): customers of an org node who counted at a stage in the window and not at the next, newest first, for frontline follow-up.
+-- description: Drop-off list of the SICAS funnel (rule in cockpit/domain/sicas.py): customers of an org node who counted at a stage in the window and not at the next, newest first, for frontline follow-up.
 -- include: sicas_reach
 -- param: org_id org
 -- param: start date

@@ -1,4 +1,4 @@
--- description: SICAS funnel of an org node (rule in cockpit/sicas.py): unique customers per stage, % of first and previous stage, median and 75th-percentile hours from the previous stage; per slice of a breakdown, for the whole window or per calendar week.
+-- description: SICAS funnel of an org node (rule in cockpit/domain/sicas.py): unique customers per stage, % of first and previous stage, median and 75th-percentile hours from the previous stage; per slice of a breakdown, for the whole window or per calendar week.
 -- include: sicas_reach
 -- include: sicas_stages
 -- param: org_id org

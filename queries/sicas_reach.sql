@@ -1,4 +1,4 @@
--- description: The SICAS ordering rule applied once (cockpit/sicas.py): per customer of an org node and window (the period, or each calendar week), the moment they counted at each stage (t1 Sense … t5 Share; null = not reached) and the channel, channel group and org node of their Sense event.
+-- description: The SICAS ordering rule applied once (cockpit/domain/sicas.py): per customer of an org node and window (the period, or each calendar week), the moment they counted at each stage (t1 Sense … t5 Share; null = not reached) and the channel, channel group and org node of their Sense event.
 -- param: org_id org
 -- param: start date
 -- param: end date

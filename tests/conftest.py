@@ -17,8 +17,8 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ["COCKPIT_WAREHOUSE"] = str(home / "warehouse.duckdb")
     os.environ["COCKPIT_DEMO"] = "1"
     os.environ.pop("COCKPIT_COOKIE_KEY", None)
-    from cockpit import auth
-    from seed import demo_bank
+    from cockpit.state import auth
+    from seed.demo import bank as demo_bank
 
     demo_bank.build(home / "warehouse.duckdb", "xs", 42)
     auth.ensure_demo_users()
@@ -27,7 +27,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def wh(bank: Path):
-    from cockpit.warehouse import open_warehouse
+    from cockpit.warehouse.layer import open_warehouse
 
     return open_warehouse(str(bank / "warehouse.duckdb"))
 
@@ -40,7 +40,7 @@ def as_of(wh):
 
 
 def scope_of(username: str):
-    from cockpit import auth
+    from cockpit.state import auth
 
     return auth.get_user(username).scope
 

@@ -4,9 +4,10 @@ import threading
 
 import pytest
 
-from cockpit import actions, auth, guidance
-from cockpit.periods import Period
-from cockpit.warehouse import Scope
+from cockpit.state import actions, auth
+from cockpit import guidance
+from cockpit.core.periods import Period
+from cockpit.warehouse.layer import Scope
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +114,14 @@ def test_open_actions_are_found_beside_a_lagging_metric(wh, as_of, people):
     assert a.id in set(found.id)
     assert a.id not in set(actions.open_for(wh, people["exec"].scope, "R01", "deposits").id)
     assert a.id not in set(actions.open_for(wh, people["exec"].scope, "R02", "aum").id)
-    from cockpit.warehouse import ScopeError
+    from cockpit.warehouse.layer import ScopeError
 
     with pytest.raises(ScopeError):
         actions.open_for(wh, people["head_r01"].scope, "R02", "deposits")
 
 
 def test_bound_rows_are_validated_and_scoped(wh):
-    from cockpit.warehouse import QueryError
+    from cockpit.warehouse.layer import QueryError
 
     ids = customers_of(wh, "R02B01T1M1") + customers_of(wh, "R01B01T1M1")
     seen = wh.run("action_loop_customers", Scope("h", "branch_head", ("R02",)), rows=[(c,) for c in ids])

@@ -61,8 +61,9 @@ def test_two_users_one_after_another_get_their_own_numbers(app, attacks):
 
 
 def test_cached_queries_from_many_threads_never_cross_scopes(bank, attacks):
-    from cockpit import config, ui
-    from cockpit.auth import get_user
+    from cockpit.core import config
+    from cockpit.app import ui
+    from cockpit.state.auth import get_user
 
     scopes = {u: get_user(u).scope.key for u in ("head_r01", "head_r02", "head_r01b02", "manager1")}
     errors = []

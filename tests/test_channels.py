@@ -10,10 +10,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cockpit import channels as rules
-from cockpit.warehouse import Scope, Warehouse
+from cockpit.domain import channels as rules
+from cockpit.warehouse.layer import Scope, Warehouse
 from conftest import scope_of
-from seed import storylines as sl
+from seed.demo import storylines as sl
 from test_sicas import hand_made, storyline_bank  # noqa: F401  (storyline_bank: a session fixture shared with the SICAS tests)
 
 HO = Scope("t", "executive", ("HO",))
@@ -180,7 +180,7 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
     """Rates with one decimal (12.3%), counts with thousands separators, products per customer with two decimals."""
     import re
 
-    from cockpit import i18n
+    from cockpit.core import i18n
 
     at = app("exec", lang="zh", state={"f_kind": "year"})
     at.switch_page("pages/channels.py").run()
@@ -204,7 +204,7 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
 
 
 def test_table_formatting_puts_separators_in_counts_and_one_decimal_in_rates():
-    from cockpit import i18n
+    from cockpit.core import i18n
 
     df = pd.DataFrame({"created": [12345, 7], "on_time_rate": [0.12345, None], "products_per_customer": [1.5, 0.035],
                        "channel_id": ["app", "lobby"]})
@@ -214,7 +214,7 @@ def test_table_formatting_puts_separators_in_counts_and_one_decimal_in_rates():
 
 
 def test_route_months_are_labels_not_english_dates_and_staff_teams_are_named(app, wh):
-    from cockpit import i18n
+    from cockpit.core import i18n
     from cockpit.charts import channels as charts
 
     monthly = wh.run("referral_monthly", HO, {"org_id": "HO", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20)})

@@ -10,7 +10,7 @@ INJECTIONS = ["R01' OR '1'='1", "R01; drop table events; --", "HO/**/union/**/se
 
 
 def cockpit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=120)
 
 
@@ -20,7 +20,7 @@ def _bank(bank):
 
 
 def test_query_list_names_every_query():
-    from cockpit import queries
+    from cockpit.warehouse import queries
 
     out = cockpit("query", "--list")
     assert out.returncode == 0

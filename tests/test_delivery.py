@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
-from cockpit import auth, delivery, subscriptions as subs
-from cockpit.warehouse import ScopeError
+from cockpit.state import auth
+from cockpit.delivery import send as delivery, subscriptions as subs
+from cockpit.warehouse.layer import ScopeError
 
 
 class Sink:
@@ -214,7 +215,7 @@ def test_due_dry_run_and_refusals(wh, smtp, pauses):
 
 
 def test_cockpit_deliver_command_prints_the_log(wh, smtp, capsys):
-    from cockpit import cli
+    from cockpit.ops import cli
 
     subs.create(wh, auth.get_user("head_r01"), "R01", "digest", "daily", [("c@bank.local", "head_r01")])
     assert cli.main(["deliver", "--now", "--dry-run"]) == 0

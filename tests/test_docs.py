@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from cockpit import config, i18n
-from cockpit.navigation import PAGES
+from cockpit.core import config, i18n
+from cockpit.app.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 

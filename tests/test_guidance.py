@@ -11,12 +11,14 @@ import re
 import pandas as pd
 import pytest
 
-from cockpit import guidance, i18n, metrics
+from cockpit import guidance
+from cockpit.core import i18n
+from cockpit.domain import metrics
 from cockpit.guidance import Context, actions, unusual
-from cockpit.periods import Period
-from cockpit.warehouse import Scope, ScopeError
-from seed import demo_bank
-from seed import storylines as sl
+from cockpit.core.periods import Period
+from cockpit.warehouse.layer import Scope, ScopeError
+from seed.demo import bank as demo_bank
+from seed.demo import storylines as sl
 from tests.conftest import scope_of
 
 HO = Scope("exec", "executive", ("HO",))
@@ -24,7 +26,7 @@ HO = Scope("exec", "executive", ("HO",))
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory, bank):
-    from cockpit.warehouse import open_warehouse
+    from cockpit.warehouse.layer import open_warehouse
 
     path = tmp_path_factory.mktemp("bank_s") / "warehouse.duckdb"
     demo_bank.build(path, "s", 42)
@@ -342,7 +344,7 @@ def test_target_risk_lists_only_the_metrics_furthest_behind_pace_and_counts_the_
 
 
 def test_a_balance_held_near_its_opening_is_judged_on_the_balance_at_every_node(big):
-    from cockpit import targets
+    from cockpit.domain import targets
     from cockpit.guidance import targets as risk
 
     ctx = Context(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
@@ -398,7 +400,7 @@ def test_contributors_at_a_leaf_node_name_only_the_dimensions_that_have_one(big,
 
 
 def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_channel(wh, as_of):
-    from cockpit import channels, sicas
+    from cockpit.domain import channels, sicas
 
     s = scope_of("manager1")
     todo = actions.action_list(Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")

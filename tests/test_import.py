@@ -11,8 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cockpit import schema
-from seed import importer
+from cockpit.warehouse import schema
+from seed.ingest import importer
 
 MALFORMED = Path(__file__).parent / "fixtures" / "malformed"
 ORGS_CSV = "机构号,上级机构号,层级,机构名称,英文名称\nHO,,0,总行,Head office\nR01,HO,1,北京分行,Beijing Branch\nR01B01,R01,2,北京人民路支行,Beijing Renmin Rd\n"
@@ -170,7 +170,7 @@ def test_an_unknown_mapping_is_refused_with_the_known_names():
 
 
 def cockpit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=120)
 
 
@@ -198,7 +198,7 @@ def test_cli_imports_and_prints_rows_per_table(tmp_path):
 
 def test_the_page_path_imports_while_the_app_holds_the_warehouse_open(tmp_path):
     """The import page runs in the app's process, whose read-only pool holds the file: it is released first."""
-    from cockpit.warehouse import open_warehouse
+    from cockpit.warehouse.layer import open_warehouse
 
     target = tmp_path / "app.duckdb"
     importer.import_file(write(tmp_path / "o.csv", ORGS_CSV, "gbk"), "orgs", target)

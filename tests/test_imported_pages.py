@@ -1,6 +1,6 @@
 """The SICAS and channel pages on a warehouse imported from UCI Bank Marketing: sections whose source the data
 lacks say "no data for this source" (in both languages) instead of showing 0, and the funnel the page shows
-still equals pandas on bank.csv under the stage rules of seed/IMPORT.md."""
+still equals pandas on bank.csv under the stage rules of seed/ingest/IMPORT.md."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cockpit import i18n
-from cockpit.warehouse import open_warehouse
-from seed import importer
+from cockpit.core import i18n
+from cockpit.warehouse.layer import open_warehouse
+from seed.ingest import importer
 
 BANK_CSV = Path(__file__).parent / "fixtures" / "uci_bank_marketing" / "bank.csv"
 RULES = importer.load_mapping("uci_bank_marketing")["rules"]
@@ -67,7 +67,7 @@ def test_sicas_figures_on_the_imported_page_equal_pandas_on_bank_csv(app, monkey
     assert pd.Timestamp(as_of).strftime("%Y-%m") in at.caption[0].value  # the page opens on the as-of month
     csv = pd.read_csv(BANK_CSV, sep=";")
     month = pd.Timestamp(as_of).strftime("%b").lower()
-    rows = csv[csv.month.eq(month)]  # every month but December lies in the last year (seed/IMPORT.md)
+    rows = csv[csv.month.eq(month)]  # every month but December lies in the last year (seed/ingest/IMPORT.md)
     yes = rows.y.eq("yes")
     want = {"Sense": len(rows), "Interest": int((rows.duration.ge(RULES["interest_seconds"]) | yes).sum()),
             "Connect": int((rows.duration.ge(RULES["connect_seconds"]) | yes).sum()), "Action": int(yes.sum())}

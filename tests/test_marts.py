@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cockpit import marts
+from cockpit.warehouse import marts
 
 
 def _events(con) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def _cli(*args, env=None):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "cockpit.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", *args], capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, **(env or {})))
 
 

@@ -4,8 +4,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from cockpit import i18n, metrics, queries
-from cockpit.warehouse import Scope
+from cockpit.core import i18n
+from cockpit.domain import metrics
+from cockpit.warehouse import queries
+from cockpit.warehouse.layer import Scope
 
 EXEC = Scope("t", "executive", ("HO",))
 START, END = dt.date(2026, 10, 1), dt.date(2026, 10, 31)

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import actions, auth, outcome
-from cockpit.warehouse import Scope, ScopeError
+from cockpit.state import actions, auth
+from cockpit.domain import outcome
+from cockpit.warehouse.layer import Scope, ScopeError
 from test_postgres import pg_url  # noqa: F401  (a throwaway PostgreSQL server)
 
 STAGE_NO = {"S": 1, "I": 2, "C": 3, "A": 4, "H": 5}
@@ -31,7 +32,7 @@ def done_actions(wh, as_of, bank):
 
 
 def independent(wh, acts, days, lookback, visible):
-    """The rule of cockpit/outcome.py, walked customer by customer in pandas."""
+    """The rule of cockpit/domain/outcome.py, walked customer by customer in pandas."""
     ev = wh.sql("select customer_id, event_date, stage, amount from events where customer_id is not null")
     ev["event_date"] = pd.to_datetime(ev.event_date)
     ev["no"] = ev.stage.map(STAGE_NO)
@@ -146,8 +147,8 @@ def pg_wh(bank, pg_url, tmp_path_factory):
     """The xs bank exported to PostgreSQL (from a copy: the session's DuckDB file is already open here)."""
     import shutil
 
-    from cockpit import export
-    from cockpit.warehouse import Warehouse
+    from cockpit.warehouse import export
+    from cockpit.warehouse.layer import Warehouse
 
     copy = tmp_path_factory.mktemp("pg_source") / "warehouse.duckdb"
     shutil.copy(bank / "warehouse.duckdb", copy)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import export, queries, schema
-from cockpit.server import free_port
-from cockpit.warehouse import Scope, Warehouse
+from cockpit.warehouse import export, queries, schema
+from cockpit.app.server import free_port
+from cockpit.warehouse.layer import Scope, Warehouse
 
 from test_warehouse import sample_params
 

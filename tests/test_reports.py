@@ -9,10 +9,13 @@ import subprocess
 import pandas as pd
 import pytest
 
-from cockpit import appstate, cli, i18n, metrics
-from cockpit.periods import Period
+from cockpit.state import appstate
+from cockpit.ops import cli
+from cockpit.core import i18n
+from cockpit.domain import metrics
+from cockpit.core.periods import Period
 from cockpit.reports import batch, data, excel, pdf
-from cockpit.warehouse import ScopeError
+from cockpit.warehouse.layer import ScopeError
 from tests.conftest import scope_of
 
 
@@ -70,7 +73,8 @@ def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
     refs = wh.run("referral_matrix", scope, {"org_id": "R02", "start": period.start, "end": period.to_date, "level": "group"})
     assert list(book["转介矩阵"]["转介笔数"]) == list(refs.created)
     assert list(book["行动清单"]["客户号"]) == list(r02.actions.customer_id)
-    from cockpit import calendar, scorecard
+    from cockpit.core import calendar
+    from cockpit.domain import scorecard
 
     cal = wh.run("calendar_days", scope, {"start": period.start, "end": period.end})
     scores = scorecard.ranking(scorecard.scores(wh, scope, "R02", period, calendar.progress(cal, period)))

@@ -5,10 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import calendar, metrics, scorecard
-from cockpit.periods import Period
-from cockpit.warehouse import PEER_COLUMNS, QueryError, Scope, ScopeError
-from seed import storylines as sl
+from cockpit.core import calendar
+from cockpit.domain import metrics, scorecard
+from cockpit.core.periods import Period
+from cockpit.warehouse.layer import PEER_COLUMNS, QueryError, Scope, ScopeError
+from seed.demo import storylines as sl
 
 EXEC = Scope("t", "executive", ("HO",))
 HEAD = Scope("h", "branch_head", (sl.LAGGING_REGION,))
@@ -124,8 +125,8 @@ def test_the_lagging_region_loses_most_on_deposits_and_ranks_where_its_numbers_p
 
 
 def test_capped_scores_judge_targets_as_the_targets_page_does(wh, period, progress):
-    """A results indicator scores min(pace / time progress, cap) / cap, the pace of cockpit.targets."""
-    from cockpit import targets
+    """A results indicator scores min(pace / time progress, cap) / cap, the pace of cockpit.domain.targets."""
+    from cockpit.domain import targets
 
     cfg = scorecard.config()
     rows = wh.run("scorecard_scores", EXEC, scorecard.params("HO", period, progress))

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import actions, auth, outcome, scorecard
-from cockpit.warehouse import PEER_COLUMNS, Scope, ScopeError
-from seed import storylines as sl
+from cockpit.state import actions, auth
+from cockpit.domain import outcome, scorecard
+from cockpit.warehouse.layer import PEER_COLUMNS, Scope, ScopeError
+from seed.demo import storylines as sl
 from test_outcome import pg_url, pg_wh  # noqa: F401  (the xs bank on a throwaway PostgreSQL server)
 from test_scorecard import independent_scores, period, progress  # noqa: F401  (the month of the as-of date)
 

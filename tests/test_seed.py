@@ -4,9 +4,9 @@ import hashlib
 import pandas as pd
 import pytest
 
-from cockpit import schema
-from seed import demo_bank
-from seed import storylines as sl
+from cockpit.warehouse import schema
+from seed.demo import bank as demo_bank
+from seed.demo import storylines as sl
 
 
 def _fingerprint(path) -> dict[str, str]:

@@ -9,10 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from cockpit import schema, sicas
-from cockpit.warehouse import Scope, Warehouse
+from cockpit.warehouse import schema
+from cockpit.domain import sicas
+from cockpit.warehouse.layer import Scope, Warehouse
 from conftest import scope_of
-from seed import storylines as sl
+from seed.demo import storylines as sl
 
 HO = Scope("t", "executive", ("HO",))
 
@@ -172,7 +173,7 @@ def test_ids_are_masked_except_a_managers_own_customers(wh):
 @pytest.fixture(scope="session")
 def storyline_bank(tmp_path_factory) -> Warehouse:
     """The demo bank's org tree with enough events (200k) for weekly and monthly storylines to stand out of noise."""
-    from seed import demo_bank
+    from seed.demo import bank as demo_bank
 
     path = Path(tmp_path_factory.mktemp("storylines")) / "warehouse.duckdb"
     with pytest.MonkeyPatch.context() as mp:
@@ -256,7 +257,8 @@ def test_the_stage_numbering_the_queries_share_is_the_definitions_order(wh):
 
 
 def test_drop_off_list_names_lifecycle_states_in_the_readers_language(app):
-    from cockpit import channels, i18n
+    from cockpit.domain import channels
+    from cockpit.core import i18n
 
     at = app("exec", lang="zh", state={"f_kind": "year"})
     at.switch_page("pages/sicas.py").run()

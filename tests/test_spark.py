@@ -2,7 +2,7 @@
 what DuckDB returns.
 
 One local Spark session for the module holds a copy of the xs bank's detail tables; the marts are built in
-Spark by the statements of cockpit/marts.py, and the queries go through `Warehouse.run` in Spark's dialect.
+Spark by the statements of cockpit/warehouse/marts.py, and the queries go through `Warehouse.run` in Spark's dialect.
 Without Java or pyspark the tests fail with the reason: they never skip.
 """
 import shutil
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import marts, queries, schema
-from cockpit.warehouse import Scope, WarehouseError, render
+from cockpit.warehouse import marts, queries, schema
+from cockpit.warehouse.layer import Scope, WarehouseError, render
 
 from test_marts import _check
 from test_postgres import _canonical
@@ -29,7 +29,7 @@ def sw(bank, tmp_path_factory):
         import pyspark  # noqa: F401
     except ImportError:
         pytest.fail("pyspark is not installed: pip install -e '.[test]'")
-    from cockpit import spark
+    from cockpit.warehouse import spark
 
     folder = tmp_path_factory.mktemp("spark")
     source = folder / "warehouse.duckdb"  # a copy: this process holds the bank open through the warehouse layer
@@ -64,7 +64,7 @@ def test_every_detail_table_is_loaded_with_every_row(wh, sw):
 
 def test_marts_built_on_spark_equal_the_detail_and_duckdbs_marts(wh, sw):
     swh, _, built = sw
-    from cockpit.spark import SparkConnection
+    from cockpit.warehouse.spark import SparkConnection
 
     _check(SparkConnection(swh.spark))  # the pandas computation test_marts checks DuckDB's marts against
     for table in marts.MARTS:
@@ -121,12 +121,12 @@ def test_cockpit_query_on_spark_prints_what_duckdb_prints(bank):
     import sys
 
     def query(*extra):
-        return subprocess.run([sys.executable, "-m", "cockpit.cli", "--db", str(bank / "warehouse.duckdb"), "query", "org_tree",
+        return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", "--db", str(bank / "warehouse.duckdb"), "query", "org_tree",
                                "--as", "head_r01", "--format", "csv", *extra], capture_output=True, text=True, timeout=900)
 
     on_spark, on_duckdb = query("--engine", "spark"), query()
     assert on_spark.returncode == 0, on_spark.stderr[-2000:]
     assert on_spark.stdout == on_duckdb.stdout and on_spark.stdout.count("\n") > 5
-    url = subprocess.run([sys.executable, "-m", "cockpit.cli", "--db", "postgresql+psycopg://app@127.0.0.1:1/x", "query", "org_tree",
+    url = subprocess.run([sys.executable, "-m", "cockpit.ops.cli", "--db", "postgresql+psycopg://app@127.0.0.1:1/x", "query", "org_tree",
                           "--engine", "spark"], capture_output=True, text=True, timeout=120)
     assert url.returncode == 2 and "Spark loads a DuckDB warehouse file" in url.stderr and "Traceback" not in url.stderr

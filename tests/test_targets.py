@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import calendar, status, targets, targets_io
-from cockpit.calendar import Progress
-from cockpit.periods import Period
-from cockpit.warehouse import Scope, open_warehouse
-from seed import storylines as sl
+from cockpit.core import calendar
+from cockpit.domain import status, targets
+from cockpit.ops import targets_io
+from cockpit.core.calendar import Progress
+from cockpit.core.periods import Period
+from cockpit.warehouse.layer import Scope, open_warehouse
+from seed.demo import storylines as sl
 
 EXEC = Scope("t", "executive", ("HO",))
 
@@ -245,7 +247,7 @@ def test_import_refuses_a_bad_period_a_missing_column_and_a_non_duckdb_warehouse
 
 
 def test_cli_exports_and_imports_targets_and_only_admins_import(writable, tmp_path, capsys, monkeypatch):
-    from cockpit import cli
+    from cockpit.ops import cli
 
     book = tmp_path / "t.xlsx"
     assert cli.main(["--db", writable, "targets", "export", str(book), "--year", "2026", "--period-type", "year"]) == 0
@@ -276,7 +278,7 @@ def test_trend_dates_read_as_numbers_for_chinese_readers():
 
 
 def test_a_small_nodes_fractional_count_target_keeps_a_decimal(wh):
-    from cockpit import i18n
+    from cockpit.core import i18n
 
     small = wh.sql("""select t.target_value from targets t join orgs o on o.org_id = t.org_id
                       where o.level = 4 and t.metric = 'new_customers' order by t.target_value limit 1""").target_value.iloc[0]

@@ -1,7 +1,7 @@
 """The targets page shows the open actions beside a lagging metric (the closed loop reaches the targets)."""
 import datetime as dt
 
-from cockpit import actions, auth
+from cockpit.state import actions, auth
 
 
 def test_lagging_metric_lists_its_open_actions(app, wh):

@@ -15,7 +15,7 @@ def test_unreachable_warehouse_shows_a_message_not_a_traceback(app, monkeypatch,
 
 
 def test_cli_query_on_a_missing_warehouse_says_what_to_do(tmp_path):
-    from cockpit.cli import main
+    from cockpit.ops.cli import main
 
     import contextlib
     import io
@@ -27,7 +27,7 @@ def test_cli_query_on_a_missing_warehouse_says_what_to_do(tmp_path):
 
 
 def test_demo_cookie_key_is_refused_outside_a_demo(monkeypatch):
-    from cockpit import config
+    from cockpit.core import config
 
     monkeypatch.setenv("COCKPIT_DEMO", "0")
     monkeypatch.delenv("COCKPIT_COOKIE_KEY", raising=False)

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cockpit import i18n, queries, schema
-from cockpit.warehouse import Scope, Warehouse, open_warehouse
-from seed import importer
+from cockpit.core import i18n
+from cockpit.warehouse import queries, schema
+from cockpit.warehouse.layer import Scope, Warehouse, open_warehouse
+from seed.ingest import importer
 from test_import import snapshot
 
 BANK_CSV = Path(__file__).parent / "fixtures" / "uci_bank_marketing" / "bank.csv"  # the UCI sample, unchanged

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cockpit import queries, schema
-from cockpit.warehouse import PEER_COLUMNS, QueryError, Scope, ScopeError
+from cockpit.warehouse import queries, schema
+from cockpit.warehouse.layer import PEER_COLUMNS, QueryError, Scope, ScopeError
 
 
 def sample_params(q, as_of):
@@ -24,9 +24,9 @@ def sample_params(q, as_of):
     if "prev_start" in out:
         out["prev_start"], out["prev_end"] = as_of.replace(day=1) - dt.timedelta(days=31), as_of - dt.timedelta(days=31)
     if q.name == "scorecard_scores":  # the configured weights and rules, so that scores and ranks exist
-        from cockpit import scorecard
-        from cockpit.calendar import Progress
-        from cockpit.periods import Period
+        from cockpit.domain import scorecard
+        from cockpit.core.calendar import Progress
+        from cockpit.core.periods import Period
 
         cfg = scorecard.params("HO", Period.containing("month", as_of, as_of), Progress(21, 14))
         out.update({k: v for k, v in cfg.items() if k != "org_id"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from cockpit import i18n
+from cockpit.core import i18n
 from cockpit.guidance import Insight
 
 # Money bars are drawn in 亿元 (or 万元 when every bar is under one 亿) for Chinese readers (Plotly's own tick

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from cockpit.i18n import date_ticks
-from cockpit.sicas import weekly_step
+from cockpit.core.i18n import date_ticks
+from cockpit.domain.sicas import weekly_step
 
 ACCENT, MUTED, ALERT = "#1f5fa8", "#9bb3cf", "#c0392b"
 

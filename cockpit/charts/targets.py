@@ -6,9 +6,10 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from cockpit import i18n, status as rules
-from cockpit.i18n import date_ticks
-from cockpit.targets import Forecast
+from cockpit.core import i18n
+from cockpit.domain import status as rules
+from cockpit.core.i18n import date_ticks
+from cockpit.domain.targets import Forecast
 
 
 def trend(series: pd.DataFrame, pace: pd.DataFrame, target: float | None, labels: dict[str, str],

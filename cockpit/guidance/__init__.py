@@ -3,7 +3,7 @@
 Each insight family lives in its own module with a `find(ctx)` function that runs named queries
 through `Warehouse.run` with the requesting user's scope and applies one stated rule. An insight
 carries its evidence (the figures and the baseline they were compared with) and renders its text
-and suggested action in zh or en from templates in cockpit/i18n_catalogue/guidance.yaml, so the
+and suggested action in zh or en from templates in cockpit/core/i18n_catalogue/guidance.yaml, so the
 same insight reads the same on the page, in the PDF and in the workbook.
 """
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from cockpit import i18n
-from cockpit.periods import Period
-from cockpit.warehouse import Scope, Warehouse
+from cockpit.core import i18n
+from cockpit.core.periods import Period
+from cockpit.domain import metrics
+from cockpit.warehouse.layer import Scope, Warehouse
 
 AUDIENCES = ("executive", "branch_head", "frontline")
 SEVERITIES = {3: "high", 2: "medium", 1: "low"}
@@ -51,6 +52,16 @@ class Insight:
     def baseline(self, lang: str = "zh") -> str:
         """The rule and baseline the figures were compared with."""
         return i18n.t(f"guidance.{self.type}.rule", lang, **self._values(lang))
+
+    def metric_id(self) -> str | None:
+        """The metric id a target insight is about (its metric name looked up in the dictionary)."""
+        label = self.labels.get("metric")
+        if not label:
+            return None
+        for m in metrics.all():
+            if label[1] == m.name("en") or label[0] == m.name("zh"):
+                return m.id
+        return None
 
     def row(self, lang: str = "zh") -> dict[str, Any]:
         """A flat record for tables and exports."""

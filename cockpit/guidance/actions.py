@@ -14,7 +14,8 @@ import io
 
 import pandas as pd
 
-from cockpit import i18n, sicas
+from cockpit.core import i18n
+from cockpit.domain import sicas
 from cockpit.guidance import Context
 from cockpit.guidance.dormant import DORMANT_DAYS, DORMANT_TIER
 from cockpit.guidance.names import _table

@@ -1,7 +1,7 @@
 """Top contributors to a change, and concentration, from one decomposition of a flow metric.
 
-Change rule: a metric (SICAS Actions, sales; defined in cockpit/metrics.yaml) moved by at least
-MIN_CHANGE against the comparable part of the previous period (cockpit.periods: a half-finished
+Change rule: a metric (SICAS Actions, sales; defined in cockpit/domain/metrics.yaml) moved by at least
+MIN_CHANGE against the comparable part of the previous period (cockpit.core.periods: a half-finished
 month is set against the same days of the last one). The change is split along the org tree (the
 node's children), channel, segment and product; for each dimension the member whose change points
 the same way and is largest is named, with the share of the total change it explains.
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cockpit import i18n, metrics
+from cockpit.core import i18n
+from cockpit.domain import metrics
 from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import channel_label, named, org_label, product_label
 

@@ -1,5 +1,5 @@
 """Funnel leak against peers: a child node that loses far more customers at one SICAS step than its
-siblings. Counts come from the one SICAS definition (queries/sicas_funnel.sql, cockpit/sicas.py).
+siblings. Counts come from the one SICAS definition (queries/sicas_funnel.sql, cockpit/domain/sicas.py).
 
 Rule: over the recent window, for each child and each step k-1 -> k, the step conversion is
 compared with the median conversion of the node's children at that step; flagged when the child
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cockpit import i18n, sicas
+from cockpit.core import i18n
+from cockpit.domain import sicas
 from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import named, org_label
 

@@ -1,6 +1,6 @@
 """Target risk: a metric of the node or one of its children is red under the one status rule
-(cockpit/status.py) — behind its time progress by more than the amber margin — judged by the
-targets math (cockpit/targets.py) on the `metric_values` and `target_values` queries, exactly as the
+(cockpit/domain/status.py) — behind its time progress by more than the amber margin — judged by the
+targets math (cockpit/domain/targets.py) on the `metric_values` and `target_values` queries, exactly as the
 targets page judges it.
 
 Evidence: actual, target, pace achievement against time progress, and the pace needed per remaining
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cockpit import calendar, i18n, metrics, targets
+from cockpit.core import calendar, i18n
+from cockpit.domain import metrics, targets
 from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import named, org_label
 

@@ -7,10 +7,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable
 
-from cockpit import appstate
-from cockpit.periods import Period
+from cockpit.state import appstate
+from cockpit.core.periods import Period
 from cockpit.reports import data, excel, pdf
-from cockpit.warehouse import Scope, Warehouse, open_warehouse
+from cockpit.warehouse.layer import Scope, Warehouse, open_warehouse
 
 FORMATS = ("pdf", "xlsx")
 MAX_LEVEL = 3

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cockpit import guidance, metrics, scorecard
+from cockpit import guidance
+from cockpit.domain import metrics, scorecard
 from cockpit.guidance import Context, actions
 from cockpit.guidance.targets import target_table
-from cockpit.periods import Period
-from cockpit.warehouse import Scope, Warehouse
+from cockpit.core.periods import Period
+from cockpit.warehouse.layer import Scope, Warehouse
 
 
 @dataclass

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from cockpit import i18n
+from cockpit.core import i18n
 from cockpit.reports.data import ReportData
 
 KPI_COLS = ["org_id", "metric", "metric_name", "actual", "target", "achievement", "pace", "status"]

@@ -9,7 +9,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from cockpit import i18n, sicas, status
+from cockpit.core import i18n
+from cockpit.domain import sicas, status
 from cockpit.reports.data import ReportData
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
@@ -119,7 +120,7 @@ def build(r: ReportData) -> bytes:
     pdf.add_page()
     pdf.heading(tr("report.kpis"))
     k = r.kpis
-    from cockpit import metrics
+    from cockpit.domain import metrics
 
     rows = [[m_name, metrics.get(m).fmt(a, lang), metrics.get(m).fmt(t, lang), i18n.pct(ach, lang), i18n.pct(p, lang),
              tr(f"report.status.{s}")]

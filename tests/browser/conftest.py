@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import server as cockpit_server
-from cockpit.loadtest import CHROMIUM, CHROMIUM_ARGS as ARGS
+from cockpit.app import server as cockpit_server
+from cockpit.ops.loadtest import CHROMIUM, CHROMIUM_ARGS as ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

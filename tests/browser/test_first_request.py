@@ -2,7 +2,7 @@
 
 Until some session has called st.navigation, Streamlit treats the `pages/` folder as old-style pages and
 runs a page script on its own for its address, without app.py and its login. Every page sends such a run
-back to app.py (cockpit.ui.require_entrypoint); here an anonymous visitor asks a brand-new server for a
+back to app.py (cockpit.app.ui.require_entrypoint); here an anonymous visitor asks a brand-new server for a
 page directly, and gets the login form, not the page.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import i18n
-from cockpit.navigation import PAGES
+from cockpit.core import i18n
+from cockpit.app.navigation import PAGES
 from tests.browser.conftest import start_server
 
 pytestmark = pytest.mark.browser

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import auth, i18n
-from cockpit.loadtest import login_cookie
-from cockpit.navigation import pages_for
+from cockpit.state import auth
+from cockpit.core import i18n
+from cockpit.ops.loadtest import login_cookie
+from cockpit.app.navigation import pages_for
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -127,7 +128,7 @@ def test_branch_head_url_to_another_branch_is_refused(server, page, attacks):
 
 @pytest.mark.parametrize("case", ["forged", "expired"])
 def test_forged_or_expired_cookie_gets_the_login_page(server, browser, attacks, case):
-    from cockpit.config import DEMO_COOKIE_KEY
+    from cockpit.core.config import DEMO_COOKIE_KEY
 
     ctx = browser.new_context()
     key = "an-attackers-guess-at-the-key-0123456789" if case == "forged" else DEMO_COOKIE_KEY
@@ -142,7 +143,7 @@ def test_forged_or_expired_cookie_gets_the_login_page(server, browser, attacks, 
 
 def test_valid_cookie_signs_in_again(server, browser):
     """The control for the test above: the same cookie signed with the right key opens the cockpit."""
-    from cockpit.config import DEMO_COOKIE_KEY
+    from cockpit.core.config import DEMO_COOKIE_KEY
 
     ctx = browser.new_context()
     ctx.add_cookies([login_cookie(server, "exec", DEMO_COOKIE_KEY, 1)])

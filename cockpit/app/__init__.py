@@ -1,0 +1,1 @@
+"""The Streamlit shell: sidebar, navigation, drill-down and the server process."""

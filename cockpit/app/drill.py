@@ -1,0 +1,48 @@
+"""Drill-down and breadcrumb buttons shared by the targets and scorecard pages.
+
+They move the sidebar's org picker (session key `f_org`) from a button callback, which runs before
+the next script run, so the picker and every query follow. Only nodes the picker offers (the user's
+own subtree) get a button: drilling never leaves the user's scope.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cockpit.app import ui
+
+
+def _go(org_id: str) -> None:
+    st.session_state["f_org"] = org_id
+
+
+def pickable(tree: pd.DataFrame) -> set[str]:
+    """The nodes the sidebar picker offers (see ui.sidebar_filters): levels 0-3 and the user's own nodes."""
+    return set(tree[(tree.level <= 3) | tree.org_id.isin(ui.scope().org_ids)].org_id)
+
+
+def breadcrumb(org_id: str, key: str) -> None:
+    """Buttons for the path from the user's highest visible node down to org_id."""
+    tree = ui.org_tree().set_index("org_id")
+    path, node = [], org_id
+    while node in tree.index:
+        path.insert(0, node)
+        node = tree.loc[node, "parent_id"]
+    name = "name_zh" if ui.lang() == "zh" else "name_en"
+    cols = st.columns(max(len(path), 1) + 1)
+    cols[0].caption(ui.tr("targets.breadcrumb"))
+    for col, node in zip(cols[1:], path):
+        col.button(tree.loc[node, name], key=f"{key}_crumb_{node}", on_click=_go, args=(node,), disabled=node == org_id)
+
+
+def children_buttons(children: pd.DataFrame, key: str) -> None:
+    """A 'drill into' button per child the picker offers."""
+    ok = pickable(ui.org_tree())
+    rows = children[children.org_id.isin(ok)]
+    if rows.empty:
+        return
+    name = "name_zh" if ui.lang() == "zh" else "name_en"
+    cols = st.columns(min(len(rows), 6) + 1)
+    cols[0].caption(ui.tr("targets.drill"))
+    for i, row in enumerate(rows.itertuples()):
+        cols[1 + i % 6].button(getattr(row, name), key=f"{key}_drill_{row.org_id}", on_click=_go, args=(row.org_id,))

@@ -1,0 +1,239 @@
+"""Streamlit glue shared by the pages: the signed-in user, the sidebar filters, cached scoped queries.
+
+Pages call `query(name, **params)`; it runs the named query through the warehouse layer with the
+signed-in user's scope. The cache key holds the warehouse, the query name, the user's scope and
+every parameter as plain values, because `st.cache_data` is shared by all sessions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from cockpit.state import auth
+from cockpit.core import config, i18n
+from cockpit.core.periods import KINDS, Period
+from cockpit.warehouse.queries import QueryError
+from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
+
+
+CHANNEL_GROUPS = ["all", "online", "remote", "offline"]
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", "zh")
+    return value if value in i18n.LANGS else "zh"
+
+
+def _set_lang() -> None:
+    st.session_state["lang"] = st.session_state["lang_choice"]
+
+
+def language_switch() -> None:
+    """The zh / English switch. The choice lives in a plain session key, so it survives the login rerun
+    and pages that do not draw the switch."""
+    st.session_state["lang_choice"] = lang()
+    st.radio(tr("filter.language"), i18n.LANGS, key="lang_choice", horizontal=True, on_change=_set_lang,
+             format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+
+
+def tr(key: str, **values: object) -> str:
+    return i18n.t(key, lang(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def _warehouse(target: str) -> Warehouse:
+    return open_warehouse(target)
+
+
+def warehouse() -> Warehouse:
+    """The warehouse, or a clear message and a stop when it cannot be opened."""
+    try:
+        return _warehouse(config.warehouse_target())
+    except WarehouseError as e:
+        st.error(tr("error.warehouse", detail=str(e)))
+        st.stop()
+    except Exception as e:  # an unreachable server, a bad URL
+        st.error(tr("error.warehouse", detail=f"{type(e).__name__}: {str(e)[:200]}"))
+        st.stop()
+
+
+def require_entrypoint() -> None:
+    """Send a page script that did not come through app.py (its login and navigation) back to it.
+
+    A freshly started server treats `pages/` as old-style pages until some session has called
+    st.navigation: a first request for /admin_users would run that page alone, without the login.
+    Such a run switches the server to app.py's navigation and reruns: the visitor gets the login form.
+    """
+    if "_filters" not in st.session_state or not st.session_state.get("authentication_status"):
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def current_user() -> auth.User:
+    """The signed-in user, re-read from the user store on every run (a removed user is out at once)."""
+    username = st.session_state.get("username")
+    try:
+        return auth.get_user(username or "")
+    except auth.UserError:
+        st.session_state["authentication_status"] = None
+        st.error(tr("error.no_user"))
+        st.stop()
+
+
+def scope() -> Scope:
+    return current_user().scope
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
+def _cached_query(target: str, name: str, scope_key: tuple, params: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    username, role, org_ids = scope_key
+    return _warehouse(target).run(name, Scope(username, role, org_ids), dict(params))
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def query(name: str, **params: Any) -> pd.DataFrame:
+    """A named query for the signed-in user; on refusal or failure, a clear message and a stop."""
+    warehouse()
+    try:
+        key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+        return _cached_query(config.warehouse_target(), name, scope().key, key).copy()
+    except ScopeError as e:
+        st.error(tr("error.scope", detail=str(e)))
+    except QueryError as e:
+        st.error(tr("error.query", detail=str(e)))
+    except WarehouseError as e:
+        st.error(tr("error.warehouse", detail=str(e)))
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date) -> list:
+    from cockpit import guidance
+
+    return guidance.generate(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+def _scorecard(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date, total: int, elapsed: int,
+               actions_stamp: int) -> pd.DataFrame:
+    from cockpit.domain import scorecard
+    from cockpit.core.calendar import Progress
+
+    return scorecard.scores(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day), Progress(total, elapsed))
+
+
+def scorecard_scores(org_id: str, period: Period, progress: Any) -> pd.DataFrame:
+    """The scorecard of a node and period (cockpit/domain/scorecard.py), cached per warehouse, user scope, node and
+    period, and recomputed as soon as any action changes (its follow-through indicator reads them)."""
+    from cockpit.state import actions
+
+    warehouse()
+    return _scorecard(config.warehouse_target(), scope().key, org_id, period.label, period.as_of, progress.total,
+                      progress.elapsed, actions.stamp())
+
+
+def insights(org_id: str, period: Period) -> list:
+    """The guidance for a node and period, cached per warehouse, user scope, node and period
+    (the cache is shared by all sessions, so the scope is part of the key)."""
+    warehouse()
+    return _insights(config.warehouse_target(), scope().key, org_id, period.label, period.as_of)
+
+
+def source() -> str:
+    """Where the warehouse's data came from: 'demo' or 'import:NAME'."""
+    info = query("warehouse_info")
+    return "" if info.empty else str(info["source"].iloc[0])
+
+
+def as_of() -> dt.date:
+    info = query("warehouse_info")
+    if info.empty:
+        st.warning(tr("empty.no_warehouse_info"))
+        st.stop()
+    return pd.Timestamp(info["as_of"].iloc[0]).date()
+
+
+def org_tree() -> pd.DataFrame:
+    return query("org_tree")
+
+
+def org_label(row: pd.Series) -> str:
+    name = row["name_zh"] if lang() == "zh" else row["name_en"]
+    return f"{'  ' * int(row['level'])}{name} ({row['org_id']})"
+
+
+def _home_org(tree: pd.DataFrame) -> str:
+    """The user's highest visible node: their own first node."""
+    own = [o for o in scope().org_ids if o in set(tree.org_id)]
+    return own[0] if own else tree.org_id.iloc[0]
+
+
+def _url_org(tree: pd.DataFrame) -> None:
+    """Take ?org=ID from the URL once, refusing a node outside the user's scope with a message."""
+    wanted = st.query_params.get("org")
+    if not wanted or st.session_state.get("_url_org_seen") == wanted:
+        return
+    st.session_state["_url_org_seen"] = wanted
+    if wanted in set(tree.org_id):
+        st.session_state["f_org"] = wanted
+    else:
+        st.session_state["f_scope_refused"] = wanted
+
+
+def sidebar_filters() -> dict[str, Any]:
+    """The shared filters (language, period, org, channel group), kept across pages in session state."""
+    for key, allowed, default in (("lang", i18n.LANGS, "zh"), ("f_kind", KINDS, "month")):
+        if key in st.session_state and st.session_state[key] not in allowed:
+            st.session_state[key] = default
+    with st.sidebar:
+        language_switch()
+        day = as_of()
+        tree = org_tree()
+        if tree.empty:
+            st.warning(tr("empty.no_scope"))
+            st.stop()
+        _url_org(tree)
+        # Labels are computed now: a format_func must not read session state later (AppTest calls it outside a run).
+        kind_labels = {k: tr(f"period.{k}") for k in KINDS}
+        kind = st.radio(tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get)
+        current = Period.containing(kind, day, day)
+        options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
+        if st.session_state.get("f_period") not in options:  # first run, a new period type, or a crafted value
+            st.session_state["f_period"] = options[0]
+        label = st.selectbox(tr("filter.period"), options, key="f_period")
+        pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
+        ids = list(pickable.org_id)
+        chosen = st.session_state.get("f_org")
+        if chosen not in ids:
+            if chosen is not None:  # crafted widget state or a node that left the user's scope
+                st.session_state["f_scope_refused"] = str(chosen)
+            st.session_state["f_org"] = _home_org(tree)
+        labels = dict(zip(pickable.org_id, pickable.apply(org_label, axis=1)))
+        org = st.selectbox(tr("filter.org"), ids, key="f_org", format_func=lambda o: labels.get(o, o))
+        if st.session_state.get("f_group") not in CHANNEL_GROUPS:
+            st.session_state["f_group"] = "all"
+        group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
+        group = st.selectbox(tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get)
+        if config.is_demo():  # demo accounts are on; say whether the data is the simulated bank too
+            st.info(tr("demo.banner") if source() == "demo" else tr("demo.banner_real_data"))
+    refused = st.session_state.pop("f_scope_refused", None)
+    if refused:
+        st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
+    period = Period.parse(label, day)
+    org_row = tree.set_index("org_id").loc[org]
+    return {"period": period, "org_id": org, "org_name": org_row["name_zh"] if lang() == "zh" else org_row["name_en"],
+            "channel_group": group, "as_of": day}
+
+
+def filters() -> dict[str, Any]:
+    """The filters as set this run (the entrypoint renders them once per run before the page)."""
+    require_entrypoint()
+    return st.session_state["_filters"]

@@ -1,0 +1,102 @@
+"""Every visible string in zh-CN and English from one catalogue, and number formats.
+
+The catalogue is the union of cockpit/core/i18n_catalogue/*.yaml (one file per page family, so
+that each can be edited on its own); a key defined twice is an error.
+
+Chinese readers get money in 万 / 亿 (Babel's CLDR compact forms); English readers get
+thousands separators and K / M / B. tests/test_i18n.py fails on a key missing in either language.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LANGS = ("zh", "en")
+_LOCALE = {"zh": "zh_CN", "en": "en_US"}
+CATALOGUE_DIR = Path(__file__).with_name("i18n_catalogue")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(CATALOGUE_DIR.glob("*.yaml")):
+        for key, entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if key in out:
+                raise ValueError(f"i18n key {key!r} is defined twice ({path.name})")
+            out[key] = entry
+    return out
+
+
+def t(key: str, lang: str = "zh", **values: object) -> str:
+    """The string for key in lang, with {placeholders} filled. A missing key shows as [key]."""
+    entry = catalogue().get(key)
+    if entry is None or lang not in entry:
+        return f"[{key}]"
+    return entry[lang].format(**values) if values else entry[lang]
+
+
+def money(value: float | None, lang: str = "zh") -> str:
+    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted (the unit says yuan)."""
+    if value is None or value != value:
+        return "—"
+    if abs(value) < 10_000:
+        return format_decimal(round(value, 2), locale=_LOCALE[lang])
+    return format_compact_decimal(value, locale=_LOCALE[lang], fraction_digits=2)
+
+
+def count(value: float | None, lang: str = "zh") -> str:
+    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a target,
+    a pace per day) keeps one decimal, so 0.4 does not read as 0."""
+    if value is None or value != value:
+        return "—"
+    if abs(value) < 10 and value != round(value):
+        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.0")
+    return format_decimal(round(value), locale=_LOCALE[lang])
+
+
+def pct(value: float | None, lang: str = "zh", digits: int = 1) -> str:
+    """A ratio (0.123) as a percentage (12.3%)."""
+    if value is None or value != value:
+        return "—"
+    return format_percent(value, locale=_LOCALE[lang], format=f"#,##0.{'0' * digits}%")
+
+
+def date(value: dt.date, lang: str = "zh") -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.strftime("%d %b %Y")
+
+
+def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
+    """Format by unit: money, count, pct, ratio, hours, days, score (one decimal), decimal2 (two decimals)."""
+    if unit == "money":
+        return money(value, lang)
+    if unit in ("pct", "ratio"):
+        return pct(value, lang)
+    if value is None or value != value:
+        return "—"
+    if unit == "count":
+        return count(value, lang)
+    if unit == "decimal2":
+        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.00")
+    return format_decimal(round(value, 1), locale=_LOCALE[lang])
+
+
+def table(df: pd.DataFrame, units: dict[str, str], lang: str = "zh") -> pd.DataFrame:
+    """A frame for display: each column named in `units` formatted by its unit (see fmt), blanks as —."""
+    return df.assign(**{c: [fmt(v, u, lang) for v in df[c]] for c, u in units.items() if c in df})
+
+
+def date_ticks(lang: str = "zh", grain: str = "day") -> dict[str, str]:
+    """Plotly date-axis settings for the reader: Chinese readers get numeric dates (2026-11-02, 2026-11) instead
+    of Plotly's English month names; English readers keep Plotly's own ticks. Use as fig.update_xaxes(**date_ticks(...))."""
+    if lang != "zh":
+        return {}
+    fmt = "%Y-%m" if grain == "month" else "%Y-%m-%d"
+    return {"tickformat": fmt, "hoverformat": fmt}

@@ -1,0 +1,1 @@
+"""Operator tools: the `cockpit` command line, the benchmark and load test, targets workbooks."""

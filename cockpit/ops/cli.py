@@ -1,0 +1,321 @@
+"""The `cockpit` command line: seed, run, query, users.
+
+Errors are printed as one clear line on stderr with a non-zero exit (2 for wrong input,
+3 for a refused scope), never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cockpit.core import config
+
+from cockpit.ops.exits import EXIT_INPUT, EXIT_SCOPE
+from cockpit.ops.exits import fail as _fail
+
+
+def _progress_bar(total: float = 1.0):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", file=sys.stderr, dynamic_ncols=True, bar_format="{bar}| {n:.0f}%  {desc}")
+
+    def update(msg: str, frac: float) -> None:
+        bar.set_description_str(msg[:40])
+        bar.n = round(frac * 100)
+        bar.refresh()
+        if frac >= 1:
+            bar.close()
+
+    return update
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from cockpit.state import auth
+    from seed.demo import bank as demo_bank
+
+    target = config.warehouse_target(args.db)
+    if "://" in target:
+        return _fail("`cockpit seed` builds a DuckDB file; give --db a file path (load other engines with `cockpit export`).")
+    try:
+        stats = demo_bank.build(target, args.size, args.seed, progress=_progress_bar())
+    except ValueError as e:
+        return _fail(str(e))
+    made = auth.ensure_demo_users()
+    print(f"demo bank '{args.size}' (seed {args.seed}) written to {target}")
+    print(f"  {stats['events']:,} events, {stats['customers']:,} customers, {stats['orgs']:,} org nodes, "
+          f"{stats['referrals']:,} referrals in {stats['seconds']:.1f} s = {stats['events_per_second']:,.0f} events/s")
+    print(f"  generated in {stats['generate_seconds']:.1f} s = {stats['generate_events_per_second']:,.0f} events/s; "
+          f"marts built in {stats['mart_seconds']:.1f} s")
+    if made:
+        print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
+    return 0
+
+
+def _warehouse_is_demo(target: str) -> bool:
+    from cockpit.warehouse.layer import open_warehouse
+
+    try:
+        info = open_warehouse(target).sql("select source from warehouse_info")
+        return not info.empty and info["source"].iloc[0] == "demo"
+    except Exception:
+        return False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    target = config.warehouse_target(args.db)
+    if "://" not in target and not Path(target).exists():
+        print(f"no warehouse at {target}: building the '{args.size}' demo bank first")
+        rc = cmd_seed(argparse.Namespace(db=args.db, size=args.size, seed=42))
+        if rc:
+            return rc
+    env = dict(os.environ, COCKPIT_WAREHOUSE=target)
+    if not env.get("COCKPIT_COOKIE_KEY") and _warehouse_is_demo(target):
+        env["COCKPIT_DEMO"] = "1"
+        from cockpit.state import auth
+
+        auth.ensure_demo_users()
+        print("running as a demo: demo users are listed in the README (e.g. exec / exec-demo)")
+    from cockpit.app import server
+
+    print(f"Beidou Cockpit on http://127.0.0.1:{args.port}")
+    return subprocess.call(server.command(args.port), env=env, cwd=server.APP.parent)
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--param {item!r} must look like key=value")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from cockpit.state import auth
+    from cockpit.warehouse import queries
+    from cockpit.warehouse.layer import ScopeError, WarehouseError, open_warehouse
+
+    if args.list or not args.name:
+        for q in queries.catalogue().values():
+            params = " ".join(f"{p.name}:{p.type}" for p in q.params)
+            print(f"{q.name:32} {q.description}" + (f"  [{params}]" if params else ""))
+        return 0
+    try:
+        queries.get(args.name)
+        user = auth.get_user(args.as_user)
+        params = _parse_params(args.param)
+        target = config.warehouse_target(args.db)
+        if args.engine == "spark":
+            import tempfile
+
+            from cockpit.warehouse import spark
+
+            with tempfile.TemporaryDirectory(prefix="cockpit-spark-") as tmp:
+                df = spark.open_local(target, tmp).run(args.name, user.scope, params)
+        else:
+            df = open_warehouse(target).run(args.name, user.scope, params)
+    except ScopeError as e:
+        return _fail(str(e), EXIT_SCOPE)
+    except (queries.QueryError, auth.UserError, WarehouseError, ValueError) as e:
+        return _fail(str(e))
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        print(df.to_string(index=False) if not df.empty else "(no rows)")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from cockpit.state import appstate, auth
+
+    try:
+        if args.action == "list":
+            for u in auth.list_users():
+                lock = "  LOCKED" if u.locked() else ""
+                print(f"{u.username:16} {u.role:12} {','.join(u.org_ids):20} {u.name}{lock}")
+            return 0
+        if not args.username:
+            return _fail(f"`cockpit users {args.action}` needs a username")
+        if args.action == "remove":
+            auth.remove_user(args.username)
+            appstate.audit("cli", "user_removed", username=args.username)
+            print(f"removed {args.username}")
+            return 0
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+        if args.action == "add":
+            u = auth.add_user(args.username, args.name or args.username, args.role, args.org, password)
+            appstate.audit("cli", "user_added", username=u.username, role=u.role, orgs=u.org_ids)
+            print(f"added {u.username} ({u.role}, {','.join(u.org_ids)})")
+        else:
+            auth.set_password(args.username, password)
+            appstate.audit("cli", "password_set", username=args.username)
+            print(f"password set for {args.username}")
+    except auth.UserError as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from cockpit.core import i18n
+    from seed.ingest import importer
+
+    target = config.warehouse_target(args.db)
+    try:
+        large = Path(args.file).is_file() and Path(args.file).stat().st_size > 1_000_000
+        result = importer.import_file(args.file, args.mapping, target, progress=_progress_bar() if large else None)
+    except importer.ImportRejected as e:
+        if args.report:
+            e.report().to_csv(args.report, index=False)
+        return _fail(f"import refused, nothing changed: {e}")
+    except (ValueError, OSError) as e:
+        return _fail(str(e))
+    print(f"{args.file} imported into {target} as {result.source}" if result.changed
+          else f"{args.file} was already imported: nothing changed in {target}")
+    for key, values in result.notes:
+        print(f"  {i18n.t(key, 'en', **values)}")
+    print("  rows per table: " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    from cockpit.state import auth
+    from cockpit.ops import targets_io
+    from cockpit.warehouse.layer import WarehouseError
+
+    try:
+        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
+    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from cockpit.delivery import send as delivery
+    from cockpit.warehouse.layer import WarehouseError, open_warehouse
+
+    try:
+        rows = delivery.deliver(now=args.now, dry_run=args.dry_run, wh=open_warehouse(config.warehouse_target(args.db)))
+    except WarehouseError as e:
+        return _fail(str(e))
+    for r in rows:
+        print(f"{r['status']:8} #{r['subscription_id']} {r['org_id'] or '-':12} -> {r['address']} ({r['username']})"
+              f"{' ' + r['files'] if r['files'] else ''}{' attempts ' + str(r['attempts']) if r['attempts'] > 1 else ''}"
+              f"{': ' + r['detail'] if r['status'] in ('failed', 'skipped') else ''}")
+    print(f"{len(rows)} deliveries: " + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in ("sent", "failed", "skipped", "dry_run")))
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit.warehouse import marts
+
+    try:
+        print(marts.build_command(config.warehouse_target(args.db), args.day))
+    except (marts.MartError, ValueError) as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from cockpit.ops import bench
+
+    return bench.main(args.size, args.sessions)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cockpit.warehouse import export
+
+    try:
+        print(export.export_command(config.warehouse_target(args.db), args.to))
+    except (export.ExportError, ValueError) as e:
+        return _fail(str(e))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
+    p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("seed", help="build the demo bank")
+    s.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
+    s.add_argument("--seed", type=int, default=42)
+    s.set_defaults(func=cmd_seed)
+
+    b = sub.add_parser("build", help="build the marts (all, or one new day with --day) in a DuckDB warehouse")
+    b.add_argument("--day", help="YYYY-MM-DD: refresh only this day's rows and the periods holding it")
+    b.set_defaults(func=cmd_build)
+    be = sub.add_parser("bench", help="time every page on a demo bank: marts vs raw events vs pandas; prints a table")
+    be.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
+    be.add_argument("--sessions", type=int, default=50,
+                    help="simultaneous browser sessions against one server for p50/p95 page times (0: none)")
+    be.set_defaults(func=cmd_bench)
+    ex = sub.add_parser("export", help="copy the warehouse tables and marts from DuckDB into another engine")
+    ex.add_argument("--to", required=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://app@127.0.0.1:5432/cockpit")
+    ex.set_defaults(func=cmd_export)
+
+    r = sub.add_parser("run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)")
+    r.add_argument("--port", type=int, default=8501)
+    r.add_argument("--size", default="s", choices=["xs", "s", "m", "l"],
+                   help="demo bank to build when there is no warehouse (default s: ~1M events, about 15 s; "
+                        "its storylines stand out, where xs is too sparse to show them)")
+    r.set_defaults(func=cmd_run)
+
+    q = sub.add_parser("query", help="run a named query with a user's scope")
+    q.add_argument("name", nargs="?")
+    q.add_argument("--list", action="store_true", help="list the named queries")
+    q.add_argument("--as", dest="as_user", default="exec", help="username whose scope applies (default exec)")
+    q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    q.add_argument("--engine", choices=["warehouse", "spark"], default="warehouse",
+                   help="spark: run it in a local Spark session on a copy of the DuckDB warehouse, marts built there (needs Java)")
+    q.set_defaults(func=cmd_query)
+
+    i = sub.add_parser("import", help="validate a CSV / Parquet / Excel file through a mapping and load it, all or nothing")
+    i.add_argument("file")
+    i.add_argument("--mapping", required=True, help="mapping name in seed/ingest/mappings/ (e.g. uci_bank_marketing) or a path")
+    i.add_argument("--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)")
+    i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
+    i.set_defaults(func=cmd_import)
+
+    t = sub.add_parser("targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)")
+    t.add_argument("action", choices=["export", "import"])
+    t.add_argument("file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value")
+    t.add_argument("--as", dest="as_user", default="admin", help="username whose scope applies; imports need an admin (default admin)")
+    t.add_argument("--period-type", default="all", choices=["all", "month", "quarter", "year"], help="export: only this period type")
+    t.add_argument("--year", type=int, default=0, help="export: only this year")
+    t.set_defaults(func=cmd_targets)
+
+    d = sub.add_parser("deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)")
+    d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
+    d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
+    d.set_defaults(func=cmd_deliver)
+
+    u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
+    u.add_argument("action", choices=["list", "add", "set-password", "remove"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--name")
+    u.add_argument("--role", default="manager")
+    u.add_argument("--org", action="append", default=[], help="org node (repeat for several)")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.set_defaults(func=cmd_users)
+    __import__("cockpit.ops.report_cli", fromlist=["add_parser"]).add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "db", None) is None:
+        args.db = None
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Named queries: one SQL file per query in queries/, with a header that declares it.
+
+Header lines (SQL comments at the top of the file):
+
+    -- description: What the query answers, one line.
+    -- scope: subtree | none | peers  (default subtree: the query must read `scope_orgs`)
+    -- param: NAME TYPE [= DEFAULT]   (TYPE: org, date, int, float, str, bool, or one of(a|b|c))
+    -- include: NAME                  (another named query, available as a CTE of that name)
+
+The warehouse layer adds a `scope_orgs(org_id)` CTE holding every org node the user may see;
+a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id)`, the siblings
+of the user's own nodes, and may compute over the whole tree; the layer then keeps only rows for
+`scope_orgs` (all columns) and `peer_orgs` (only the PEER_COLUMNS), see cockpit/warehouse/layer.py.
+An included query's parameters that the including query does not declare are fixed at their
+defaults, so a caller cannot widen what the included query computes. Parameters are validated against their declared types and bound by
+the database driver, never spliced into the SQL text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
+
+_HEADER = re.compile(r"^--\s*(description|scope|param|include):\s*(.*?)\s*$")
+SCOPES = ("subtree", "none", "peers")
+_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one of\([^)]*\))(?:\s*=\s*(?P<default>.*))?$")
+
+
+class QueryError(ValueError):
+    """A query was asked for wrongly: unknown name, unknown or invalid parameter. The message says which."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a value from a widget, a URL or the command line into the declared type, or refuse it."""
+        if value is None:
+            raise QueryError(f"parameter '{self.name}' is required")
+        try:
+            if self.type == "date":
+                return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+            if self.type == "int":
+                if isinstance(value, bool):
+                    raise ValueError
+                return int(str(value).strip())
+            if self.type == "float":
+                return float(str(value).strip())
+            if self.type == "bool":
+                s = str(value).strip().lower()
+                if s in {"1", "true", "yes"}:
+                    return True
+                if s in {"0", "false", "no"}:
+                    return False
+                raise ValueError
+        except ValueError:
+            raise QueryError(f"parameter '{self.name}' must be a {self.type}, got {str(value)[:40]!r}") from None
+        s = str(value)
+        if self.choices and s not in self.choices:
+            raise QueryError(f"parameter '{self.name}' must be one of {', '.join(self.choices)}; got {s[:40]!r}")
+        if self.type == "org" and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", s):
+            raise QueryError(f"parameter '{self.name}' is not an org id: {s[:40]!r}")
+        if len(s) > 200:
+            raise QueryError(f"parameter '{self.name}' is too long ({len(s)} characters)")
+        return s
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    description: str
+    sql: str
+    scope: str = "subtree"
+    params: tuple[Param, ...] = field(default_factory=tuple)
+    includes: tuple[str, ...] = ()
+    fixed: tuple[Param, ...] = ()  # parameters of included queries, always at their defaults
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise QueryError(f"query '{self.name}' has no parameter '{name}' (it takes: {known})")
+
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Validate given parameters against the declaration; fill defaults; refuse unknown ones."""
+        for key in given:
+            self.param(key)
+        out: dict[str, Any] = {}
+        for p in self.params:
+            value = given.get(p.name, p.default)
+            out[p.name] = p.coerce(value)
+        for p in self.fixed:
+            out[p.name] = p.coerce(p.default)
+        return out
+
+
+def _parse(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": [], "include": []}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            if line.strip():
+                break
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            continue
+        key, value = m.groups()
+        if key == "param":
+            pm = _PARAM.match(value)
+            if not pm:
+                raise QueryError(f"{path.name}: bad param line {value!r}")
+            ptype, choices = pm["type"], ()
+            if ptype.startswith("one of"):
+                choices = tuple(c.strip() for c in ptype[7:-1].split("|"))
+                ptype = "str"
+            meta["params"].append(Param(pm["name"], ptype, pm["default"], choices))
+        elif key == "include":
+            meta["include"].append(value)
+        else:
+            meta[key] = value
+    if meta["scope"] not in SCOPES:
+        raise QueryError(f"{path.name}: scope must be one of {', '.join(SCOPES)}")
+    return NamedQuery(path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]), tuple(meta["include"]))
+
+
+def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
+    """Fix the parameters an included query adds; refuse unknown or nested includes and undefaulted ones."""
+    fixed: dict[str, Param] = {}
+    own = {p.name for p in q.params}
+    for name in q.includes:
+        inc = known.get(name)
+        if inc is None or inc.includes or inc.scope == "peers":
+            raise QueryError(f"{q.name}.sql: cannot include '{name}' (unknown, itself including, or a peers query)")
+        for p in inc.params:
+            if p.name not in own:
+                if p.default is None:
+                    raise QueryError(f"{q.name}.sql: declare '{p.name}' (a parameter of included '{name}' without default)")
+                fixed[p.name] = p
+    return NamedQuery(q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()))
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, NamedQuery]:
+    """Every named query in queries/, by name."""
+    parsed = {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
+    return {name: _resolve(q, parsed) if q.includes else q for name, q in parsed.items()}
+
+
+def get(name: str) -> NamedQuery:
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise QueryError(f"unknown query '{name}': `cockpit query --list` shows the names") from None
