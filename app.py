@@ -1,4 +1,5 @@
 """Beidou Cockpit: the Streamlit entrypoint. Login, then the pages the user's role may see."""
+
 from __future__ import annotations
 
 import time
@@ -6,10 +7,10 @@ import time
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cockpit.state import appstate, auth
-from cockpit.core import config
 from cockpit.app import ui
 from cockpit.app.navigation import PAGES, pages_for
+from cockpit.core import config
+from cockpit.state import appstate, auth
 
 st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=":material/explore:", layout="wide")
 
@@ -39,14 +40,26 @@ def _login_page() -> None:
     ui.language_switch()
     if config.is_demo():
         st.info(ui.tr("demo.login_hint"))
-    fields = {"Form name": ui.tr("login.form"), "Username": ui.tr("login.username"),
-              "Password": ui.tr("login.password"), "Login": ui.tr("login.button")}
+    fields = {
+        "Form name": ui.tr("login.form"),
+        "Username": ui.tr("login.username"),
+        "Password": ui.tr("login.password"),
+        "Login": ui.tr("login.button"),
+    }
     from_cookie = bool(AUTH.cookie_controller.get_cookie())  # a returning browser: nothing new to store
     try:
-        AUTH.login(location="main", key="login_form", fields=fields,
-                   max_login_attempts=int(config.get("COCKPIT_LOCKOUT_ATTEMPTS")))
+        AUTH.login(
+            location="main",
+            key="login_form",
+            fields=fields,
+            max_login_attempts=int(config.get("COCKPIT_LOCKOUT_ATTEMPTS")),
+        )
     except stauth.LoginError as e:
-        st.error(ui.tr("login.locked", minutes=config.get("COCKPIT_LOCKOUT_MINUTES")) if "attempts" in str(e) else str(e))
+        st.error(
+            ui.tr("login.locked", minutes=config.get("COCKPIT_LOCKOUT_MINUTES"))
+            if "attempts" in str(e)
+            else str(e)
+        )
     model = AUTH.authentication_controller.authentication_model
     after = {u: v.get("failed_login_attempts", 0) for u, v in model.credentials["usernames"].items()}
     changed = {u: n for u, n in after.items() if n > st.session_state["_creds_before"].get(u, 0)}
@@ -65,8 +78,13 @@ def _login_page() -> None:
 AUTH = _authenticator()
 
 if not st.session_state.get("authentication_status"):
-    # Every page's address leads to the login form while signed out (a deep link shows it, not "page not found").
-    login_pages = [st.Page(_login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:", default=True)]
+    # Every page's address leads to the login form while signed out (a deep link shows it, not "page not
+    # found").
+    login_pages = [
+        st.Page(
+            _login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:", default=True
+        )
+    ]
     login_pages += [st.Page(_login_page, title=ui.tr("login.form"), url_path=p.url_path) for p in PAGES]
     st.navigation(login_pages, position="hidden").run()
     st.stop()
@@ -74,7 +92,9 @@ if not st.session_state.get("authentication_status"):
 user = ui.current_user()
 specs = pages_for(user.role)
 st.session_state["_pages"] = [p.url_path for p in specs]
-nav = st.navigation([st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs])
+nav = st.navigation(
+    [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
+)
 with st.sidebar:
     st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")
     AUTH.logout(ui.tr("logout"), location="sidebar", key="logout_button")

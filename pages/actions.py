@@ -1,17 +1,20 @@
 """Actions: my actions and my team's, turning an insight into an action, updating it, and what followed."""
+
 import datetime as dt
 
 import streamlit as st
 
-from cockpit.state import actions
-from cockpit.core import i18n
-from cockpit.domain import outcome
 from cockpit.app import ui
 from cockpit.charts.loop import outcome_bars
+from cockpit.core import i18n
+from cockpit.domain import outcome
+from cockpit.state import actions
 
 f, lang, user, wh = ui.filters(), ui.lang(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.actions"))
-mine, team, new, result = st.tabs([ui.tr("loop.tab.mine"), ui.tr("loop.tab.team"), ui.tr("loop.tab.new"), ui.tr("loop.tab.outcome")])
+mine, team, new, result = st.tabs(
+    [ui.tr("loop.tab.mine"), ui.tr("loop.tab.team"), ui.tr("loop.tab.new"), ui.tr("loop.tab.outcome")]
+)
 labels = {s: ui.tr(f"loop.status.{s}") for s in actions.STATUSES}
 
 
@@ -20,28 +23,63 @@ def show(listed: list, key: str) -> None:
         st.info(ui.tr("loop.none"))
         return
     table = actions.frame(listed).assign(status=lambda d: d.status.map(labels))
-    st.dataframe(table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")), hide_index=True, width="stretch", key=f"{key}_table")
-    pick = st.selectbox(ui.tr("loop.pick"), [a.id for a in listed], key=f"{key}_pick",
-                        format_func=lambda i: f"#{i} {next(a.title for a in listed if a.id == i)[:80]}")
+    st.dataframe(
+        table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+    )
+    pick = st.selectbox(
+        ui.tr("loop.pick"),
+        [a.id for a in listed],
+        key=f"{key}_pick",
+        format_func=lambda i: f"#{i} {next(a.title for a in listed if a.id == i)[:80]}",
+    )
     a = actions.get(pick)
     seen = f"{key}_seen_{a.id}"
     st.session_state.setdefault(seen, a.version)
-    st.caption(ui.tr("loop.meta", owner=a.owner, due=a.due_date, status=labels[a.status], customers=len(a.customers), version=a.version))
+    st.caption(
+        ui.tr(
+            "loop.meta",
+            owner=a.owner,
+            due=a.due_date,
+            status=labels[a.status],
+            customers=len(a.customers),
+            version=a.version,
+        )
+    )
     if actions.can_edit(wh, user, a):
         with st.form(f"{key}_form"):
-            status = st.selectbox(ui.tr("loop.col.status"), actions.STATUSES, index=actions.STATUSES.index(a.status),
-                                  format_func=labels.get, key=f"{key}_status")
+            status = st.selectbox(
+                ui.tr("loop.col.status"),
+                actions.STATUSES,
+                index=actions.STATUSES.index(a.status),
+                format_func=labels.get,
+                key=f"{key}_status",
+            )
             reason = st.text_input(ui.tr("loop.reason"), key=f"{key}_reason")
-            done_on = st.date_input(ui.tr("loop.done_on"), value=min(dt.date.today(), f["as_of"]), key=f"{key}_done_on")
+            done_on = st.date_input(
+                ui.tr("loop.done_on"), value=min(dt.date.today(), f["as_of"]), key=f"{key}_done_on"
+            )
             comment = st.text_area(ui.tr("loop.comment"), key=f"{key}_comment")
             if st.form_submit_button(ui.tr("loop.save")):
                 try:  # based on the version this user was shown, never on a fresher one read at submit time
-                    saved = actions.update(wh, user, a.id, st.session_state[seen], status=status, reason=reason,
-                                           comment=comment, done_on=done_on)
+                    saved = actions.update(
+                        wh,
+                        user,
+                        a.id,
+                        st.session_state[seen],
+                        status=status,
+                        reason=reason,
+                        comment=comment,
+                        done_on=done_on,
+                    )
                     st.session_state[seen] = saved.version
                     st.success(ui.tr("loop.saved"))
                 except actions.StaleEdit as e:
-                    st.session_state[seen] = a.version  # the page now shows the current action: a new save applies to it
+                    st.session_state[seen] = (
+                        a.version
+                    )  # the page now shows the current action: a new save applies to it
                     st.error(str(e))
                 except actions.ActionError as e:
                     st.error(str(e))
@@ -57,17 +95,36 @@ with new:
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:
-        idx = st.selectbox(ui.tr("loop.insight"), range(len(found)), key="new_insight",
-                           format_func=lambda i: f"{found[i].title(lang)} · {found[i].org_id}")
+        idx = st.selectbox(
+            ui.tr("loop.insight"),
+            range(len(found)),
+            key="new_insight",
+            format_func=lambda i: f"{found[i].title(lang)} · {found[i].org_id}",
+        )
         st.caption(found[idx].text(lang))
         listed = ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
         with st.form("new_form"):
-            owner = st.selectbox(ui.tr("loop.col.owner"), actions.assignable_owners(wh, user), key="new_owner")
-            due = st.date_input(ui.tr("loop.col.due_date"), value=f["as_of"] + dt.timedelta(days=14), key="new_due")
-            custs = st.multiselect(ui.tr("loop.customers"), actions.customers_for(found[idx], listed), key="new_customers")
+            owner = st.selectbox(
+                ui.tr("loop.col.owner"), actions.assignable_owners(wh, user), key="new_owner"
+            )
+            due = st.date_input(
+                ui.tr("loop.col.due_date"), value=f["as_of"] + dt.timedelta(days=14), key="new_due"
+            )
+            custs = st.multiselect(
+                ui.tr("loop.customers"), actions.customers_for(found[idx], listed), key="new_customers"
+            )
             if st.form_submit_button(ui.tr("loop.create")):
                 try:
-                    a = actions.create_from_insight(wh, user, found[idx], owner=owner, due=due, customers=custs, lang=lang, org_id=f["org_id"])
+                    a = actions.create_from_insight(
+                        wh,
+                        user,
+                        found[idx],
+                        owner=owner,
+                        due=due,
+                        customers=custs,
+                        lang=lang,
+                        org_id=f["org_id"],
+                    )
                     st.success(ui.tr("loop.created", id=a.id))
                 except (actions.ActionError, PermissionError) as e:
                     st.error(str(e))
@@ -75,7 +132,13 @@ with result:
     st.caption(ui.tr("loop.outcome.rule", days=outcome.DAYS, lookback=outcome.LOOKBACK))
     days = st.number_input(ui.tr("loop.outcome.days"), 7, 180, outcome.DAYS, key="outcome_days")
     group_labels = {g: ui.tr(f"loop.col.{g}") for g in outcome.GROUPS}
-    by = st.radio(ui.tr("loop.outcome.by"), outcome.GROUPS, key="outcome_by", horizontal=True, format_func=group_labels.get)
+    by = st.radio(
+        ui.tr("loop.outcome.by"),
+        outcome.GROUPS,
+        key="outcome_by",
+        horizontal=True,
+        format_func=group_labels.get,
+    )
     acts = actions.visible(wh, user)
     cust = outcome.per_customer(wh, user.scope, acts, days=int(days))
     s = outcome.summary(cust)
@@ -88,7 +151,20 @@ with result:
     if table.empty:
         st.info(ui.tr("loop.outcome.none"))
     else:
-        st.plotly_chart(outcome_bars(table, by, "reached_next", "control_reached",
-                                     {"acted": ui.tr("loop.outcome.acted"), "baseline": ui.tr("loop.outcome.baseline")}),
-                        key="outcome_chart", width="stretch")
-        st.dataframe(table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")), hide_index=True, width="stretch", key="outcome_table")
+        st.plotly_chart(
+            outcome_bars(
+                table,
+                by,
+                "reached_next",
+                "control_reached",
+                {"acted": ui.tr("loop.outcome.acted"), "baseline": ui.tr("loop.outcome.baseline")},
+            ),
+            key="outcome_chart",
+            width="stretch",
+        )
+        st.dataframe(
+            table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")),
+            hide_index=True,
+            width="stretch",
+            key="outcome_table",
+        )

@@ -1,29 +1,41 @@
 """Admin: import the bank's own extract through a mapping, validated first, all or nothing."""
+
 import pandas as pd
 import streamlit as st
 
-from cockpit.core import config, i18n
 from cockpit.app import ui
+from cockpit.core import config, i18n
 from seed.ingest import importer
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("import.page"))
 st.caption(ui.tr("import.caption"))
-mapping = st.selectbox(ui.tr("import.mapping"), importer.mapping_names(), key="import_mapping", help=ui.tr("import.mapping_help"))
+mapping = st.selectbox(
+    ui.tr("import.mapping"), importer.mapping_names(), key="import_mapping", help=ui.tr("import.mapping_help")
+)
 spec = importer.load_mapping(mapping)
 st.caption(spec.get("description", ""))
 if spec.get("adapter"):
     st.warning(ui.tr("import.replaces"))
 else:
     st.caption(ui.tr("import.upserts", table=spec["table"]))
-upload = st.file_uploader(ui.tr("import.upload"), type=["csv", "txt", "tsv", "parquet", "xlsx"], key="import_file")
+upload = st.file_uploader(
+    ui.tr("import.upload"), type=["csv", "txt", "tsv", "parquet", "xlsx"], key="import_file"
+)
 go = st.button(ui.tr("import.button"), key="import_go", type="primary", disabled=upload is None)
 st.caption(ui.tr("import.cli_hint"))
 if go and upload is not None:
     bar = st.progress(0.0, text=ui.tr("import.working"))
     try:
-        result = importer.import_upload(upload.name, upload.getvalue(), mapping, config.warehouse_target(),
-                                        progress=lambda step, frac: bar.progress(min(max(frac, 0.0), 1.0), text=ui.tr(f"import.step.{step}")))
+        result = importer.import_upload(
+            upload.name,
+            upload.getvalue(),
+            mapping,
+            config.warehouse_target(),
+            progress=lambda step, frac: bar.progress(
+                min(max(frac, 0.0), 1.0), text=ui.tr(f"import.step.{step}")
+            ),
+        )
     except importer.ImportRejected as e:
         st.error(ui.tr("import.refused", n=len(e.problems)))
         st.subheader(ui.tr("import.report"))
@@ -37,11 +49,15 @@ if go and upload is not None:
         st.cache_data.clear()
         st.cache_resource.clear()
     if result.changed:
-        st.success(ui.tr("import.done", source=result.source, seconds=i18n.fmt(result.seconds, "score", ui.lang())))
+        st.success(
+            ui.tr("import.done", source=result.source, seconds=i18n.fmt(result.seconds, "score", ui.lang()))
+        )
     else:
         st.info(ui.tr("import.unchanged"))
     for key, values in result.notes:
         st.caption(ui.tr(key, **values))
     st.subheader(ui.tr("import.rows"))
-    rows = pd.DataFrame({ui.tr("import.col_table"): list(result.rows), ui.tr("import.col_rows"): list(result.rows.values())})
+    rows = pd.DataFrame(
+        {ui.tr("import.col_table"): list(result.rows), ui.tr("import.col_rows"): list(result.rows.values())}
+    )
     st.dataframe(rows, hide_index=True, width="stretch", key="import_rows")

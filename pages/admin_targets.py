@@ -1,28 +1,45 @@
 """Admin: export targets to Excel and import them back, validated with row numbers, all or nothing."""
+
 import streamlit as st
 
-from cockpit.state import appstate
+from cockpit.app import ui
 from cockpit.core import config
 from cockpit.ops import targets_io
-from cockpit.app import ui
+from cockpit.state import appstate
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
 st.title(ui.tr("page.admin_targets"))
 st.caption(ui.tr("admin_targets.format", columns=", ".join(targets_io.COLUMNS)))
 st.subheader(ui.tr("admin_targets.export"))
 c = st.columns(2)
-kind = c[0].selectbox(ui.tr("filter.period_kind"), ["all", "month", "quarter", "year"], key="at_kind",
-                      format_func=lambda k: ui.tr("admin_targets.all") if k == "all" else ui.tr(f"period.{k}"))
-year = c[1].selectbox(ui.tr("admin_targets.year"), [0, ui.filters()["as_of"].year, ui.filters()["as_of"].year - 1], key="at_year",
-                      format_func=lambda y: ui.tr("admin_targets.all") if y == 0 else str(y))
+kind = c[0].selectbox(
+    ui.tr("filter.period_kind"),
+    ["all", "month", "quarter", "year"],
+    key="at_kind",
+    format_func=lambda k: ui.tr("admin_targets.all") if k == "all" else ui.tr(f"period.{k}"),
+)
+year = c[1].selectbox(
+    ui.tr("admin_targets.year"),
+    [0, ui.filters()["as_of"].year, ui.filters()["as_of"].year - 1],
+    key="at_year",
+    format_func=lambda y: ui.tr("admin_targets.all") if y == 0 else str(y),
+)
 rows = ui.query("target_list", period_type=kind, year=year)
-st.download_button(ui.tr("admin_targets.download", n=len(rows)), data=targets_io.export_excel(rows), file_name="targets.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="at_download", on_click="ignore")
+st.download_button(
+    ui.tr("admin_targets.download", n=len(rows)),
+    data=targets_io.export_excel(rows),
+    file_name="targets.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="at_download",
+    on_click="ignore",
+)
 st.subheader(ui.tr("admin_targets.import"))
 upload = st.file_uploader(ui.tr("admin_targets.upload"), type=["xlsx"], key="at_upload")
 if upload is not None and st.button(ui.tr("admin_targets.apply"), key="at_apply"):
     try:
-        n = targets_io.import_excel(upload.getvalue(), config.warehouse_target(), ui.warehouse().visible_orgs(ui.scope()))
+        n = targets_io.import_excel(
+            upload.getvalue(), config.warehouse_target(), ui.warehouse().visible_orgs(ui.scope())
+        )
     except targets_io.TargetImportError as e:
         st.error(ui.tr("admin_targets.rejected", n=len(e.errors)))
         st.dataframe({ui.tr("admin_targets.problem"): e.errors}, hide_index=True, width="stretch")

@@ -1,11 +1,12 @@
 """Channel coordination: one section per pain — integration, service standard, online–offline referrals and
 return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in cockpit/domain/channels.py."""
+
 import streamlit as st
 
-from cockpit.domain import channels as rules
-from cockpit.core import i18n
 from cockpit.app import ui
 from cockpit.charts import channels as charts
+from cockpit.core import i18n
+from cockpit.domain import channels as rules
 
 f = ui.filters()
 p = f["period"]
@@ -13,8 +14,12 @@ lang = ui.lang()
 st.title(ui.tr("page.channels"))
 st.caption(ui.tr("channels.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date))
 win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
-names = {**rules.names(lang, (ui.query("channels"), "channel_id")), **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
-         **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES}, **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")}}
+names = {
+    **rules.names(lang, (ui.query("channels"), "channel_id")),
+    **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
+    **{s: ui.tr(f"channels.state.{s}") for s in rules.STATES},
+    **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")},
+}
 names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
 org_names = rules.names(lang, (ui.org_tree(), "org_id"))
 coverage = ui.query("channel_coverage", **win)
@@ -24,7 +29,12 @@ def no_data(*sources: str) -> bool:
     """Say "no data for this source" when the warehouse holds none of a section's sources (True then)."""
     missing = rules.missing(coverage, *sources)
     if missing:
-        st.info(ui.tr("channels.no_data", sources=("、" if lang == "zh" else ", ").join(ui.tr(f"channels.source.{s}") for s in missing)))
+        st.info(
+            ui.tr(
+                "channels.no_data",
+                sources=("、" if lang == "zh" else ", ").join(ui.tr(f"channels.source.{s}") for s in missing),
+            )
+        )
     return bool(missing)
 
 
@@ -34,29 +44,54 @@ def named(df, *cols):
 
 
 def table(df, words=None):
-    """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns in the reader's words."""
-    return i18n.table(df, rules.UNITS, lang).rename(columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}"))
+    """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns in the
+    reader's words.
+    """
+    return i18n.table(df, rules.UNITS, lang).rename(
+        columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}")
+    )
 
 
-
-t_int, t_svc, t_ref, t_link, t_attr, t_wecom = st.tabs([ui.tr(f"channels.tab.{k}") for k in
-                                                        ("integration", "service", "referral", "linkage", "attribution", "wecom")])
+t_int, t_svc, t_ref, t_link, t_attr, t_wecom = st.tabs(
+    [
+        ui.tr(f"channels.tab.{k}")
+        for k in ("integration", "service", "referral", "linkage", "attribution", "wecom")
+    ]
+)
 with t_int:
     ident = ui.query("channel_identity", **win).iloc[0]
     c1, c2, c3 = st.columns(3)
-    c1.metric(ui.tr("channels.known_share"), i18n.pct(ident.known_share, lang), help=ui.tr("channels.known_share.help"))
-    c2.metric(ui.tr("channels.unified_share"), ui.tr("channels.no_data_short") if rules.missing(coverage, "unified_id")
-              else i18n.pct(ident.unified_share, lang))
+    c1.metric(
+        ui.tr("channels.known_share"),
+        i18n.pct(ident.known_share, lang),
+        help=ui.tr("channels.known_share.help"),
+    )
+    c2.metric(
+        ui.tr("channels.unified_share"),
+        ui.tr("channels.no_data_short")
+        if rules.missing(coverage, "unified_id")
+        else i18n.pct(ident.unified_share, lang),
+    )
     c3.metric(ui.tr("channels.active_customers"), i18n.count(ident.customers, lang))
     mix = ui.query("channel_mix", **win)
     if mix.empty:
         st.info(ui.tr("channels.empty.events"))
     else:
         a, b = st.columns(2)
-        a.plotly_chart(charts.bars(mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")), key="ch_mix_channels")
-        b.plotly_chart(charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")), key="ch_mix_groups")
+        a.plotly_chart(
+            charts.bars(
+                mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")
+            ),
+            key="ch_mix_channels",
+        )
+        b.plotly_chart(
+            charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")),
+            key="ch_mix_groups",
+        )
         mixed = mix[mix.kind == "mix"].drop(columns="kind")
-        st.dataframe(table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])), hide_index=True)
+        st.dataframe(
+            table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])), hide_index=True
+        )
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
     if no_data("service_records"):
@@ -66,46 +101,101 @@ with t_svc:
     else:
         cols = st.columns(len(rules.SERVICE_MEASURES))
         for col, m in zip(cols, rules.SERVICE_MEASURES):
-            col.metric(ui.tr(f"channels.spread.{m}"), i18n.pct(svc[f"spread_{m}"].iloc[0], lang), help=ui.tr("channels.spread.help"))
-        st.plotly_chart(charts.service_spread(svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")), key="ch_service_chart")
-        st.dataframe(table(named(svc, "channel_id", "channel_group").drop(columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES])),
-                     hide_index=True)
+            col.metric(
+                ui.tr(f"channels.spread.{m}"),
+                i18n.pct(svc[f"spread_{m}"].iloc[0], lang),
+                help=ui.tr("channels.spread.help"),
+            )
+        st.plotly_chart(
+            charts.service_spread(
+                svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")
+            ),
+            key="ch_service_chart",
+        )
+        st.dataframe(
+            table(
+                named(svc, "channel_id", "channel_group").drop(
+                    columns=[f"spread_{m}" for m in rules.SERVICE_MEASURES]
+                )
+            ),
+            hide_index=True,
+        )
 with t_ref:
     if not no_data("referrals"):
         level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
-        level = st.radio(ui.tr("channels.level"), ("channel", "group"), key="ch_ref_level", horizontal=True, format_func=level_names.get)
+        level = st.radio(
+            ui.tr("channels.level"),
+            ("channel", "group"),
+            key="ch_ref_level",
+            horizontal=True,
+            format_func=level_names.get,
+        )
         matrix = ui.query("referral_matrix", **win, level=level, channel_group=f["channel_group"])
         if matrix.empty:
             st.info(ui.tr("channels.empty.referrals"))
         else:
-            st.plotly_chart(charts.titled(charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")), key="ch_ref_sankey")
+            st.plotly_chart(
+                charts.titled(charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")),
+                key="ch_ref_sankey",
+            )
             shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
             st.dataframe(table(shown), hide_index=True)
         st.markdown(f"**{ui.tr('channels.route_trend')}**")
-        monthly = ui.query("referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date)
+        monthly = ui.query(
+            "referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date
+        )
         stalled = rules.stalled_route(monthly)
         if stalled is not None:
-            st.warning(ui.tr("channels.stalled", route=f"{names.get(stalled.from_channel_id, stalled.from_channel_id)} → {names.get(stalled.to_channel_id, stalled.to_channel_id)}",
-                             month=str(stalled.month)[:7], rate=i18n.pct(stalled.on_time_rate, lang), n=i18n.count(stalled.created, lang)),
-                       icon=":material/schedule:")
+            st.warning(
+                ui.tr(
+                    "channels.stalled",
+                    route=f"{names.get(stalled.from_channel_id, stalled.from_channel_id)} → "
+                    f"{names.get(stalled.to_channel_id, stalled.to_channel_id)}",
+                    month=str(stalled.month)[:7],
+                    rate=i18n.pct(stalled.on_time_rate, lang),
+                    n=i18n.count(stalled.created, lang),
+                ),
+                icon=":material/schedule:",
+            )
         if not monthly.empty:
-            st.plotly_chart(charts.titled(charts.route_heatmap(monthly, names), "", ui.tr("channels.axis.month"), ui.tr("channels.axis.route")),
-                            key="ch_ref_heatmap")
+            st.plotly_chart(
+                charts.titled(
+                    charts.route_heatmap(monthly, names),
+                    "",
+                    ui.tr("channels.axis.month"),
+                    ui.tr("channels.axis.route"),
+                ),
+                key="ch_ref_heatmap",
+            )
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
     back = rules.covered_return_flow(ui.query("channel_return_flow", **win), coverage)
     no_data(*rules.RETURN_SOURCES.values())
     if not back.empty:
-        st.dataframe(table(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))), hide_index=True)
+        st.dataframe(
+            table(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))),
+            hide_index=True,
+        )
 with t_link:
-    days = st.number_input(ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days")
+    days = st.number_input(
+        ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days"
+    )
     link = rules.linkage(ui.query("channel_linkage", **win, days=days))
     if no_data("lifecycle_changes"):
         pass
     elif link.empty:
         st.info(ui.tr("channels.empty.linkage"))
     else:
-        st.plotly_chart(charts.titled(charts.linkage(link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))),
-                                      ui.tr("channels.chart.linkage"), ui.tr("channels.axis.state"), ui.tr("channels.axis.share")), key="ch_link_chart")
+        st.plotly_chart(
+            charts.titled(
+                charts.linkage(
+                    link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))
+                ),
+                ui.tr("channels.chart.linkage"),
+                ui.tr("channels.axis.state"),
+                ui.tr("channels.axis.share"),
+            ),
+            key="ch_link_chart",
+        )
         st.dataframe(table(named(link, "to_state", "suitable_channel")), hide_index=True)
 with t_attr:
     st.caption(ui.tr("channels.attribution_rule", days=rules.LOOKBACK_DAYS))
@@ -114,24 +204,52 @@ with t_attr:
         st.info(ui.tr("channels.empty.actions"))
     else:
         models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
-        st.plotly_chart(charts.titled(charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names), ui.tr("channels.chart.attribution"),
-                                      ui.tr("channels.axis.channel"), ui.tr("channels.axis.actions")), key="ch_attr_chart")
+        st.plotly_chart(
+            charts.titled(
+                charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names),
+                ui.tr("channels.chart.attribution"),
+                ui.tr("channels.axis.channel"),
+                ui.tr("channels.axis.actions"),
+            ),
+            key="ch_attr_chart",
+        )
         st.dataframe(table(named(attr, "channel_id", "channel_group"), models), hide_index=True)
     st.markdown(f"**{ui.tr('channels.staff')}**")
     by_names = {b: ui.tr(f"channels.credit.{b}") for b in ("staff", "team")}
-    by = st.radio(ui.tr("channels.credit_by"), ("staff", "team"), key="ch_staff_by", horizontal=True, format_func=by_names.get)
+    by = st.radio(
+        ui.tr("channels.credit_by"),
+        ("staff", "team"),
+        key="ch_staff_by",
+        horizontal=True,
+        format_func=by_names.get,
+    )
     staff = ui.query("attribution_staff", **win, by=by).dropna(axis=1, how="all")
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:
-        st.dataframe(table(staff.assign(**{c: staff[c].map(lambda v: org_names.get(v, v)) for c in ("org_id", "team_org_id") if c in staff})),
-                     hide_index=True)
+        st.dataframe(
+            table(
+                staff.assign(
+                    **{
+                        c: staff[c].map(lambda v: org_names.get(v, v))
+                        for c in ("org_id", "team_org_id")
+                        if c in staff
+                    }
+                )
+            ),
+            hide_index=True,
+        )
 with t_wecom:
     wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
     if wc is not None:
         cols = st.columns(4)
-        for col, k in zip(cols, ("contacts_added", "wecom_customers", "group_messages", "moments_interactions")):
+        for col, k in zip(
+            cols, ("contacts_added", "wecom_customers", "group_messages", "moments_interactions")
+        ):
             col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
         tp = ui.query("wecom_touchpoints", **win)
-        st.plotly_chart(charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")), key="ch_open_chart")
+        st.plotly_chart(
+            charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")),
+            key="ch_open_chart",
+        )
         st.dataframe(table(named(tp, "touchpoint")), hide_index=True)

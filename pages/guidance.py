@@ -1,13 +1,13 @@
 """Guidance: the insights for the chosen node and period, most severe first, each opening to its
 evidence; managers also get their action list with CSV / Excel export."""
+
 import streamlit as st
 
-from cockpit.state import actions as loop
-from cockpit.state import appstate
 from cockpit.app import ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import Context, actions
-
+from cockpit.state import actions as loop
+from cockpit.state import appstate
 
 f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
@@ -19,7 +19,9 @@ if not found:
 tree = ui.org_tree()
 org_names = dict(zip(tree.org_id, tree[f"name_{lang}"]))
 for i, ins in enumerate(found):
-    head = f"[{ui.tr(f'guidance.severity.{ins.severity}')}] {ins.title(lang)} · {org_names.get(ins.org_id, ins.org_id)}"
+    severity = ui.tr(f"guidance.severity.{ins.severity}")
+    node = org_names.get(ins.org_id, ins.org_id)
+    head = f"[{severity}] {ins.title(lang)} · {node}"
     with st.expander(head, expanded=i == 0):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))
@@ -27,10 +29,21 @@ for i, ins in enumerate(found):
         fig = evidence(ins, lang)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
-        if st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):  # the loop: cockpit/state/actions.py, pages/actions.py
-            made = loop.create_from_insight(ui.warehouse(), user, ins, owner=user.username, due=f["as_of"] + loop.DEFAULT_DUE,
-                                            customers=loop.customers_for(ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])),
-                                            lang=lang, org_id=f["org_id"])
+        if st.button(
+            ui.tr("loop.make_action"), key=f"to_action_{i}"
+        ):  # the loop: cockpit/state/actions.py, pages/actions.py
+            made = loop.create_from_insight(
+                ui.warehouse(),
+                user,
+                ins,
+                owner=user.username,
+                due=f["as_of"] + loop.DEFAULT_DUE,
+                customers=loop.customers_for(
+                    ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
+                ),
+                lang=lang,
+                org_id=f["org_id"],
+            )
             st.success(ui.tr("loop.created", id=made.id))
 if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
@@ -39,11 +52,24 @@ if user.role == "manager":
     st.dataframe(actions.for_display(todo, lang), hide_index=True, width="stretch", key="action_table")
 
     def _export(kind: str) -> bytes:
-        appstate.audit(user.username, "action_list_downloaded", org_id=f["org_id"], format=kind, rows=len(todo))
+        appstate.audit(
+            user.username, "action_list_downloaded", org_id=f["org_id"], format=kind, rows=len(todo)
+        )
         return actions.to_csv(todo, lang) if kind == "csv" else actions.to_xlsx(todo, lang)
 
     c1, c2 = st.columns(2)
-    c1.download_button(ui.tr("guidance.export_csv"), data=lambda: _export("csv"), file_name="actions.csv",
-                       mime="text/csv", key="dl_actions_csv", on_click="ignore")
-    c2.download_button(ui.tr("guidance.export_xlsx"), data=lambda: _export("xlsx"), file_name="actions.xlsx",
-                       key="dl_actions_xlsx", on_click="ignore")
+    c1.download_button(
+        ui.tr("guidance.export_csv"),
+        data=lambda: _export("csv"),
+        file_name="actions.csv",
+        mime="text/csv",
+        key="dl_actions_csv",
+        on_click="ignore",
+    )
+    c2.download_button(
+        ui.tr("guidance.export_xlsx"),
+        data=lambda: _export("xlsx"),
+        file_name="actions.xlsx",
+        key="dl_actions_xlsx",
+        on_click="ignore",
+    )

@@ -1,10 +1,11 @@
 """Reports: the PDF and Excel report of the chosen node and period, generated on click for exactly
 the user's scope; each download is recorded in the audit log."""
+
 import streamlit as st
 
-from cockpit.state import appstate
 from cockpit.app import ui
 from cockpit.reports import batch, data
+from cockpit.state import appstate
 
 f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
@@ -19,7 +20,18 @@ def _make(fmt: str) -> bytes:
 
 
 c1, c2 = st.columns(2)
-c1.download_button(ui.tr("report.download_pdf"), data=lambda: _make("pdf"), mime="application/pdf",
-                   file_name=batch.file_name(f["org_id"], p, "pdf"), key="dl_report_pdf", on_click="ignore")
-c2.download_button(ui.tr("report.download_xlsx"), data=lambda: _make("xlsx"),
-                   file_name=batch.file_name(f["org_id"], p, "xlsx"), key="dl_report_xlsx", on_click="ignore")
+c1.download_button(
+    ui.tr("report.download_pdf"),
+    data=lambda: _make("pdf"),
+    mime="application/pdf",
+    file_name=batch.file_name(f["org_id"], p, "pdf"),
+    key="dl_report_pdf",
+    on_click="ignore",
+)
+c2.download_button(
+    ui.tr("report.download_xlsx"),
+    data=lambda: _make("xlsx"),
+    file_name=batch.file_name(f["org_id"], p, "xlsx"),
+    key="dl_report_xlsx",
+    on_click="ignore",
+)

@@ -1,10 +1,13 @@
-"""Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill into."""
+"""Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill
+into.
+"""
+
 import streamlit as st
 
-from cockpit.core import calendar, i18n
 from cockpit.app import drill, ui
-from cockpit.domain import scorecard
 from cockpit.charts import scorecard as charts
+from cockpit.core import calendar, i18n
+from cockpit.domain import scorecard
 
 f, lang = ui.filters(), ui.lang()
 p, org = f["period"], f["org_id"]
@@ -12,7 +15,11 @@ name_col = "name_zh" if lang == "zh" else "name_en"
 cfg = scorecard.config()
 st.title(ui.tr("page.scorecard"))
 drill.breadcrumb(org, "sc")
-st.caption(ui.tr("scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators) + (cfg.loop_weight > 0)))
+st.caption(
+    ui.tr(
+        "scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators) + (cfg.loop_weight > 0)
+    )
+)
 prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
 last = p.shifted(-1)
 last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=last.end), last)
@@ -26,7 +33,9 @@ me = me.iloc[0]
 c = st.columns(5)
 c[0].metric(ui.tr("scorecard.score"), i18n.fmt(float(me.score), "score", lang))
 c[1].metric(ui.tr("scorecard.rank"), ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings)))
-c[2].metric(ui.tr("scorecard.tier_rank"), ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size)))
+c[2].metric(
+    ui.tr("scorecard.tier_rank"), ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size))
+)
 c[3].metric(ui.tr("scorecard.quartile"), ui.tr("scorecard.quartile_value", q=int(me.quartile)))
 c[4].metric(ui.tr("scorecard.rank_change"), "—" if me.rank_change is None else f"{int(me.rank_change):+d}")
 
@@ -40,11 +49,28 @@ st.subheader(ui.tr("scorecard.lost"))
 dims = scorecard.dimension_names(cfg, lang)
 detail = scorecard.breakdown(scores, org)
 detail["label"] = [scorecard.indicator_name(m, lang) for m in detail.indicator]
-st.plotly_chart(charts.points_lost(detail, {"earned": ui.tr("scorecard.earned"), "lost": ui.tr("scorecard.lost_points"),
-                                            "title": ui.tr("scorecard.lost")}), key="sc_lost")
-headers = {k: ui.tr(f"scorecard.{k}") for k in ("dimension", "indicator", "value", "due", "norm", "points", "max_points")}
+st.plotly_chart(
+    charts.points_lost(
+        detail,
+        {
+            "earned": ui.tr("scorecard.earned"),
+            "lost": ui.tr("scorecard.lost_points"),
+            "title": ui.tr("scorecard.lost"),
+        },
+    ),
+    key="sc_lost",
+)
+headers = {
+    k: ui.tr(f"scorecard.{k}")
+    for k in ("dimension", "indicator", "value", "due", "norm", "points", "max_points")
+}
 headers["points_lost"] = ui.tr("scorecard.lost_points")
-st.dataframe(scorecard.detail_for_display(detail, lang, dims).rename(columns=headers), hide_index=True, width="stretch", key="sc_detail")
+st.dataframe(
+    scorecard.detail_for_display(detail, lang, dims).rename(columns=headers),
+    hide_index=True,
+    width="stretch",
+    key="sc_detail",
+)
 if (loop := scorecard.loop_summary(detail, lang)) is not None:
     st.markdown(loop)
     st.caption(ui.tr("scorecard.loop.rule", weight=f"{cfg.loop_weight:g}", rest=f"{100 - cfg.loop_weight:g}"))
@@ -52,16 +78,40 @@ if (loop := scorecard.loop_summary(detail, lang)) is not None:
 children = rows[rows.relation == "child"]
 if not children.empty:
     st.subheader(ui.tr("scorecard.children"))
-    cols = [name_col, "score", "rank", "tier_rank", "quartile", "rank_change", *(["loop_score"] if cfg.loop_weight else [])]
-    table = children.assign(loop_score=[i18n.pct(v, lang) for v in children.loop_score])[cols].rename(columns={
-        name_col: ui.tr("targets.name"), "score": ui.tr("scorecard.score"), "rank": ui.tr("scorecard.rank"),
-        "tier_rank": ui.tr("scorecard.tier_rank"), "quartile": ui.tr("scorecard.quartile"),
-        "rank_change": ui.tr("scorecard.rank_change"), "loop_score": dims.get(scorecard.LOOP)})
+    cols = [
+        name_col,
+        "score",
+        "rank",
+        "tier_rank",
+        "quartile",
+        "rank_change",
+        *(["loop_score"] if cfg.loop_weight else []),
+    ]
+    table = children.assign(loop_score=[i18n.pct(v, lang) for v in children.loop_score])[cols].rename(
+        columns={
+            name_col: ui.tr("targets.name"),
+            "score": ui.tr("scorecard.score"),
+            "rank": ui.tr("scorecard.rank"),
+            "tier_rank": ui.tr("scorecard.tier_rank"),
+            "quartile": ui.tr("scorecard.quartile"),
+            "rank_change": ui.tr("scorecard.rank_change"),
+            "loop_score": dims.get(scorecard.LOOP),
+        }
+    )
     st.dataframe(table, hide_index=True, width="stretch")
     drill.children_buttons(children, "sc")
 with st.expander(ui.tr("scorecard.rules")):
     st.markdown(ui.tr("scorecard.rules_text", cap=cfg.cap))
-    st.dataframe(scorecard.rules_table(cfg, lang).rename(columns={"dimension": ui.tr("scorecard.dimension"),
-                 "indicator": ui.tr("scorecard.indicator"), "weight": ui.tr("scorecard.weight"), "rule": ui.tr("scorecard.rule"),
-                 "definition": ui.tr("scorecard.definition")}),
-                 hide_index=True, width="stretch")
+    st.dataframe(
+        scorecard.rules_table(cfg, lang).rename(
+            columns={
+                "dimension": ui.tr("scorecard.dimension"),
+                "indicator": ui.tr("scorecard.indicator"),
+                "weight": ui.tr("scorecard.weight"),
+                "rule": ui.tr("scorecard.rule"),
+                "definition": ui.tr("scorecard.definition"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

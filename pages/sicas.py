@@ -1,20 +1,31 @@
 """SICAS funnel: customers at each stage, conversion and time between stages, breakdowns, the weekly
 Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/domain/sicas.py."""
+
 import streamlit as st
 
-from cockpit.domain import channels, sicas
-from cockpit.core import i18n
 from cockpit.app import ui
 from cockpit.charts import sicas as charts
+from cockpit.core import i18n
+from cockpit.domain import channels, sicas
 
 f = ui.filters()
 p = f["period"]
 st.title(ui.tr("page.sicas"))
-st.caption(ui.tr("sicas.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date,
-                 group=ui.tr(f"group.{f['channel_group']}")))
+st.caption(
+    ui.tr(
+        "sicas.caption",
+        org=f["org_name"],
+        period=p.label,
+        start=p.start,
+        end=p.to_date,
+        group=ui.tr(f"group.{f['channel_group']}"),
+    )
+)
 with st.expander(ui.tr("sicas.definition")):
     st.markdown(ui.tr("sicas.rule"))
-    st.markdown("\n".join(f"- **{ui.tr(f'sicas.stage.{s.key}')}**: {', '.join(s.event_types)}" for s in sicas.STAGES))
+    st.markdown(
+        "\n".join(f"- **{ui.tr(f'sicas.stage.{s.key}')}**: {', '.join(s.event_types)}" for s in sicas.STAGES)
+    )
 stages = {s.code: ui.tr(f"sicas.stage.{s.key}") for s in sicas.STAGES}
 base = {"org_id": f["org_id"], "channel_group": f["channel_group"]}
 prev_start, prev_end = p.previous()
@@ -32,58 +43,137 @@ compared = sicas.compare(cur, prev)
 head = compared.set_index("stage")
 table = compared.assign(stage=lambda d: d.stage.map(stages))
 lang = ui.lang()
-for col, key, value, change in zip(st.columns(3), ("sense", "action", "conversion"),
-                                   (i18n.count(head.customers["S"], lang), i18n.count(head.customers["A"], lang), i18n.pct(head.pct_first["A"], lang)),
-                                   (head.change["S"], head.change["A"], None)):
-    col.metric(ui.tr(f"sicas.kpi.{key}"), value, None if change is None or change != change else i18n.pct(change, lang),
-               help=ui.tr("sicas.previous", start=prev_start, end=prev_end) if change is not None else None)
+for col, key, value, change in zip(
+    st.columns(3),
+    ("sense", "action", "conversion"),
+    (
+        i18n.count(head.customers["S"], lang),
+        i18n.count(head.customers["A"], lang),
+        i18n.pct(head.pct_first["A"], lang),
+    ),
+    (head.change["S"], head.change["A"], None),
+):
+    col.metric(
+        ui.tr(f"sicas.kpi.{key}"),
+        value,
+        None if change is None or change != change else i18n.pct(change, lang),
+        help=ui.tr("sicas.previous", start=prev_start, end=prev_end) if change is not None else None,
+    )
 left, right = st.columns(2)
-left.plotly_chart(charts.titled(charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))), ui.tr("sicas.chart.funnel")),
-                  key="sicas_funnel_chart")
-right.plotly_chart(charts.titled(charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
-                                 ui.tr("sicas.chart.compare"), ui.tr("sicas.axis.stage"), ui.tr("sicas.axis.customers")), key="sicas_compare_chart")
-shown_funnel = table.assign(**{c: table[c].map(lambda v: i18n.pct(v, lang)) for c in ("pct_first", "pct_prev", "change")},
-                            **{c: table[c].map(lambda v: i18n.count(v, lang)) for c in ("customers", "prev_customers")},
-                            **{c: table[c].map(lambda v: "—" if v != v or v is None else f"{v:.1f}") for c in ("median_hours", "p75_hours")})
-st.dataframe(shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table")
+left.plotly_chart(
+    charts.titled(
+        charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))),
+        ui.tr("sicas.chart.funnel"),
+    ),
+    key="sicas_funnel_chart",
+)
+right.plotly_chart(
+    charts.titled(
+        charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
+        ui.tr("sicas.chart.compare"),
+        ui.tr("sicas.axis.stage"),
+        ui.tr("sicas.axis.customers"),
+    ),
+    key="sicas_compare_chart",
+)
+shown_funnel = table.assign(
+    **{c: table[c].map(lambda v: i18n.pct(v, lang)) for c in ("pct_first", "pct_prev", "change")},
+    **{c: table[c].map(lambda v: i18n.count(v, lang)) for c in ("customers", "prev_customers")},
+    **{
+        c: table[c].map(lambda v: "—" if v != v or v is None else f"{v:.1f}")
+        for c in ("median_hours", "p75_hours")
+    },
+)
+st.dataframe(
+    shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table"
+)
 
 st.subheader(ui.tr("sicas.weekly"))
 weekly = ui.query("sicas_weekly", **base, start=sicas.trend_start(p.to_date), end=p.to_date)
 worst = sicas.worst_week(weekly)
 if worst:
     st.warning(ui.tr("sicas.worst_week", week=worst), icon=":material/trending_down:")
-st.plotly_chart(charts.titled(charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang), ui.tr("sicas.chart.weekly"),
-                              ui.tr("sicas.axis.week"), ui.tr("sicas.axis.customers"), ui.tr("sicas.axis.rate")), key="sicas_weekly_chart")
+st.plotly_chart(
+    charts.titled(
+        charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang),
+        ui.tr("sicas.chart.weekly"),
+        ui.tr("sicas.axis.week"),
+        ui.tr("sicas.axis.customers"),
+        ui.tr("sicas.axis.rate"),
+    ),
+    key="sicas_weekly_chart",
+)
 if not worst:
     st.caption(ui.tr("sicas.no_worst_week", n=sicas.MIN_WEEK_BASE))
 
 st.subheader(ui.tr("sicas.breakdown"))
-by_names = {b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS}  # labels made now: format_func runs outside the run
-by = st.selectbox(ui.tr("sicas.by"), sicas.shown(sicas.BREAKDOWNS, coverage), key="sicas_by", format_func=by_names.get)
+by_names = {
+    b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS
+}  # labels made now: format_func runs outside the run
+by = st.selectbox(
+    ui.tr("sicas.by"), sicas.shown(sicas.BREAKDOWNS, coverage), key="sicas_by", format_func=by_names.get
+)
 sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by).query("stage in @known")
 labels = ui.query("sicas_labels")
-names = {**dict(zip(labels.id, labels[f"name_{ui.lang()}"])), **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
-         **{c: ui.tr(f"sicas.segment.{c}") for c in ("mass", "young", "affluent", "sme_owner", "private")},
-         **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")}, "-": ui.tr("sicas.none")}
+names = {
+    **dict(zip(labels.id, labels[f"name_{ui.lang()}"])),
+    **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
+    **{c: ui.tr(f"sicas.segment.{c}") for c in ("mass", "young", "affluent", "sme_owner", "private")},
+    **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
+    "-": ui.tr("sicas.none"),
+}
 channel_names = ui.query("channels")
 names.update(dict(zip(channel_names.channel_id, channel_names[f"name_{ui.lang()}"])))
-st.plotly_chart(charts.titled(charts.breakdown(sliced, stages, names), ui.tr("sicas.chart.breakdown"), ui.tr("sicas.axis.stage"), by_names[by]),
-                key="sicas_breakdown_chart")
+st.plotly_chart(
+    charts.titled(
+        charts.breakdown(sliced, stages, names),
+        ui.tr("sicas.chart.breakdown"),
+        ui.tr("sicas.axis.stage"),
+        by_names[by],
+    ),
+    key="sicas_breakdown_chart",
+)
 
 st.subheader(ui.tr("sicas.dropoff"))
-drop_names = {c: ui.tr("sicas.dropoff_option", stage=stages[c], next=stages[sicas.next_stage(c)]) for c in sicas.DROP_STAGES}
-stage = st.selectbox(ui.tr("sicas.dropoff_stage"), sicas.DROP_STAGES, key="sicas_drop_stage", index=2, format_func=drop_names.get)
+drop_names = {
+    c: ui.tr("sicas.dropoff_option", stage=stages[c], next=stages[sicas.next_stage(c)])
+    for c in sicas.DROP_STAGES
+}
+stage = st.selectbox(
+    ui.tr("sicas.dropoff_stage"),
+    sicas.DROP_STAGES,
+    key="sicas_drop_stage",
+    index=2,
+    format_func=drop_names.get,
+)
 user = ui.current_user()
-drop = sicas.mask_dropoffs(ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids)
+drop = sicas.mask_dropoffs(
+    ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids
+)
 st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
 states = {s: ui.tr(f"channels.state.{s}") for s in channels.STATES}
-shown = drop.assign(stopped_at=drop.stopped_at.map(stages), segment=drop.segment.map(names), entry_channel_id=drop.entry_channel_id.map(names),
-                    lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)))
+shown = drop.assign(
+    stopped_at=drop.stopped_at.map(stages),
+    segment=drop.segment.map(names),
+    entry_channel_id=drop.entry_channel_id.map(names),
+    lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)),
+)
 shown = shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
-c1.download_button(ui.tr("sicas.csv"), sicas.csv_bytes(shown), f"sicas_dropoff_{f['org_id']}_{p.label}.csv", "text/csv",
-                   key="sicas_drop_csv", on_click="ignore")
-c2.download_button(ui.tr("sicas.xlsx"), lambda: sicas.xlsx_bytes(shown, ui.tr("sicas.dropoff")),
-                   f"sicas_dropoff_{f['org_id']}_{p.label}.xlsx", key="sicas_drop_xlsx", on_click="ignore",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+c1.download_button(
+    ui.tr("sicas.csv"),
+    sicas.csv_bytes(shown),
+    f"sicas_dropoff_{f['org_id']}_{p.label}.csv",
+    "text/csv",
+    key="sicas_drop_csv",
+    on_click="ignore",
+)
+c2.download_button(
+    ui.tr("sicas.xlsx"),
+    lambda: sicas.xlsx_bytes(shown, ui.tr("sicas.dropoff")),
+    f"sicas_dropoff_{f['org_id']}_{p.label}.xlsx",
+    key="sicas_drop_xlsx",
+    on_click="ignore",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)

@@ -1,9 +1,11 @@
 """Subscriptions: send a node's report or a digest of new insights on a schedule to people bound to users."""
+
 import pandas as pd
 import streamlit as st
 
-from cockpit.delivery import send as delivery, subscriptions as subs
 from cockpit.app import ui
+from cockpit.delivery import send as delivery
+from cockpit.delivery import subscriptions as subs
 
 f, user, wh = ui.filters(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.subscriptions"))
@@ -14,9 +16,16 @@ with st.form("sub_form"):
     st.markdown(ui.tr("loop.sub.for_org", org=f["org_name"]))
     kind = st.selectbox(ui.tr("loop.sub.kind"), subs.KINDS, format_func=kinds.get, key="sub_kind")
     freq = st.selectbox(ui.tr("loop.sub.frequency"), subs.FREQUENCIES, format_func=freqs.get, key="sub_freq")
-    lang = st.selectbox(ui.tr("filter.language"), subs.LANGS, index=subs.LANGS.index(ui.lang()), key="sub_lang")
-    lines = st.text_area(ui.tr("loop.sub.recipients"), placeholder="someone@bank.com head_r01\nhttps://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… manager1",
-                         key="sub_recipients")
+    lang = st.selectbox(
+        ui.tr("filter.language"), subs.LANGS, index=subs.LANGS.index(ui.lang()), key="sub_lang"
+    )
+    lines = st.text_area(
+        ui.tr("loop.sub.recipients"),
+        placeholder=(
+            "someone@bank.com head_r01\nhttps://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… manager1"
+        ),
+        key="sub_recipients",
+    )
     if st.form_submit_button(ui.tr("loop.sub.create")):
         pairs = [tuple(line.split()[:2]) for line in lines.splitlines() if len(line.split()) >= 2]
         try:
@@ -28,14 +37,35 @@ listed = subs.mine(user)
 if not listed:
     st.info(ui.tr("loop.sub.none"))
 else:
-    rows = [{"id": s.id, "org_id": s.org_id, "kind": kinds[s.kind], "frequency": freqs[s.frequency], "lang": s.lang,
-             "active": s.active, "created_by": s.created_by,
-             "recipients": "; ".join(f"{r.address} → {r.username}" for r in s.recipients)} for s in listed]
-    st.dataframe(pd.DataFrame(rows).rename(columns=lambda c: ui.tr(f"loop.sub.col.{c}")), hide_index=True, width="stretch", key="sub_table")
-    pick = st.selectbox(ui.tr("loop.pick"), [s.id for s in listed], key="sub_pick", format_func=lambda i: f"#{i}")
+    rows = [
+        {
+            "id": s.id,
+            "org_id": s.org_id,
+            "kind": kinds[s.kind],
+            "frequency": freqs[s.frequency],
+            "lang": s.lang,
+            "active": s.active,
+            "created_by": s.created_by,
+            "recipients": "; ".join(f"{r.address} → {r.username}" for r in s.recipients),
+        }
+        for s in listed
+    ]
+    st.dataframe(
+        pd.DataFrame(rows).rename(columns=lambda c: ui.tr(f"loop.sub.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        key="sub_table",
+    )
+    pick = st.selectbox(
+        ui.tr("loop.pick"), [s.id for s in listed], key="sub_pick", format_func=lambda i: f"#{i}"
+    )
     chosen = subs.get(pick)
-    st.dataframe(pd.DataFrame(delivery.preview(wh, chosen)).rename(columns=lambda c: ui.tr(f"loop.sub.preview.{c}")),
-                 hide_index=True, width="stretch", key="sub_preview")
+    st.dataframe(
+        pd.DataFrame(delivery.preview(wh, chosen)).rename(columns=lambda c: ui.tr(f"loop.sub.preview.{c}")),
+        hide_index=True,
+        width="stretch",
+        key="sub_preview",
+    )
     if st.button(ui.tr("loop.sub.pause" if chosen.active else "loop.sub.resume"), key="sub_toggle"):
         subs.set_active(user, pick, not chosen.active)
         st.rerun()

@@ -1,4 +1,5 @@
 """Shared fixtures: the xs demo bank built once per test session, and signed-in AppTest runs."""
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,9 @@ def app(bank: Path):
     """A factory: an AppTest of the entrypoint, signed in as `username` (or logged out with None)."""
     from streamlit.testing.v1 import AppTest
 
-    def make(username: str | None = None, password: str | None = None, lang: str = "en", state: dict | None = None):
+    def make(
+        username: str | None = None, password: str | None = None, lang: str = "en", state: dict | None = None
+    ):
         """`state`: session values planted before signing in (as a crafted client could)."""
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.secrets["test_mode"] = True
@@ -79,4 +82,6 @@ def attacks() -> list[str]:
 def pytest_terminal_summary(terminalreporter) -> None:
     if ATTACK_ATTEMPTS:
         kinds = sorted(set(ATTACK_ATTEMPTS))
-        terminalreporter.write_line(f"access attacks attempted: {len(ATTACK_ATTEMPTS)} ({', '.join(kinds)}), all refused")
+        terminalreporter.write_line(
+            f"access attacks attempted: {len(ATTACK_ATTEMPTS)} ({', '.join(kinds)}), all refused"
+        )

@@ -1,12 +1,15 @@
-"""Actions: from an insight to done, assignment within the subtree, history, and concurrent edits without loss."""
+"""Actions: from an insight to done, assignment within the subtree, history, and concurrent edits without
+loss.
+"""
+
 import datetime as dt
 import threading
 
 import pytest
 
-from cockpit.state import actions, auth
 from cockpit import guidance
 from cockpit.core.periods import Period
+from cockpit.state import actions, auth
 from cockpit.warehouse.layer import Scope
 
 
@@ -22,8 +25,13 @@ def people(bank):
 
 
 def customers_of(wh, org_like, n=3):
-    return [int(c) for c in wh.sql("select customer_id from customers where org_id = :o order by customer_id limit :n",
-                                   {"o": org_like, "n": n}).customer_id]
+    return [
+        int(c)
+        for c in wh.sql(
+            "select customer_id from customers where org_id = :o order by customer_id limit :n",
+            {"o": org_like, "n": n},
+        ).customer_id
+    ]
 
 
 def test_an_action_lives_from_insight_to_done_with_its_history(wh, as_of, people):
@@ -32,14 +40,24 @@ def test_an_action_lives_from_insight_to_done_with_its_history(wh, as_of, people
     assert found, "the lagging region should produce insights"
     insight = found[0]
     custs = customers_of(wh, "R02B01T1M1")
-    a = actions.create_from_insight(wh, head, insight, owner="mgr_r02", due=as_of + dt.timedelta(days=14), customers=custs, lang="en")
-    assert (a.status, a.owner, a.created_by, a.version, a.insight_type) == ("open", "mgr_r02", "head_r02", 1, insight.type)
+    a = actions.create_from_insight(
+        wh, head, insight, owner="mgr_r02", due=as_of + dt.timedelta(days=14), customers=custs, lang="en"
+    )
+    assert (a.status, a.owner, a.created_by, a.version, a.insight_type) == (
+        "open",
+        "mgr_r02",
+        "head_r02",
+        1,
+        insight.type,
+    )
     assert a.customers == sorted(custs) and insight.title("en") in a.title
     assert a.id in [x.id for x in actions.visible(wh, mgr, mine_only=True)]
     assert a.id in [x.id for x in actions.visible(wh, head)]
     assert a.id not in [x.id for x in actions.visible(wh, people["head_r01"])]
     a = actions.update(wh, mgr, a.id, a.version, status="in_progress", comment="called two of them")
-    a = actions.update(wh, mgr, a.id, a.version, status="done", done_on=as_of - dt.timedelta(days=40), comment="all reached")
+    a = actions.update(
+        wh, mgr, a.id, a.version, status="done", done_on=as_of - dt.timedelta(days=40), comment="all reached"
+    )
     assert (a.status, a.version, a.done_on) == ("done", 3, as_of - dt.timedelta(days=40))
     h = actions.history(a.id)
     assert list(h.kind) == ["created", "status", "comment", "status", "comment"]
@@ -53,9 +71,18 @@ def test_branch_heads_assign_only_within_their_subtree(wh, as_of, people):
     with pytest.raises(actions.ActionError, match="may only create actions for themselves"):
         actions.create(wh, people["mgr_r02"], title="x", owner="mgr_r02b", due=due, org_id="R02B01T1M1")
     with pytest.raises(actions.ActionError, match="outside mgr_r02's scope"):
-        actions.create(wh, people["head_r02"], title="x", owner="mgr_r02", due=due, org_id="R02",
-                       customers=customers_of(wh, "R02B01T1M2"))
-    own = actions.create(wh, people["mgr_r02"], title="call back", owner="mgr_r02", due=due, org_id="R02B01T1M1")
+        actions.create(
+            wh,
+            people["head_r02"],
+            title="x",
+            owner="mgr_r02",
+            due=due,
+            org_id="R02",
+            customers=customers_of(wh, "R02B01T1M2"),
+        )
+    own = actions.create(
+        wh, people["mgr_r02"], title="call back", owner="mgr_r02", due=due, org_id="R02B01T1M1"
+    )
     assert own.owner == "mgr_r02"
     with pytest.raises(actions.ActionError, match="mgr_r02b may not change action"):
         actions.update(wh, people["mgr_r02b"], own.id, own.version, status="done")
@@ -63,7 +90,9 @@ def test_branch_heads_assign_only_within_their_subtree(wh, as_of, people):
         actions.update(wh, people["mgr_r02"], own.id, own.version, status="dismissed")
     with pytest.raises(actions.ActionError, match="status must be one of"):
         actions.update(wh, people["mgr_r02"], own.id, own.version, status="bogus")
-    d = actions.update(wh, people["head_r02"], own.id, own.version, status="dismissed", reason="customer moved away")
+    d = actions.update(
+        wh, people["head_r02"], own.id, own.version, status="dismissed", reason="customer moved away"
+    )
     assert (d.status, d.reason, d.updated_by) == ("dismissed", "customer moved away", "head_r02")
     with pytest.raises(actions.ActionError, match="dismissed cannot become done"):
         actions.update(wh, people["mgr_r02"], own.id, d.version, status="done")
@@ -84,8 +113,12 @@ def test_two_concurrent_edits_lose_nothing(wh, as_of, people):
         except actions.StaleEdit as e:
             results[user.username] = e
 
-    threads = [threading.Thread(target=edit, args=(mgr,), kwargs={"status": "in_progress", "comment": "on it"}),
-               threading.Thread(target=edit, args=(head,), kwargs={"due": as_of + dt.timedelta(days=30), "comment": "more time"})]
+    threads = [
+        threading.Thread(target=edit, args=(mgr,), kwargs={"status": "in_progress", "comment": "on it"}),
+        threading.Thread(
+            target=edit, args=(head,), kwargs={"due": as_of + dt.timedelta(days=30), "comment": "more time"}
+        ),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -98,8 +131,10 @@ def test_two_concurrent_edits_lose_nothing(wh, as_of, people):
     fresh = actions.get(a.id)
     assert fresh.version == 2
     loser = people[stale[0]]
-    retry = {"mgr_r02": {"status": "in_progress", "comment": "on it"},
-             "head_r02": {"due": as_of + dt.timedelta(days=30), "comment": "more time"}}[loser.username]
+    retry = {
+        "mgr_r02": {"status": "in_progress", "comment": "on it"},
+        "head_r02": {"due": as_of + dt.timedelta(days=30), "comment": "more time"},
+    }[loser.username]
     final = actions.update(wh, loser, a.id, fresh.version, **retry)
     assert (final.status, final.due_date, final.version) == ("in_progress", as_of + dt.timedelta(days=30), 3)
     assert sorted(c["text"] for c in actions.comments(a.id)) == ["more time", "on it"]
@@ -108,8 +143,15 @@ def test_two_concurrent_edits_lose_nothing(wh, as_of, people):
 
 
 def test_open_actions_are_found_beside_a_lagging_metric(wh, as_of, people):
-    a = actions.create(wh, people["head_r02"], title="lift deposits", owner="mgr_r02", due=as_of, org_id="R02B01",
-                       metric="deposits")
+    a = actions.create(
+        wh,
+        people["head_r02"],
+        title="lift deposits",
+        owner="mgr_r02",
+        due=as_of,
+        org_id="R02B01",
+        metric="deposits",
+    )
     found = actions.open_for(wh, people["exec"].scope, "R02", "deposits")
     assert a.id in set(found.id)
     assert a.id not in set(actions.open_for(wh, people["exec"].scope, "R01", "deposits").id)
@@ -135,8 +177,12 @@ def test_bound_rows_are_validated_and_scoped(wh):
         wh.run("action_loop_customers", Scope("h", "branch_head", ("R02",)), rows=[(1, 2)])
 
 
-PAGE_ROLES = {"exec": ["pages/actions.py", "pages/subscriptions.py"], "head_r02": ["pages/actions.py", "pages/subscriptions.py"],
-              "manager1": ["pages/actions.py", "pages/subscriptions.py"], "admin": ["pages/subscriptions.py", "pages/admin_delivery.py"]}
+PAGE_ROLES = {
+    "exec": ["pages/actions.py", "pages/subscriptions.py"],
+    "head_r02": ["pages/actions.py", "pages/subscriptions.py"],
+    "manager1": ["pages/actions.py", "pages/subscriptions.py"],
+    "admin": ["pages/subscriptions.py", "pages/admin_delivery.py"],
+}
 
 
 @pytest.mark.parametrize("username", sorted(PAGE_ROLES))
@@ -153,7 +199,9 @@ def test_a_stale_edit_on_the_page_is_refused_with_the_message(app, wh, as_of, pe
     at = app("mgr_r02")
     at.switch_page("pages/actions.py").run()
     at.selectbox(key="mine_pick").select(a.id).run()
-    actions.update(wh, people["head_r02"], a.id, a.version, comment="changed meanwhile")  # someone else saves first
+    actions.update(
+        wh, people["head_r02"], a.id, a.version, comment="changed meanwhile"
+    )  # someone else saves first
     at.selectbox(key="mine_status").select("in_progress")
     at.text_area(key="mine_comment").input("my change")
     next(b for b in at.button if b.label in ("Save", "保存")).click().run()

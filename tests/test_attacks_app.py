@@ -1,4 +1,5 @@
 """A branch head tries to reach another branch through the app: URL, widget state, crafted values, cache."""
+
 import threading
 
 import pytest
@@ -33,8 +34,10 @@ def test_crafted_org_in_widget_state_is_refused(app, attacks, crafted):
         assert any("outside your scope" in e.value for e in at.error)
 
 
-@pytest.mark.parametrize("key,value", [("f_kind", "decade"), ("lang", "fr"), ("f_period", "1999-01"),
-                                       ("f_group", "'; drop table events; --")])
+@pytest.mark.parametrize(
+    "key,value",
+    [("f_kind", "decade"), ("lang", "fr"), ("f_period", "1999-01"), ("f_group", "'; drop table events; --")],
+)
 def test_crafted_filter_values_fall_back_safely(app, attacks, key, value):
     at = app("head_r02", state={key: value})
     attacks.append("crafted filter value")
@@ -61,8 +64,8 @@ def test_two_users_one_after_another_get_their_own_numbers(app, attacks):
 
 
 def test_cached_queries_from_many_threads_never_cross_scopes(bank, attacks):
-    from cockpit.core import config
     from cockpit.app import ui
+    from cockpit.core import config
     from cockpit.state.auth import get_user
 
     scopes = {u: get_user(u).scope.key for u in ("head_r01", "head_r02", "head_r01b02", "manager1")}

@@ -1,4 +1,5 @@
 """`cockpit bench --size xs` runs end to end and prints its tables (figures are printed, never asserted)."""
+
 import os
 import subprocess
 import sys
@@ -10,8 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     env = dict(os.environ, COCKPIT_HOME=str(tmp_path))
     env.pop("COCKPIT_WAREHOUSE", None)
-    proc = subprocess.run([sys.executable, "-m", "cockpit.ops.cli", "bench", "--size", "xs", "--sessions", "2"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cockpit.ops.cli", "bench", "--size", "xs", "--sessions", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     assert "machine:" in out and "events/s generated" in out and "cockpit build --day" in out

@@ -1,4 +1,5 @@
 """`cockpit` on the command line: clear refusals, non-zero exits, no leaks through parameters."""
+
 import json
 import os
 import subprocess
@@ -6,12 +7,24 @@ import sys
 
 import pytest
 
-INJECTIONS = ["R01' OR '1'='1", "R01; drop table events; --", "HO/**/union/**/select", "' or 1=1 --", "R02%", "*"]
+INJECTIONS = [
+    "R01' OR '1'='1",
+    "R01; drop table events; --",
+    "HO/**/union/**/select",
+    "' or 1=1 --",
+    "R02%",
+    "*",
+]
 
 
 def cockpit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", *args], capture_output=True, text=True,
-                          env=dict(os.environ), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cockpit.ops.cli", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,7 +43,11 @@ def test_query_list_names_every_query():
 
 def test_unknown_query_is_refused():
     out = cockpit("query", "no_such_query", "--as", "exec")
-    assert out.returncode == 2 and "unknown query 'no_such_query'" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        out.returncode == 2
+        and "unknown query 'no_such_query'" in out.stderr
+        and "Traceback" not in out.stderr
+    )
 
 
 def test_unknown_parameter_is_refused():
@@ -45,16 +62,44 @@ def test_unknown_user_is_refused():
 
 def test_branch_head_is_refused_another_branch(attacks):
     attacks.append("cli query --param")
-    out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", "org_id=R01", "--param", "start=2026-10-01",
-                  "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
+    out = cockpit(
+        "query",
+        "overview_kpis",
+        "--as",
+        "head_r02",
+        "--param",
+        "org_id=R01",
+        "--param",
+        "start=2026-10-01",
+        "--param",
+        "end=2026-10-31",
+        "--param",
+        "prev_start=2026-09-01",
+        "--param",
+        "prev_end=2026-09-30",
+    )
     assert out.returncode == 3 and "outside your scope" in out.stderr and out.stdout == ""
 
 
 @pytest.mark.parametrize("evil", INJECTIONS)
 def test_injection_strings_change_nothing_and_leak_nothing(attacks, evil):
     attacks.append("sql injection")
-    out = cockpit("query", "overview_kpis", "--as", "head_r02", "--param", f"org_id={evil}", "--param", "start=2026-10-01",
-                  "--param", "end=2026-10-31", "--param", "prev_start=2026-09-01", "--param", "prev_end=2026-09-30")
+    out = cockpit(
+        "query",
+        "overview_kpis",
+        "--as",
+        "head_r02",
+        "--param",
+        f"org_id={evil}",
+        "--param",
+        "start=2026-10-01",
+        "--param",
+        "end=2026-10-31",
+        "--param",
+        "prev_start=2026-09-01",
+        "--param",
+        "prev_end=2026-09-30",
+    )
     assert out.returncode in (2, 3) and out.stdout == ""
     out = cockpit("query", "org_tree", "--as", "head_r02", "--format", "json")
     rows = json.loads(out.stdout)

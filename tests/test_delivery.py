@@ -1,5 +1,7 @@
 """Deliveries to a real SMTP server and a WeCom-style webhook on 127.0.0.1: the right files reach the right
-recipients, nobody receives another branch's data whoever created the subscription, failures are retried and logged."""
+recipients, nobody receives another
+branch's data whoever created the subscription, failures are retried and logged."""
+
 import email
 import io
 import json
@@ -14,8 +16,9 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
+from cockpit.delivery import send as delivery
+from cockpit.delivery import subscriptions as subs
 from cockpit.state import auth
-from cockpit.delivery import send as delivery, subscriptions as subs
 from cockpit.warehouse.layer import ScopeError
 
 
@@ -109,8 +112,14 @@ def attachments(msg) -> dict[str, bytes]:
 
 def test_each_recipient_gets_only_their_scope_even_from_an_executive_subscription(wh, smtp, pauses):
     boss = auth.get_user("exec")
-    r01 = subs.create(wh, boss, "R01", "xlsx", "weekly", [("head.r01@bank.local", "head_r01"),
-                                                         ("head.r02@bank.local", "head_r02")])
+    r01 = subs.create(
+        wh,
+        boss,
+        "R01",
+        "xlsx",
+        "weekly",
+        [("head.r01@bank.local", "head_r01"), ("head.r02@bank.local", "head_r02")],
+    )
     whole = subs.create(wh, boss, "HO", "xlsx", "monthly", [("head.r02@bank.local", "head_r02")])
     log = run(wh, pauses)
     by_to = {}
@@ -134,16 +143,27 @@ def test_each_recipient_gets_only_their_scope_even_from_an_executive_subscriptio
 
 def test_webhook_gets_markdown_then_the_uploaded_file_and_a_digest(wh, robot, pauses, tmp_path):
     head = auth.get_user("head_r02")
-    rep = subs.create(wh, head, "R02", "pdf", "daily", [(robot.url, "head_r02"), (robot.url, "manager1")], lang="en")
+    rep = subs.create(
+        wh, head, "R02", "pdf", "daily", [(robot.url, "head_r02"), (robot.url, "manager1")], lang="en"
+    )
     digest = subs.create(wh, head, "R02", "digest", "daily", [(robot.url, "head_r02")])
     log = run(wh, pauses)
     paths = [p.split("?")[0] for p, _, _ in robot.requests]
-    assert paths == ["/cgi-bin/webhook/send", "/cgi-bin/webhook/upload_media", "/cgi-bin/webhook/send", "/cgi-bin/webhook/send"]
+    assert paths == [
+        "/cgi-bin/webhook/send",
+        "/cgi-bin/webhook/upload_media",
+        "/cgi-bin/webhook/send",
+        "/cgi-bin/webhook/send",
+    ]
     first = json.loads(robot.requests[0][2])
     assert first["msgtype"] == "markdown" and "report_R02_" in first["markdown"]["content"]
     path, ctype, body = robot.requests[1]
     assert "key=test-key" in path and "type=file" in path and ctype.startswith("multipart/form-data")
-    part = next(email.message_from_bytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body, policy=policy.default).iter_parts())
+    part = next(
+        email.message_from_bytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + body, policy=policy.default
+        ).iter_parts()
+    )
     assert part.get_param("name", header="content-disposition") == "media"
     assert part.get_filename().startswith("report_R02_") and part.get_content()[:4] == b"%PDF"
     pdf = tmp_path / "r.pdf"
@@ -156,8 +176,10 @@ def test_webhook_gets_markdown_then_the_uploaded_file_and_a_digest(wh, robot, pa
     assert "R01" not in text and "北京" not in text
     skipped = [r for r in log if r["status"] == "skipped"]
     assert [(r["subscription_id"], r["username"]) for r in skipped] == [(rep.id, "manager1")]
-    assert [(p["username"], p["nodes"], bool(p["note"])) for p in delivery.preview(wh, rep)] == \
-        [("head_r02", "R02", False), ("manager1", "", True)]
+    assert [(p["username"], p["nodes"], bool(p["note"])) for p in delivery.preview(wh, rep)] == [
+        ("head_r02", "R02", False),
+        ("manager1", "", True),
+    ]
     # a digest sends only insights it has not sent before
     robot.requests.clear()
     run(wh, pauses)
@@ -172,7 +194,9 @@ def test_a_closed_smtp_port_is_retried_with_backoff_and_logged(wh, monkeypatch, 
     monkeypatch.setenv("COCKPIT_SMTP_PORT", str(free_port()))
     monkeypatch.setenv("COCKPIT_DELIVERY_ATTEMPTS", "3")
     monkeypatch.setenv("COCKPIT_DELIVERY_BACKOFF", "2")
-    subs.create(wh, auth.get_user("head_r01b02"), "R01B02", "digest", "daily", [("head@bank.local", "head_r01b02")])
+    subs.create(
+        wh, auth.get_user("head_r01b02"), "R01B02", "digest", "daily", [("head@bank.local", "head_r01b02")]
+    )
     (row,) = run(wh, pauses)
     assert (row["status"], row["attempts"]) == ("failed", 3)
     assert "ConnectionRefusedError" in row["detail"]
@@ -210,8 +234,10 @@ def test_due_dry_run_and_refusals(wh, smtp, pauses):
         subs.create(wh, head, "R01", "pdf", "daily", [("a@bank.local", "nobody")])
     with pytest.raises(subs.SubscriptionError, match="may not change"):
         subs.set_active(auth.get_user("head_r02"), sub.id, False)
-    assert delivery.upload_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K") == \
-        "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=K&type=file"
+    assert (
+        delivery.upload_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K")
+        == "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=K&type=file"
+    )
 
 
 def test_cockpit_deliver_command_prints_the_log(wh, smtp, capsys):
@@ -233,5 +259,9 @@ def test_the_subscriptions_page_creates_one_for_the_chosen_node(app):
     at.text_area(key="sub_recipients").input("ops.r02@bank.local head_r02")
     next(b for b in at.button if b.label in ("Subscribe", "创建订阅")).click().run()
     assert not at.exception and at.success
-    made = [s for s in subs.all_subscriptions() if s.created_by == "head_r02" and s.recipients[0].address == "ops.r02@bank.local"]
+    made = [
+        s
+        for s in subs.all_subscriptions()
+        if s.created_by == "head_r02" and s.recipients[0].address == "ops.r02@bank.local"
+    ]
     assert len(made) == 1 and made[0].org_id == "R02" and made[0].kind == "digest"

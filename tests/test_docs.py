@@ -1,9 +1,10 @@
 """Docs stay honest: every setting documented, every page registered, every string in both languages."""
+
 import re
 from pathlib import Path
 
-from cockpit.core import config, i18n
 from cockpit.app.navigation import PAGES
+from cockpit.core import config, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +29,9 @@ def test_every_catalogue_entry_has_both_languages():
 def test_every_string_key_used_in_code_exists():
     used = set()
     for path in [*(ROOT / "cockpit").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
-        used |= set(re.findall(r"""\btr\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(r"""\btr\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", path.read_text(encoding="utf-8"))
+        )
     missing = used - set(i18n.catalogue())
     assert not missing, missing
 

@@ -5,6 +5,7 @@ The weekly, funnel and campaign rules need enough events per node-week to separa
 from noise (the xs bank has two or three Actions a week per sub-branch, where a zero week is common),
 so the storylines are checked on the s demo bank, built once for this module.
 """
+
 import datetime as dt
 import re
 
@@ -13,9 +14,9 @@ import pytest
 
 from cockpit import guidance
 from cockpit.core import i18n
+from cockpit.core.periods import Period
 from cockpit.domain import metrics
 from cockpit.guidance import Context, actions, unusual
-from cockpit.core.periods import Period
 from cockpit.warehouse.layer import Scope, ScopeError
 from seed.demo import bank as demo_bank
 from seed.demo import storylines as sl
@@ -45,8 +46,12 @@ def of_type(found, kind):
 
 def test_weekly_connect_to_action_drop_is_found_at_its_sub_branch_and_week(now_ho):
     hits = of_type(now_ho, "unusual_change")
-    assert any(i.org_id == sl.DROP_SUB_BRANCH and i.labels["week"][0] == sl.DROP_WEEK_START.isoformat() for i in hits)
-    assert all(i.org_id == sl.DROP_SUB_BRANCH for i in hits if len(i.org_id) == 6)  # no other sub-branch is flagged
+    assert any(
+        i.org_id == sl.DROP_SUB_BRANCH and i.labels["week"][0] == sl.DROP_WEEK_START.isoformat() for i in hits
+    )
+    assert all(
+        i.org_id == sl.DROP_SUB_BRANCH for i in hits if len(i.org_id) == 6
+    )  # no other sub-branch is flagged
 
 
 def test_unusual_change_rule_flags_almost_no_weeks_at_healthy_sub_branches(big):
@@ -63,18 +68,31 @@ def test_unusual_change_rule_flags_almost_no_weeks_at_healthy_sub_branches(big):
 
 def test_the_unusual_week_figures_equal_an_independent_count(big, now_ho):
     ins = next(i for i in of_type(now_ho, "unusual_change") if i.org_id == sl.DROP_SUB_BRANCH)
-    ev = big.sql("select stage from events where org_id like :o and event_date between :a and :b",
-                 {"o": sl.DROP_SUB_BRANCH + "%", "a": sl.DROP_WEEK_START, "b": sl.DROP_WEEK_START + dt.timedelta(days=6)})
+    ev = big.sql(
+        "select stage from events where org_id like :o and event_date between :a and :b",
+        {
+            "o": sl.DROP_SUB_BRANCH + "%",
+            "a": sl.DROP_WEEK_START,
+            "b": sl.DROP_WEEK_START + dt.timedelta(days=6),
+        },
+    )
     assert ins.figures["connects"][0] == (ev.stage == "C").sum()
     assert ins.figures["actions"][0] == (ev.stage == "A").sum()
 
 
 def test_lagging_region_is_the_only_region_at_risk_on_deposits(big, now_ho):
     regions = {f"R{n:02d}" for n in range(1, 100)}
-    risk = [i for i in of_type(now_ho, "target_risk") if i.labels["metric"][1] == "Deposits" and i.org_id in regions]
+    risk = [
+        i
+        for i in of_type(now_ho, "target_risk")
+        if i.labels["metric"][1] == "Deposits" and i.org_id in regions
+    ]
     assert [i.org_id for i in risk] == [sl.LAGGING_REGION]
-    bal = big.sql("""select sum(b.balance) v from balances_daily b where b.org_id like :o and b.category = 'deposit'
-                     and b.balance_date = :d""", {"o": sl.LAGGING_REGION + "%", "d": sl.AS_OF})
+    bal = big.sql(
+        """select sum(b.balance) v from balances_daily b where b.org_id like :o and b.category = 'deposit'
+                     and b.balance_date = :d""",
+        {"o": sl.LAGGING_REGION + "%", "d": sl.AS_OF},
+    )
     assert risk[0].figures["actual"][0] == pytest.approx(bal.v.iloc[0])
     f = {k: v for k, (v, _unit) in risk[0].figures.items()}
     assert f["pace_needed"] == pytest.approx((f["target"] - f["actual"]) / f["remaining"])
@@ -86,11 +104,19 @@ def test_stalled_referral_route_is_found_in_its_month_and_no_other_route_is(big)
     found = of_type(guidance.generate(big, HO, "HO", month), "referrals_overdue")
     routes = {(i.labels["route_from"][1], i.labels["route_to"][1], i.labels["month"][0]) for i in found}
     assert ("Mobile app", "Wealth-management room", sl.STALLED_MONTH.strftime("%Y-%m")) in routes
-    assert all(r[2] != sl.STALLED_MONTH.strftime("%Y-%m") or r[:2] == ("Mobile app", "Wealth-management room") for r in routes)
+    assert all(
+        r[2] != sl.STALLED_MONTH.strftime("%Y-%m") or r[:2] == ("Mobile app", "Wealth-management room")
+        for r in routes
+    )
     ins = next(i for i in found if i.labels["month"][0] == sl.STALLED_MONTH.strftime("%Y-%m"))
-    refs = big.sql("select * from referrals where from_channel_id = :f and to_channel_id = :t", {"f": sl.STALLED_FROM, "t": sl.STALLED_TO})
+    refs = big.sql(
+        "select * from referrals where from_channel_id = :f and to_channel_id = :t",
+        {"f": sl.STALLED_FROM, "t": sl.STALLED_TO},
+    )
     refs = refs[pd.to_datetime(refs.created_at).dt.to_period("M") == pd.Period(sl.STALLED_MONTH, "M")]
-    in_time = refs.followed_up_at.notna() & (refs.followed_up_at <= refs.created_at + pd.to_timedelta(refs.sla_hours, unit="h"))
+    in_time = refs.followed_up_at.notna() & (
+        refs.followed_up_at <= refs.created_at + pd.to_timedelta(refs.sla_hours, unit="h")
+    )
     assert ins.figures["referrals"][0] == len(refs)
     assert ins.figures["missed"][0] == (~in_time).sum()
 
@@ -106,14 +132,19 @@ def test_lagging_region_leaks_connect_to_action_against_its_peers_and_no_other_r
 
 
 def test_dormant_high_value_customers_are_counted_as_an_independent_query_counts(wh, as_of):
-    found = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")
+    found = of_type(
+        guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value"
+    )
     cust = wh.sql("select * from customers where tier >= 4")
     last = pd.to_datetime(cust.last_active_date)
     dormant = cust[last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS)))]
     assert len(found) == 1 and found[0].org_id == "HO"
     assert found[0].figures["customers"][0] == len(dormant)
     assert found[0].figures["aum"][0] == pytest.approx(dormant.aum.sum())
-    planted = cust[(cust.lifecycle_state == "dormant") & (last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS))))]
+    planted = cust[
+        (cust.lifecycle_state == "dormant")
+        & (last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS))))
+    ]
     ctx = Context(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of))
     listed = actions.action_list(ctx, "en")
     assert set(planted.customer_id) <= set(listed.customer_id)
@@ -122,7 +153,9 @@ def test_dormant_high_value_customers_are_counted_as_an_independent_query_counts
 def test_dormant_insight_states_the_share_and_the_assets_of_the_largest_dormant_customers(wh, as_of):
     from cockpit.guidance import dormant as rule
 
-    ins = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")[0]
+    ins = of_type(
+        guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value"
+    )[0]
     cust = wh.sql("select * from customers where tier >= 4")
     last = pd.to_datetime(cust.last_active_date)
     dormant = cust[last.isna() | (last < pd.Timestamp(as_of - dt.timedelta(days=sl.DORMANT_DAYS)))]
@@ -131,7 +164,9 @@ def test_dormant_insight_states_the_share_and_the_assets_of_the_largest_dormant_
     assert ins.figures["top_n"][0] == len(largest)
     assert ins.figures["top_n_aum"][0] == pytest.approx(largest.aum.sum())
     assert ins.figures["top_n_share"][0] == pytest.approx(largest.aum.sum() / dormant.aum.sum())
-    assert i18n.pct(len(dormant) / len(cust), "zh") in ins.text("zh") and i18n.money(largest.aum.sum(), "en") in ins.text("en")
+    assert i18n.pct(len(dormant) / len(cust), "zh") in ins.text("zh") and i18n.money(
+        largest.aum.sum(), "en"
+    ) in ins.text("en")
     listed = actions.action_list(Context(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
     first = listed[listed.reason == i18n.t("action.reason.dormant_high_value", "en")].head(len(largest))
     assert set(first.customer_id) == set(largest.customer_id)  # the action list starts with them
@@ -141,27 +176,41 @@ def test_lifecycle_changes_nobody_reached_equal_an_independent_count(wh, as_of):
     p = Period.parse(as_of.strftime("%Y-%m"), as_of)
     ctx = Context(wh, HO, "HO", p)
     found = of_type(guidance.generate(wh, HO, "HO", p), "lifecycle_unreached")
-    ch = wh.sql("select * from lifecycle_changes where change_date between :a and :b",
-                {"a": ctx.window_start, "b": p.to_date - dt.timedelta(days=7)})
+    ch = wh.sql(
+        "select * from lifecycle_changes where change_date between :a and :b",
+        {"a": ctx.window_start, "b": p.to_date - dt.timedelta(days=7)},
+    )
     ev = wh.sql("select customer_id, event_date from events where customer_id is not null")
     m = ch.merge(ev, on="customer_id", how="left")
-    m["hit"] = (pd.to_datetime(m.event_date) >= pd.to_datetime(m.change_date)) & \
-               (pd.to_datetime(m.event_date) <= pd.to_datetime(m.change_date) + pd.Timedelta(days=7))
+    m["hit"] = (pd.to_datetime(m.event_date) >= pd.to_datetime(m.change_date)) & (
+        pd.to_datetime(m.event_date) <= pd.to_datetime(m.change_date) + pd.Timedelta(days=7)
+    )
     reached = m.groupby(["customer_id", "change_date"]).hit.any()
     assert found[0].figures["changes"][0] == len(reached)
     assert found[0].figures["unreached"][0] == (~reached).sum()
 
 
 def test_insight_text_renders_in_both_languages_with_its_figures(now_ho):
-    assert {i.type for i in now_ho} >= {"unusual_change", "target_risk", "referrals_overdue", "dormant_high_value",
-                                        "lifecycle_unreached", "funnel_leak", "campaign_outperformance"}
+    assert {i.type for i in now_ho} >= {
+        "unusual_change",
+        "target_risk",
+        "referrals_overdue",
+        "dormant_high_value",
+        "lifecycle_unreached",
+        "funnel_leak",
+        "campaign_outperformance",
+    }
     for ins in now_ho:
         zh, en = ins.text("zh"), ins.text("en")
         assert zh != en and re.search(r"[\u4e00-\u9fff]", zh) and not re.search(r"[\u4e00-\u9fff]", en)
         for lang, text in (("zh", zh), ("en", en)):
             assert "[guidance." not in text and "[sicas." not in text
             assert "{" not in text and "{" not in ins.action(lang) and "{" not in ins.baseline(lang)
-            shown = [i18n.fmt(v, unit, lang) for k, (v, unit) in ins.figures.items() if f"{{{k}}}" in i18n.catalogue()[f"guidance.{ins.type}.text"][lang]]
+            shown = [
+                i18n.fmt(v, unit, lang)
+                for k, (v, unit) in ins.figures.items()
+                if f"{{{k}}}" in i18n.catalogue()[f"guidance.{ins.type}.text"][lang]
+            ]
             assert shown and all(s in text for s in shown), (ins.type, lang, text)
 
 
@@ -206,15 +255,21 @@ def test_next_best_channel_is_the_best_converting_channel_for_segment_and_stage(
     todo = actions.action_list(ctx, "en")
     row = todo.iloc[0]
     stage_no = "SICAH".index(row.stage) + 1
-    cell = conv[(conv.segment == row.segment) & (conv.stage_no == stage_no) & (conv.customers >= actions.MIN_BASE)]
-    best = cell.sort_values(["conversion", "customers"], ascending=False).iloc[0]  # ties go to the larger base
+    cell = conv[
+        (conv.segment == row.segment) & (conv.stage_no == stage_no) & (conv.customers >= actions.MIN_BASE)
+    ]
+    best = cell.sort_values(["conversion", "customers"], ascending=False).iloc[
+        0
+    ]  # ties go to the larger base
     assert row.channel_id == best.channel_id
     assert row.channel_conversion == pytest.approx(cell.conversion.max())
 
 
 def test_action_list_exports_read_back_with_chinese_headers(wh, as_of):
     s = scope_of("manager1")
-    todo = actions.action_list(Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")
+    todo = actions.action_list(
+        Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh"
+    )
     import io
 
     back = pd.read_excel(io.BytesIO(actions.to_xlsx(todo, "zh")), sheet_name="行动清单")
@@ -240,13 +295,25 @@ def test_top_contributors_split_the_change_as_an_independent_computation_does(wh
 
     p = Period.parse(as_of.strftime("%Y-%m"), as_of)
     prev_start, prev_end = p.previous()
-    df = wh.run("guidance_breakdown", HO, {"org_id": "HO", "start": p.start, "end": p.to_date, "prev_start": prev_start,
-                                           "prev_end": prev_end, "metric": "sales"})
+    df = wh.run(
+        "guidance_breakdown",
+        HO,
+        {
+            "org_id": "HO",
+            "start": p.start,
+            "end": p.to_date,
+            "prev_start": prev_start,
+            "prev_end": prev_end,
+            "metric": "sales",
+        },
+    )
     ev = wh.sql("select org_id, event_date, amount from events")
     day = pd.to_datetime(ev.event_date)
     ev["region"] = ev.org_id.str[:3]
     cur = ev[(day >= pd.Timestamp(p.start)) & (day <= pd.Timestamp(p.to_date))].groupby("region").amount.sum()
-    prev = ev[(day >= pd.Timestamp(prev_start)) & (day <= pd.Timestamp(prev_end))].groupby("region").amount.sum()
+    prev = (
+        ev[(day >= pd.Timestamp(prev_start)) & (day <= pd.Timestamp(prev_end))].groupby("region").amount.sum()
+    )
     delta = cur.sub(prev, fill_value=0)
     org = df[df.dimension == "org"].set_index("member")
     for region, d in delta.items():
@@ -254,7 +321,9 @@ def test_top_contributors_split_the_change_as_an_independent_computation_does(wh
     tops = contributors.top_contributors(df).set_index("dimension")
     same_way = delta[delta * delta.sum() > 0]
     assert tops.loc["org", "member"] == same_way.abs().idxmax()
-    assert tops.loc["org", "share"] == pytest.approx(same_way.abs().max() * (1 if delta.sum() > 0 else -1) / delta.sum())
+    assert tops.loc["org", "share"] == pytest.approx(
+        same_way.abs().max() * (1 if delta.sum() > 0 else -1) / delta.sum()
+    )
 
 
 def test_concentration_names_the_child_carrying_most_of_a_result():
@@ -263,9 +332,18 @@ def test_concentration_names_the_child_carrying_most_of_a_result():
     class Stub:
         def run(self, name, **params):
             if name == "org_tree":
-                return pd.DataFrame({"org_id": ["A", "B", "C"], "name_zh": ["甲", "乙", "丙"], "name_en": ["a", "b", "c"]})
-            return pd.DataFrame({"dimension": ["org"] * 3, "member": ["A", "B", "C"], "cur": [80.0, 10.0, 10.0],
-                                 "prev": [70.0, 10.0, 10.0], "delta": [10.0, 0.0, 0.0]})
+                return pd.DataFrame(
+                    {"org_id": ["A", "B", "C"], "name_zh": ["甲", "乙", "丙"], "name_en": ["a", "b", "c"]}
+                )
+            return pd.DataFrame(
+                {
+                    "dimension": ["org"] * 3,
+                    "member": ["A", "B", "C"],
+                    "cur": [80.0, 10.0, 10.0],
+                    "prev": [70.0, 10.0, 10.0],
+                    "delta": [10.0, 0.0, 0.0],
+                }
+            )
 
     stub = Stub()
     stub.org_id, stub.period = "P", Period.parse("2026-10", sl.AS_OF)
@@ -284,12 +362,20 @@ def test_concentration_names_the_child_carrying_most_of_a_result():
 def test_evidence_charts_speak_the_readers_language(wh, as_of, now_ho):
     from cockpit.charts.guidance import evidence
 
-    dormant = of_type(guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value")[0]
+    dormant = of_type(
+        guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of)), "dormant_high_value"
+    )[0]
     zh, en = evidence(dormant, "zh"), evidence(dormant, "en")
-    assert list(zh.data[0].y) == pytest.approx([v / 1e8 for v in dormant.detail.dormant_aum])  # 亿元 for Chinese readers
+    assert list(zh.data[0].y) == pytest.approx(
+        [v / 1e8 for v in dormant.detail.dormant_aum]
+    )  # 亿元 for Chinese readers
     assert "亿元" in zh.layout.yaxis.title.text and "yuan" in en.layout.yaxis.title.text
     weekly = of_type(now_ho, "unusual_change")[0]
-    assert [t.name for t in evidence(weekly, "en").data] == ["This week's conversion", "Own 12-week median", "Peers' median"]
+    assert [t.name for t in evidence(weekly, "en").data] == [
+        "This week's conversion",
+        "Own 12-week median",
+        "Peers' median",
+    ]
     assert evidence(weekly, "zh").data[2].name == "同级机构中位数"
 
 
@@ -297,11 +383,20 @@ def test_evidence_bars_are_labelled_with_org_names_in_the_readers_language(wh, a
     from cockpit.charts.guidance import evidence
 
     checked = set()
-    for bank, found in ((wh, guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of))), (big, now_ho)):
+    for bank, found in (
+        (wh, guidance.generate(wh, HO, "HO", Period.parse(as_of.strftime("%Y-%m"), as_of))),
+        (big, now_ho),
+    ):
         tree = bank.sql("select org_id, name_zh, name_en from orgs").set_index("org_id")
         for ins in found:
-            if ins.type not in ("target_risk", "dormant_high_value", "lifecycle_unreached", "funnel_leak", "concentration",
-                                "top_contributors"):
+            if ins.type not in (
+                "target_risk",
+                "dormant_high_value",
+                "lifecycle_unreached",
+                "funnel_leak",
+                "concentration",
+                "top_contributors",
+            ):
                 continue
             for lang in ("zh", "en"):
                 axis = evidence(ins, lang).layout.xaxis
@@ -321,7 +416,10 @@ def test_evidence_date_axes_read_as_numbers_for_chinese_readers(now_ho):
     weekly = of_type(now_ho, "unusual_change")[0]
     axis = evidence(weekly, "zh").layout.xaxis
     first = pd.Timestamp(weekly.detail.week_start.iloc[0])
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first.strftime(axis.tickformat)) and axis.hoverformat == axis.tickformat
+    assert (
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}", first.strftime(axis.tickformat))
+        and axis.hoverformat == axis.tickformat
+    )
     assert evidence(weekly, "en").layout.xaxis.tickformat is None
     for ins in of_type(now_ho, "referrals_overdue"):
         assert re.fullmatch(r"\d{4}-\d{2}", first.strftime(evidence(ins, "zh").layout.xaxis.tickformat))
@@ -337,7 +435,9 @@ def test_target_risk_lists_only_the_metrics_furthest_behind_pace_and_counts_the_
     worst = red.assign(gap=gap).nlargest(risk.MAX_LISTED, "gap")
     listed = of_type(now_ho, "target_risk")
     assert len(red) > risk.MAX_LISTED  # the s bank has more red pairs than the short list holds
-    assert {(i.org_id, i.labels["metric"][1]) for i in listed} == {(r.org_id, metrics.get(r.metric).name("en")) for r in worst.itertuples()}
+    assert {(i.org_id, i.labels["metric"][1]) for i in listed} == {
+        (r.org_id, metrics.get(r.metric).name("en")) for r in worst.itertuples()
+    }
     assert all(i.figures["more"][0] == len(red) - risk.MAX_LISTED for i in listed)
     assert f"{len(red) - risk.MAX_LISTED} more red metrics" in listed[0].baseline("en")
     assert f"另有 {len(red) - risk.MAX_LISTED} 项" in listed[0].baseline("zh")
@@ -369,7 +469,9 @@ def test_money_contributions_are_drawn_in_wan_or_yi_and_texts_name_stages_in_chi
     assert ("万元" if unit == 1e4 else "亿元") in zh.layout.yaxis.title.text
     assert "yuan" in evidence(sales, "en").layout.yaxis.title.text
     for ins in of_type(now_ho, "unusual_change") + of_type(now_ho, "campaign_outperformance"):
-        assert not re.search(r"Connect|Action|Interest", ins.text("zh") + ins.baseline("zh") + ins.action("zh"))
+        assert not re.search(
+            r"Connect|Action|Interest", ins.text("zh") + ins.baseline("zh") + ins.action("zh")
+        )
     for ins in of_type(now_ho, "funnel_leak"):
         assert "低 -" not in ins.text("zh") and i18n.pct(-ins.figures["gap"][0], "zh") in ins.text("zh")
 
@@ -383,19 +485,27 @@ def test_target_risk_bars_stand_against_the_time_progress_line(now_ho):
     assert line.y0 == line.y1 == pytest.approx(ins.figures["time_progress"][0])
     assert fig.layout.annotations[0].text == "时间进度"
     low, high = fig.layout.yaxis.range
-    assert low <= min(0, ins.detail.pace.min()) and high >= max(ins.figures["time_progress"][0], ins.detail.pace.max())
+    assert low <= min(0, ins.detail.pace.min()) and high >= max(
+        ins.figures["time_progress"][0], ins.detail.pace.max()
+    )
 
 
 def test_contributors_at_a_leaf_node_name_only_the_dimensions_that_have_one(big, now_ho):
     leaf = big.sql("select org_id from orgs where level = 4 order by org_id limit 1").org_id.iloc[0]
-    found = of_type(guidance.generate(big, HO, leaf, Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF)), "top_contributors")
+    found = of_type(
+        guidance.generate(big, HO, leaf, Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF)),
+        "top_contributors",
+    )
     assert found  # a manager's sales or actions move by 10% or more from one month to the next on the s bank
     for ins in found:
         for lang in ("zh", "en"):
             assert "—" not in ins.text(lang) and "—" not in ins.action(lang)
         assert "下级机构" not in ins.text("zh")
     ho = of_type(now_ho, "top_contributors")[0]  # at the head office every dimension is named, with its share
-    assert all(i18n.pct(ho.figures[f"{d}_share"][0], "en") in ho.text("en") for d in ("org", "channel", "segment", "product"))
+    assert all(
+        i18n.pct(ho.figures[f"{d}_share"][0], "en") in ho.text("en")
+        for d in ("org", "channel", "segment", "product")
+    )
     assert ho.labels["org"][0] in ho.action("zh") and ho.labels["channel"][0] in ho.action("zh")
 
 
@@ -403,12 +513,18 @@ def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_ch
     from cockpit.domain import channels, sicas
 
     s = scope_of("manager1")
-    todo = actions.action_list(Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh")
+    todo = actions.action_list(
+        Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh"
+    )
     shown = actions.for_display(todo, "zh")
     col = {c: i18n.t(f"action.col.{c}", "zh") for c in actions.COLUMNS}
     assert len(shown) == len(todo) and col["channel_id"] not in shown
-    assert set(shown[col["lifecycle_state"]]) <= {i18n.t(f"channels.state.{x}", "zh") for x in channels.STATES}
-    assert set(shown[col["segment"]]) <= {i18n.t(f"guidance.segment.{x}", "zh") for x in todo.segment.unique()}
+    assert set(shown[col["lifecycle_state"]]) <= {
+        i18n.t(f"channels.state.{x}", "zh") for x in channels.STATES
+    }
+    assert set(shown[col["segment"]]) <= {
+        i18n.t(f"guidance.segment.{x}", "zh") for x in todo.segment.unique()
+    }
     assert set(shown[col["stage"]]) <= {i18n.t(f"sicas.stage.{x.key}", "zh") for x in sicas.STAGES}
     assert list(shown[i18n.t("action.col.aum_shown", "zh")]) == [i18n.money(v, "zh") for v in todo.aum]
     assert list(shown[col["channel_conversion"]]) == [i18n.pct(v, "zh") for v in todo.channel_conversion]

@@ -1,6 +1,7 @@
 """The SICAS and channel pages on a warehouse imported from UCI Bank Marketing: sections whose source the data
 lacks say "no data for this source" (in both languages) instead of showing 0, and the funnel the page shows
 still equals pandas on bank.csv under the stage rules of seed/ingest/IMPORT.md."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,13 +48,18 @@ def test_channel_page_says_no_data_for_each_absent_source(app, monkeypatch, impo
     assert i18n.t("channels.col.contacts_added", lang) not in metrics  # no WeCom figures at all
     assert "0.0%" not in metrics.values()
     shown = " ".join(d.value.to_string() for d in at.dataframe)
-    assert i18n.t("channels.return.won_back", lang) not in shown and i18n.t("channels.return.back_online", lang) not in shown
+    assert (
+        i18n.t("channels.return.won_back", lang) not in shown
+        and i18n.t("channels.return.back_online", lang) not in shown
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_sicas_page_says_no_data_for_share_and_shows_no_zero_share_row(app, monkeypatch, imported, lang):
     at = page(app, monkeypatch, imported, "pages/sicas.py", lang)
-    assert any(i18n.t("channels.source.share", lang) in i.value and no_data_prefix(lang) in i.value for i in at.info)
+    assert any(
+        i18n.t("channels.source.share", lang) in i.value and no_data_prefix(lang) in i.value for i in at.info
+    )
     funnel = at.dataframe[0].value
     assert i18n.t("sicas.stage.share", lang) not in set(funnel[i18n.t("sicas.col.stage", lang)])
     assert i18n.t("sicas.by.segment", lang) not in at.selectbox(key="sicas_by").options
@@ -69,8 +75,12 @@ def test_sicas_figures_on_the_imported_page_equal_pandas_on_bank_csv(app, monkey
     month = pd.Timestamp(as_of).strftime("%b").lower()
     rows = csv[csv.month.eq(month)]  # every month but December lies in the last year (seed/ingest/IMPORT.md)
     yes = rows.y.eq("yes")
-    want = {"Sense": len(rows), "Interest": int((rows.duration.ge(RULES["interest_seconds"]) | yes).sum()),
-            "Connect": int((rows.duration.ge(RULES["connect_seconds"]) | yes).sum()), "Action": int(yes.sum())}
+    want = {
+        "Sense": len(rows),
+        "Interest": int((rows.duration.ge(RULES["interest_seconds"]) | yes).sum()),
+        "Connect": int((rows.duration.ge(RULES["connect_seconds"]) | yes).sum()),
+        "Action": int(yes.sum()),
+    }
     funnel = at.dataframe[0].value
     got = dict(zip(funnel["Stage"], funnel["Customers"]))
     assert got == {s: i18n.count(n, "en") for s, n in want.items()}

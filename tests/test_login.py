@@ -1,9 +1,10 @@
 """The login gate: logged out sees only the login page; wrong passwords are told; roles see their pages."""
+
 import pytest
 
-from cockpit.state import auth
-from cockpit.core import config
 from cockpit.app.navigation import pages_for
+from cockpit.core import config
+from cockpit.state import auth
 
 
 def test_logged_out_visitor_sees_only_the_login_form(app):

@@ -1,4 +1,5 @@
 """Marts equal an independent computation from the detail tables, after a full and an incremental build."""
+
 import datetime as dt
 import shutil
 
@@ -22,14 +23,19 @@ def _expected_day(con) -> pd.DataFrame:
     chain = orgs.path.str.strip("/").str.split("/")
     node = {o: c[min(orgs.level[o], marts.MART_LEVEL)] for o, c in chain.items()}
     ev["org_id"] = ev.org_id.map(node)
-    out = ev.groupby(["event_date", "org_id", "stage"]).agg(events=("stage", "size"), amount=("amount", "sum"),
-                                                              fee_income=("fee_income", "sum")).reset_index()
+    out = (
+        ev.groupby(["event_date", "org_id", "stage"])
+        .agg(events=("stage", "size"), amount=("amount", "sum"), fee_income=("fee_income", "sum"))
+        .reset_index()
+    )
     return out.sort_values(["event_date", "org_id", "stage"]).reset_index(drop=True)
 
 
 def _actual_day(con) -> pd.DataFrame:
-    df = con.execute("select event_date, org_id, stage, events, amount, fee_income from mart_org_day "
-                     "order by event_date, org_id, stage").df()
+    df = con.execute(
+        "select event_date, org_id, stage, events, amount, fee_income from mart_org_day "
+        "order by event_date, org_id, stage"
+    ).df()
     df["event_date"] = pd.to_datetime(df.event_date)
     return df
 
@@ -47,24 +53,40 @@ def _expected_period(con, kind: str, start: dt.date, org_id: str) -> dict[str, i
 
 
 def _actual_period(con, kind: str, start: dt.date, org_id: str) -> dict[str, int]:
-    rows = con.execute("select stage, customers from mart_org_period where period_type = ? and period_start = ? "
-                       "and org_id = ?", [kind, start, org_id]).fetchall()
-    return {s: n for s, n in rows}
+    rows = con.execute(
+        "select stage, customers from mart_org_period where period_type = ? and period_start = ? "
+        "and org_id = ?",
+        [kind, start, org_id],
+    ).fetchall()
+    return dict(rows)
 
 
-CASES = [("month", dt.date(2026, 10, 1), "HO"), ("month", dt.date(2026, 10, 1), "R01B01"), ("month", dt.date(2026, 11, 1), "R01"),
-         ("quarter", dt.date(2026, 7, 1), "R01B02"), ("quarter", dt.date(2026, 10, 1), "R02"),
-         ("year", dt.date(2025, 1, 1), "R01B01T1"), ("year", dt.date(2026, 1, 1), "HO")]
+CASES = [
+    ("month", dt.date(2026, 10, 1), "HO"),
+    ("month", dt.date(2026, 10, 1), "R01B01"),
+    ("month", dt.date(2026, 11, 1), "R01"),
+    ("quarter", dt.date(2026, 7, 1), "R01B02"),
+    ("quarter", dt.date(2026, 10, 1), "R02"),
+    ("year", dt.date(2025, 1, 1), "R01B01T1"),
+    ("year", dt.date(2026, 1, 1), "HO"),
+]
 
 
 def _check(con) -> None:
     exp, act = _expected_day(con), _actual_day(con)
-    pd.testing.assert_frame_equal(act[["event_date", "org_id", "stage", "events"]],
-                                  exp[["event_date", "org_id", "stage", "events"]], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        act[["event_date", "org_id", "stage", "events"]],
+        exp[["event_date", "org_id", "stage", "events"]],
+        check_dtype=False,
+    )
     assert act.amount.to_numpy() == pytest.approx(exp.amount.to_numpy(), abs=0.011)
     assert act.fee_income.to_numpy() == pytest.approx(exp.fee_income.to_numpy(), abs=0.011)
     for kind, start, org in CASES:
-        assert _actual_period(con, kind, start, org) == _expected_period(con, kind, start, org), (kind, start, org)
+        assert _actual_period(con, kind, start, org) == _expected_period(con, kind, start, org), (
+            kind,
+            start,
+            org,
+        )
     through = con.execute("select max(through_date) from mart_periods").fetchone()[0]
     assert through == con.execute("select max(event_date) from events").fetchone()[0]
 
@@ -98,11 +120,15 @@ def test_one_new_day_equals_a_full_build(copy):
 def test_customers_seen_at_two_nodes_are_counted_once_above_them(copy):
     """A customer who moved between two teams in a month is one customer for the sub-branch above both."""
     row = copy.execute("""select customer_id, org_id, event_date from events
-                          where customer_id is not null and org_id like 'R01B01T1%' and event_date >= date '2026-10-01'
+                          where customer_id is not null and org_id like 'R01B01T1%' and event_date >= date
+                          '2026-10-01'
                           order by event_id limit 1""").fetchone()
-    copy.execute("""insert into events select event_id + 10000000, event_date, event_ts, customer_id, 'R01B01T2',
+    copy.execute(
+        """insert into events select event_id + 10000000, event_date, event_ts, customer_id, 'R01B01T2',
                     channel_id, stage, event_type, campaign_id, staff_id, product_id, amount, fee_income
-                    from events where customer_id = ? and event_date = ?""", [row[0], row[2]])
+                    from events where customer_id = ? and event_date = ?""",
+        [row[0], row[2]],
+    )
     marts.build(copy)
     _check(copy)
 
@@ -124,8 +150,13 @@ def _cli(*args, env=None):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", *args], capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, "-m", "cockpit.ops.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def test_cockpit_build_refreshes_a_day_and_refuses_what_it_cannot_build(bank, tmp_path):
@@ -142,12 +173,20 @@ def test_cockpit_build_refreshes_a_day_and_refuses_what_it_cannot_build(bank, tm
 
 
 def test_cockpit_export_says_when_the_target_cannot_be_reached(bank):
-    out = _cli("--db", str(bank / "warehouse.duckdb"), "export", "--to", "postgresql+psycopg://app@127.0.0.1:1/x")
-    assert out.returncode == 2 and "cannot reach the target warehouse" in out.stderr and "Traceback" not in out.stderr
+    out = _cli(
+        "--db", str(bank / "warehouse.duckdb"), "export", "--to", "postgresql+psycopg://app@127.0.0.1:1/x"
+    )
+    assert (
+        out.returncode == 2
+        and "cannot reach the target warehouse" in out.stderr
+        and "Traceback" not in out.stderr
+    )
 
 
 def test_a_new_day_adds_its_customers_without_recounting_the_period(copy, monkeypatch):
-    """The daily case reads the new day's customers only; building the same day again recounts, and stays exact."""
+    """The daily case reads the new day's customers only; building the same day again recounts, and stays
+    exact.
+    """
     last = copy.execute("select max(event_date) from events").fetchone()[0]
     copy.execute("create temp table held as select * from events where event_date = ?", [last])
     copy.execute("delete from events where event_date = ?", [last])

@@ -1,4 +1,7 @@
-"""The metric dictionary: defined once, complete, and its figures equal to an independent pandas computation."""
+"""The metric dictionary: defined once, complete, and its figures equal to an
+independent pandas computation.
+"""
+
 import datetime as dt
 
 import pandas as pd
@@ -17,7 +20,11 @@ def test_every_metric_has_names_definitions_a_query_and_valid_kinds():
     assert metrics.all(), "the dictionary is empty"
     for m in metrics.all():
         assert m.query in queries.catalogue(), m.id
-        assert m.unit in metrics.UNITS and m.direction in metrics.DIRECTIONS and m.aggregation in metrics.AGGREGATIONS
+        assert (
+            m.unit in metrics.UNITS
+            and m.direction in metrics.DIRECTIONS
+            and m.aggregation in metrics.AGGREGATIONS
+        )
         for lang in i18n.LANGS:
             assert m.name(lang).strip() and m.definition(lang).strip(), (m.id, lang)
     assert metrics.get("deposits").is_stock and not metrics.get("sales").is_stock
@@ -39,9 +46,24 @@ def test_the_query_returns_every_metric_with_the_aggregation_the_dictionary_decl
 @pytest.fixture(scope="module")
 def raw(wh):
     """The R01B02 subtree's raw rows, read directly (independent of the named query)."""
+
     def subtree(table):
-        return wh.sql(f"select t.* from {table} t join org_closure c on c.descendant_id = t.org_id where c.ancestor_id = 'R01B02'")
-    return {t: subtree(t) for t in ("balances_daily", "events", "customers", "referrals", "service_records", "lifecycle_changes")}
+        return wh.sql(
+            f"select t.* from {table} t join org_closure c on c.descendant_id = t.org_id where "
+            f"c.ancestor_id = 'R01B02'"
+        )
+
+    return {
+        t: subtree(t)
+        for t in (
+            "balances_daily",
+            "events",
+            "customers",
+            "referrals",
+            "service_records",
+            "lifecycle_changes",
+        )
+    }
 
 
 def _between(col, start, end):
@@ -50,7 +72,9 @@ def _between(col, start, end):
 
 
 def test_window_figures_equal_an_independent_pandas_computation(wh, raw):
-    got = wh.run("metric_values", Scope("h", "branch_head", ("R01",)), {"start": START, "end": END, "parent": "R01B02"})
+    got = wh.run(
+        "metric_values", Scope("h", "branch_head", ("R01",)), {"start": START, "end": END, "parent": "R01B02"}
+    )
     got = got[got.org_id == "R01B02"].set_index("metric")["value"]
     bal = raw["balances_daily"]
     on = lambda day: bal[pd.to_datetime(bal.balance_date).dt.date == day]  # noqa: E731
@@ -60,7 +84,9 @@ def test_window_figures_equal_an_independent_pandas_computation(wh, raw):
     refs = raw["referrals"][_between(raw["referrals"].created_at, START, END)]
     svc = raw["service_records"][_between(raw["service_records"].record_date, START, END)]
     ups = raw["lifecycle_changes"][_between(raw["lifecycle_changes"].change_date, START, END)]
-    late = refs.followed_up_at.isna() | (refs.followed_up_at > refs.created_at + pd.to_timedelta(refs.sla_hours, unit="h"))
+    late = refs.followed_up_at.isna() | (
+        refs.followed_up_at > refs.created_at + pd.to_timedelta(refs.sla_hours, unit="h")
+    )
     dep = end_bal[end_bal.category == "deposit"].balance.sum()
     expected = {
         "deposits": dep,
@@ -100,7 +126,9 @@ def test_the_daily_grain_is_cumulative_and_ends_at_the_window_figure(wh):
 def test_a_branch_head_gets_no_figures_outside_the_subtree(wh):
     df = wh.run("metric_values", Scope("h", "branch_head", ("R02",)), {"start": START, "end": END})
     assert set(df.org_id) and all(o.startswith("R02") for o in df.org_id)
-    assert wh.run("metric_values", Scope("h", "branch_head", ("R02",)), {"start": START, "end": END, "parent": "R01"}).empty
+    assert wh.run(
+        "metric_values", Scope("h", "branch_head", ("R02",)), {"start": START, "end": END, "parent": "R01"}
+    ).empty
 
 
 def test_the_overview_tiles_explain_each_metric_with_its_dictionary_definition(app):

@@ -1,14 +1,17 @@
-"""Outcome of done actions against comparable customers with no action, checked by an independent pandas walk."""
+"""Outcome of done actions against comparable customers with no action,
+checked by an independent pandas walk.
+"""
+
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from cockpit.state import actions, auth
-from cockpit.domain import outcome
-from cockpit.warehouse.layer import Scope, ScopeError
 from test_postgres import pg_url  # noqa: F401  (a throwaway PostgreSQL server)
+
+from cockpit.domain import outcome
+from cockpit.state import actions, auth
+from cockpit.warehouse.layer import Scope, ScopeError
 
 STAGE_NO = {"S": 1, "I": 2, "C": 3, "A": 4, "H": 5}
 
@@ -17,15 +20,28 @@ STAGE_NO = {"S": 1, "I": 2, "C": 3, "A": 4, "H": 5}
 def done_actions(wh, as_of, bank):
     """Done actions on R01 and R02 customers at two anchor days, an open one (its customers only excluded)."""
     head = auth.get_user("exec")
-    pick = wh.sql("select customer_id, org_id from customers where org_id like 'R01B01T1%' or org_id like 'R02B01%' "
-                  "order by customer_id")
+    pick = wh.sql(
+        "select customer_id, org_id from customers where org_id like 'R01B01T1%' or org_id like 'R02B01%' "
+        "order by customer_id"
+    )
     r01 = [int(c) for c in pick[pick.org_id.str.startswith("R01")].customer_id[:25]]
     r02 = [int(c) for c in pick[pick.org_id.str.startswith("R02")].customer_id[:25]]
     made = []
-    for custs, org, anchor, kind in ((r01[:15], "R01", as_of - dt.timedelta(days=75), "dormant_high_value"),
-                                     (r02[:15], "R02", as_of - dt.timedelta(days=50), "funnel_leak"),
-                                     (r01[15:], "R01", as_of - dt.timedelta(days=10), "dormant_high_value")):
-        a = actions.create(wh, head, title=f"{kind} {org}", owner="exec", due=anchor, org_id=org, insight_type=kind, customers=custs)
+    for custs, org, anchor, kind in (
+        (r01[:15], "R01", as_of - dt.timedelta(days=75), "dormant_high_value"),
+        (r02[:15], "R02", as_of - dt.timedelta(days=50), "funnel_leak"),
+        (r01[15:], "R01", as_of - dt.timedelta(days=10), "dormant_high_value"),
+    ):
+        a = actions.create(
+            wh,
+            head,
+            title=f"{kind} {org}",
+            owner="exec",
+            due=anchor,
+            org_id=org,
+            insight_type=kind,
+            customers=custs,
+        )
         made.append(actions.update(wh, head, a.id, a.version, status="done", done_on=anchor))
     actions.create(wh, head, title="still open", owner="exec", due=as_of, org_id="R02", customers=r02[15:])
     return made
@@ -60,11 +76,20 @@ def independent(wh, acts, days, lookback, visible):
             start, reached, n, amount = measure(c, anchor)
             peers = [p for p in cust[(cust.org_id == org) & (cust.segment == seg)].index if p not in acted]
             pm = [m for m in (measure(p, anchor) for p in peers) if m[0] == start]
-            rows.append({"action_id": act.id, "customer_id": c, "start_stage": start, "reached_next": reached,
-                         "actions": n, "amount": amount, "controls": len(pm),
-                         "control_reached": np.mean([m[1] for m in pm]) if pm else np.nan,
-                         "control_actions": np.mean([m[2] for m in pm]) if pm else np.nan,
-                         "control_amount": np.mean([m[3] for m in pm]) if pm else np.nan})
+            rows.append(
+                {
+                    "action_id": act.id,
+                    "customer_id": c,
+                    "start_stage": start,
+                    "reached_next": reached,
+                    "actions": n,
+                    "amount": amount,
+                    "controls": len(pm),
+                    "control_reached": np.mean([m[1] for m in pm]) if pm else np.nan,
+                    "control_actions": np.mean([m[2] for m in pm]) if pm else np.nan,
+                    "control_amount": np.mean([m[3] for m in pm]) if pm else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -84,8 +109,11 @@ def test_outcome_per_customer_equals_an_independent_computation(wh, as_of, done_
         assert np.allclose(g[col].astype(float), w[col].astype(float), equal_nan=True), col
     some = outcome.per_customer(wh, scope, done_actions[:1], days=30, lookback=90)  # a subset: same baselines
     assert set(some.action_id) <= {done_actions[0].id}
-    assert np.allclose(some.control_reached.astype(float),
-                       g[g.action_id == done_actions[0].id].control_reached.astype(float), equal_nan=True)
+    assert np.allclose(
+        some.control_reached.astype(float),
+        g[g.action_id == done_actions[0].id].control_reached.astype(float),
+        equal_nan=True,
+    )
     last = max(a.done_on for a in done_actions)
     assert set(g[g.action_id == done_actions[-1].id].complete) <= {int(last + dt.timedelta(days=30) <= as_of)}
 
@@ -100,7 +128,9 @@ def test_outcome_groups_average_customers_against_their_own_baselines(wh, done_a
         m = grp[grp.controls > 0]
         assert by_type.loc[kind, "customers"] == len(grp)
         assert by_type.loc[kind, "matched"] == len(m)
-        assert by_type.loc[kind, "effect_reached"] == pytest.approx((m.reached_next - m.control_reached).mean(), nan_ok=True)
+        assert by_type.loc[kind, "effect_reached"] == pytest.approx(
+            (m.reached_next - m.control_reached).mean(), nan_ok=True
+        )
     assert done_actions[-1].id not in set(done.action_id)  # its window has not ended yet
     assert set(outcome.compare(cust, acts, "owner").owner) <= {"exec", "mgr_r02", "head_r02"}
     with pytest.raises(ValueError, match="by must be one of"):
@@ -116,17 +146,28 @@ def test_outcome_bound_rows_never_leak_another_branch(wh, done_actions):
 
 def test_the_assessment_indicator_counts_on_time_completion_and_effect(wh, as_of, done_actions):
     head = auth.get_user("exec")
-    late = actions.create(wh, head, title="late one", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01")
-    late = actions.update(wh, head, late.id, late.version, status="done", done_on=as_of - dt.timedelta(days=20))
-    gone = actions.create(wh, head, title="dropped", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01")
+    late = actions.create(
+        wh, head, title="late one", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01"
+    )
+    late = actions.update(
+        wh, head, late.id, late.version, status="done", done_on=as_of - dt.timedelta(days=20)
+    )
+    gone = actions.create(
+        wh, head, title="dropped", owner="exec", due=as_of - dt.timedelta(days=60), org_id="R02B01"
+    )
     actions.update(wh, head, gone.id, gone.version, status="dismissed", reason="duplicate")
     start, end = as_of - dt.timedelta(days=120), as_of
-    got = outcome.indicator(wh, Scope("e", "executive", ("HO",)), ["R01", "R02", "R03"], start, end).set_index("org_id")
+    got = outcome.indicator(
+        wh, Scope("e", "executive", ("HO",)), ["R01", "R02", "R03"], start, end
+    ).set_index("org_id")
     paths = wh.sql("select org_id, path from orgs").set_index("org_id").path
     cust = outcome.per_customer(wh, Scope("e", "executive", ("HO",)), actions.all_actions())
     for node in ["R01", "R02", "R03"]:
-        due = [a for a in actions.all_actions() if f"/{node}/" in paths[a.org_id] and start <= a.due_date <= end
-               and a.status != "dismissed"]
+        due = [
+            a
+            for a in actions.all_actions()
+            if f"/{node}/" in paths[a.org_id] and start <= a.due_date <= end and a.status != "dismissed"
+        ]
         ok = [a for a in due if a.status == "done" and a.done_on <= a.due_date]
         assert got.loc[node, "due"] == len(due) and got.loc[node, "done_on_time"] == len(ok)
         if not due:
@@ -134,9 +175,15 @@ def test_the_assessment_indicator_counts_on_time_completion_and_effect(wh, as_of
             continue
         m = cust[cust.action_id.isin([a.id for a in due]) & (cust.complete == 1) & (cust.controls > 0)]
         effect = (m.reached_next - m.control_reached).mean() if len(m) else np.nan
-        want = len(ok) / len(due) if np.isnan(effect) else (len(ok) / len(due) + min(max(effect + 0.5, 0), 1)) / 2
+        want = (
+            len(ok) / len(due)
+            if np.isnan(effect)
+            else (len(ok) / len(due) + min(max(effect + 0.5, 0), 1)) / 2
+        )
         assert got.loc[node, "score"] == pytest.approx(want)
-    assert got.loc["R02", "done_on_time"] < got.loc["R02", "due"]  # the late one does not count as done on time
+    assert (
+        got.loc["R02", "done_on_time"] < got.loc["R02", "due"]
+    )  # the late one does not count as done on time
     assert np.isnan(outcome.score(float("nan"), 0.2)) and outcome.score(0.5, float("nan")) == 0.5
     with pytest.raises(ScopeError):
         outcome.indicator(wh, Scope("h", "branch_head", ("R02",)), ["R01"], start, end)
@@ -161,7 +208,12 @@ def pg_wh(bank, pg_url, tmp_path_factory):
 @pytest.mark.postgres
 def test_bound_rows_give_the_same_outcome_on_postgresql(pg_wh, wh):
     pgwh = pg_wh
-    ids = [int(c) for c in wh.sql("select customer_id from customers where org_id like 'R01B01%' order by customer_id limit 20").customer_id]
+    ids = [
+        int(c)
+        for c in wh.sql(
+            "select customer_id from customers where org_id like 'R01B01%' order by customer_id limit 20"
+        ).customer_id
+    ]
     rows = [(1, c, dt.date(2026, 8, 1)) for c in ids[:10]] + [(0, c, None) for c in ids[10:]]
     scope = Scope("e", "executive", ("HO",))
     a = wh.run("outcome_customers", scope, {"days": 30}, rows=rows)

@@ -3,6 +3,7 @@
 A throwaway cluster is started on 127.0.0.1 in a temporary folder (Debian's postgresql package; CI
 installs it). If the server cannot be started, the tests fail with the reason: they never skip.
 """
+
 import datetime as dt
 import os
 import shutil
@@ -13,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from cockpit.warehouse import export, queries, schema
-from cockpit.app.server import free_port
-from cockpit.warehouse.layer import Scope, Warehouse
-
 from test_warehouse import sample_params
+
+from cockpit.app.server import free_port
+from cockpit.warehouse import export, queries, schema
+from cockpit.warehouse.layer import Scope, Warehouse
 
 pytestmark = pytest.mark.postgres
 
@@ -36,15 +36,38 @@ def _as_postgres(*cmd: str) -> None:
 @pytest.fixture(scope="module")
 def pg_url():
     if not (BIN / "initdb").exists():
-        pytest.fail(f"PostgreSQL server binaries not found in {BIN}: apt-get install -y postgresql (or set COCKPIT_PG_BIN)")
+        pytest.fail(
+            f"PostgreSQL server binaries not found in {BIN}: apt-get install -y postgresql (or "
+            f"set COCKPIT_PG_BIN)"
+        )
     root = Path(tempfile.mkdtemp(prefix="cockpit-pg-"))  # pytest's own folder is private to root
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
     data = root / "data"
-    _as_postgres(str(BIN / "initdb"), "-D", str(data), "--username=app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
-    _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "-t", "30", "-o",
-                 f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off", "start")
+    _as_postgres(
+        str(BIN / "initdb"),
+        "-D",
+        str(data),
+        "--username=app",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    )
+    _as_postgres(
+        str(BIN / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(root / "server.log"),
+        "-w",
+        "-t",
+        "30",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
+        "start",
+    )
     try:
         _as_postgres(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app", "cockpit")
         yield f"postgresql+psycopg://app@127.0.0.1:{port}/cockpit"
@@ -55,7 +78,8 @@ def pg_url():
 
 @pytest.fixture(scope="module")
 def pg(bank, pg_url, tmp_path_factory):
-    # A copy: this process already holds the bank open through the warehouse layer (another DuckDB configuration).
+    # A copy: this process already holds the bank open through the warehouse layer (another DuckDB
+    # configuration).
     source = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
     shutil.copy(bank / "warehouse.duckdb", source)
     counts = export.export(source, pg_url)
@@ -73,8 +97,13 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
         if v.notna().any() and num.notna().sum() == v.notna().sum():
             out[col] = num.astype(float).round(6).map(lambda x: "" if np.isnan(x) else repr(x))
         else:
-            out[col] = v.map(lambda x: "" if x is None or x is pd.NaT or (isinstance(x, float) and np.isnan(x))
-                             else (pd.Timestamp(x).isoformat() if isinstance(x, (dt.date, np.datetime64)) else str(x)))
+            out[col] = v.map(
+                lambda x: (
+                    ""
+                    if x is None or x is pd.NaT or (isinstance(x, float) and np.isnan(x))
+                    else (pd.Timestamp(x).isoformat() if isinstance(x, (dt.date, np.datetime64)) else str(x))
+                )
+            )
     frame = pd.DataFrame(out, columns=list(df.columns))
     return frame.sort_values(list(frame.columns)).reset_index(drop=True) if len(frame.columns) else frame
 
@@ -87,7 +116,9 @@ def test_export_copies_every_table_with_every_row(wh, pg):
         assert counts[table] == duck == pgwh.sql(f"select count(*) as n from {table}").n.iloc[0], table
 
 
-@pytest.mark.parametrize("username_scope", [("exec", ("HO",)), ("head", ("R01",)), ("two", ("R02B01", "R01B02T1"))])
+@pytest.mark.parametrize(
+    "username_scope", [("exec", ("HO",)), ("head", ("R01",)), ("two", ("R02B01", "R01B02T1"))]
+)
 def test_every_named_query_returns_the_same_on_postgres(wh, pg, as_of, username_scope):
     pgwh, _ = pg
     name, nodes = username_scope
@@ -110,6 +141,14 @@ def test_overview_reads_the_same_marts_on_postgres(wh, pg, as_of):
     pgwh, _ = pg
     assert pgwh.sql("select count(*) as n from mart_org_period").n.iloc[0] > 0
     start = as_of.replace(day=1)
-    params = {"org_id": "R01", "start": start, "end": as_of, "prev_start": dt.date(2026, 10, 1), "prev_end": dt.date(2026, 10, 31)}
+    params = {
+        "org_id": "R01",
+        "start": start,
+        "end": as_of,
+        "prev_start": dt.date(2026, 10, 1),
+        "prev_end": dt.date(2026, 10, 31),
+    }
     s = Scope("t", "executive", ("HO",))
-    pd.testing.assert_frame_equal(_canonical(pgwh.run("overview_kpis", s, params)), _canonical(wh.run("overview_kpis", s, params)))
+    pd.testing.assert_frame_equal(
+        _canonical(pgwh.run("overview_kpis", s, params)), _canonical(wh.run("overview_kpis", s, params))
+    )

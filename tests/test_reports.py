@@ -2,6 +2,7 @@
 back equal to the named queries; a branch head's report holds only their branch; the command line
 refuses another branch with exit 3 and writes one report per visible node with --all; every
 generated report is in the audit log."""
+
 import io
 import shutil
 import subprocess
@@ -9,12 +10,12 @@ import subprocess
 import pandas as pd
 import pytest
 
-from cockpit.state import appstate
-from cockpit.ops import cli
 from cockpit.core import i18n
-from cockpit.domain import metrics
 from cockpit.core.periods import Period
+from cockpit.domain import metrics
+from cockpit.ops import cli
 from cockpit.reports import batch, data, excel, pdf
+from cockpit.state import appstate
 from cockpit.warehouse.layer import ScopeError
 from tests.conftest import scope_of
 
@@ -32,14 +33,24 @@ def r02(wh, period):
 def pdf_text(blob: bytes, tmp_path) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(blob)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tmp_path):
     assert shutil.which("pdftotext"), "poppler-utils must be installed"
     text = pdf_text(pdf.build(r02), tmp_path)
-    for key in ("report.title", "report.kpis", "report.charts", "report.chart_funnel", "report.chart_referrals",
-                "report.chart_ranking", "report.guidance", "report.actions"):
+    for key in (
+        "report.title",
+        "report.kpis",
+        "report.charts",
+        "report.chart_funnel",
+        "report.chart_referrals",
+        "report.chart_ranking",
+        "report.guidance",
+        "report.actions",
+    ):
         assert i18n.t(key, "zh") in text, key
     assert "上海分行" in text and "R02" in text
     dep = r02.kpis.set_index("metric").loc["deposits"]
@@ -70,7 +81,11 @@ def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
         assert actual == pytest.approx(cur[m]), m
     funnel = wh.run("sicas_funnel", scope, {"org_id": "R02", "start": period.start, "end": period.to_date})
     assert list(book["SICAS漏斗"]["客户数"]) == list(funnel.customers)
-    refs = wh.run("referral_matrix", scope, {"org_id": "R02", "start": period.start, "end": period.to_date, "level": "group"})
+    refs = wh.run(
+        "referral_matrix",
+        scope,
+        {"org_id": "R02", "start": period.start, "end": period.to_date, "level": "group"},
+    )
     assert list(book["转介矩阵"]["转介笔数"]) == list(refs.created)
     assert list(book["行动清单"]["客户号"]) == list(r02.actions.customer_id)
     from cockpit.core import calendar
@@ -100,24 +115,56 @@ def test_a_branch_head_cannot_build_another_branchs_report(wh, period):
 
 
 def test_cli_refuses_another_branch_with_exit_3(bank, period, tmp_path, capsys):
-    rc = cli.main(["report", "--org", "R02", "--period", period.label, "--out", str(tmp_path), "--as", "head_r01"])
+    rc = cli.main(
+        ["report", "--org", "R02", "--period", period.label, "--out", str(tmp_path), "--as", "head_r01"]
+    )
     assert rc == 3
     assert "outside your scope" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 
 def test_cli_writes_one_report_and_the_audit_log_records_it(bank, period, tmp_path):
-    rc = cli.main(["report", "--org", "R01B02", "--period", period.label, "--format", "xlsx", "--out", str(tmp_path),
-                   "--as", "head_r01b02"])
+    rc = cli.main(
+        [
+            "report",
+            "--org",
+            "R01B02",
+            "--period",
+            period.label,
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path),
+            "--as",
+            "head_r01b02",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / f"report_R01B02_{period.label}.xlsx").exists()
     last = appstate.audit_entries(5)
-    assert any(e["action"] == "report_generated" and e["username"] == "head_r01b02" and "R01B02" in e["detail"] for e in last)
+    assert any(
+        e["action"] == "report_generated" and e["username"] == "head_r01b02" and "R01B02" in e["detail"]
+        for e in last
+    )
 
 
 def test_cli_all_writes_every_visible_node_each_with_only_its_own_data(bank, wh, period, tmp_path):
-    rc = cli.main(["report", "--all", "--period", period.label, "--format", "xlsx", "--out", str(tmp_path),
-                   "--as", "head_r01b02", "--workers", "2"])
+    rc = cli.main(
+        [
+            "report",
+            "--all",
+            "--period",
+            period.label,
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path),
+            "--as",
+            "head_r01b02",
+            "--workers",
+            "2",
+        ]
+    )
     assert rc == 0
     tree = wh.run("org_tree", scope_of("head_r01b02"))
     expected = {batch.file_name(o, period, "xlsx") for o in tree[tree.level <= 3].org_id}

@@ -1,13 +1,12 @@
 """Branch scorecards: scores and ranks equal an independent pandas computation; peers only as ranking rows."""
-import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from cockpit.core import calendar
-from cockpit.domain import metrics, scorecard
 from cockpit.core.periods import Period
+from cockpit.domain import metrics, scorecard
 from cockpit.warehouse.layer import PEER_COLUMNS, QueryError, Scope, ScopeError
 from seed.demo import storylines as sl
 
@@ -22,14 +21,18 @@ def period(as_of):
 
 @pytest.fixture(scope="module")
 def progress(wh, period):
-    return calendar.progress(wh.run("calendar_days", EXEC, {"start": period.start, "end": period.end}), period)
+    return calendar.progress(
+        wh.run("calendar_days", EXEC, {"start": period.start, "end": period.end}), period
+    )
 
 
 def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
     """Every node's score, sibling rank and tier rank, computed in pandas from metric values and targets."""
     vals = wh.run("metric_values", EXEC, {"start": period.start, "end": period.to_date})
-    tg = wh.sql("select org_id, metric, target_value from targets where period_type = :k and period_start = :s",
-                {"k": period.kind, "s": period.start})
+    tg = wh.sql(
+        "select org_id, metric, target_value from targets where period_type = :k and period_start = :s",
+        {"k": period.kind, "s": period.start},
+    )
     orgs = wh.sql("select org_id, parent_id, level from orgs")
     rows = []
     for ind in cfg.indicators:
@@ -39,14 +42,17 @@ def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
         sign = 1 if m.higher_is_better else -1
         base = v.opening.fillna(0) if m.is_stock else 0.0
         increase = m.is_stock & v.opening.notna() & (v.target_value > v.opening)
-        v["due"] = np.where(increase, base + (v.target_value - base) * progress.ratio,
-                            v.target_value * (1 if m.is_stock else progress.ratio))
+        v["due"] = np.where(
+            increase,
+            base + (v.target_value - base) * progress.ratio,
+            v.target_value * (1 if m.is_stock else progress.ratio),
+        )
         if ind.rule == "capped":
             made = np.where(increase | (not m.is_stock), (v.value - base) / (v.due - base), v.value / v.due)
             ratio = np.where(sign > 0, made, np.where(v.value > 0, v.due / v.value, cfg.cap))
             v["norm"] = np.where((v.due > 0) & v.value.notna(), np.clip(ratio, 0, cfg.cap) / cfg.cap, np.nan)
         else:
-            for level, g in v.groupby("level"):
+            for _level, g in v.groupby("level"):
                 s = sign * g.value.astype(float)
                 if ind.rule == "percentile":
                     n = s.notna().sum()
@@ -71,7 +77,10 @@ def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
 def _all_nodes(wh, scope, period, progress, cfg=None):
     """The query's rows for every node, by asking for each parent in turn (summary rows only)."""
     parents = wh.sql("select distinct parent_id from orgs where parent_id is not null").parent_id
-    frames = [wh.run("scorecard_scores", scope, scorecard.params(p, period, progress, cfg)) for p in ["HO", *parents]]
+    frames = [
+        wh.run("scorecard_scores", scope, scorecard.params(p, period, progress, cfg))
+        for p in ["HO", *parents]
+    ]
     rows = pd.concat([scorecard.ranking(f) for f in frames])
     return rows.drop_duplicates("org_id").set_index("org_id")
 
@@ -83,7 +92,10 @@ def test_scores_and_ranks_equal_an_independent_computation(wh, period, progress)
     assert set(got.index) == set(expected.index)
     for org in got.index:
         assert got.loc[org, "score"] == pytest.approx(expected.loc[org, "score"], abs=1e-9), org
-        assert (got.loc[org, "rank"], got.loc[org, "tier_rank"]) == (expected.loc[org, "rank"], expected.loc[org, "tier_rank"]), org
+        assert (got.loc[org, "rank"], got.loc[org, "tier_rank"]) == (
+            expected.loc[org, "rank"],
+            expected.loc[org, "tier_rank"],
+        ), org
     assert got.score.between(0, 100).all()
 
 
@@ -121,7 +133,9 @@ def test_the_lagging_region_loses_most_on_deposits_and_ranks_where_its_numbers_p
     got = scorecard.ranking(rows).set_index("org_id")
     assert got.loc[sl.LAGGING_REGION, "rank"] == regions.index.get_loc(sl.LAGGING_REGION) + 1
     lost = scorecard.breakdown(rows, sl.LAGGING_REGION).set_index("indicator")
-    assert lost.loc["deposits", "points_lost"] == pytest.approx(lost.loc["deposits", "max_points"] - lost.loc["deposits", "points"])
+    assert lost.loc["deposits", "points_lost"] == pytest.approx(
+        lost.loc["deposits", "max_points"] - lost.loc["deposits", "points"]
+    )
 
 
 def test_capped_scores_judge_targets_as_the_targets_page_does(wh, period, progress):
@@ -130,20 +144,37 @@ def test_capped_scores_judge_targets_as_the_targets_page_does(wh, period, progre
 
     cfg = scorecard.config()
     rows = wh.run("scorecard_scores", EXEC, scorecard.params("HO", period, progress))
-    frames = {k: wh.run("metric_values", EXEC, {"start": a, "end": b, "parent": "HO"}) for k, (a, b) in targets.windows(period).items()}
-    tg = wh.run("target_values", EXEC, {"period_type": period.kind, "period_start": period.start, "parent": "HO"})
+    frames = {
+        k: wh.run("metric_values", EXEC, {"start": a, "end": b, "parent": "HO"})
+        for k, (a, b) in targets.windows(period).items()
+    }
+    tg = wh.run(
+        "target_values", EXEC, {"period_type": period.kind, "period_start": period.start, "parent": "HO"}
+    )
     for org in ("R01", "R02", "R03"):
         for metric in ("deposits", "sales"):
             view = targets.node_view(frames, tg, org, metric, progress)
-            already_there = metrics.get(metric).is_stock and view.target <= targets.opening(frames, org, metric)
-            ratio = view.pace if already_there else view.pace / progress.ratio  # a balance at its target: no pro-rating
+            already_there = metrics.get(metric).is_stock and view.target <= targets.opening(
+                frames, org, metric
+            )
+            ratio = (
+                view.pace if already_there else view.pace / progress.ratio
+            )  # a balance at its target: no pro-rating
             got = rows[(rows.org_id == org) & (rows.indicator == metric)].norm.iloc[0]
             assert got == pytest.approx(min(max(ratio, 0), cfg.cap) / cfg.cap), (org, metric)
 
 
 def test_a_branch_heads_drill_down_never_returns_another_branchs_rows(wh, period, progress):
-    own = set(wh.sql("select descendant_id from org_closure where ancestor_id = :o", {"o": sl.LAGGING_REGION}).descendant_id)
-    siblings = set(wh.sql("select org_id from orgs where parent_id = 'HO' and org_id <> :o", {"o": sl.LAGGING_REGION}).org_id)
+    own = set(
+        wh.sql(
+            "select descendant_id from org_closure where ancestor_id = :o", {"o": sl.LAGGING_REGION}
+        ).descendant_id
+    )
+    siblings = set(
+        wh.sql(
+            "select org_id from orgs where parent_id = 'HO' and org_id <> :o", {"o": sl.LAGGING_REGION}
+        ).org_id
+    )
     for org in sorted(own):
         rows = wh.run("scorecard_scores", HEAD, scorecard.params(org, period, progress))
         outside = rows[~rows.org_id.isin(own)]
@@ -153,7 +184,9 @@ def test_a_branch_heads_drill_down_never_returns_another_branchs_rows(wh, period
         hidden = [c for c in rows.columns if c not in PEER_COLUMNS]
         assert outside[hidden].isna().all().all(), org
         assert scorecard.breakdown(rows, "R01").empty
-    peers = scorecard.ranking(wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress)))
+    peers = scorecard.ranking(
+        wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress))
+    )
     assert set(peers[peers.relation == "peer"].org_id) == siblings
     assert peers[peers.relation == "peer"].score.notna().all()
     for other in ("R01", "R01B02", "HO"):
@@ -165,13 +198,17 @@ def test_a_manager_sees_team_mates_only_as_ranking_rows(wh, period, progress):
     me = Scope("m", "manager", ("R01B01T1M1",))
     rows = scorecard.ranking(wh.run("scorecard_scores", me, scorecard.params("R01B01T1M1", period, progress)))
     assert rows[rows.relation == "self"].org_id.tolist() == ["R01B01T1M1"]
-    assert set(rows[rows.relation == "peer"].org_id) == {"R01B01T1M2", "R01B01T1M3"} & set(wh.sql("select org_id from orgs").org_id)
+    assert set(rows[rows.relation == "peer"].org_id) == {"R01B01T1M2", "R01B01T1M3"} & set(
+        wh.sql("select org_id from orgs").org_id
+    )
     assert rows[rows.relation == "peer"].tier_rank.isna().all()
 
 
 def test_anonymised_peers_show_no_names_or_ids(wh, period, progress, monkeypatch):
     monkeypatch.setenv("COCKPIT_ANONYMISE_PEERS", "1")
-    rows = scorecard.ranking(wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress)))
+    rows = scorecard.ranking(
+        wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress))
+    )
     peers = rows[rows.relation == "peer"]
     names = set(wh.sql("select name_en from orgs where parent_id = 'HO'").name_en)
     assert len(peers) == 2 and peers.org_id.isna().all()
@@ -181,14 +218,21 @@ def test_anonymised_peers_show_no_names_or_ids(wh, period, progress, monkeypatch
 
 def test_an_included_querys_parameters_cannot_be_set_by_a_caller(wh, period, progress):
     with pytest.raises(QueryError, match="has no parameter 'parent'"):
-        wh.run("scorecard_scores", HEAD, {**scorecard.params(sl.LAGGING_REGION, period, progress), "parent": "R01"})
+        wh.run(
+            "scorecard_scores",
+            HEAD,
+            {**scorecard.params(sl.LAGGING_REGION, period, progress), "parent": "R01"},
+        )
 
 
-@pytest.mark.parametrize("text,message", [
-    (TIES.replace("60", "50"), "add up to 90"),
-    (TIES.replace("minmax", "median"), "rule must be one of"),
-    (TIES.replace("complaint_rate", "profit"), "unknown metric 'profit'"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (TIES.replace("60", "50"), "add up to 90"),
+        (TIES.replace("minmax", "median"), "rule must be one of"),
+        (TIES.replace("complaint_rate", "profit"), "unknown metric 'profit'"),
+    ],
+)
 def test_a_bad_configuration_is_refused_with_the_reason(text, message):
     with pytest.raises((scorecard.ScorecardError, metrics.MetricError), match=message):
         scorecard.load(text)
@@ -202,8 +246,13 @@ def test_the_shipped_configuration_covers_the_six_dimensions_and_adds_up_to_100(
 
 def test_rank_change_compares_with_the_previous_period_for_own_nodes_only():
     def frame(ranks):
-        return pd.DataFrame([{"org_id": o, "relation": r, "rank": k, "score": 50.0, "indicator": "total" if r else None}
-                             for o, r, k in ranks])
+        return pd.DataFrame(
+            [
+                {"org_id": o, "relation": r, "rank": k, "score": 50.0, "indicator": "total" if r else None}
+                for o, r, k in ranks
+            ]
+        )
+
     now = frame([("A", "self", 1), ("B", "child", 2), ("C", None, 3)])
     before = frame([("A", "self", 3), ("B", "child", 2), ("C", None, 1)])
     got = scorecard.ranking(now, before).set_index("org_id")

@@ -1,5 +1,6 @@
 """The SICAS funnel: counts and timings equal an independent computation, edge cases of the ordering rule,
 drop-off lists that stay in scope and mask ids, the planted storylines, and the page itself."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,23 +9,25 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
-from cockpit.warehouse import schema
-from cockpit.domain import sicas
-from cockpit.warehouse.layer import Scope, Warehouse
 from conftest import scope_of
+
+from cockpit.domain import sicas
+from cockpit.warehouse import schema
+from cockpit.warehouse.layer import Scope, Warehouse
 from seed.demo import storylines as sl
 
 HO = Scope("t", "executive", ("HO",))
 
 
 # ---------------------------------------------------------------- an independent implementation of the rule
-def pandas_funnel(events: pd.DataFrame, start: dt.date, end: dt.date) -> tuple[dict[str, int], dict[str, list[float]]]:
+def pandas_funnel(
+    events: pd.DataFrame, start: dt.date, end: dt.date
+) -> tuple[dict[str, int], dict[str, list[float]]]:
     """Counts per stage and hours from the previous stage, by walking each customer's events in time order."""
     day = pd.to_datetime(events.event_date)
     ev = events[(day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end)) & events.customer_id.notna()]
     ev = ev.sort_values(["event_ts", "event_id"])
-    counts = {c: 0 for c in sicas.CODES}
+    counts = dict.fromkeys(sicas.CODES, 0)
     hours: dict[str, list[float]] = {c: [] for c in sicas.CODES}
     for _, rows in ev.groupby("customer_id"):
         prev = None
@@ -41,13 +44,21 @@ def pandas_funnel(events: pd.DataFrame, start: dt.date, end: dt.date) -> tuple[d
 
 
 def events_of(wh, org: str) -> pd.DataFrame:
-    return wh.sql("""select e.* from events e join org_closure c on c.descendant_id = e.org_id
-                     where c.ancestor_id = :o""", {"o": org})
+    return wh.sql(
+        """select e.* from events e join org_closure c on c.descendant_id = e.org_id
+                     where c.ancestor_id = :o""",
+        {"o": org},
+    )
 
 
-@pytest.mark.parametrize("org,start,end", [("HO", dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
-                                           ("R01B02", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
-                                           ("R02", dt.date(2026, 1, 1), dt.date(2026, 11, 20))])
+@pytest.mark.parametrize(
+    "org,start,end",
+    [
+        ("HO", dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+        ("R01B02", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        ("R02", dt.date(2026, 1, 1), dt.date(2026, 11, 20)),
+    ],
+)
 def test_funnel_counts_and_timings_equal_an_independent_pandas_computation(wh, org, start, end):
     got = wh.run("sicas_funnel", HO, {"org_id": org, "start": start, "end": end}).set_index("stage")
     counts, hours = pandas_funnel(events_of(wh, org), start, end)
@@ -57,7 +68,9 @@ def test_funnel_counts_and_timings_equal_an_independent_pandas_computation(wh, o
         assert got.loc[code, "pct_first"] == pytest.approx(counts[code] / counts["S"])
         if hours[code]:
             assert got.loc[code, "median_hours"] == pytest.approx(pd.Series(hours[code]).median(), rel=1e-6)
-            assert got.loc[code, "p75_hours"] == pytest.approx(pd.Series(hours[code]).quantile(0.75), rel=1e-6)
+            assert got.loc[code, "p75_hours"] == pytest.approx(
+                pd.Series(hours[code]).quantile(0.75), rel=1e-6
+            )
     assert list(got.customers) == sorted(got.customers, reverse=True)
 
 
@@ -84,37 +97,76 @@ def hand_made(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     for table in schema.tables():
         con.execute(schema.ddl(table))
-    con.execute("insert into orgs values ('HO', null, 0, '总行', 'Head office', '/HO/'), ('B1', 'HO', 1, '分行', 'Branch', '/HO/B1/')")
+    con.execute(
+        "insert into orgs values ('HO', null, 0, '总行', 'Head office', '/HO/'), ('B1', 'HO', 1, "
+        "'分行', 'Branch', '/HO/B1/')"
+    )
     con.execute("insert into org_closure values ('HO','HO',0), ('B1','B1',0), ('HO','B1',1)")
-    con.execute("insert into channels values ('app','online','手机银行','App'), ('lobby','offline','大堂','Lobby'), "
-                "('wealth_room','offline','理财室','Wealth room')")
+    con.execute(
+        "insert into channels values ('app','online','手机银行','App'), ('lobby','offline','大堂','Lobby'), "
+        "('wealth_room','offline','理财室','Wealth room')"
+    )
     return con
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Warehouse:
-    """A warehouse with the real schema and a few hand-written journeys around a window of 2026-10-01..10-31."""
+    """A warehouse with the real schema and a few hand-written journeys around
+    a window of 2026-10-01..10-31.
+    """
     path = Path(tmp_path_factory.mktemp("tiny")) / "tiny.duckdb"
     con = hand_made(path)
     journeys = {  # customer: [(timestamp, stage)]
-        1: [("2026-10-02 09:00", "S"), ("2026-10-02 10:00", "I"), ("2026-10-03 10:00", "C"), ("2026-10-05 10:00", "A"),
-            ("2026-10-06 10:00", "H")],                                   # the whole way
-        2: [("2026-10-02 09:00", "S"), ("2026-10-04 09:00", "C"), ("2026-10-05 09:00", "A")],  # skips Interest
-        3: [("2026-10-02 09:00", "S"), ("2026-10-02 12:00", "S"), ("2026-10-03 09:00", "I"), ("2026-10-03 10:00", "I"),
-            ("2026-10-04 09:00", "S"), ("2026-10-05 09:00", "C")],         # repeats stages
-        4: [("2026-09-30 23:00", "S"), ("2026-10-01 09:00", "I"), ("2026-10-02 09:00", "C")],  # Sense before the window
-        5: [("2026-10-30 09:00", "S"), ("2026-10-31 23:59", "I"), ("2026-11-01 00:01", "C")],  # runs past the end
-        6: [("2026-10-10 09:00", "I"), ("2026-10-11 09:00", "S")],        # Interest before Sense
-        7: [("2026-10-12 09:00", "S"), ("2026-10-13 09:00", "A"), ("2026-10-14 09:00", "C")],  # Action before Connect
+        1: [
+            ("2026-10-02 09:00", "S"),
+            ("2026-10-02 10:00", "I"),
+            ("2026-10-03 10:00", "C"),
+            ("2026-10-05 10:00", "A"),
+            ("2026-10-06 10:00", "H"),
+        ],  # the whole way
+        2: [
+            ("2026-10-02 09:00", "S"),
+            ("2026-10-04 09:00", "C"),
+            ("2026-10-05 09:00", "A"),
+        ],  # skips Interest
+        3: [
+            ("2026-10-02 09:00", "S"),
+            ("2026-10-02 12:00", "S"),
+            ("2026-10-03 09:00", "I"),
+            ("2026-10-03 10:00", "I"),
+            ("2026-10-04 09:00", "S"),
+            ("2026-10-05 09:00", "C"),
+        ],  # repeats stages
+        4: [
+            ("2026-09-30 23:00", "S"),
+            ("2026-10-01 09:00", "I"),
+            ("2026-10-02 09:00", "C"),
+        ],  # Sense before the window
+        5: [
+            ("2026-10-30 09:00", "S"),
+            ("2026-10-31 23:59", "I"),
+            ("2026-11-01 00:01", "C"),
+        ],  # runs past the end
+        6: [("2026-10-10 09:00", "I"), ("2026-10-11 09:00", "S")],  # Interest before Sense
+        7: [
+            ("2026-10-12 09:00", "S"),
+            ("2026-10-13 09:00", "A"),
+            ("2026-10-14 09:00", "C"),
+        ],  # Action before Connect
     }
     rows = []
     for cust, steps in journeys.items():
         for ts, stage in steps:
             rows.append((len(rows) + 1, ts[:10], ts, cust, "B1", "app" if cust != 2 else "lobby", stage))
-    rows.append((len(rows) + 1, "2026-10-02", "2026-10-02 09:00", None, "B1", "app", "S"))  # an unrecognised visitor
+    rows.append(
+        (len(rows) + 1, "2026-10-02", "2026-10-02 09:00", None, "B1", "app", "S")
+    )  # an unrecognised visitor
     for r in rows:
         con.execute("insert into events values (?, ?, ?, ?, ?, ?, ?, 'x', null, null, null, 0, 0)", list(r))
-    con.execute("insert into customers select range, 'B1', null, 'mass', 'new', 1, 0, date '2026-01-01', null, true from range(1, 8)")
+    con.execute(
+        "insert into customers select range, 'B1', null, 'mass', 'new', 1, 0, date '2026-01-01', "
+        "null, true from range(1, 8)"
+    )
     con.close()
     return Warehouse(str(path))
 
@@ -136,7 +188,9 @@ def test_ordering_rule_on_skipped_repeated_and_edge_crossing_journeys(tiny):
 
 
 # ---------------------------------------------------------------- drop-off lists: scope and masking
-@pytest.mark.parametrize("username,org", [("head_r02", "R02"), ("head_r01b02", "R01B02"), ("manager1", "R01B01T1M1")])
+@pytest.mark.parametrize(
+    "username,org", [("head_r02", "R02"), ("head_r01b02", "R01B02"), ("manager1", "R01B01T1M1")]
+)
 def test_dropoff_list_never_holds_a_customer_outside_the_users_scope(wh, username, org):
     user_scope = scope_of(username)
     visible = wh.visible_orgs(user_scope)
@@ -156,8 +210,11 @@ def test_dropoff_list_never_holds_a_customer_outside_the_users_scope(wh, usernam
 
 
 def test_ids_are_masked_except_a_managers_own_customers(wh):
-    drop = wh.run("sicas_dropoff", HO, {"org_id": "R01B01", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20),
-                                        "stage": "S"})
+    drop = wh.run(
+        "sicas_dropoff",
+        HO,
+        {"org_id": "R01B01", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "S"},
+    )
     for role in ("executive", "branch_head", "admin"):
         shown = sicas.mask_dropoffs(drop, role, ("R01B01T1M1",))
         assert all("*" in c for c in shown.customer_id)
@@ -172,7 +229,9 @@ def test_ids_are_masked_except_a_managers_own_customers(wh):
 # ---------------------------------------------------------------- storylines
 @pytest.fixture(scope="session")
 def storyline_bank(tmp_path_factory) -> Warehouse:
-    """The demo bank's org tree with enough events (200k) for weekly and monthly storylines to stand out of noise."""
+    """The demo bank's org tree with enough events (200k) for weekly and monthly storylines to stand out of
+    noise.
+    """
     from seed.demo import bank as demo_bank
 
     path = Path(tmp_path_factory.mktemp("storylines")) / "warehouse.duckdb"
@@ -185,8 +244,11 @@ def storyline_bank(tmp_path_factory) -> Warehouse:
 @pytest.mark.parametrize("bank_name", ["wh", "storyline_bank"])
 def test_star_campaign_tops_the_campaign_conversion(request, bank_name):
     bank = request.getfixturevalue(bank_name)
-    df = bank.run("sicas_funnel", HO, {"org_id": "HO", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20),
-                                       "by": "campaign"})
+    df = bank.run(
+        "sicas_funnel",
+        HO,
+        {"org_id": "HO", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "by": "campaign"},
+    )
     action = df[(df.stage == "A") & (df.slice != "-")].sort_values("pct_first", ascending=False)
     assert action.slice.iloc[0] == sl.STAR_CAMPAIGN
     assert action.pct_first.iloc[0] > 1.5 * action.pct_first.iloc[1]
@@ -194,8 +256,9 @@ def test_star_campaign_tops_the_campaign_conversion(request, bank_name):
 
 def test_sub_branch_worst_weekly_connect_to_action_is_the_planted_week(storyline_bank):
     end = sl.AS_OF
-    weekly = storyline_bank.run("sicas_weekly", HO, {"org_id": sl.DROP_SUB_BRANCH, "start": sicas.trend_start(end),
-                                                     "end": end})
+    weekly = storyline_bank.run(
+        "sicas_weekly", HO, {"org_id": sl.DROP_SUB_BRANCH, "start": sicas.trend_start(end), "end": end}
+    )
     worst = sicas.worst_week(weekly)
     assert worst == sl.DROP_WEEK_START
 
@@ -221,11 +284,19 @@ def test_sicas_page_runs_for_each_role_with_masked_or_own_ids(app, username):
 def test_exports_carry_the_masked_list_in_csv_and_excel(wh):
     import io
 
-    drop = wh.run("sicas_dropoff", HO, {"org_id": "R02", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "I"})
+    drop = wh.run(
+        "sicas_dropoff",
+        HO,
+        {"org_id": "R02", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "I"},
+    )
     shown = sicas.mask_dropoffs(drop, "branch_head", ("R02",)).rename(columns={"customer_id": "客户号"})
     csv = sicas.csv_bytes(shown)
-    assert csv.startswith("\ufeff".encode()) and len(pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")) == len(drop)
-    back = pd.read_excel(io.BytesIO(sicas.xlsx_bytes(shown, "流失名单")), sheet_name="流失名单", dtype={"客户号": str})
+    assert csv.startswith("\ufeff".encode()) and len(
+        pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
+    ) == len(drop)
+    back = pd.read_excel(
+        io.BytesIO(sicas.xlsx_bytes(shown, "流失名单")), sheet_name="流失名单", dtype={"客户号": str}
+    )
     assert list(back["客户号"]) == list(shown["客户号"]) and all("*" in c for c in back["客户号"])
 
 
@@ -237,14 +308,19 @@ def test_previous_period_comparison_matches_both_periods(wh):
     for row in prev.itertuples():
         assert table.loc[row.stage, "prev_customers"] == row.customers
         if row.customers:
-            assert table.loc[row.stage, "change"] == pytest.approx(table.loc[row.stage, "customers"] / row.customers - 1)
+            assert table.loc[row.stage, "change"] == pytest.approx(
+                table.loc[row.stage, "customers"] / row.customers - 1
+            )
 
 
 def test_weekly_chart_marks_exactly_the_worst_week(storyline_bank):
     from cockpit.charts import sicas as charts
 
-    weekly = storyline_bank.run("sicas_weekly", HO, {"org_id": sl.DROP_SUB_BRANCH, "start": sicas.trend_start(sl.AS_OF),
-                                                     "end": sl.AS_OF})
+    weekly = storyline_bank.run(
+        "sicas_weekly",
+        HO,
+        {"org_id": sl.DROP_SUB_BRANCH, "start": sicas.trend_start(sl.AS_OF), "end": sl.AS_OF},
+    )
     fig = charts.weekly_trend(weekly, sicas.worst_week(weekly), "rate", "base")
     marked = fig.data[-1]
     assert len(marked.x) == 1 and pd.Timestamp(marked.x[0]).date() == sl.DROP_WEEK_START
@@ -253,12 +329,14 @@ def test_weekly_chart_marks_exactly_the_worst_week(storyline_bank):
 
 def test_the_stage_numbering_the_queries_share_is_the_definitions_order(wh):
     stages = wh.run("sicas_stages", HO, {})
-    assert tuple(stages.stage) == sicas.CODES and list(stages.stage_no) == list(range(1, len(sicas.CODES) + 1))
+    assert tuple(stages.stage) == sicas.CODES and list(stages.stage_no) == list(
+        range(1, len(sicas.CODES) + 1)
+    )
 
 
 def test_drop_off_list_names_lifecycle_states_in_the_readers_language(app):
-    from cockpit.domain import channels
     from cockpit.core import i18n
+    from cockpit.domain import channels
 
     at = app("exec", lang="zh", state={"f_kind": "year"})
     at.switch_page("pages/sicas.py").run()
@@ -273,8 +351,14 @@ def test_weekly_chart_dates_read_as_numbers_for_chinese_readers(wh):
 
     from cockpit.charts import sicas as charts
 
-    weekly = wh.run("sicas_weekly", HO, {"org_id": "HO", "start": sicas.trend_start(dt.date(2026, 11, 20)), "end": dt.date(2026, 11, 20)})
+    weekly = wh.run(
+        "sicas_weekly",
+        HO,
+        {"org_id": "HO", "start": sicas.trend_start(dt.date(2026, 11, 20)), "end": dt.date(2026, 11, 20)},
+    )
     zh = charts.weekly_trend(weekly, None, "rate", "base", "zh").layout.xaxis
     for fmt in (zh.tickformat, zh.hoverformat):
-        assert re.fullmatch(r"[\d-]+", pd.Timestamp(weekly.week_start.iloc[0]).strftime(fmt))  # no "Apr", "Nov"
+        assert re.fullmatch(
+            r"[\d-]+", pd.Timestamp(weekly.week_start.iloc[0]).strftime(fmt)
+        )  # no "Apr", "Nov"
     assert charts.weekly_trend(weekly, None, "rate", "base", "en").layout.xaxis.tickformat is None

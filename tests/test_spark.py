@@ -2,21 +2,22 @@
 what DuckDB returns.
 
 One local Spark session for the module holds a copy of the xs bank's detail tables; the marts are built in
-Spark by the statements of cockpit/warehouse/marts.py, and the queries go through `Warehouse.run` in Spark's dialect.
+Spark by the statements of cockpit/warehouse/marts.py, and the queries go through `Warehouse.run` in Spark's
+dialect.
 Without Java or pyspark the tests fail with the reason: they never skip.
 """
+
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from cockpit.warehouse import marts, queries, schema
-from cockpit.warehouse.layer import Scope, WarehouseError, render
-
 from test_marts import _check
 from test_postgres import _canonical
 from test_warehouse import sample_params
+
+from cockpit.warehouse import marts, queries, schema
+from cockpit.warehouse.layer import Scope, WarehouseError, render
 
 pytestmark = pytest.mark.spark
 
@@ -32,7 +33,9 @@ def sw(bank, tmp_path_factory):
     from cockpit.warehouse import spark
 
     folder = tmp_path_factory.mktemp("spark")
-    source = folder / "warehouse.duckdb"  # a copy: this process holds the bank open through the warehouse layer
+    source = (
+        folder / "warehouse.duckdb"
+    )  # a copy: this process holds the bank open through the warehouse layer
     shutil.copy(bank / "warehouse.duckdb", source)
     session = spark.session(folder=folder)
     counts = spark.load(session, source, folder / "detail")
@@ -49,9 +52,14 @@ def _same(spark_df: pd.DataFrame, duck_df: pd.DataFrame, what: str) -> None:
     for col in left.columns:
         differ = left[col] != right[col]
         if differ.any():
-            a, b = pd.to_numeric(left[col][differ], errors="coerce"), pd.to_numeric(right[col][differ], errors="coerce")
-            assert a.notna().all() and b.notna().all() and np.allclose(a, b, rtol=0, atol=2e-6), \
-                f"{what}.{col}: {left[col][differ].head(3).tolist()} on Spark, {right[col][differ].head(3).tolist()} on DuckDB"
+            a, b = (
+                pd.to_numeric(left[col][differ], errors="coerce"),
+                pd.to_numeric(right[col][differ], errors="coerce"),
+            )
+            assert a.notna().all() and b.notna().all() and np.allclose(a, b, rtol=0, atol=2e-6), (
+                f"{what}.{col}: {left[col][differ].head(3).tolist()} on Spark, "
+                f"{right[col][differ].head(3).tolist()} on DuckDB"
+            )
 
 
 def test_every_detail_table_is_loaded_with_every_row(wh, sw):
@@ -74,7 +82,9 @@ def test_marts_built_on_spark_equal_the_detail_and_duckdbs_marts(wh, sw):
 
 
 def test_every_named_query_returns_the_same_on_spark(wh, sw, as_of):
-    """A region head: the subtree below R01, and in rankings peers reduced to name, score and rank by the same layer."""
+    """A region head: the subtree below R01, and in rankings peers reduced to name, score and rank by the same
+    layer.
+    """
     swh, _, _ = sw
     scope = Scope("head_r01", "branch_head", ("R01",))
     for name, q in queries.catalogue().items():
@@ -96,7 +106,9 @@ def test_a_two_node_scope_gives_the_same_on_spark(wh, sw, as_of, name):
 
 
 def test_spark_sql_keeps_duckdbs_meaning():
-    """What sqlglot alone would write differently: an approximate median, decimal division, clashing CTE names."""
+    """What sqlglot alone would write differently: an approximate median, decimal division, clashing CTE
+    names.
+    """
     sql = render("channel_service", 1, "spark")
     assert "PERCENTILE_APPROX" not in sql and "PERCENTILE(r.response_seconds, 0.5)" in sql
     assert "CAST(1.0 AS DOUBLE)" in sql
@@ -116,17 +128,54 @@ def test_a_failing_spark_query_says_so_in_one_line(sw):
 
 
 def test_cockpit_query_on_spark_prints_what_duckdb_prints(bank):
-    """`cockpit query --engine spark`: its own local session on a copy of the warehouse (a separate process)."""
+    """`cockpit query --engine spark`: its own local session on a copy of the
+    warehouse (a separate process).
+    """
     import subprocess
     import sys
 
     def query(*extra):
-        return subprocess.run([sys.executable, "-m", "cockpit.ops.cli", "--db", str(bank / "warehouse.duckdb"), "query", "org_tree",
-                               "--as", "head_r01", "--format", "csv", *extra], capture_output=True, text=True, timeout=900)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cockpit.ops.cli",
+                "--db",
+                str(bank / "warehouse.duckdb"),
+                "query",
+                "org_tree",
+                "--as",
+                "head_r01",
+                "--format",
+                "csv",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
 
     on_spark, on_duckdb = query("--engine", "spark"), query()
     assert on_spark.returncode == 0, on_spark.stderr[-2000:]
     assert on_spark.stdout == on_duckdb.stdout and on_spark.stdout.count("\n") > 5
-    url = subprocess.run([sys.executable, "-m", "cockpit.ops.cli", "--db", "postgresql+psycopg://app@127.0.0.1:1/x", "query", "org_tree",
-                          "--engine", "spark"], capture_output=True, text=True, timeout=120)
-    assert url.returncode == 2 and "Spark loads a DuckDB warehouse file" in url.stderr and "Traceback" not in url.stderr
+    url = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cockpit.ops.cli",
+            "--db",
+            "postgresql+psycopg://app@127.0.0.1:1/x",
+            "query",
+            "org_tree",
+            "--engine",
+            "spark",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        url.returncode == 2
+        and "Spark loads a DuckDB warehouse file" in url.stderr
+        and "Traceback" not in url.stderr
+    )

@@ -1,4 +1,7 @@
-"""Operating targets: achievement, working-day time progress, forecast, status, the page, Excel import/export."""
+"""Operating targets: achievement, working-day time progress, forecast,
+status, the page, Excel import/export.
+"""
+
 import datetime as dt
 import shutil
 
@@ -7,10 +10,10 @@ import pandas as pd
 import pytest
 
 from cockpit.core import calendar
-from cockpit.domain import status, targets
-from cockpit.ops import targets_io
 from cockpit.core.calendar import Progress
 from cockpit.core.periods import Period
+from cockpit.domain import status, targets
+from cockpit.ops import targets_io
 from cockpit.warehouse.layer import Scope, open_warehouse
 from seed.demo import storylines as sl
 
@@ -30,18 +33,21 @@ def _independent_progress(cal, start, end, as_of):
     return len(work), sum(d <= as_of for d in work)
 
 
-@pytest.mark.parametrize("label,as_of", [
-    ("2026-11", dt.date(2026, 11, 20)),   # the demo's as-of date, mid-month
-    ("2026-10", dt.date(2026, 10, 7)),    # inside the National Day holiday: no working day yet
-    ("2026-10", dt.date(2026, 10, 31)),   # month end
-    ("2026Q3", dt.date(2026, 9, 30)),     # quarter end: ended
-    ("2026Q4", dt.date(2026, 9, 30)),     # the next quarter: not yet started
-    ("2025", dt.date(2025, 12, 31)),      # year end
-    ("2026", dt.date(2026, 1, 1)),        # New Year's Day: a holiday
-    ("2024-02", dt.date(2024, 2, 29)),    # leap day, from the calendar table
-    ("2028-02", dt.date(2028, 2, 28)),    # leap year beyond the table: Monday-Friday fallback
-    ("2025", dt.date(2027, 6, 1)),        # a period long ended
-])
+@pytest.mark.parametrize(
+    "label,as_of",
+    [
+        ("2026-11", dt.date(2026, 11, 20)),  # the demo's as-of date, mid-month
+        ("2026-10", dt.date(2026, 10, 7)),  # inside the National Day holiday: no working day yet
+        ("2026-10", dt.date(2026, 10, 31)),  # month end
+        ("2026Q3", dt.date(2026, 9, 30)),  # quarter end: ended
+        ("2026Q4", dt.date(2026, 9, 30)),  # the next quarter: not yet started
+        ("2025", dt.date(2025, 12, 31)),  # year end
+        ("2026", dt.date(2026, 1, 1)),  # New Year's Day: a holiday
+        ("2024-02", dt.date(2024, 2, 29)),  # leap day, from the calendar table
+        ("2028-02", dt.date(2028, 2, 28)),  # leap year beyond the table: Monday-Friday fallback
+        ("2025", dt.date(2027, 6, 1)),  # a period long ended
+    ],
+)
 def test_time_progress_counts_working_days_like_an_independent_count(cal, label, as_of):
     p = Period.parse(label, as_of)
     total, elapsed = _independent_progress(cal, p.start, p.end, as_of)
@@ -54,16 +60,26 @@ def test_time_progress_edges_not_started_ended_and_leap_day(cal):
     assert calendar.progress(cal, Period.parse("2026Q4", dt.date(2026, 9, 30))).not_started
     assert calendar.progress(cal, Period.parse("2026Q3", dt.date(2026, 9, 30))).ended
     feb = Period.parse("2028-02", dt.date(2028, 2, 29))
-    assert calendar.progress(cal, feb).elapsed == np.busday_count("2028-02-01", "2028-03-01") == calendar.progress(cal, feb).total
+    assert (
+        calendar.progress(cal, feb).elapsed
+        == np.busday_count("2028-02-01", "2028-03-01")
+        == calendar.progress(cal, feb).total
+    )
     before_leap = calendar.progress(cal, Period.parse("2024-02", dt.date(2024, 2, 28)))
-    assert calendar.progress(cal, Period.parse("2024-02", dt.date(2024, 2, 29))).elapsed == before_leap.elapsed + 1
+    assert (
+        calendar.progress(cal, Period.parse("2024-02", dt.date(2024, 2, 29))).elapsed
+        == before_leap.elapsed + 1
+    )
     # the National Day week holds no working day, a make-up Saturday does
     assert not calendar.workdays(cal, dt.date(2026, 10, 1), dt.date(2026, 10, 7))
     assert calendar.workdays(cal, dt.date(2026, 10, 10), dt.date(2026, 10, 10)) == [dt.date(2026, 10, 10)]
 
 
 def _frames(wh, scope, p, org):
-    return {k: wh.run("metric_values", scope, {"start": a, "end": b, "parent": org}) for k, (a, b) in targets.windows(p).items()}
+    return {
+        k: wh.run("metric_values", scope, {"start": a, "end": b, "parent": org})
+        for k, (a, b) in targets.windows(p).items()
+    }
 
 
 def test_achievement_equals_actual_over_target_computed_independently(wh, cal, as_of):
@@ -71,10 +87,17 @@ def test_achievement_equals_actual_over_target_computed_independently(wh, cal, a
     prog = calendar.progress(cal, p)
     tg = wh.run("target_values", EXEC, {"period_type": "month", "period_start": p.start, "parent": "R02"})
     view = targets.node_view(_frames(wh, EXEC, p, "R02"), tg, "R02", "sales", prog)
-    sales = wh.sql("select sum(e.amount) as s from events e join org_closure c on c.descendant_id = e.org_id "
-                   "where c.ancestor_id = 'R02' and e.event_date between :a and :b", {"a": p.start, "b": as_of}).s.iloc[0]
-    target = wh.sql("select target_value from targets where org_id = 'R02' and metric = 'sales' and period_type = 'month' "
-                    "and period_start = :s", {"s": p.start}).target_value.iloc[0]
+    sales = wh.sql(
+        "select sum(e.amount) as s from events e join org_closure c on c.descendant_id = e.org_id "
+        "where c.ancestor_id = 'R02' and e.event_date between :a and :b",
+        {"a": p.start, "b": as_of},
+    ).s.iloc[0]
+    target = wh.sql(
+        "select target_value from targets where org_id = 'R02' and metric = 'sales' and "
+        "period_type = 'month' "
+        "and period_start = :s",
+        {"s": p.start},
+    ).target_value.iloc[0]
     assert view.actual == pytest.approx(sales) and view.target == pytest.approx(target)
     assert view.achievement == pytest.approx(sales / target)
     assert view.status == status.status(sales / target, prog.ratio)
@@ -86,8 +109,22 @@ def test_a_zero_or_missing_target_shows_no_target_never_infinity(target):
     view = targets.evaluate("sales", 1000.0, target, prog)
     assert view.achievement is None and view.pace is None and view.status == "no_target"
     assert view.days_ahead is None and view.needed_per_day is None
-    table = pd.DataFrame([{"name_en": "X", "metric": "sales", "actual": 1000.0, "target": target, "achievement": view.achievement,
-                           "pace": view.pace, "status": view.status, "days_ahead": view.days_ahead, "mom": None, "yoy": None}])
+    table = pd.DataFrame(
+        [
+            {
+                "name_en": "X",
+                "metric": "sales",
+                "actual": 1000.0,
+                "target": target,
+                "achievement": view.achievement,
+                "pace": view.pace,
+                "status": view.status,
+                "days_ahead": view.days_ahead,
+                "mom": None,
+                "yoy": None,
+            }
+        ]
+    )
     shown = targets.for_display(table, "en", {"no_target": "No target"}, "name_en").iloc[0]
     assert shown.status == "No target" and shown.achievement == "—"
     assert "inf" not in " ".join(map(str, shown.values)).lower()
@@ -102,10 +139,20 @@ def test_a_metric_without_a_target_row_shows_no_target(wh, cal, as_of):
     assert targets.targeted_metrics(no_targets) == []
 
 
-@pytest.mark.parametrize("ach,progress,expected", [
-    (0.50, 0.50, "green"), (0.46, 0.50, "amber"), (0.45, 0.50, "amber"), (0.44, 0.50, "red"),
-    (1.05, 0.30, "green"), (0.99, 1.00, "amber"), (1.00, 1.00, "green"), (0.20, 0.00, "not_started"), (None, 0.5, "no_target"),
-])
+@pytest.mark.parametrize(
+    "ach,progress,expected",
+    [
+        (0.50, 0.50, "green"),
+        (0.46, 0.50, "amber"),
+        (0.45, 0.50, "amber"),
+        (0.44, 0.50, "red"),
+        (1.05, 0.30, "green"),
+        (0.99, 1.00, "amber"),
+        (1.00, 1.00, "green"),
+        (0.20, 0.00, "not_started"),
+        (None, 0.5, "no_target"),
+    ],
+)
 def test_status_rules(ach, progress, expected):
     assert status.status(ach, progress) == expected
 
@@ -136,7 +183,9 @@ def test_forecast_on_a_known_series_matches_the_run_rate_and_its_range():
 def test_forecast_is_hidden_in_the_first_working_days_and_after_the_end():
     cal = _weekday_calendar(dt.date(2026, 6, 1), 30)
     early = Period("month", dt.date(2026, 6, 1), dt.date(2026, 6, 4))
-    series = pd.DataFrame({"day": calendar.workdays(cal, early.start, early.to_date), "value": [1.0, 2.0, 3.0, 4.0]})
+    series = pd.DataFrame(
+        {"day": calendar.workdays(cal, early.start, early.to_date), "value": [1.0, 2.0, 3.0, 4.0]}
+    )
     assert targets.forecast(series, cal, calendar.progress(cal, early)) is None
     done = targets.evaluate("sales", 10.0, 20.0, Progress(22, 22), fc=targets.Forecast(1, 0, 2))
     assert done.forecast is None
@@ -150,9 +199,17 @@ def test_the_lagging_region_is_red_on_deposits_in_every_period_kind(wh, cal, as_
         frames = _frames(wh, EXEC, p, "HO")
         view = targets.node_view(frames, tg, sl.LAGGING_REGION, "deposits", prog)
         # independently: the planned increase since the opening day against the increase made
-        bal = wh.sql("select b.balance_date, sum(b.balance) as v from balances_daily b join org_closure c on c.descendant_id = b.org_id "
-                     "where c.ancestor_id = :o and b.category = 'deposit' and b.balance_date in (:a, :b) group by 1",
-                     {"o": sl.LAGGING_REGION, "a": p.start - dt.timedelta(days=1), "b": as_of}).set_index("balance_date").v
+        bal = (
+            wh.sql(
+                "select b.balance_date, sum(b.balance) as v from balances_daily b join "
+                "org_closure c on c.descendant_id = b.org_id "
+                "where c.ancestor_id = :o and b.category = 'deposit' and b.balance_date in (:a, "
+                ":b) group by 1",
+                {"o": sl.LAGGING_REGION, "a": p.start - dt.timedelta(days=1), "b": as_of},
+            )
+            .set_index("balance_date")
+            .v
+        )
         opening, now = bal[pd.Timestamp(p.start - dt.timedelta(days=1)).date()], bal[as_of]
         target = tg[(tg.org_id == sl.LAGGING_REGION) & (tg.metric == "deposits")].target_value.iloc[0]
         assert view.pace == pytest.approx((now - opening) / (target - opening))
@@ -170,7 +227,9 @@ def test_targets_page_runs_for_each_role(app):
 
 
 def test_drilling_into_a_child_moves_the_org_and_the_breadcrumb_leads_back(app):
-    """The buttons move the sidebar org (the entrypoint reads it on the next run); only the user's own subtree."""
+    """The buttons move the sidebar org (the entrypoint reads it on the next run); only the user's own
+    subtree.
+    """
     at = app("head_r02")
     at.switch_page("pages/targets.py").run()
     drills = [b for b in at.button if b.key and b.key.startswith("tg_drill_")]
@@ -186,7 +245,9 @@ def test_drilling_into_a_child_moves_the_org_and_the_breadcrumb_leads_back(app):
     assert below.session_state["f_org"] == "R02"
 
 
-# ---- targets as Excel ------------------------------------------------------------------------------------------
+# ---- targets as Excel
+# ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def writable(bank, tmp_path):
@@ -197,7 +258,12 @@ def writable(bank, tmp_path):
 
 
 def _targets_checksum(target):
-    return open_warehouse(target).sql("select count(*) as n, sum(target_value) as s from targets").iloc[0].tolist()
+    return (
+        open_warehouse(target)
+        .sql("select count(*) as n, sum(target_value) as s from targets")
+        .iloc[0]
+        .tolist()
+    )
 
 
 def test_export_then_import_round_trips_and_replaces_the_same_keys(writable):
@@ -207,12 +273,17 @@ def test_export_then_import_round_trips_and_replaces_the_same_keys(writable):
     book = targets_io.read_excel(targets_io.export_excel(rows))
     book.loc[0, "target_value"] = 4242.0
     before = _targets_checksum(writable)
-    assert targets_io.import_excel(targets_io.export_excel(book), writable, wh.visible_orgs(EXEC)) == len(rows)
+    assert targets_io.import_excel(targets_io.export_excel(book), writable, wh.visible_orgs(EXEC)) == len(
+        rows
+    )
     after = _targets_checksum(writable)
     assert after[0] == before[0]
     key = book.iloc[0]
-    got = wh.sql("select target_value from targets where org_id = :o and metric = :m and period_type = 'quarter' and period_start = :s",
-                 {"o": key.org_id, "m": key.metric, "s": pd.Timestamp(key.period_start).date()})
+    got = wh.sql(
+        "select target_value from targets where org_id = :o and metric = :m and period_type = "
+        "'quarter' and period_start = :s",
+        {"o": key.org_id, "m": key.metric, "s": pd.Timestamp(key.period_start).date()},
+    )
     assert got.target_value.tolist() == [4242.0]
 
 
@@ -220,28 +291,51 @@ def test_import_rejects_each_bad_row_with_its_row_number_and_applies_nothing(wri
     wh = open_warehouse(writable)
     good = wh.run("target_list", EXEC, {"period_type": "month", "year": 2026}).head(6)
     book = targets_io.read_excel(targets_io.export_excel(good))
-    book.loc[1, "org_id"] = "R99"            # Excel row 3
-    book.loc[2, "metric"] = "profit"         # row 4
-    book.loc[3, "target_value"] = -10        # row 5
+    book.loc[1, "org_id"] = "R99"  # Excel row 3
+    book.loc[2, "metric"] = "profit"  # row 4
+    book.loc[3, "target_value"] = -10  # row 5
     book = pd.concat([book, book.iloc[[0]]], ignore_index=True)  # row 8 duplicates row 2
     before = _targets_checksum(writable)
     with pytest.raises(targets_io.TargetImportError) as err:
         targets_io.import_excel(targets_io.export_excel(book), writable, wh.visible_orgs(EXEC))
     errors = err.value.errors
-    assert errors == ["row 3: unknown org 'R99'", "row 4: unknown metric 'profit'", "row 5: negative target -10",
-                      "row 8: duplicate of row 2"]
+    assert errors == [
+        "row 3: unknown org 'R99'",
+        "row 4: unknown metric 'profit'",
+        "row 5: negative target -10",
+        "row 8: duplicate of row 2",
+    ]
     assert "nothing was imported" in str(err.value)
     assert _targets_checksum(writable) == before
 
 
 def test_import_refuses_a_bad_period_a_missing_column_and_a_non_duckdb_warehouse(writable):
     orgs = open_warehouse(writable).visible_orgs(EXEC)
-    bad = pd.DataFrame([{"org_id": "R01", "metric": "sales", "period_type": "month", "period_start": "2026-11-15", "target_value": 1},
-                        {"org_id": "R01", "metric": "sales", "period_type": "week", "period_start": "2026-11-01", "target_value": "x"}])
+    bad = pd.DataFrame(
+        [
+            {
+                "org_id": "R01",
+                "metric": "sales",
+                "period_type": "month",
+                "period_start": "2026-11-15",
+                "target_value": 1,
+            },
+            {
+                "org_id": "R01",
+                "metric": "sales",
+                "period_type": "week",
+                "period_start": "2026-11-01",
+                "target_value": "x",
+            },
+        ]
+    )
     errors = targets_io.validate(bad, orgs).errors
     assert errors[0] == "row 2: period_start 2026-11-15 is not the first day of a month"
     assert errors[1].startswith("row 3: period_type must be one of") and "not a number" in errors[1]
-    assert "missing column(s) target_value" in targets_io.validate(bad.drop(columns="target_value"), orgs).errors[0]
+    assert (
+        "missing column(s) target_value"
+        in targets_io.validate(bad.drop(columns="target_value"), orgs).errors[0]
+    )
     with pytest.raises(targets_io.WarehouseNotWritable, match="only into a DuckDB file"):
         targets_io.apply("postgresql+psycopg://app@127.0.0.1:1/cockpit", bad)
 
@@ -250,7 +344,12 @@ def test_cli_exports_and_imports_targets_and_only_admins_import(writable, tmp_pa
     from cockpit.ops import cli
 
     book = tmp_path / "t.xlsx"
-    assert cli.main(["--db", writable, "targets", "export", str(book), "--year", "2026", "--period-type", "year"]) == 0
+    assert (
+        cli.main(
+            ["--db", writable, "targets", "export", str(book), "--year", "2026", "--period-type", "year"]
+        )
+        == 0
+    )
     assert "targets written" in capsys.readouterr().out
     assert cli.main(["--db", writable, "targets", "import", str(book), "--as", "exec"]) == 2
     assert "only an admin may import" in capsys.readouterr().err
@@ -274,35 +373,65 @@ def test_trend_dates_read_as_numbers_for_chinese_readers():
     labels = {k: k for k in ("actual", "pace", "target", "forecast", "title")}
     zh = charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels, lang="zh").layout.xaxis
     assert re.fullmatch(r"[\d-]+", series.day[0].strftime(zh.tickformat))
-    assert charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels).layout.xaxis.tickformat is None
+    assert (
+        charts.trend(series, pd.DataFrame(columns=["day", "value"]), 10.0, labels).layout.xaxis.tickformat
+        is None
+    )
 
 
 def test_a_small_nodes_fractional_count_target_keeps_a_decimal(wh):
     from cockpit.core import i18n
 
     small = wh.sql("""select t.target_value from targets t join orgs o on o.org_id = t.org_id
-                      where o.level = 4 and t.metric = 'new_customers' order by t.target_value limit 1""").target_value.iloc[0]
-    table = pd.DataFrame([{"name_zh": "客户经理", "metric": "new_customers", "actual": 0.0, "target": 0.46, "achievement": 0.0,
-                           "pace": 0.0, "status": "red", "days_ahead": None, "mom": None, "yoy": None}])
+                      where o.level = 4 and t.metric = 'new_customers' order by t.target_value limit
+                      1""").target_value.iloc[0]
+    table = pd.DataFrame(
+        [
+            {
+                "name_zh": "客户经理",
+                "metric": "new_customers",
+                "actual": 0.0,
+                "target": 0.46,
+                "achievement": 0.0,
+                "pace": 0.0,
+                "status": "red",
+                "days_ahead": None,
+                "mom": None,
+                "yoy": None,
+            }
+        ]
+    )
     shown = targets.for_display(table, "zh", {"red": "落后"}, "name_zh")
     assert shown.target.iloc[0] == "0.5" and shown.actual.iloc[0] == "0"
-    if small != round(small) and small < 10:  # what the targets page shows for the smallest manager-level target
+    if (
+        small != round(small) and small < 10
+    ):  # what the targets page shows for the smallest manager-level target
         shown_small = i18n.fmt(small, "count", "zh")
         assert "." in shown_small and float(shown_small) == pytest.approx(small, abs=0.051)
-    assert i18n.count(1234.0, "zh") == "1,234" and i18n.count(12.4, "en") == "12" and i18n.count(3.0, "en") == "3"
+    assert (
+        i18n.count(1234.0, "zh") == "1,234"
+        and i18n.count(12.4, "en") == "12"
+        and i18n.count(3.0, "en") == "3"
+    )
 
 
 def test_a_balance_target_near_the_opening_balance_is_judged_on_the_balance_not_on_a_tiny_increase():
     prog = Progress(22, 15)  # 15 of 22 working days
     opening = 100.0
-    hold = opening * (1 + targets.MIN_PLANNED_INCREASE / 5)  # a planned increase of a fifth of the materiality floor
+    hold = opening * (
+        1 + targets.MIN_PLANNED_INCREASE / 5
+    )  # a planned increase of a fifth of the materiality floor
     near = targets.evaluate("deposits", 99.5, hold, prog, base=opening)
     assert near.pace == pytest.approx(99.5 / hold)  # not (99.5 - 100) / (hold - 100), which is -250%
     assert near.status == status.status(99.5 / hold, prog.ratio) == "green"
-    grow = opening * (1 + 5 * targets.MIN_PLANNED_INCREASE)  # a material planned increase is still judged as an increase
+    grow = opening * (
+        1 + 5 * targets.MIN_PLANNED_INCREASE
+    )  # a material planned increase is still judged as an increase
     far = targets.evaluate("deposits", 99.5, grow, prog, base=opening)
     assert far.pace == pytest.approx((99.5 - opening) / (grow - opening)) and far.status == "red"
-    below = targets.evaluate("deposits", 99.5, 95.0, prog, base=opening)  # a target below the opening: hold it
+    below = targets.evaluate(
+        "deposits", 99.5, 95.0, prog, base=opening
+    )  # a target below the opening: hold it
     assert below.pace == pytest.approx(99.5 / 95.0)
     flow = targets.evaluate("sales", 10.0, 20.0, prog, base=opening)  # flows never use the opening
     assert flow.pace == pytest.approx(0.5)
@@ -316,7 +445,9 @@ def test_money_trend_reads_in_wan_or_yi_for_chinese_readers():
     labels = {k: k for k in ("actual", "pace", "target", "forecast", "title")}
     fc = targets.Forecast(5.4e7, 5.2e7, 5.6e7)
     zh = charts.trend(series, pace, 5.95e7, labels, fc, dt.date(2026, 11, 30), lang="zh", money=True)
-    assert list(zh.data[0].y) == pytest.approx([5100, 5200, 5300]) and list(zh.data[1].y) == pytest.approx([5000, 5500, 6000])
+    assert list(zh.data[0].y) == pytest.approx([5100, 5200, 5300]) and list(zh.data[1].y) == pytest.approx(
+        [5000, 5500, 6000]
+    )
     assert zh.layout.shapes[0].y0 == pytest.approx(5950) and zh.data[2].y[0] == pytest.approx(5400)
     assert "万元" in zh.layout.yaxis.title.text
     big = charts.trend(series.assign(value=series.value * 10), pace, 5.95e8, labels, lang="zh", money=True)

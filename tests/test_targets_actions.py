@@ -1,4 +1,5 @@
 """The targets page shows the open actions beside a lagging metric (the closed loop reaches the targets)."""
+
 import datetime as dt
 
 from cockpit.state import actions, auth
@@ -6,8 +7,15 @@ from cockpit.state import actions, auth
 
 def test_lagging_metric_lists_its_open_actions(app, wh):
     head = auth.get_user("head_r02")
-    a = actions.create(wh, head, title="追回存款缺口 deposit gap plan", owner="head_r02", due=dt.date(2026, 11, 30),
-                       org_id="R02", metric="deposits")
+    a = actions.create(
+        wh,
+        head,
+        title="追回存款缺口 deposit gap plan",
+        owner="head_r02",
+        due=dt.date(2026, 11, 30),
+        org_id="R02",
+        metric="deposits",
+    )
     at = app("head_r02")
     at.switch_page("pages/targets.py").run()
     assert not at.exception

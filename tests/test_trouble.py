@@ -1,11 +1,17 @@
-"""Behaviour under trouble: a clear message, never a traceback, when the warehouse is missing or unreachable."""
+"""Behaviour under trouble: a clear message, never a traceback, when the
+warehouse is missing or unreachable.
+"""
+
 import pytest
 
 
-@pytest.mark.parametrize("target,expect", [
-    ("/nonexistent/folder/warehouse.duckdb", "cockpit seed"),
-    ("postgresql+psycopg://app@127.0.0.1:9/cockpit", "could not be reached"),
-])
+@pytest.mark.parametrize(
+    "target,expect",
+    [
+        ("/nonexistent/folder/warehouse.duckdb", "cockpit seed"),
+        ("postgresql+psycopg://app@127.0.0.1:9/cockpit", "could not be reached"),
+    ],
+)
 def test_unreachable_warehouse_shows_a_message_not_a_traceback(app, monkeypatch, target, expect):
     monkeypatch.setenv("COCKPIT_WAREHOUSE", target)
     at = app("exec")
@@ -15,10 +21,10 @@ def test_unreachable_warehouse_shows_a_message_not_a_traceback(app, monkeypatch,
 
 
 def test_cli_query_on_a_missing_warehouse_says_what_to_do(tmp_path):
-    from cockpit.ops.cli import main
-
     import contextlib
     import io
+
+    from cockpit.ops.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

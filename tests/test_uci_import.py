@@ -1,6 +1,7 @@
 """UCI Bank Marketing imported as a real source: the cockpit's conversion figures equal pandas on the CSV,
 the derived rules hold, what the data lacks stays empty ("no data"), and the full-size file of the
 same schema goes through unchanged."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,17 +12,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from test_import import snapshot
 
 from cockpit.core import i18n
 from cockpit.warehouse import queries, schema
 from cockpit.warehouse.layer import Scope, Warehouse, open_warehouse
 from seed.ingest import importer
-from test_import import snapshot
 
 BANK_CSV = Path(__file__).parent / "fixtures" / "uci_bank_marketing" / "bank.csv"  # the UCI sample, unchanged
 MAPPING = importer.load_mapping("uci_bank_marketing")
 EXEC = Scope("t", "executive", ("HO",))
-MONTHS = {m: i for m, i in MAPPING["columns"]["month"]["values"].items()}
+MONTHS = dict(MAPPING["columns"]["month"]["values"].items())
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,17 @@ def as_of(wh: Warehouse) -> dt.date:
 
 
 def conversion(wh: Warehouse, breakdown: str) -> pd.DataFrame:
-    return wh.run("funnel_conversion", EXEC, {"org_id": "HO", "start": dt.date(2000, 1, 1), "end": as_of(wh),
-                                              "breakdown": breakdown, "campaign_id": MAPPING["rules"]["campaign_id"]})
+    return wh.run(
+        "funnel_conversion",
+        EXEC,
+        {
+            "org_id": "HO",
+            "start": dt.date(2000, 1, 1),
+            "end": as_of(wh),
+            "breakdown": breakdown,
+            "campaign_id": MAPPING["rules"]["campaign_id"],
+        },
+    )
 
 
 def expected(csv: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
@@ -64,7 +74,9 @@ def check_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 
 def test_conversion_by_contact_channel_equals_pandas_on_the_csv(wh, csv):
-    check_equal(conversion(wh, "channel"), expected(csv, csv.contact.map(MAPPING["columns"]["contact"]["values"])))
+    check_equal(
+        conversion(wh, "channel"), expected(csv, csv.contact.map(MAPPING["columns"]["contact"]["values"]))
+    )
 
 
 def test_conversion_by_month_equals_pandas_on_the_csv(wh, csv):
@@ -81,7 +93,9 @@ def test_conversion_by_previous_outcome_equals_pandas_on_the_csv(wh, csv):
 
 
 def test_bank_csv_is_not_in_date_order_so_each_month_takes_its_latest_year(wh, csv, uci):
-    dates = pd.to_datetime(wh.sql("select last_active_date from customers order by customer_id").last_active_date)
+    dates = pd.to_datetime(
+        wh.sql("select last_active_date from customers order by customer_id").last_active_date
+    )
     assert (dates.dt.month.to_numpy() == csv.month.map(MONTHS).to_numpy()).all()
     assert (dates.dt.day.to_numpy() == csv.day.to_numpy()).all()
     assert (dates.dt.year.to_numpy() == np.where(csv.month.eq("dec"), 2009, 2010)).all()
@@ -97,16 +111,24 @@ def test_warehouse_info_names_the_source_and_the_last_contact_day(wh, csv):
 
 
 def test_stages_follow_the_documented_rule(wh, csv):
-    stages = wh.sql("select stage, count(distinct customer_id) as n from events where campaign_id = 'UCI_TD' group by stage")
+    stages = wh.sql(
+        "select stage, count(distinct customer_id) as n from events where campaign_id = 'UCI_TD' "
+        "group by stage"
+    )
     n = dict(zip(stages.stage, stages.n))
     r, yes = MAPPING["rules"], csv.y.eq("yes")
-    assert n == {"S": len(csv), "I": int((csv.duration.ge(r["interest_seconds"]) | yes).sum()),
-                 "C": int((csv.duration.ge(r["connect_seconds"]) | yes).sum()), "A": int(yes.sum())}
+    assert n == {
+        "S": len(csv),
+        "I": int((csv.duration.ge(r["interest_seconds"]) | yes).sum()),
+        "C": int((csv.duration.ge(r["connect_seconds"]) | yes).sum()),
+        "A": int(yes.sum()),
+    }
 
 
 def test_return_flow_events_sit_pdays_before_the_contact(wh, csv):
     ev = wh.sql("""select e.customer_id, e.event_type, e.event_date, k.last_active_date from events e
-                   join customers k using (customer_id) where e.campaign_id = 'UCI_PRIOR' order by e.customer_id""")
+                   join customers k using (customer_id) where e.campaign_id = 'UCI_PRIOR' order by
+                   e.customer_id""")
     back = csv[csv.pdays >= 0]
     assert len(ev) == len(back)
     assert ev.event_type.tolist() == ("prior_" + back.poutcome).tolist()
@@ -124,22 +146,33 @@ def test_what_the_data_lacks_stays_empty_and_every_table_exists(wh):
         assert counts[table] == 0, table
     groups = set(wh.sql("select channel_group from channels").channel_group)
     assert groups == {"remote"}
-    assert wh.sql("select count(*) as n from customers where segment is not null or opened_date is not null").n.iloc[0] == 0
+    assert (
+        wh.sql(
+            "select count(*) as n from customers where segment is not null or opened_date is not null"
+        ).n.iloc[0]
+        == 0
+    )
     orgs = wh.sql("select org_id, level from orgs order by level")
     assert orgs.org_id.tolist() == ["HO", "UCI"]
 
 
 def test_data_coverage_says_which_data_is_missing(wh):
     day = as_of(wh)
-    cov = wh.run("data_coverage", EXEC, {"org_id": "HO", "start": day.replace(day=1), "end": day}).set_index("dataset")
-    assert not cov.has_data.astype(bool).loc[["balances_daily", "referrals", "targets", "service_records", "customers"]].any()
+    cov = wh.run("data_coverage", EXEC, {"org_id": "HO", "start": day.replace(day=1), "end": day}).set_index(
+        "dataset"
+    )
+    assert (
+        not cov.has_data.astype(bool)
+        .loc[["balances_daily", "referrals", "targets", "service_records", "customers"]]
+        .any()
+    )
     assert bool(cov.has_data.loc["events"])
 
 
 def _sample(q, day: dt.date) -> dict:
     values = {"org": "HO", "date": day, "int": 7, "float": 1.0, "bool": True, "str": "all"}
     out = {p.name: (p.choices[0] if p.choices else values[p.type]) for p in q.params if p.default is None}
-    for a, b in (("start", "end"), ("prev_start", "prev_end")):
+    for a, _ in (("start", "end"), ("prev_start", "prev_end")):
         if a in out:
             out[a] = day.replace(day=1) - (dt.timedelta(days=31) if a.startswith("prev") else dt.timedelta(0))
     return out
@@ -166,13 +199,17 @@ def test_a_failed_import_leaves_the_imported_warehouse_as_it_was(uci, tmp_path):
     lines = BANK_CSV.read_text().splitlines()
     bad = tmp_path / "bank_bad.csv"
     bad.write_text("\n".join(lines[:-1] + [re.sub(r'"(no|yes)"$', '"perhaps"', lines[-1])]) + "\n")
-    with pytest.raises(importer.ImportRejected, match=rf"row {len(lines)}, column 'y': unknown code 'perhaps'"):
+    with pytest.raises(
+        importer.ImportRejected, match=rf"row {len(lines)}, column 'y': unknown code 'perhaps'"
+    ):
         importer.import_file(bad, "uci_bank_marketing", target)
     assert snapshot(target) == before
 
 
 def full_size_file(csv: pd.DataFrame, path: Path, n: int = 45_211) -> pd.DataFrame:
-    """A file of bank-full's shape: n rows in date order May 2008 - Nov 2010, values cycled from bank.csv and perturbed."""
+    """A file of bank-full's shape: n rows in date order May 2008 - Nov 2010, values cycled from bank.csv and
+    perturbed.
+    """
     rng = np.random.default_rng(7)
     df = csv.iloc[np.arange(n) % len(csv)].reset_index(drop=True).copy()
     df["balance"] = df.balance + rng.integers(-50, 50, n)
@@ -195,20 +232,36 @@ def test_the_full_size_file_of_the_same_schema_imports_unchanged(csv, tmp_path):
     assert (tmp_path / "bank-full.csv").read_text().splitlines()[0] == BANK_CSV.read_text().splitlines()[0]
     steps = []
     target = tmp_path / "full.duckdb"
-    result = importer.import_file(tmp_path / "bank-full.csv", "uci_bank_marketing", target, progress=lambda m, f: steps.append((m, f)))
+    result = importer.import_file(
+        tmp_path / "bank-full.csv", "uci_bank_marketing", target, progress=lambda m, f: steps.append((m, f))
+    )
     assert result.rows["customers"] == 45_211 and ("import.note.year_ordered", {}) in result.notes
     fractions = [f for _, f in steps]
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert {m for m, _ in steps} == {"reading", "validating", "writing", "marts", "done"}
-    assert all(f"import.step.{m}" in i18n.catalogue() for m, _ in steps)  # the page shows each step translated
+    assert all(
+        f"import.step.{m}" in i18n.catalogue() for m, _ in steps
+    )  # the page shows each step translated
     assert all(key in i18n.catalogue() for key, _ in result.notes)
     con = duckdb.connect(str(target), read_only=True)
-    got = pd.to_datetime(pd.Series([r[0] for r in con.execute("select last_active_date from customers order by customer_id").fetchall()]))
+    got = pd.to_datetime(
+        pd.Series(
+            [
+                r[0]
+                for r in con.execute("select last_active_date from customers order by customer_id").fetchall()
+            ]
+        )
+    )
     info = con.execute("select as_of from warehouse_info").fetchall()[0][0]
     con.close()
     r, yes = MAPPING["rules"], want.y.eq("yes")
-    events = (len(want) + (want.duration.ge(r["interest_seconds"]) | yes).sum() + (want.duration.ge(r["connect_seconds"]) | yes).sum()
-              + yes.sum() + want.pdays.ge(0).sum())
+    events = (
+        len(want)
+        + (want.duration.ge(r["interest_seconds"]) | yes).sum()
+        + (want.duration.ge(r["connect_seconds"]) | yes).sum()
+        + yes.sum()
+        + want.pdays.ge(0).sum()
+    )
     assert result.rows["events"] == events > 122_880  # more than one DuckDB row group: all of them written
     assert result.rows["mart_org_day"] > 0  # marts rebuilt from the imported events
     assert (got.to_numpy() == want.date.to_numpy()).all()
@@ -222,7 +275,11 @@ def test_the_overview_says_no_data_for_balances_on_the_imported_warehouse(uci, a
     assert not at.exception
     assert at.session_state["f_period"] == "2010-11"
     values = {m.label: m.value for m in at.metric}
-    assert values["AUM"] == "No data" and values["Deposits"] == "No data" and values["New customers"] == "No data"
+    assert (
+        values["AUM"] == "No data"
+        and values["Deposits"] == "No data"
+        and values["New customers"] == "No data"
+    )
     assert values["SICAS Actions"] != "No data"
     assert any("daily balances in this period" in i.value for i in at.info)
 

@@ -1,5 +1,6 @@
 """The peers' baseline of the unusual-change rule: each node's median is that of the OTHER nodes of its
 level that week, computed in one sort per group; checked against the plain definition."""
+
 import math
 
 import numpy as np
@@ -9,8 +10,11 @@ from hypothesis import strategies as st
 
 from cockpit.guidance.unusual import _median_of_others
 
-rates = st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.1, 0.25, 0.5]), st.floats(0, 1, allow_nan=False)),
-                 min_size=0, max_size=12)
+rates = st.lists(
+    st.one_of(st.none(), st.sampled_from([0.0, 0.1, 0.25, 0.5]), st.floats(0, 1, allow_nan=False)),
+    min_size=0,
+    max_size=12,
+)
 
 
 def _plain(values: list[float | None]) -> list[float]:

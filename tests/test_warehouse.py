@@ -1,4 +1,5 @@
 """The warehouse layer: schema as documented, every query runs, scope always applied, figures right."""
+
 import datetime as dt
 import re
 
@@ -22,11 +23,14 @@ def sample_params(q, as_of):
     if "start" in out:
         out["start"] = as_of.replace(day=1)
     if "prev_start" in out:
-        out["prev_start"], out["prev_end"] = as_of.replace(day=1) - dt.timedelta(days=31), as_of - dt.timedelta(days=31)
+        out["prev_start"], out["prev_end"] = (
+            as_of.replace(day=1) - dt.timedelta(days=31),
+            as_of - dt.timedelta(days=31),
+        )
     if q.name == "scorecard_scores":  # the configured weights and rules, so that scores and ranks exist
-        from cockpit.domain import scorecard
         from cockpit.core.calendar import Progress
         from cockpit.core.periods import Period
+        from cockpit.domain import scorecard
 
         cfg = scorecard.params("HO", Period.containing("month", as_of, as_of), Progress(21, 14))
         out.update({k: v for k, v in cfg.items() if k != "org_id"})
@@ -34,7 +38,9 @@ def sample_params(q, as_of):
 
 
 def test_schema_description_matches_the_tables(wh):
-    cols = wh.sql("select table_name, column_name from information_schema.columns where table_schema = 'main'")
+    cols = wh.sql(
+        "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+    )
     actual = cols.groupby("table_name")["column_name"].apply(list).to_dict()
     for table, spec in schema.tables().items():
         assert spec["description"], table
@@ -47,7 +53,9 @@ def test_schema_description_matches_the_tables(wh):
 def test_every_query_runs_on_the_xs_bank_and_is_described(wh, as_of, name):
     q = queries.get(name)
     assert q.description, f"{name} has no description"
-    assert q.scope == "none" or re.search(r"\b(scope_orgs|node_orgs|child_orgs)\b", q.sql), f"{name} must join scope_orgs, node_orgs or child_orgs"
+    assert q.scope == "none" or re.search(r"\b(scope_orgs|node_orgs|child_orgs)\b", q.sql), (
+        f"{name} must join scope_orgs, node_orgs or child_orgs"
+    )
     df = wh.run(name, Scope("t", "executive", ("HO",)), sample_params(q, as_of))
     assert len(df.columns) > 0
 
@@ -58,20 +66,33 @@ def _org_columns(df):
 
 def test_overview_figures_equal_an_independent_computation(wh, as_of):
     start, end = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
-    kpi = wh.run("overview_kpis", Scope("t", "branch_head", ("R01",)),
-                 {"org_id": "R01B02", "start": start, "end": end, "prev_start": dt.date(2026, 9, 1), "prev_end": dt.date(2026, 9, 30)}
-                 ).set_index("metric")
+    kpi = wh.run(
+        "overview_kpis",
+        Scope("t", "branch_head", ("R01",)),
+        {
+            "org_id": "R01B02",
+            "start": start,
+            "end": end,
+            "prev_start": dt.date(2026, 9, 1),
+            "prev_end": dt.date(2026, 9, 30),
+        },
+    ).set_index("metric")
     events = wh.sql("select * from events where org_id like 'R01B02%'")
     day = pd.to_datetime(events.event_date)
     active = events[(day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
     assert kpi.loc["active_customers", "current_value"] == active.customer_id.dropna().nunique()
     assert kpi.loc["actions", "current_value"] == (active.stage == "A").sum()
-    bal = wh.sql("select * from balances_daily where org_id like 'R01B02%' and balance_date = date '2026-10-31'")
+    bal = wh.sql(
+        "select * from balances_daily where org_id like 'R01B02%' and balance_date = date '2026-10-31'"
+    )
     assert kpi.loc["deposits", "current_value"] == pytest.approx(bal[bal.category == "deposit"].balance.sum())
     assert kpi.loc["aum", "current_value"] == pytest.approx(bal[bal.category != "loan"].balance.sum())
     cust = wh.sql("select * from customers where org_id like 'R01B02%'")
     opened = pd.to_datetime(cust.opened_date)
-    assert kpi.loc["new_customers", "current_value"] == ((opened >= pd.Timestamp(start)) & (opened <= pd.Timestamp(end))).sum()
+    assert (
+        kpi.loc["new_customers", "current_value"]
+        == ((opened >= pd.Timestamp(start)) & (opened <= pd.Timestamp(end))).sum()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +119,9 @@ def test_no_scoped_query_returns_a_row_outside_the_users_subtree(wh, as_of, all_
                 wh.run(name, scope, params)
             continue
         df = wh.run(name, scope, params)
-        if q.scope == "peers":  # rankings: rows outside the subtree only for true siblings, only ranking columns
+        if (
+            q.scope == "peers"
+        ):  # rankings: rows outside the subtree only for true siblings, only ranking columns
             parents = set(all_orgs[all_orgs.org_id.isin(nodes)].parent_id.dropna())
             siblings = set(all_orgs[all_orgs.parent_id.isin(parents)].org_id) - visible
             peer_rows = df[~df.org_id.isin(visible)]
@@ -130,8 +153,26 @@ def test_bad_parameters_are_refused_with_their_name(wh):
     with pytest.raises(QueryError, match="has no parameter 'colour'"):
         wh.run("org_tree", s, {"colour": "red"})
     with pytest.raises(QueryError, match="'start' must be a date"):
-        wh.run("overview_kpis", s, {"org_id": "HO", "start": "yesterday", "end": "2026-01-01",
-                                    "prev_start": "2026-01-01", "prev_end": "2026-01-01"})
+        wh.run(
+            "overview_kpis",
+            s,
+            {
+                "org_id": "HO",
+                "start": "yesterday",
+                "end": "2026-01-01",
+                "prev_start": "2026-01-01",
+                "prev_end": "2026-01-01",
+            },
+        )
     with pytest.raises(QueryError, match="is not an org id"):
-        wh.run("overview_kpis", s, {"org_id": "R01' or '1'='1", "start": "2026-01-01", "end": "2026-01-01",
-                                    "prev_start": "2026-01-01", "prev_end": "2026-01-01"})
+        wh.run(
+            "overview_kpis",
+            s,
+            {
+                "org_id": "R01' or '1'='1",
+                "start": "2026-01-01",
+                "end": "2026-01-01",
+                "prev_start": "2026-01-01",
+                "prev_end": "2026-01-01",
+            },
+        )

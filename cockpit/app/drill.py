@@ -4,6 +4,7 @@ They move the sidebar's org picker (session key `f_org`) from a button callback,
 the next script run, so the picker and every query follow. Only nodes the picker offers (the user's
 own subtree) get a button: drilling never leaves the user's scope.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -32,7 +33,13 @@ def breadcrumb(org_id: str, key: str) -> None:
     cols = st.columns(max(len(path), 1) + 1)
     cols[0].caption(ui.tr("targets.breadcrumb"))
     for col, node in zip(cols[1:], path):
-        col.button(tree.loc[node, name], key=f"{key}_crumb_{node}", on_click=_go, args=(node,), disabled=node == org_id)
+        col.button(
+            tree.loc[node, name],
+            key=f"{key}_crumb_{node}",
+            on_click=_go,
+            args=(node,),
+            disabled=node == org_id,
+        )
 
 
 def children_buttons(children: pd.DataFrame, key: str) -> None:
@@ -45,4 +52,6 @@ def children_buttons(children: pd.DataFrame, key: str) -> None:
     cols = st.columns(min(len(rows), 6) + 1)
     cols[0].caption(ui.tr("targets.drill"))
     for i, row in enumerate(rows.itertuples()):
-        cols[1 + i % 6].button(getattr(row, name), key=f"{key}_drill_{row.org_id}", on_click=_go, args=(row.org_id,))
+        cols[1 + i % 6].button(
+            getattr(row, name), key=f"{key}_drill_{row.org_id}", on_click=_go, args=(row.org_id,)
+        )

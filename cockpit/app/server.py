@@ -1,5 +1,6 @@
 """Starting the cockpit's Streamlit server on 127.0.0.1: one command line for `cockpit run`, the browser
 tests and the load test, so all three serve the app the same way."""
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,23 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 
 def command(port: int) -> list[str]:
     """The Streamlit command line that serves the cockpit on 127.0.0.1:port, headless, without telemetry."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1",
-            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
 
 
 def free_port() -> int:
@@ -26,16 +41,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(home: Path, warehouse: Path | str, extra_env: dict[str, str] | None = None,
-          timeout: float = 60) -> tuple[subprocess.Popen, str]:
+def start(
+    home: Path, warehouse: Path | str, extra_env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[subprocess.Popen, str]:
     """Start a demo-mode server in the background and wait until it answers its health check.
 
     Its output goes to `home/server-PORT.log`; raises RuntimeError naming that log if it does not come up.
     """
     port = free_port()
-    env = dict(os.environ, COCKPIT_HOME=str(home), COCKPIT_WAREHOUSE=str(warehouse), COCKPIT_DEMO="1",
-               **(extra_env or {}))
-    log = open(Path(home) / f"server-{port}.log", "w")
+    env = dict(
+        os.environ,
+        COCKPIT_HOME=str(home),
+        COCKPIT_WAREHOUSE=str(warehouse),
+        COCKPIT_DEMO="1",
+        **(extra_env or {}),
+    )
+    log = open(Path(home) / f"server-{port}.log", "w")  # noqa: SIM115 (the server writes it until stopped)
     proc = subprocess.Popen(command(port), cwd=APP.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -4,6 +4,7 @@ Pages call `query(name, **params)`; it runs the named query through the warehous
 signed-in user's scope. The cache key holds the warehouse, the query name, the user's scope and
 every parameter as plain values, because `st.cache_data` is shared by all sessions.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cockpit.state import auth
 from cockpit.core import config, i18n
 from cockpit.core.periods import KINDS, Period
-from cockpit.warehouse.queries import QueryError
+from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
-
+from cockpit.warehouse.queries import QueryError
 
 CHANNEL_GROUPS = ["all", "online", "remote", "offline"]
 
@@ -35,8 +35,14 @@ def language_switch() -> None:
     """The zh / English switch. The choice lives in a plain session key, so it survives the login rerun
     and pages that do not draw the switch."""
     st.session_state["lang_choice"] = lang()
-    st.radio(tr("filter.language"), i18n.LANGS, key="lang_choice", horizontal=True, on_change=_set_lang,
-             format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+    st.radio(
+        tr("filter.language"),
+        i18n.LANGS,
+        key="lang_choice",
+        horizontal=True,
+        on_change=_set_lang,
+        format_func=lambda x: {"zh": "中文", "en": "English"}[x],
+    )
 
 
 def tr(key: str, **values: object) -> str:
@@ -90,7 +96,9 @@ def scope() -> Scope:
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
-def _cached_query(target: str, name: str, scope_key: tuple, params: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+def _cached_query(
+    target: str, name: str, scope_key: tuple, params: tuple[tuple[str, str], ...]
+) -> pd.DataFrame:
     username, role, org_ids = scope_key
     return _warehouse(target).run(name, Scope(username, role, org_ids), dict(params))
 
@@ -122,22 +130,41 @@ def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.da
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
-def _scorecard(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date, total: int, elapsed: int,
-               actions_stamp: int) -> pd.DataFrame:
-    from cockpit.domain import scorecard
+def _scorecard(
+    target: str,
+    scope_key: tuple,
+    org_id: str,
+    label: str,
+    day: dt.date,
+    total: int,
+    elapsed: int,
+    actions_stamp: int,
+) -> pd.DataFrame:
     from cockpit.core.calendar import Progress
+    from cockpit.domain import scorecard
 
-    return scorecard.scores(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day), Progress(total, elapsed))
+    return scorecard.scores(
+        _warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day), Progress(total, elapsed)
+    )
 
 
 def scorecard_scores(org_id: str, period: Period, progress: Any) -> pd.DataFrame:
-    """The scorecard of a node and period (cockpit/domain/scorecard.py), cached per warehouse, user scope, node and
+    """The scorecard of a node and period (cockpit/domain/scorecard.py), cached per warehouse, user scope,
+    node and
     period, and recomputed as soon as any action changes (its follow-through indicator reads them)."""
     from cockpit.state import actions
 
     warehouse()
-    return _scorecard(config.warehouse_target(), scope().key, org_id, period.label, period.as_of, progress.total,
-                      progress.elapsed, actions.stamp())
+    return _scorecard(
+        config.warehouse_target(),
+        scope().key,
+        org_id,
+        period.label,
+        period.as_of,
+        progress.total,
+        progress.elapsed,
+        actions.stamp(),
+    )
 
 
 def insights(org_id: str, period: Period) -> list:
@@ -201,12 +228,17 @@ def sidebar_filters() -> dict[str, Any]:
             st.warning(tr("empty.no_scope"))
             st.stop()
         _url_org(tree)
-        # Labels are computed now: a format_func must not read session state later (AppTest calls it outside a run).
+        # Labels are computed now: a format_func must not read session state later (AppTest calls it outside a
+        # run).
         kind_labels = {k: tr(f"period.{k}") for k in KINDS}
-        kind = st.radio(tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get)
+        kind = st.radio(
+            tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get
+        )
         current = Period.containing(kind, day, day)
         options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
-        if st.session_state.get("f_period") not in options:  # first run, a new period type, or a crafted value
+        if (
+            st.session_state.get("f_period") not in options
+        ):  # first run, a new period type, or a crafted value
             st.session_state["f_period"] = options[0]
         label = st.selectbox(tr("filter.period"), options, key="f_period")
         pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
@@ -221,7 +253,9 @@ def sidebar_filters() -> dict[str, Any]:
         if st.session_state.get("f_group") not in CHANNEL_GROUPS:
             st.session_state["f_group"] = "all"
         group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
-        group = st.selectbox(tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get)
+        group = st.selectbox(
+            tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get
+        )
         if config.is_demo():  # demo accounts are on; say whether the data is the simulated bank too
             st.info(tr("demo.banner") if source() == "demo" else tr("demo.banner_real_data"))
     refused = st.session_state.pop("f_scope_refused", None)
@@ -229,8 +263,13 @@ def sidebar_filters() -> dict[str, Any]:
         st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
     period = Period.parse(label, day)
     org_row = tree.set_index("org_id").loc[org]
-    return {"period": period, "org_id": org, "org_name": org_row["name_zh"] if lang() == "zh" else org_row["name_en"],
-            "channel_group": group, "as_of": day}
+    return {
+        "period": period,
+        "org_id": org,
+        "org_name": org_row["name_zh"] if lang() == "zh" else org_row["name_en"],
+        "channel_group": group,
+        "as_of": day,
+    }
 
 
 def filters() -> dict[str, Any]:

@@ -4,6 +4,7 @@ Time progress is counted in working days, not calendar days, so a month with a w
 is not reported as "behind" during it. Days the table does not hold (a year an admin has not
 loaded yet) fall back to Monday-Friday, so progress is never undefined.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,10 @@ class Progress:
 
 def workdays(calendar: pd.DataFrame, start: dt.date, end: dt.date) -> list[dt.date]:
     """The working days between start and end inclusive, from `calendar_days` rows."""
-    known = {pd.Timestamp(d).date(): bool(w) for d, w in zip(calendar.get("cal_date", []), calendar.get("is_workday", []))}
+    known = {
+        pd.Timestamp(d).date(): bool(w)
+        for d, w in zip(calendar.get("cal_date", []), calendar.get("is_workday", []))
+    }
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     return [d for d in days if known.get(d, d.weekday() < 5)]
 

@@ -4,6 +4,7 @@ Every setting can come from an environment variable; the Streamlit app also read
 `.streamlit/secrets.toml` for the cookie key. tests/test_docs.py checks that every
 setting is documented in the README.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,20 +26,50 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("COCKPIT_HOME", "./data", "Data folder: the app's own state (users, audit log) and the default DuckDB warehouse."),
-    Setting("COCKPIT_WAREHOUSE", "", "Warehouse: a DuckDB file path or any SQLAlchemy URL. Default: $COCKPIT_HOME/warehouse.duckdb."),
-    Setting("COCKPIT_COOKIE_KEY", "", "Secret (>= 32 bytes) that signs the login cookie. Required unless COCKPIT_DEMO=1."),
-    Setting("COCKPIT_DEMO", "0", "1 runs the instance as a demo: demo users and the public demo cookie key are accepted, and pages say it is a demo."),
+    Setting(
+        "COCKPIT_HOME",
+        "./data",
+        "Data folder: the app's own state (users, audit log) and the default DuckDB warehouse.",
+    ),
+    Setting(
+        "COCKPIT_WAREHOUSE",
+        "",
+        "Warehouse: a DuckDB file path or any SQLAlchemy URL. Default: $COCKPIT_HOME/warehouse.duckdb.",
+    ),
+    Setting(
+        "COCKPIT_COOKIE_KEY",
+        "",
+        "Secret (>= 32 bytes) that signs the login cookie. Required unless COCKPIT_DEMO=1.",
+    ),
+    Setting(
+        "COCKPIT_DEMO",
+        "0",
+        "1 runs the instance as a demo: demo users and the public demo cookie key are accepted, "
+        "and pages say it is a demo.",
+    ),
     Setting("COCKPIT_LOCKOUT_ATTEMPTS", "5", "Failed logins in a row that lock an account."),
     Setting("COCKPIT_LOCKOUT_MINUTES", "15", "How long a locked account stays locked, minutes."),
-    Setting("COCKPIT_SMTP_HOST", "", "SMTP server that `cockpit deliver` sends subscribed reports through; empty: email deliveries fail and are logged."),
+    Setting(
+        "COCKPIT_SMTP_HOST",
+        "",
+        "SMTP server that `cockpit deliver` sends subscribed reports through; empty: email "
+        "deliveries fail and are logged.",
+    ),
     Setting("COCKPIT_SMTP_PORT", "25", "SMTP port (STARTTLS is used when the server offers it)."),
     Setting("COCKPIT_SMTP_USER", "", "SMTP login; empty: no login."),
     Setting("COCKPIT_SMTP_PASSWORD", "", "SMTP password (a secret: set it in the environment)."),
     Setting("COCKPIT_SMTP_FROM", "cockpit@localhost", "Sender address of delivered reports."),
     Setting("COCKPIT_DELIVERY_ATTEMPTS", "3", "Attempts per delivery before it is logged as failed."),
-    Setting("COCKPIT_DELIVERY_BACKOFF", "5", "Seconds before the first retry of a failed delivery; doubled after each attempt."),
-    Setting("COCKPIT_ANONYMISE_PEERS", "0", "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks."),
+    Setting(
+        "COCKPIT_DELIVERY_BACKOFF",
+        "5",
+        "Seconds before the first retry of a failed delivery; doubled after each attempt.",
+    ),
+    Setting(
+        "COCKPIT_ANONYMISE_PEERS",
+        "0",
+        "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks.",
+    ),
 )
 
 
@@ -76,9 +107,13 @@ def cookie_key(secret_from_app: str | None = None) -> str:
     if not key:
         if is_demo():
             return DEMO_COOKIE_KEY
-        raise ConfigError("No cookie key: set COCKPIT_COOKIE_KEY (32+ random bytes) or run as a demo with COCKPIT_DEMO=1.")
+        raise ConfigError(
+            "No cookie key: set COCKPIT_COOKIE_KEY (32+ random bytes) or run as a demo with COCKPIT_DEMO=1."
+        )
     if key == DEMO_COOKIE_KEY and not is_demo():
-        raise ConfigError("The demo cookie key is public and refused outside a demo: set COCKPIT_COOKIE_KEY to a secret.")
+        raise ConfigError(
+            "The demo cookie key is public and refused outside a demo: set COCKPIT_COOKIE_KEY to a secret."
+        )
     if len(key.encode()) < 32:
         raise ConfigError("COCKPIT_COOKIE_KEY is shorter than 32 bytes: use a longer random secret.")
     return key

@@ -6,6 +6,7 @@ that each can be edited on its own); a key defined twice is an error.
 Chinese readers get money in 万 / 亿 (Babel's CLDR compact forms); English readers get
 thousands separators and K / M / B. tests/test_i18n.py fails on a key missing in either language.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,8 @@ def money(value: float | None, lang: str = "zh") -> str:
 
 
 def count(value: float | None, lang: str = "zh") -> str:
-    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a target,
+    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a
+    target,
     a pace per day) keeps one decimal, so 0.4 does not read as 0."""
     if value is None or value != value:
         return "—"
@@ -94,8 +96,10 @@ def table(df: pd.DataFrame, units: dict[str, str], lang: str = "zh") -> pd.DataF
 
 
 def date_ticks(lang: str = "zh", grain: str = "day") -> dict[str, str]:
-    """Plotly date-axis settings for the reader: Chinese readers get numeric dates (2026-11-02, 2026-11) instead
-    of Plotly's English month names; English readers keep Plotly's own ticks. Use as fig.update_xaxes(**date_ticks(...))."""
+    """Plotly date-axis settings for the reader: Chinese readers get numeric dates (2026-11-02, 2026-11)
+    instead
+    of Plotly's English month names; English readers keep Plotly's own ticks. Use as
+    fig.update_xaxes(**date_ticks(...))."""
     if lang != "zh":
         return {}
     fmt = "%Y-%m" if grain == "month" else "%Y-%m-%d"

@@ -4,6 +4,7 @@ A period that contains the as-of date is compared to date: the previous period a
 period last year are cut at the same day offset, so a half-finished month is never set against
 a whole one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ class Period:
     as_of: dt.date
 
     @classmethod
-    def containing(cls, kind: str, day: dt.date, as_of: dt.date) -> "Period":
+    def containing(cls, kind: str, day: dt.date, as_of: dt.date) -> Period:
         if kind not in KINDS:
             raise ValueError(f"period kind must be one of {', '.join(KINDS)}")
         if kind == "month":
@@ -62,11 +63,11 @@ class Period:
             return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
         return f"{self.start.year}"
 
-    def shifted(self, n: int) -> "Period":
+    def shifted(self, n: int) -> Period:
         """The period n periods later (negative: earlier)."""
         return Period(self.kind, _add_months(self.start, n * self.months), self.as_of)
 
-    def comparable(self, other: "Period") -> tuple[dt.date, dt.date]:
+    def comparable(self, other: Period) -> tuple[dt.date, dt.date]:
         """(start, end) of `other` cut to the same elapsed length as this period."""
         elapsed = (self.to_date - self.start).days
         return other.start, min(other.end, other.start + dt.timedelta(days=elapsed))
@@ -78,7 +79,7 @@ class Period:
         return self.comparable(self.shifted(-12 // self.months))
 
     @classmethod
-    def parse(cls, label: str, as_of: dt.date) -> "Period":
+    def parse(cls, label: str, as_of: dt.date) -> Period:
         """'2026-11' month, '2026Q4' quarter, '2026' year."""
         s = label.strip().upper()
         try:

@@ -1,15 +1,18 @@
 """`cockpit deliver`: render each due subscription once per node and recipient scope, and send it.
 
-What a recipient receives is rendered with *their* scope (cockpit/delivery/subscriptions.py says which nodes), so
+What a recipient receives is rendered with *their* scope (cockpit/delivery/subscriptions.py says which nodes),
+so
 a report or digest never carries another branch's figures, whoever created the subscription. Email goes by
 SMTP (COCKPIT_SMTP_*); a WeCom group robot gets a markdown message and, for a report, the file uploaded
 through the robot's upload_media address and then sent as a file message. Each send is tried
 COCKPIT_DELIVERY_ATTEMPTS times with a doubling pause (COCKPIT_DELIVERY_BACKOFF seconds first), and every
 outcome — sent, failed (with the last error), skipped (with the reason), dry run — goes to the delivery log.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import smtplib
 import ssl
@@ -17,14 +20,14 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Callable
 
-from cockpit.state import auth
 from cockpit.core import config, i18n
-from cockpit.delivery import subscriptions as subs
 from cockpit.core.periods import Period
+from cockpit.delivery import subscriptions as subs
+from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, Warehouse, open_warehouse
 
 TIMEOUT = 30
@@ -60,8 +63,10 @@ def nodes_for(wh: Warehouse, creator: auth.User, recipient: auth.User, org_id: s
     own = [o for o in recipient.org_ids if o in below]
     if own:
         return own, ""
-    return [], (f"{org_id} is outside the scope of {recipient.username} ({', '.join(recipient.org_ids) or 'none'}): "
-                "nothing of it is sent to this recipient")
+    return [], (
+        f"{org_id} is outside the scope of {recipient.username} ({', '.join(recipient.org_ids) or 'none'}): "
+        "nothing of it is sent to this recipient"
+    )
 
 
 def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
@@ -80,8 +85,15 @@ def _insight_key(i) -> str:
     return f"{i.type}|{i.org_id}"
 
 
-def render(wh: Warehouse, scope: Scope, org_id: str, kind: str, period: Period, lang: str,
-           seen: frozenset[str] = frozenset()) -> Rendered:
+def render(
+    wh: Warehouse,
+    scope: Scope,
+    org_id: str,
+    kind: str,
+    period: Period,
+    lang: str,
+    seen: frozenset[str] = frozenset(),
+) -> Rendered:
     """A report (pdf / xlsx) or a digest of the insights not sent before, built with `scope`."""
     names = wh.run("org_tree", scope).set_index("org_id")
     name = names.loc[org_id, "name_zh" if lang == "zh" else "name_en"]
@@ -99,7 +111,11 @@ def render(wh: Warehouse, scope: Scope, org_id: str, kind: str, period: Period, 
     fmt = kind
     blob = batch.render(data.collect(wh, scope, org_id, period, lang), fmt)
     fname = batch.file_name(org_id, period, fmt)
-    return Rendered(subject, f"**{subject}**\n\n" + i18n.t("loop.mail.attached", lang, file=fname), [(fname, blob, MIME[fmt])])
+    return Rendered(
+        subject,
+        f"**{subject}**\n\n" + i18n.t("loop.mail.attached", lang, file=fname),
+        [(fname, blob, MIME[fmt])],
+    )
 
 
 def send_email(address: str, r: Rendered) -> None:
@@ -131,9 +147,13 @@ def _post(url: str, body: bytes, content_type: str) -> dict:
         with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
             answer = json.loads(resp.read() or b"{}")
     except (OSError, ValueError) as e:
-        raise DeliveryError(f"webhook {urllib.parse.urlsplit(url).netloc}: {type(e).__name__}: {str(e)[:200]}") from e
+        raise DeliveryError(
+            f"webhook {urllib.parse.urlsplit(url).netloc}: {type(e).__name__}: {str(e)[:200]}"
+        ) from e
     if answer.get("errcode", 0) != 0:
-        raise DeliveryError(f"webhook answered errcode {answer.get('errcode')}: {str(answer.get('errmsg'))[:200]}")
+        raise DeliveryError(
+            f"webhook answered errcode {answer.get('errcode')}: {str(answer.get('errmsg'))[:200]}"
+        )
     return answer
 
 
@@ -147,20 +167,35 @@ def upload_url(webhook: str) -> str:
 
 def send_wecom(url: str, r: Rendered) -> None:
     text = r.text.encode("utf-8")[:WECOM_MARKDOWN_LIMIT].decode("utf-8", "ignore")
-    _post(url, json.dumps({"msgtype": "markdown", "markdown": {"content": text}}, ensure_ascii=False).encode(), "application/json")
+    _post(
+        url,
+        json.dumps({"msgtype": "markdown", "markdown": {"content": text}}, ensure_ascii=False).encode(),
+        "application/json",
+    )
     for fname, blob, mime in r.files:
         boundary = uuid.uuid4().hex
-        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="media"; filename="{fname}"\r\n'
-                f"Content-Type: {mime}\r\n\r\n").encode() + blob + f"\r\n--{boundary}--\r\n".encode()
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="media"; filename="{fname}"\r\n'
+                f"Content-Type: {mime}\r\n\r\n"
+            ).encode()
+            + blob
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         media = _post(upload_url(url), body, f"multipart/form-data; boundary={boundary}").get("media_id")
         if not media:
             raise DeliveryError("webhook upload answered without a media_id")
         _post(url, json.dumps({"msgtype": "file", "file": {"media_id": media}}).encode(), "application/json")
 
 
-def with_retries(send: Callable[[], None], sleep: Callable[[float], None] = time.sleep) -> tuple[bool, int, str]:
+def with_retries(
+    send: Callable[[], None], sleep: Callable[[float], None] = time.sleep
+) -> tuple[bool, int, str]:
     """(sent, attempts made, last error): bounded attempts with a doubling pause between them."""
-    attempts, pause = max(int(config.get("COCKPIT_DELIVERY_ATTEMPTS")), 1), float(config.get("COCKPIT_DELIVERY_BACKOFF"))
+    attempts, pause = (
+        max(int(config.get("COCKPIT_DELIVERY_ATTEMPTS")), 1),
+        float(config.get("COCKPIT_DELIVERY_BACKOFF")),
+    )
     error = ""
     for n in range(1, attempts + 1):
         try:
@@ -176,14 +211,19 @@ def with_retries(send: Callable[[], None], sleep: Callable[[float], None] = time
 def _seen(sub: subs.Subscription, rcpt: subs.Recipient, org_id: str) -> frozenset[str]:
     """The insights already sent to this recipient for this node (for a digest of new insights)."""
     for row in subs.delivery_log(5000):
-        if (row["subscription_id"], row["recipient_id"], row["org_id"], row["status"]) == (sub.id, rcpt.id, org_id, "sent"):
-            if row["detail"].startswith("insights:"):
-                return frozenset(k for k in row["detail"][9:].split(";") if k)
+        key = (row["subscription_id"], row["recipient_id"], row["org_id"], row["status"])
+        if key == (sub.id, rcpt.id, org_id, "sent") and row["detail"].startswith("insights:"):
+            return frozenset(k for k in row["detail"][9:].split(";") if k)
     return frozenset()
 
 
-def deliver(now: bool = False, dry_run: bool = False, at: dt.datetime | None = None, wh: Warehouse | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+def deliver(
+    now: bool = False,
+    dry_run: bool = False,
+    at: dt.datetime | None = None,
+    wh: Warehouse | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict]:
     """Deliver every due active subscription (all of them with `now`); returns the log rows written."""
     wh = wh or open_warehouse(config.warehouse_target())
     at = at or dt.datetime.now()
@@ -201,8 +241,15 @@ def deliver(now: bool = False, dry_run: bool = False, at: dt.datetime | None = N
     return subs.log_since(start_id)
 
 
-def _deliver_one(wh: Warehouse, sub: subs.Subscription, rcpt: subs.Recipient, period: Period, dry_run: bool,
-                 sleep: Callable[[float], None], cache: dict[tuple, Rendered]) -> None:
+def _deliver_one(
+    wh: Warehouse,
+    sub: subs.Subscription,
+    rcpt: subs.Recipient,
+    period: Period,
+    dry_run: bool,
+    sleep: Callable[[float], None],
+    cache: dict[tuple, Rendered],
+) -> None:
     try:
         creator, user = auth.get_user(sub.created_by), auth.get_user(rcpt.username)
     except auth.UserError as e:
@@ -216,7 +263,11 @@ def _deliver_one(wh: Warehouse, sub: subs.Subscription, rcpt: subs.Recipient, pe
         seen = _seen(sub, rcpt, node) if sub.kind == "digest" else frozenset()
         key = (node, user.scope.key, sub.kind, sub.lang, period.label, seen)
         try:
-            r = cache[key] if key in cache else cache.setdefault(key, render(wh, user.scope, node, sub.kind, period, sub.lang, seen))
+            r = (
+                cache[key]
+                if key in cache
+                else cache.setdefault(key, render(wh, user.scope, node, sub.kind, period, sub.lang, seen))
+            )
         except Exception as e:  # a report that cannot be built is logged, and the others still go out
             subs.log(sub, rcpt, node, "failed", detail=f"render: {type(e).__name__}: {str(e)[:300]}")
             continue
@@ -225,6 +276,6 @@ def _deliver_one(wh: Warehouse, sub: subs.Subscription, rcpt: subs.Recipient, pe
         if dry_run:
             subs.log(sub, rcpt, node, "dry_run", files=files, detail=r.subject)
             continue
-        send = (lambda: send_wecom(rcpt.address, r)) if rcpt.channel == "wecom" else (lambda: send_email(rcpt.address, r))
+        send = functools.partial(send_wecom if rcpt.channel == "wecom" else send_email, rcpt.address, r)
         ok, attempts, error = with_retries(send, sleep)
         subs.log(sub, rcpt, node, "sent" if ok else "failed", attempts, files, note if ok else error)

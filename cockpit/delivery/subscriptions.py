@@ -3,17 +3,19 @@
 Each recipient (an email address or a WeCom group-robot webhook URL) is bound to a user, and what they
 receive is governed by that user's scope, whoever created the subscription: the node is delivered only if
 it lies in the recipient's scope; otherwise the recipient's own nodes inside it are delivered instead; and
-if there are none, nothing is sent and the delivery log says why (cockpit/delivery/send.py). The subscribed node
+if there are none, nothing is sent and the delivery log says why (cockpit/delivery/send.py). The subscribed
+node
 must also stay inside the creator's scope, so a subscription never carries more than its creator may see.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from cockpit.state import appstate, auth
 from cockpit.warehouse.layer import Warehouse
@@ -100,8 +102,15 @@ def channel_of(address: str) -> str:
     raise SubscriptionError(f"{a[:80]!r} is neither an email address nor a webhook URL (http:// or https://)")
 
 
-def create(wh: Warehouse, by: auth.User, org_id: str, kind: str, frequency: str,
-           recipients: Sequence[tuple[str, str]], lang: str = "zh") -> Subscription:
+def create(
+    wh: Warehouse,
+    by: auth.User,
+    org_id: str,
+    kind: str,
+    frequency: str,
+    recipients: Sequence[tuple[str, str]],
+    lang: str = "zh",
+) -> Subscription:
     """A subscription of a node in the creator's scope; each recipient is (address, username)."""
     wh.check_org(by.scope, org_id)
     if kind not in KINDS:
@@ -120,21 +129,47 @@ def create(wh: Warehouse, by: auth.User, org_id: str, kind: str, frequency: str,
             raise SubscriptionError(f"recipient {address}: {e}") from None
         checked.append((address.strip(), channel_of(address), user.username))
     with connect() as con:
-        cur = con.execute("insert into subscriptions (created_by, created_at, org_id, kind, frequency, lang) values (?, ?, ?, ?, ?, ?)",
-                          (by.username, dt.datetime.now().isoformat(timespec="seconds"), org_id, kind, frequency, lang))
+        cur = con.execute(
+            "insert into subscriptions (created_by, created_at, org_id, kind, frequency, lang) "
+            "values (?, ?, ?, ?, ?, ?)",
+            (by.username, dt.datetime.now().isoformat(timespec="seconds"), org_id, kind, frequency, lang),
+        )
         sid = cur.lastrowid
-        con.executemany("insert into subscription_recipients (subscription_id, address, channel, username) values (?, ?, ?, ?)",
-                        [(sid, *r) for r in checked])
-    appstate.audit(by.username, "subscription_created", id=sid, org_id=org_id, kind=kind, frequency=frequency,
-                   recipients=[r[0] for r in checked])
+        con.executemany(
+            "insert into subscription_recipients (subscription_id, address, channel, username) "
+            "values (?, ?, ?, ?)",
+            [(sid, *r) for r in checked],
+        )
+    appstate.audit(
+        by.username,
+        "subscription_created",
+        id=sid,
+        org_id=org_id,
+        kind=kind,
+        frequency=frequency,
+        recipients=[r[0] for r in checked],
+    )
     return get(sid)
 
 
 def _load(con: sqlite3.Connection, row: sqlite3.Row) -> Subscription:
-    rs = tuple(Recipient(r["id"], r["address"], r["channel"], r["username"]) for r in con.execute(
-        "select * from subscription_recipients where subscription_id = ? order by id", (row["id"],)))
-    return Subscription(row["id"], row["created_by"], row["created_at"], row["org_id"], row["kind"], row["frequency"],
-                        row["lang"], bool(row["active"]), rs)
+    rs = tuple(
+        Recipient(r["id"], r["address"], r["channel"], r["username"])
+        for r in con.execute(
+            "select * from subscription_recipients where subscription_id = ? order by id", (row["id"],)
+        )
+    )
+    return Subscription(
+        row["id"],
+        row["created_by"],
+        row["created_at"],
+        row["org_id"],
+        row["kind"],
+        row["frequency"],
+        row["lang"],
+        bool(row["active"]),
+        rs,
+    )
 
 
 def get(sid: int) -> Subscription:
@@ -147,7 +182,9 @@ def get(sid: int) -> Subscription:
 
 def all_subscriptions(active_only: bool = False) -> list[Subscription]:
     with connect() as con:
-        rows = con.execute("select * from subscriptions" + (" where active = 1" if active_only else "") + " order by id").fetchall()
+        rows = con.execute(
+            "select * from subscriptions" + (" where active = 1" if active_only else "") + " order by id"
+        ).fetchall()
         return [_load(con, r) for r in rows]
 
 
@@ -160,20 +197,42 @@ def mine(user: auth.User) -> list[Subscription]:
 def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
     sub = get(sid)
     if by.username != sub.created_by and by.role != "admin":
-        raise SubscriptionError(f"{by.username} may not change subscription #{sid} (created by {sub.created_by})")
+        raise SubscriptionError(
+            f"{by.username} may not change subscription #{sid} (created by {sub.created_by})"
+        )
     with connect() as con:
         con.execute("update subscriptions set active = ? where id = ?", (int(active), int(sid)))
     appstate.audit(by.username, "subscription_" + ("resumed" if active else "paused"), id=sid)
     return get(sid)
 
 
-def log(sub: Subscription, recipient: Recipient, org_id: str | None, status: str, attempts: int = 0,
-        files: Sequence[str] = (), detail: str = "") -> None:
+def log(
+    sub: Subscription,
+    recipient: Recipient,
+    org_id: str | None,
+    status: str,
+    attempts: int = 0,
+    files: Sequence[str] = (),
+    detail: str = "",
+) -> None:
     with connect() as con:
-        con.execute("insert into delivery_log (at, subscription_id, recipient_id, address, username, org_id, status, attempts,"
-                    " files, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (dt.datetime.now().isoformat(timespec="seconds"), sub.id, recipient.id, recipient.address,
-                     recipient.username, org_id, status, attempts, ", ".join(files), detail[:1000]))
+        con.execute(
+            "insert into delivery_log (at, subscription_id, recipient_id, address, username, "
+            "org_id, status, attempts,"
+            " files, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                dt.datetime.now().isoformat(timespec="seconds"),
+                sub.id,
+                recipient.id,
+                recipient.address,
+                recipient.username,
+                org_id,
+                status,
+                attempts,
+                ", ".join(files),
+                detail[:1000],
+            ),
+        )
 
 
 def delivery_log(limit: int = 500) -> list[dict]:
@@ -184,12 +243,16 @@ def delivery_log(limit: int = 500) -> list[dict]:
 def log_since(after_id: int) -> list[dict]:
     """The log rows written after row `after_id`, oldest first."""
     with connect() as con:
-        return [dict(r) for r in con.execute("select * from delivery_log where id > ? order by id", (after_id,))]
+        return [
+            dict(r) for r in con.execute("select * from delivery_log where id > ? order by id", (after_id,))
+        ]
 
 
 def last_sent(sid: int) -> dt.datetime | None:
     with connect() as con:
-        row = con.execute("select max(at) from delivery_log where subscription_id = ? and status = 'sent'", (int(sid),)).fetchone()
+        row = con.execute(
+            "select max(at) from delivery_log where subscription_id = ? and status = 'sent'", (int(sid),)
+        ).fetchone()
     return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
 
 

@@ -17,6 +17,7 @@ Each model's credits add up to the number of Actions.
 Service spread (queries/channel_service.sql): the coefficient of variation of a measure across channels
 (standard deviation ÷ mean); lower means the channels serve more alike.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,14 +41,46 @@ DEFAULT_LINKAGE_DAYS = 7
 LOOKBACK_DAYS = 30
 ROUTE_TREND_MONTHS = 12
 MIN_ROUTE_REFERRALS = 3  # a route-month with fewer referrals is too small to call stalled
-# How each column of the channel tables reads (units of cockpit.core.i18n.fmt): counts with thousands separators,
+# How each column of the channel tables reads (units of cockpit.core.i18n.fmt): counts with thousands
+# separators,
 # rates as one-decimal percentages, products per customer with two decimals, attribution credits with one.
 UNITS: dict[str, str] = {
-    **dict.fromkeys(("customers", "records", "created", "accepted", "on_time", "converted", "changes", "sent", "opened",
-                     "replied", "staff", "actions", "shares"), "count"),
-    **dict.fromkeys(("share", "resolution_rate", "complaint_rate", "accept_rate", "on_time_rate", "conversion_rate",
-                     "reached_suitable", "reached_any", "open_rate", "reply_rate"), "pct"),
-    **dict.fromkeys(("median_response_seconds", "satisfaction", "median_followup_hours", *ATTRIBUTION_MODELS), "score"),
+    **dict.fromkeys(
+        (
+            "customers",
+            "records",
+            "created",
+            "accepted",
+            "on_time",
+            "converted",
+            "changes",
+            "sent",
+            "opened",
+            "replied",
+            "staff",
+            "actions",
+            "shares",
+        ),
+        "count",
+    ),
+    **dict.fromkeys(
+        (
+            "share",
+            "resolution_rate",
+            "complaint_rate",
+            "accept_rate",
+            "on_time_rate",
+            "conversion_rate",
+            "reached_suitable",
+            "reached_any",
+            "open_rate",
+            "reply_rate",
+        ),
+        "pct",
+    ),
+    **dict.fromkeys(
+        ("median_response_seconds", "satisfaction", "median_followup_hours", *ATTRIBUTION_MODELS), "score"
+    ),
     "products_per_customer": "decimal2",
     "amount": "money",
 }
@@ -73,14 +106,24 @@ def linkage(df: pd.DataFrame) -> pd.DataFrame:
             continue
         by_channel = part.set_index("channel_id")["reached_share"]
         suitable = SUITABLE_CHANNEL[state]
-        rows.append({"to_state": state, "suitable_channel": suitable, "changes": int(part["changes"].iloc[0]),
-                     "reached_suitable": float(by_channel.get(suitable, 0.0)),
-                     "reached_any": float(by_channel.get(ANY_CHANNEL, 0.0))})
-    return pd.DataFrame(rows, columns=["to_state", "suitable_channel", "changes", "reached_suitable", "reached_any"])
+        rows.append(
+            {
+                "to_state": state,
+                "suitable_channel": suitable,
+                "changes": int(part["changes"].iloc[0]),
+                "reached_suitable": float(by_channel.get(suitable, 0.0)),
+                "reached_any": float(by_channel.get(ANY_CHANNEL, 0.0)),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["to_state", "suitable_channel", "changes", "reached_suitable", "reached_any"]
+    )
 
 
 def names(lang: str, *frames: tuple[pd.DataFrame, str]) -> dict[str, str]:
-    """Display names by id from reference frames that carry name_zh / name_en, e.g. (channels, "channel_id")."""
+    """Display names by id from reference frames that carry name_zh / name_en,
+    e.g. (channels, "channel_id").
+    """
     out: dict[str, str] = {}
     for frame, id_col in frames:
         out.update(dict(zip(frame[id_col].astype(str), frame[f"name_{lang}"])))

@@ -1,9 +1,11 @@
-"""The metric dictionary, defined once in metrics.yaml: names, query, unit, direction, aggregation, definition.
+"""The metric dictionary, defined once in metrics.yaml: names, query, unit, direction, aggregation,
+definition.
 
 Pages, targets, scorecards, guidance and reports read metrics from here (`get(id)`, `all()`), so a
 metric's name, unit, direction and definition (口径, shown as a tooltip) are never restated.
 Figures come from the metric's named query (`metric_values` returns every metric in long form).
 """
+
 from __future__ import annotations
 
 import builtins
@@ -57,7 +59,15 @@ class Metric:
 
 
 def _check(mid: str, spec: dict) -> Metric:
-    m = Metric(mid, spec["name"], spec["query"], spec["unit"], spec["direction"], spec["aggregation"], spec["definition"])
+    m = Metric(
+        mid,
+        spec["name"],
+        spec["query"],
+        spec["unit"],
+        spec["direction"],
+        spec["aggregation"],
+        spec["definition"],
+    )
     for field, allowed in (("unit", UNITS), ("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
         if getattr(m, field) not in allowed:
             raise MetricError(f"metric {mid}: {field} must be one of {', '.join(allowed)}")
@@ -93,7 +103,12 @@ def wide(values: pd.DataFrame) -> pd.DataFrame:
     """`metric_values` rows (long) as one row per org node and one column per metric."""
     if values.empty:
         return pd.DataFrame(columns=["org_id", "name_zh", "name_en", "level", *ids()])
-    out = values.pivot_table(index=["org_id", "name_zh", "name_en", "level"], columns="metric", values="value",
-                             aggfunc="first", dropna=False).reset_index()
+    out = values.pivot_table(
+        index=["org_id", "name_zh", "name_en", "level"],
+        columns="metric",
+        values="value",
+        aggfunc="first",
+        dropna=False,
+    ).reset_index()
     out.columns.name = None
     return out

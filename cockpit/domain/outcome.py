@@ -4,7 +4,8 @@ Rule (RULE; shown on the page):
 - Anchor: the day an action was marked done. Each customer of a done action is measured over the N days
   after it (anchor excluded); a window that has not ended by the warehouse's as-of date is still measuring
   and left out of the comparison.
-- Measures: next SICAS stage reached (any event at a stage beyond the furthest stage of the LOOKBACK days up to
+- Measures: next SICAS stage reached (any event at a stage beyond the furthest stage of the LOOKBACK days up
+to
   the anchor; no event at all counts as stage 0), the number of Actions, and their volume (the warehouse holds
   balances per org node, not per customer, so a customer's new money is the amount of their Actions).
 - Comparison: for each measured customer, the customers of the same org node, same segment and same starting
@@ -13,6 +14,7 @@ Rule (RULE; shown on the page):
   average the customers' measures and their baselines, so the baseline has the customers' own mix.
 The per-customer SQL is `queries/outcome_customers.sql`; action customers reach it as bound rows.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -27,17 +29,28 @@ MEASURES = (("reached_next", "control_reached"), ("actions", "control_actions"),
 
 
 def _acted_rows(acts: list[actions.Action]) -> pd.DataFrame:
-    rows = [{"action_id": a.id, "customer_id": c, "anchor_date": a.done_on if a.status == "done" else None}
-            for a in acts for c in a.customers]
+    rows = [
+        {"action_id": a.id, "customer_id": c, "anchor_date": a.done_on if a.status == "done" else None}
+        for a in acts
+        for c in a.customers
+    ]
     return pd.DataFrame(rows, columns=["action_id", "customer_id", "anchor_date"])
 
 
-def per_customer(wh: Warehouse, scope: Scope, acts: list[actions.Action] | None = None,
-                 days: int = DAYS, lookback: int = LOOKBACK) -> pd.DataFrame:
-    """One row per (done action among `acts`, customer in scope) with its measures and its comparable baseline.
+def per_customer(
+    wh: Warehouse,
+    scope: Scope,
+    acts: list[actions.Action] | None = None,
+    days: int = DAYS,
+    lookback: int = LOOKBACK,
+) -> pd.DataFrame:
+    """One row per (done action among `acts`, customer in scope) with its measures and its comparable
+    baseline.
 
-    Every customer of every action (done or not, whoever's) is excluded from the comparison pool; ids go to the
-    warehouse as bound rows, in chunks of done actions when they are many (each chunk still excludes them all)."""
+    Every customer of every action (done or not, whoever's) is excluded from the comparison pool; ids go to
+    the
+    warehouse as bound rows, in chunks of done actions when they are many (each chunk still excludes them
+    all)."""
     every = actions.all_actions()
     acts = every if acts is None else acts
     done = _acted_rows(acts)
@@ -47,9 +60,15 @@ def per_customer(wh: Warehouse, scope: Scope, acts: list[actions.Action] | None 
     # the comparison pool excludes the customers of every action, not only of the actions measured
     others = _acted_rows(every).drop_duplicates("customer_id").assign(action_id=0, anchor_date=None)
     room = max(MAX_BOUND_ROWS - len(others), 1)
-    parts = [wh.run("outcome_customers", scope, {"days": days, "lookback": lookback},
-                    rows=pd.concat([done.iloc[i:i + room], others], ignore_index=True))
-             for i in range(0, len(done), room)]
+    parts = [
+        wh.run(
+            "outcome_customers",
+            scope,
+            {"days": days, "lookback": lookback},
+            rows=pd.concat([done.iloc[i : i + room], others], ignore_index=True),
+        )
+        for i in range(0, len(done), room)
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -57,18 +76,34 @@ def compare(cust: pd.DataFrame, acts: list[actions.Action], by: str) -> pd.DataF
     """Measured customers vs their baselines per insight type, org node (of the action) or owner."""
     if by not in GROUPS:
         raise ValueError(f"by must be one of {', '.join(GROUPS)}")
-    meta = actions.frame(acts)[["id", "insight_type", "org_id", "owner"]].rename(columns={"id": "action_id", "org_id": "action_org_id"})
+    meta = actions.frame(acts)[["id", "insight_type", "org_id", "owner"]].rename(
+        columns={"id": "action_id", "org_id": "action_org_id"}
+    )
     key = "action_org_id" if by == "org_id" else by
     df = cust.merge(meta, on="action_id", how="inner")
     df = df[df.complete == 1]
-    cols = [key, "actions_done", "customers", "matched", "reached_next", "control_reached", "actions", "control_actions",
-            "amount", "control_amount", "effect_reached", "effect_actions", "effect_amount"]
+    cols = [
+        key,
+        "actions_done",
+        "customers",
+        "matched",
+        "reached_next",
+        "control_reached",
+        "actions",
+        "control_actions",
+        "amount",
+        "control_amount",
+        "effect_reached",
+        "effect_actions",
+        "effect_amount",
+    ]
     if df.empty:
         return pd.DataFrame(columns=cols).rename(columns={key: by})
     df = df.assign(matched=(df.controls > 0).astype(int))
     m = df[df.matched == 1]
-    base = df.groupby(key).agg(actions_done=("action_id", "nunique"), customers=("customer_id", "size"),
-                               matched=("matched", "sum"))
+    base = df.groupby(key).agg(
+        actions_done=("action_id", "nunique"), customers=("customer_id", "size"), matched=("matched", "sum")
+    )
     means = m.groupby(key)[[c for pair in MEASURES for c in pair]].mean()
     out = base.join(means, how="left").reset_index()
     for treated, control in MEASURES:
@@ -80,16 +115,23 @@ def summary(cust: pd.DataFrame) -> dict[str, float]:
     """Overall figures: measured customers, matched, still measuring, and the effect on next-stage rate."""
     done = cust[cust.complete == 1]
     m = done[done.controls > 0]
-    return {"customers": len(cust), "complete": len(done), "measuring": int((cust.complete == 0).sum()),
-            "matched": len(m), "reached_next": m.reached_next.mean() if len(m) else float("nan"),
-            "control_reached": m.control_reached.mean() if len(m) else float("nan"),
-            "effect_reached": (m.reached_next - m.control_reached).mean() if len(m) else float("nan")}
+    return {
+        "customers": len(cust),
+        "complete": len(done),
+        "measuring": int((cust.complete == 0).sum()),
+        "matched": len(m),
+        "reached_next": m.reached_next.mean() if len(m) else float("nan"),
+        "control_reached": m.control_reached.mean() if len(m) else float("nan"),
+        "effect_reached": (m.reached_next - m.control_reached).mean() if len(m) else float("nan"),
+    }
 
 
 # Assessment: action completion and measured effect as one scorecard indicator (0..1) per org node.
 # completion = actions done by their due date / actions due in the window (dismissed ones are not counted);
-# effect = the average gain in next-stage rate over the comparable baseline (as above); it scores 0 at -EFFECT_SPAN,
-# 0.5 at no gain and 1 at +EFFECT_SPAN. The indicator is the mean of the two, or completion alone while no effect is
+# effect = the average gain in next-stage rate over the comparable baseline (as above); it scores 0 at
+# -EFFECT_SPAN,
+# 0.5 at no gain and 1 at +EFFECT_SPAN. The indicator is the mean of the two, or completion alone while no
+# effect is
 # measured yet; a node with no action due cannot be scored. How much it weighs in the scorecard total is the
 # scorecard's business (cockpit/domain/scorecard.yaml, queries/scorecard_scores.sql): this module only scores.
 EFFECT_SPAN = 0.5
@@ -97,7 +139,9 @@ INDICATOR_COLUMNS = ["org_id", "due", "done_on_time", "completion", "effect", "s
 
 
 def score(completion: float, effect: float) -> float:
-    """The indicator's 0..1 score from completion (NaN: nothing due) and measured effect (NaN: none measured)."""
+    """The indicator's 0..1 score from completion (NaN: nothing due) and
+    measured effect (NaN: none measured).
+    """
     if completion != completion:
         return float("nan")
     if effect != effect:
@@ -106,8 +150,10 @@ def score(completion: float, effect: float) -> float:
 
 
 def cohort_scope(wh: Warehouse) -> Scope:
-    """The whole tree, for the scorecard's ranking only: peers must be scored on their own actions and customers
-    as the query scores their other indicators on the whole tier (`cohort_orgs`); the warehouse layer then shows
+    """The whole tree, for the scorecard's ranking only: peers must be scored on their own actions and
+    customers
+    as the query scores their other indicators on the whole tier (`cohort_orgs`); the warehouse layer then
+    shows
     a user's peers as ranking rows only, and callers send peers' scores alone."""
     roots = tuple(wh.sql("select org_id from orgs where parent_id is null order by org_id").org_id)
     return Scope("scorecard-cohort", "executive", roots)
@@ -122,13 +168,24 @@ def indicator(wh: Warehouse, scope: Scope, org_ids: list[str], start, end, days:
             wh.check_org(scope, node)
     paths = wh.run("org_tree", scope).set_index("org_id").path
     every = actions.all_actions()
-    due = [a for a in every if a.org_id in paths.index and start <= a.due_date <= end and a.status != "dismissed"]
+    due = [
+        a for a in every if a.org_id in paths.index and start <= a.due_date <= end and a.status != "dismissed"
+    ]
     wanted = set(org_ids)
     # each due action counts for every requested node on its path (the node itself and its ancestors)
-    under = pd.DataFrame([{"action_id": a.id, "org_id": node,
-                           "on_time": int(a.status == "done" and a.done_on is not None and a.done_on <= a.due_date)}
-                          for a in due for node in paths[a.org_id].strip("/").split("/") if node in wanted],
-                         columns=["action_id", "org_id", "on_time"])
+    under = pd.DataFrame(
+        [
+            {
+                "action_id": a.id,
+                "org_id": node,
+                "on_time": int(a.status == "done" and a.done_on is not None and a.done_on <= a.due_date),
+            }
+            for a in due
+            for node in paths[a.org_id].strip("/").split("/")
+            if node in wanted
+        ],
+        columns=["action_id", "org_id", "on_time"],
+    )
     counts = under.groupby("org_id").agg(due=("action_id", "size"), done_on_time=("on_time", "sum"))
     cust = per_customer(wh, scope, due, days)
     m = cust[(cust.complete == 1) & (cust.controls > 0)]

@@ -8,18 +8,25 @@ result: the ranking, the points each indicator lost, the rank change since the l
 
 Rules: capped = min(made / due, cap) / cap, due being what the target asks by now as on the targets
 page (a flow's target x time progress; a balance's opening value plus that share of its planned increase,
-`made` then counted from the opening value; inverted when lower is better), percentile = share of the tier's other nodes it equals or beats (ties share the
+`made` then counted from the opening value; inverted when lower is better), percentile = share of the tier's
+other nodes it equals or beats (ties share the
 higher value), minmax =
 (value - worst) / (best - worst) in the tier. Each indicator's points = its weight share of 100
 times its 0..1 score; an indicator that cannot be scored (no target) passes its weight to the rest.
 A node's figures are its whole subtree's, so scores roll up through the tree.
 
-Action follow-through (LOOP; `action_loop` in scorecard.yaml): actions done by their due date and their measured
-effect, scored 0..1 by cockpit/domain/outcome.py from the app's own state, reach the query as bound rows. Where a node has
-actions due in the period the indicator takes its weight W of the 100 points and the other indicators share 100 - W;
-a node with none keeps the total of its other indicators (so having no action neither helps nor hurts its rank).
-Peers are scored on their own actions (the whole tree, as for every other indicator), but only their score is sent.
+Action follow-through (LOOP; `action_loop` in scorecard.yaml): actions done by their due date and their
+measured
+effect, scored 0..1 by cockpit/domain/outcome.py from the app's own state, reach the query as bound rows.
+Where a node has
+actions due in the period the indicator takes its weight W of the 100 points and the other indicators share
+100 - W;
+a node with none keeps the total of its other indicators (so having no action neither helps nor hurts its
+rank).
+Peers are scored on their own actions (the whole tree, as for every other indicator), but only their score is
+sent.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,10 +36,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from cockpit.domain import metrics, outcome
-from cockpit.warehouse import queries
 from cockpit.core.calendar import Progress
 from cockpit.core.periods import Period
+from cockpit.domain import metrics, outcome
+from cockpit.warehouse import queries
 from cockpit.warehouse.layer import Scope, Warehouse
 
 CONFIG = Path(__file__).with_name("scorecard.yaml")
@@ -101,19 +108,31 @@ def config() -> Config:
 def params(org_id: str, period: Period, progress: Progress, cfg: Config | None = None) -> dict:
     """The `scorecard_scores` parameters for a node and period: window, targets, time progress, rules."""
     cfg = cfg or config()
-    out = {"org_id": org_id, "start": period.start, "end": period.to_date, "period_type": period.kind,
-           "period_start": period.start, "progress": min(progress.ratio, 1.0), "cap": cfg.cap,
-           "lower": ",".join(m.id for m in metrics.all() if not m.higher_is_better)}
+    out = {
+        "org_id": org_id,
+        "start": period.start,
+        "end": period.to_date,
+        "period_type": period.kind,
+        "period_start": period.start,
+        "progress": min(progress.ratio, 1.0),
+        "cap": cfg.cap,
+        "lower": ",".join(m.id for m in metrics.all() if not m.higher_is_better),
+    }
     for i in cfg.indicators:
         out[f"w_{i.metric}"], out[f"r_{i.metric}"] = i.weight, i.rule
     out[f"w_{LOOP}"] = cfg.loop_weight
     return out
 
 
-def loop_rows(wh: Warehouse, scope: Scope, org_id: str, period: Period, cfg: Config | None = None) -> pd.DataFrame:
-    """The action follow-through figures the ranking of `org_id` needs: every node of its tier and of its children's
-    tier with an action due, scored on the whole tree. Figures other than the score are kept only for the user's own
-    nodes; the rest are for binding into the query (which returns peers as ranking rows only), never for display."""
+def loop_rows(
+    wh: Warehouse, scope: Scope, org_id: str, period: Period, cfg: Config | None = None
+) -> pd.DataFrame:
+    """The action follow-through figures the ranking of `org_id` needs: every node of its tier and of its
+    children's
+    tier with an action due, scored on the whole tree. Figures other than the score are kept only for the
+    user's own
+    nodes; the rest are for binding into the query (which returns peers as ranking rows only), never for
+    display."""
     cfg = cfg or config()
     if cfg.loop_weight == 0:
         return pd.DataFrame(columns=outcome.INDICATOR_COLUMNS)
@@ -130,29 +149,40 @@ def loop_rows(wh: Warehouse, scope: Scope, org_id: str, period: Period, cfg: Con
     return rows.reset_index(drop=True)
 
 
-def scores(wh: Warehouse, scope: Scope, org_id: str, period: Period, progress: Progress,
-           cfg: Config | None = None) -> pd.DataFrame:
+def scores(
+    wh: Warehouse, scope: Scope, org_id: str, period: Period, progress: Progress, cfg: Config | None = None
+) -> pd.DataFrame:
     """The `scorecard_scores` rows of a node and period for a user, action follow-through included."""
     cfg = cfg or config()
-    return wh.run(QUERY, scope, params(org_id, period, progress, cfg), rows=loop_rows(wh, scope, org_id, period, cfg))
+    return wh.run(
+        QUERY, scope, params(org_id, period, progress, cfg), rows=loop_rows(wh, scope, org_id, period, cfg)
+    )
 
 
 def ranking(scores: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per node: score, rank among siblings, tier rank, quartile, relation (peer rows say 'peer'),
-    the action follow-through score (`loop_score`, 0..1) and the rank change since the previous period (positive =
+    the action follow-through score (`loop_score`, 0..1) and the rank change since the previous period
+    (positive =
     climbed) for the user's own nodes."""
     rows = scores[scores["indicator"].isna() | (scores["indicator"] == "total")].copy()
     loop = scores[scores["indicator"] == LOOP]
-    rows["loop_score"] = rows["org_id"].map(loop.set_index("org_id")["norm"]).astype(float) if len(loop) else float("nan")
+    rows["loop_score"] = (
+        rows["org_id"].map(loop.set_index("org_id")["norm"]).astype(float) if len(loop) else float("nan")
+    )
     rows["relation"] = rows["relation"].where(rows["relation"].notna(), "peer")
-    rows = rows.drop(columns=["indicator", "value", "due_value", "norm", "points", "max_points", *LOOP_COLUMNS], errors="ignore")
+    rows = rows.drop(
+        columns=["indicator", "value", "due_value", "norm", "points", "max_points", *LOOP_COLUMNS],
+        errors="ignore",
+    )
     rows["rank_change"] = None
     if previous is not None and not previous.empty:
         before = ranking(previous)
         before = before[before["org_id"].notna()].set_index("org_id")["rank"]
         own = rows["relation"] != "peer"
-        rows.loc[own, "rank_change"] = [before.get(o) - r if o in before.index and pd.notna(before.get(o)) else None
-                                        for o, r in zip(rows.loc[own, "org_id"], rows.loc[own, "rank"])]
+        rows.loc[own, "rank_change"] = [
+            before.get(o) - r if o in before.index and pd.notna(before.get(o)) else None
+            for o, r in zip(rows.loc[own, "org_id"], rows.loc[own, "rank"])
+        ]
     rows["_children_last"] = (rows["relation"] == "child").astype(int)
     return rows.sort_values(["_children_last", "rank"]).drop(columns="_children_last").reset_index(drop=True)
 
@@ -164,21 +194,38 @@ def has_data(scores: pd.DataFrame) -> bool:
 
 
 def breakdown(scores: pd.DataFrame, org_id: str, cfg: Config | None = None) -> pd.DataFrame:
-    """The node's indicators: value, target due, 0..1 score, points, maximum, points lost, dimension; the action
+    """The node's indicators: value, target due, 0..1 score, points, maximum, points lost, dimension; the
+    action
     follow-through row (dimension LOOP) also carries its actions due, done on time and measured effect."""
     cfg = cfg or config()
     dims = {i.metric: i.dimension for i in cfg.indicators} | {LOOP: LOOP}
-    rows = scores[(scores["org_id"] == org_id) & scores["indicator"].notna() & (scores["indicator"] != "total")].copy()
+    rows = scores[
+        (scores["org_id"] == org_id) & scores["indicator"].notna() & (scores["indicator"] != "total")
+    ].copy()
     rows["dimension"] = rows["indicator"].map(dims)
     rows["points_lost"] = rows["max_points"].astype(float) - rows["points"].astype(float)
-    cols = ["indicator", "dimension", "value", "due_value", "norm", "points", "max_points", "points_lost", *LOOP_COLUMNS]
-    rows = rows.assign(_loop=(rows["indicator"] == LOOP).astype(int)).sort_values("_loop", kind="stable")  # its row last
+    cols = [
+        "indicator",
+        "dimension",
+        "value",
+        "due_value",
+        "norm",
+        "points",
+        "max_points",
+        "points_lost",
+        *LOOP_COLUMNS,
+    ]
+    rows = rows.assign(_loop=(rows["indicator"] == LOOP).astype(int)).sort_values(
+        "_loop", kind="stable"
+    )  # its row last
     return rows.reindex(columns=cols).reset_index(drop=True)
 
 
 def dimension_names(cfg: Config, lang: str) -> dict[str, str]:
     """Dimension id -> name, the action follow-through included when it carries weight."""
-    return {d: n[lang] for d, n in cfg.dimensions.items()} | ({LOOP: cfg.loop_name[lang]} if cfg.loop_weight else {})
+    return {d: n[lang] for d, n in cfg.dimensions.items()} | (
+        {LOOP: cfg.loop_name[lang]} if cfg.loop_weight else {}
+    )
 
 
 def indicator_name(indicator: str, lang: str, cfg: Config | None = None) -> str:
@@ -200,7 +247,9 @@ def _num(v) -> float | None:
 
 
 def _value_text(row: pd.Series, lang: str) -> tuple[str, str]:
-    """(value, due) as shown: by the metric's unit, or for the action follow-through its on-time completion."""
+    """(value, due) as shown: by the metric's unit, or for the action
+    follow-through its on-time completion.
+    """
     from cockpit.core import i18n
 
     if row["indicator"] != LOOP:
@@ -209,29 +258,39 @@ def _value_text(row: pd.Series, lang: str) -> tuple[str, str]:
     due = 0 if pd.isna(row["actions_due"]) else int(row["actions_due"])
     if not due:
         return i18n.t("scorecard.loop.none_due", lang), "—"
-    return i18n.t("scorecard.loop.value", lang, done=int(row["actions_done_on_time"]), due=due,
-                  completion=i18n.pct(_num(row["value"]), lang)), "—"
+    return i18n.t(
+        "scorecard.loop.value",
+        lang,
+        done=int(row["actions_done_on_time"]),
+        due=due,
+        completion=i18n.pct(_num(row["value"]), lang),
+    ), "—"
 
 
-def detail_for_display(detail: pd.DataFrame, lang: str, dims: dict[str, str], cfg: Config | None = None) -> pd.DataFrame:
+def detail_for_display(
+    detail: pd.DataFrame, lang: str, dims: dict[str, str], cfg: Config | None = None
+) -> pd.DataFrame:
     """The breakdown with names from the metric dictionary and figures formatted by unit."""
     from cockpit.core import i18n
 
     shown = [_value_text(r, lang) for _, r in detail.iterrows()]
-    return pd.DataFrame({
-        "dimension": detail["dimension"].map(dims),
-        "indicator": [indicator_name(m, lang, cfg) for m in detail["indicator"]],
-        "value": [v for v, _ in shown],
-        "due": [d for _, d in shown],
-        "norm": [i18n.pct(_num(v), lang) for v in detail["norm"]],
-        "points": [i18n.fmt(_num(v), "score", lang) for v in detail["points"]],
-        "max_points": [i18n.fmt(_num(v), "score", lang) for v in detail["max_points"]],
-        "points_lost": [i18n.fmt(_num(v), "score", lang) for v in detail["points_lost"]],
-    })
+    return pd.DataFrame(
+        {
+            "dimension": detail["dimension"].map(dims),
+            "indicator": [indicator_name(m, lang, cfg) for m in detail["indicator"]],
+            "value": [v for v, _ in shown],
+            "due": [d for _, d in shown],
+            "norm": [i18n.pct(_num(v), lang) for v in detail["norm"]],
+            "points": [i18n.fmt(_num(v), "score", lang) for v in detail["points"]],
+            "max_points": [i18n.fmt(_num(v), "score", lang) for v in detail["max_points"]],
+            "points_lost": [i18n.fmt(_num(v), "score", lang) for v in detail["points_lost"]],
+        }
+    )
 
 
 def loop_summary(detail: pd.DataFrame, lang: str, cfg: Config | None = None) -> str | None:
-    """One sentence with the node's action follow-through figures (due, done on time, completion, effect, score),
+    """One sentence with the node's action follow-through figures (due, done on time, completion, effect,
+    score),
     or None when the indicator carries no weight."""
     from cockpit.core import i18n
 
@@ -244,21 +303,47 @@ def loop_summary(detail: pd.DataFrame, lang: str, cfg: Config | None = None) -> 
     if not due:
         return i18n.t("scorecard.loop.summary_none", lang, name=cfg.loop_name[lang])
     effect = _num(r["action_effect"])
-    return i18n.t("scorecard.loop.summary", lang, name=cfg.loop_name[lang], due=due, done=int(r["actions_done_on_time"]),
-                  completion=i18n.pct(_num(r["value"]), lang),
-                  effect=i18n.t("scorecard.loop.effect_none", lang) if effect is None
-                  else i18n.t("scorecard.loop.effect", lang, pts=f"{effect * 100:+.1f}"),
-                  score=i18n.pct(_num(r["norm"]), lang), weight=f"{cfg.loop_weight:g}")
+    return i18n.t(
+        "scorecard.loop.summary",
+        lang,
+        name=cfg.loop_name[lang],
+        due=due,
+        done=int(r["actions_done_on_time"]),
+        completion=i18n.pct(_num(r["value"]), lang),
+        effect=i18n.t("scorecard.loop.effect_none", lang)
+        if effect is None
+        else i18n.t("scorecard.loop.effect", lang, pts=f"{effect * 100:+.1f}"),
+        score=i18n.pct(_num(r["norm"]), lang),
+        weight=f"{cfg.loop_weight:g}",
+    )
 
 
 def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
-    """The configuration as a table for the page: dimension, indicator, weight, rule, the indicator's definition."""
+    """The configuration as a table for the page: dimension, indicator, weight, rule, the indicator's
+    definition.
+    """
     from cockpit.core import i18n
 
-    rows = [{"dimension": cfg.dimensions[i.dimension][lang], "indicator": metrics.get(i.metric).name(lang),
-             "weight": i.weight, "rule": i.rule, "definition": metrics.get(i.metric).definition(lang)}
-            for i in cfg.indicators]
+    rows = [
+        {
+            "dimension": cfg.dimensions[i.dimension][lang],
+            "indicator": metrics.get(i.metric).name(lang),
+            "weight": i.weight,
+            "rule": i.rule,
+            "definition": metrics.get(i.metric).definition(lang),
+        }
+        for i in cfg.indicators
+    ]
     if cfg.loop_weight:
-        rows.append({"dimension": cfg.loop_name[lang], "indicator": cfg.loop_name[lang], "weight": cfg.loop_weight,
-                     "rule": LOOP, "definition": i18n.t("scorecard.loop.definition", lang, span=f"{outcome.EFFECT_SPAN * 100:g}")})
+        rows.append(
+            {
+                "dimension": cfg.loop_name[lang],
+                "indicator": cfg.loop_name[lang],
+                "weight": cfg.loop_weight,
+                "rule": LOOP,
+                "definition": i18n.t(
+                    "scorecard.loop.definition", lang, span=f"{outcome.EFFECT_SPAN * 100:g}"
+                ),
+            }
+        )
     return pd.DataFrame(rows)

@@ -5,11 +5,13 @@ Guidance, reports and tests import these names instead of restating them.
 
 - Stages, in order: Sense → Interest → Connect → Action → Share (`STAGES`).
 - What counts: an event counts at the SICAS stage the warehouse records for it (`events.stage`); the event
-  types of each stage are listed in `Stage.event_types` (a delivered SMS, push or WeCom message is an exposure,
+  types of each stage are listed in `Stage.event_types` (a delivered SMS, push or WeCom message is an
+  exposure,
   so Sense; opening, replying to or liking one is an interaction, so Interest). Events without a recognised
   customer never count.
 - Counting unit: unique customers, once per stage per window however often they repeat the stage.
-- Window: the chosen period (or each calendar week, Monday to Sunday, for the weekly trend); both ends inclusive.
+- Window: the chosen period (or each calendar week, Monday to Sunday, for the weekly trend); both ends
+inclusive.
 - Ordering rule (`RULE`): a customer counts at Sense at their first Sense event in the window; they count at a
   later stage k at their first stage-k event in the window at or after the moment they counted at stage k-1.
   So a customer who skips a stage stops there, a stage reached before the window (or before the previous
@@ -24,8 +26,10 @@ stopped); tests/test_sicas.py checks both against an independent pandas computat
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
 `DROP_STAGES`; the weekly trend `WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
-`compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` / `mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
+`compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` /
+`mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,9 +46,27 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("S", "sense", ("exposure", "visit", "follow", "sms_sent", "push_sent", "wecom_msg_sent", "group_message")),
-    Stage("I", "interest", ("click", "read", "consult", "join_group", "reply", "sms_open", "push_open",
-                            "wecom_msg_open", "wecom_reply", "moments_like")),
+    Stage(
+        "S",
+        "sense",
+        ("exposure", "visit", "follow", "sms_sent", "push_sent", "wecom_msg_sent", "group_message"),
+    ),
+    Stage(
+        "I",
+        "interest",
+        (
+            "click",
+            "read",
+            "consult",
+            "join_group",
+            "reply",
+            "sms_open",
+            "push_open",
+            "wecom_msg_open",
+            "wecom_reply",
+            "moments_like",
+        ),
+    ),
     Stage("C", "connect", ("add_wecom", "appointment", "chat", "lead")),
     Stage("A", "action", ("open_account", "purchase", "apply")),
     Stage("H", "share", ("refer_friend", "share_content", "review")),
@@ -84,7 +106,9 @@ def next_stage(code: str) -> str:
 
 
 def mask_id(value: object) -> str:
-    """A customer id with its middle hidden: 1000123 -> 10***23 (ids of four digits or fewer are hidden whole)."""
+    """A customer id with its middle hidden: 1000123 -> 10***23 (ids of four digits or fewer are hidden
+    whole).
+    """
     s = str(value)
     if len(s) <= 4:
         return "*" * len(s)
@@ -94,7 +118,8 @@ def mask_id(value: object) -> str:
 def mask_dropoffs(df: pd.DataFrame, role: str, staff_ids: tuple[str, ...]) -> pd.DataFrame:
     """The drop-off list as this user may see and export it.
 
-    A manager (whose staff ids are their own org nodes) sees the ids of the customers assigned to them; every other id (and every id for executives,
+    A manager (whose staff ids are their own org nodes) sees the ids of the customers assigned to them; every
+    other id (and every id for executives,
     branch heads and admins, who act through their teams) is masked. The column stays text either way.
     """
     out = df.copy()
@@ -131,10 +156,25 @@ def worst_week(weekly: pd.DataFrame) -> dt.date | None:
 
 
 def compare(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
-    """This period's funnel (one slice) beside the previous comparable period's counts and the relative change."""
-    out = cur.merge(prev[["stage", "customers"]].rename(columns={"customers": "prev_customers"}), on="stage", how="left")
+    """This period's funnel (one slice) beside the previous comparable period's counts and the relative
+    change.
+    """
+    out = cur.merge(
+        prev[["stage", "customers"]].rename(columns={"customers": "prev_customers"}), on="stage", how="left"
+    )
     out["change"] = out["customers"] / out["prev_customers"].where(out["prev_customers"] > 0) - 1
-    return out[["stage", "customers", "pct_first", "pct_prev", "median_hours", "p75_hours", "prev_customers", "change"]]
+    return out[
+        [
+            "stage",
+            "customers",
+            "pct_first",
+            "pct_prev",
+            "median_hours",
+            "p75_hours",
+            "prev_customers",
+            "change",
+        ]
+    ]
 
 
 # The source a stage or breakdown needs beyond events (names as in queries/channel_coverage.sql).

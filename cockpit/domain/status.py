@@ -9,13 +9,20 @@ A target is judged by its achievement against time progress (both as ratios, in 
 For a stock metric, achievement is the share of the planned increase already made when that increase is
 material, else the balance against the target (cockpit.domain.targets.pace_achievement defines it).
 """
+
 from __future__ import annotations
 
 import math
 
 STATUSES = ("green", "amber", "red", "no_target", "not_started")
 AMBER_FLOOR = 0.9
-COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "no_target": "#9e9e9e", "not_started": "#9e9e9e"}
+COLOURS = {
+    "green": "#2e7d32",
+    "amber": "#f9a825",
+    "red": "#c62828",
+    "no_target": "#9e9e9e",
+    "not_started": "#9e9e9e",
+}
 
 
 def _missing(x: float | None) -> bool:
@@ -23,7 +30,8 @@ def _missing(x: float | None) -> bool:
 
 
 def status(achievement: float | None, time_progress: float) -> str:
-    """'green' | 'amber' | 'red' | 'no_target' | 'not_started' for an achievement ratio at a time progress ratio.
+    """'green' | 'amber' | 'red' | 'no_target' | 'not_started' for an achievement ratio at a time progress
+    ratio.
 
     `achievement` is None when there is no usable target (see `cockpit.domain.targets.achievement`).
     """
@@ -34,4 +42,3 @@ def status(achievement: float | None, time_progress: float) -> str:
     if achievement >= min(time_progress, 1.0):
         return "green"
     return "amber" if achievement >= AMBER_FLOOR * time_progress else "red"
-

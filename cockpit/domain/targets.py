@@ -13,6 +13,7 @@ this module only combines them, so the targets page, guidance and reports agree.
 - The forecast is a run-rate over working days, with an 80% range from the spread of the daily changes;
   it is an estimate and is not given in a period's first FORECAST_MIN_DAYS working days.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,12 +23,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cockpit.core import calendar
-from cockpit.domain import metrics, status as rules
 from cockpit.core.calendar import Progress
 from cockpit.core.periods import Period
+from cockpit.domain import metrics
+from cockpit.domain import status as rules
 
 FORECAST_MIN_DAYS = 5
-MIN_PLANNED_INCREASE = 0.01  # a balance's planned increase below 1% of its target is a "hold the balance" target
+MIN_PLANNED_INCREASE = (
+    0.01  # a balance's planned increase below 1% of its target is a "hold the balance" target
+)
 Z80 = 1.2816  # two-sided 80% normal interval
 
 
@@ -38,10 +42,19 @@ def achievement(actual: float | None, target: float | None) -> float | None:
     return actual / target
 
 
-def pace_achievement(metric: metrics.Metric, actual: float | None, target: float | None, base: float | None) -> float | None:
+def pace_achievement(
+    metric: metrics.Metric, actual: float | None, target: float | None, base: float | None
+) -> float | None:
     """The achievement judged against time progress: of the target (flows) or of the planned increase (stocks,
     when that increase is material; otherwise the balance against the target)."""
-    if not metric.is_stock or base is None or target is None or actual is None or math.isnan(base) or math.isnan(target):
+    if (
+        not metric.is_stock
+        or base is None
+        or target is None
+        or actual is None
+        or math.isnan(base)
+        or math.isnan(target)
+    ):
         return achievement(actual, target)
     if target - base >= MIN_PLANNED_INCREASE * abs(target):
         return achievement(actual - base, target - base)
@@ -52,7 +65,11 @@ def windows(period: Period) -> dict[str, tuple[dt.date, dt.date]]:
     """The date windows a target view needs: current to date and the comparable MoM and YoY windows.
 
     (`metric_values` gives each balance's opening value, the day before the window, with the current one.)"""
-    return {"current": (period.start, period.to_date), "previous": period.previous(), "year_ago": period.year_ago()}
+    return {
+        "current": (period.start, period.to_date),
+        "previous": period.previous(),
+        "year_ago": period.year_ago(),
+    }
 
 
 @dataclass(frozen=True)
@@ -62,8 +79,11 @@ class Forecast:
     high: float
 
 
-def forecast(series: pd.DataFrame, cal: pd.DataFrame, progress: Progress, base: float = 0.0) -> Forecast | None:
-    """Run-rate forecast to the period's end from a daily series (`day`, `value`) of a cumulative flow or a balance.
+def forecast(
+    series: pd.DataFrame, cal: pd.DataFrame, progress: Progress, base: float = 0.0
+) -> Forecast | None:
+    """Run-rate forecast to the period's end from a daily series (`day`, `value`) of a cumulative flow or a
+    balance.
 
     The mean change per elapsed working day is carried over the remaining working days; the range is
     +-Z80 x (standard deviation of the daily changes) x sqrt(remaining days). None in the first days.
@@ -107,19 +127,45 @@ def _change(now: float | None, before: float | None) -> float | None:
     return now / before - 1
 
 
-def evaluate(metric_id: str, actual: float | None, target: float | None, progress: Progress, base: float | None = None,
-             previous: float | None = None, year_ago: float | None = None, fc: Forecast | None = None) -> TargetView:
+def evaluate(
+    metric_id: str,
+    actual: float | None,
+    target: float | None,
+    progress: Progress,
+    base: float | None = None,
+    previous: float | None = None,
+    year_ago: float | None = None,
+    fc: Forecast | None = None,
+) -> TargetView:
     m = metrics.get(metric_id)
     pace = pace_achievement(m, actual, target, base)
     ahead = None
-    if pace is not None and not progress.not_started:  # clipped: a stock far off plan is 'more than the period' behind
+    if (
+        pace is not None and not progress.not_started
+    ):  # clipped: a stock far off plan is 'more than the period' behind
         ahead = max(-progress.total, min(progress.total, (pace - min(progress.ratio, 1.0)) * progress.total))
     needed = None
-    if target is not None and actual is not None and progress.remaining > 0 and achievement(actual, target) is not None:
+    if (
+        target is not None
+        and actual is not None
+        and progress.remaining > 0
+        and achievement(actual, target) is not None
+    ):
         needed = max(target - actual, 0.0) / progress.remaining
-    return TargetView(metric_id, actual, target, achievement(actual, target), pace, progress,
-                      rules.status(pace, progress.ratio), ahead, needed, _change(actual, previous),
-                      _change(actual, year_ago), fc if not progress.ended else None)
+    return TargetView(
+        metric_id,
+        actual,
+        target,
+        achievement(actual, target),
+        pace,
+        progress,
+        rules.status(pace, progress.ratio),
+        ahead,
+        needed,
+        _change(actual, previous),
+        _change(actual, year_ago),
+        fc if not progress.ended else None,
+    )
 
 
 def _value(frame: pd.DataFrame, org_id: str, metric_id: str, column: str = "value") -> float | None:
@@ -142,31 +188,67 @@ def targeted_metrics(targets: pd.DataFrame) -> list[str]:
     return [m for m in metrics.ids() if m in have]
 
 
-def node_view(frames: dict[str, pd.DataFrame], targets: pd.DataFrame, org_id: str, metric_id: str,
-              progress: Progress, fc: Forecast | None = None) -> TargetView:
+def node_view(
+    frames: dict[str, pd.DataFrame],
+    targets: pd.DataFrame,
+    org_id: str,
+    metric_id: str,
+    progress: Progress,
+    fc: Forecast | None = None,
+) -> TargetView:
     """The view of one metric at one node, from the `metric_values` frames of `windows()` and the targets."""
-    return evaluate(metric_id, _value(frames["current"], org_id, metric_id), _value(targets, org_id, metric_id, "target_value"),
-                    progress, base=_value(frames["current"], org_id, metric_id, "opening"), previous=_value(frames["previous"], org_id, metric_id),
-                    year_ago=_value(frames["year_ago"], org_id, metric_id), fc=fc)
+    return evaluate(
+        metric_id,
+        _value(frames["current"], org_id, metric_id),
+        _value(targets, org_id, metric_id, "target_value"),
+        progress,
+        base=_value(frames["current"], org_id, metric_id, "opening"),
+        previous=_value(frames["previous"], org_id, metric_id),
+        year_ago=_value(frames["year_ago"], org_id, metric_id),
+        fc=fc,
+    )
 
 
-def table(frames: dict[str, pd.DataFrame], targets: pd.DataFrame, org_ids: list[str], metric_ids: list[str],
-          progress: Progress) -> pd.DataFrame:
+def table(
+    frames: dict[str, pd.DataFrame],
+    targets: pd.DataFrame,
+    org_ids: list[str],
+    metric_ids: list[str],
+    progress: Progress,
+) -> pd.DataFrame:
     """One row per (node, metric): actual, target, achievement, pace, status, days ahead, MoM, YoY."""
-    names = frames["current"].drop_duplicates("org_id").set_index("org_id") if not frames["current"].empty else None
+    names = (
+        frames["current"].drop_duplicates("org_id").set_index("org_id")
+        if not frames["current"].empty
+        else None
+    )
     rows = []
     for org in org_ids:
         for mid in metric_ids:
             v = node_view(frames, targets, org, mid, progress)
-            rows.append({"org_id": org, "name_zh": names.loc[org, "name_zh"] if names is not None and org in names.index else org,
-                         "name_en": names.loc[org, "name_en"] if names is not None and org in names.index else org,
-                         "metric": mid, "actual": v.actual, "target": v.target, "achievement": v.achievement,
-                         "pace": v.pace, "status": v.status, "days_ahead": v.days_ahead, "mom": v.mom, "yoy": v.yoy})
+            rows.append(
+                {
+                    "org_id": org,
+                    "name_zh": names.loc[org, "name_zh"] if names is not None and org in names.index else org,
+                    "name_en": names.loc[org, "name_en"] if names is not None and org in names.index else org,
+                    "metric": mid,
+                    "actual": v.actual,
+                    "target": v.target,
+                    "achievement": v.achievement,
+                    "pace": v.pace,
+                    "status": v.status,
+                    "days_ahead": v.days_ahead,
+                    "mom": v.mom,
+                    "yoy": v.yoy,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def pace_path(cal: pd.DataFrame, period: Period, target: float | None, base: float = 0.0) -> pd.DataFrame:
-    """The on-pace line: from the opening value to the target, advancing by working days (flat on days off)."""
+    """The on-pace line: from the opening value to the target, advancing by
+    working days (flat on days off).
+    """
     if target is None:
         return pd.DataFrame(columns=["day", "value"])
     work = set(calendar.workdays(cal, period.start, period.end))
@@ -183,16 +265,18 @@ def for_display(table: pd.DataFrame, lang: str, status_labels: dict[str, str], n
     """The table with figures formatted by each metric's unit (万/亿, %) and statuses translated."""
     from cockpit.core import i18n
 
-    out = pd.DataFrame({
-        "name": table[name_col],
-        "metric": [metrics.get(m).name(lang) for m in table["metric"]],
-        "actual": [metrics.get(m).fmt(v, lang) for m, v in zip(table["metric"], table["actual"])],
-        "target": [metrics.get(m).fmt(v, lang) for m, v in zip(table["metric"], table["target"])],
-        "achievement": [i18n.pct(v, lang) for v in table["achievement"]],
-        "pace": [i18n.pct(v, lang) for v in table["pace"]],
-        "status": [status_labels[s] for s in table["status"]],
-        "days_ahead": [i18n.fmt(v, "days", lang) for v in table["days_ahead"]],
-        "mom": [i18n.pct(v, lang) for v in table["mom"]],
-        "yoy": [i18n.pct(v, lang) for v in table["yoy"]],
-    })
+    out = pd.DataFrame(
+        {
+            "name": table[name_col],
+            "metric": [metrics.get(m).name(lang) for m in table["metric"]],
+            "actual": [metrics.get(m).fmt(v, lang) for m, v in zip(table["metric"], table["actual"])],
+            "target": [metrics.get(m).fmt(v, lang) for m, v in zip(table["metric"], table["target"])],
+            "achievement": [i18n.pct(v, lang) for v in table["achievement"]],
+            "pace": [i18n.pct(v, lang) for v in table["pace"]],
+            "status": [status_labels[s] for s in table["status"]],
+            "days_ahead": [i18n.fmt(v, "days", lang) for v in table["days_ahead"]],
+            "mom": [i18n.pct(v, lang) for v in table["mom"]],
+            "yoy": [i18n.pct(v, lang) for v in table["yoy"]],
+        }
+    )
     return out.astype(object).where(out.notna(), "—")

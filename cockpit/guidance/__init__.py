@@ -6,11 +6,13 @@ carries its evidence (the figures and the baseline they were compared with) and 
 and suggested action in zh or en from templates in cockpit/core/i18n_catalogue/guidance.yaml, so the
 same insight reads the same on the page, in the PDF and in the workbook.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -65,9 +67,16 @@ class Insight:
 
     def row(self, lang: str = "zh") -> dict[str, Any]:
         """A flat record for tables and exports."""
-        return {"severity": self.severity, "type": self.type, "audience": self.audience, "org_id": self.org_id,
-                "title": self.title(lang), "text": self.text(lang), "baseline": self.baseline(lang),
-                "action": self.action(lang)}
+        return {
+            "severity": self.severity,
+            "type": self.type,
+            "audience": self.audience,
+            "org_id": self.org_id,
+            "title": self.title(lang),
+            "text": self.text(lang),
+            "baseline": self.baseline(lang),
+            "action": self.action(lang),
+        }
 
 
 @dataclass(frozen=True)
@@ -100,11 +109,28 @@ class Context:
 
 
 def families() -> list[Callable[[Context], list[Insight]]]:
-    from cockpit.guidance import (campaigns, contributors, dormant, funnel, lifecycle, referrals, targets,
-                                  unusual)
+    from cockpit.guidance import (
+        campaigns,
+        contributors,
+        dormant,
+        funnel,
+        lifecycle,
+        referrals,
+        targets,
+        unusual,
+    )
 
-    return [targets.find, unusual.find, contributors.find, contributors.find_concentration, funnel.find,
-            referrals.find, dormant.find, lifecycle.find, campaigns.find]
+    return [
+        targets.find,
+        unusual.find,
+        contributors.find,
+        contributors.find_concentration,
+        funnel.find,
+        referrals.find,
+        dormant.find,
+        lifecycle.find,
+        campaigns.find,
+    ]
 
 
 def generate(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> list[Insight]:

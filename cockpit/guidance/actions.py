@@ -8,6 +8,7 @@ across all segments is used; otherwise no channel is suggested. Everything is re
 requesting user's scope, so a manager (whose org node is their staff id) sees only their own
 customers and a branch head only their subtree's.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,15 +22,31 @@ from cockpit.guidance.dormant import DORMANT_DAYS, DORMANT_TIER
 from cockpit.guidance.names import _table
 
 MIN_BASE = 10
-COLUMNS = ["customer_id", "org_id", "manager_id", "segment", "tier", "aum", "lifecycle_state", "last_active_date",
-           "reason", "stage", "channel_id", "channel", "channel_conversion", "script"]
+COLUMNS = [
+    "customer_id",
+    "org_id",
+    "manager_id",
+    "segment",
+    "tier",
+    "aum",
+    "lifecycle_state",
+    "last_active_date",
+    "reason",
+    "stage",
+    "channel_id",
+    "channel",
+    "channel_conversion",
+    "script",
+]
 
 
 def best_channels(conv: pd.DataFrame) -> tuple[dict, dict]:
     """(segment, stage_no) -> (channel, conversion, base), and stage_no -> the same across segments."""
     cells = conv[conv.customers >= MIN_BASE].sort_values(["conversion", "customers"], ascending=False)
-    by_seg = {(r.segment, r.stage_no): (r.channel_id, r.conversion, r.customers)
-              for r in cells.drop_duplicates(["segment", "stage_no"]).itertuples()}
+    by_seg = {
+        (r.segment, r.stage_no): (r.channel_id, r.conversion, r.customers)
+        for r in cells.drop_duplicates(["segment", "stage_no"]).itertuples()
+    }
     pooled = conv.groupby(["stage_no", "channel_id"], as_index=False)[["customers", "converted"]].sum()
     pooled = pooled[pooled.customers >= MIN_BASE].assign(conversion=lambda d: d.converted / d.customers)
     pooled = pooled.sort_values(["conversion", "customers"], ascending=False).drop_duplicates("stage_no")
@@ -39,7 +56,9 @@ def best_channels(conv: pd.DataFrame) -> tuple[dict, dict]:
 
 def action_list(ctx: Context, lang: str = "zh") -> pd.DataFrame:
     """The action list of ctx.org_id, most urgent first (reason priority, then assets)."""
-    people = ctx.run("action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS)
+    people = ctx.run(
+        "action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
+    )
     if people.empty:
         return pd.DataFrame(columns=COLUMNS)
     conv = ctx.run("action_channel_conversion", org_id=ctx.org_id, as_of=ctx.as_of)
@@ -52,14 +71,25 @@ def action_list(ctx: Context, lang: str = "zh") -> pd.DataFrame:
         pick = by_seg.get((r.segment, stage_no)) or by_stage.get(stage_no)
         channel_id, rate = (pick[0], pick[1]) if pick else (None, float("nan"))
         channel = names.get(channel_id, ("—", "—"))[0 if lang == "zh" else 1] if channel_id else "—"
-        rows.append({
-            "customer_id": r.customer_id, "org_id": r.org_id, "manager_id": r.manager_id, "segment": r.segment,
-            "tier": r.tier, "aum": r.aum, "lifecycle_state": r.lifecycle_state, "last_active_date": r.last_active_date,
-            "reason": i18n.t(f"action.reason.{r.reason}", lang), "stage": sicas.CODES[stage_no - 1],
-            "channel_id": channel_id, "channel": channel, "channel_conversion": rate,
-            "script": (i18n.t("action.script_channel", lang, channel=channel) if channel_id else "")
-            + i18n.t(f"action.script.{r.reason}", lang, aum=i18n.money(r.aum, lang), days=DORMANT_DAYS),
-        })
+        rows.append(
+            {
+                "customer_id": r.customer_id,
+                "org_id": r.org_id,
+                "manager_id": r.manager_id,
+                "segment": r.segment,
+                "tier": r.tier,
+                "aum": r.aum,
+                "lifecycle_state": r.lifecycle_state,
+                "last_active_date": r.last_active_date,
+                "reason": i18n.t(f"action.reason.{r.reason}", lang),
+                "stage": sicas.CODES[stage_no - 1],
+                "channel_id": channel_id,
+                "channel": channel,
+                "channel_conversion": rate,
+                "script": (i18n.t("action.script_channel", lang, channel=channel) if channel_id else "")
+                + i18n.t(f"action.script.{r.reason}", lang, aum=i18n.money(r.aum, lang), days=DORMANT_DAYS),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -68,8 +98,10 @@ def headers(lang: str = "zh") -> dict[str, str]:
 
 
 def for_display(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The action list as a manager reads it on screen: segments, lifecycle states and stages by name, assets in
+    """The action list as a manager reads it on screen: segments, lifecycle states and stages by name, assets
+    in
     万/亿, the channel's conversion as a percentage, no channel code (the exports keep codes and raw yuan)."""
+
     def name(prefix: str, code: object) -> str:
         key = f"{prefix}.{code}"
         return i18n.t(key, lang) if key in i18n.catalogue() else str(code)
@@ -80,7 +112,8 @@ def for_display(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         lifecycle_state=[name("channels.state", v) for v in df.lifecycle_state],
         stage=[i18n.t(stages[v], lang) if v in stages else str(v) for v in df.stage],
         aum=[i18n.money(v, lang) for v in df.aum],
-        channel_conversion=[i18n.pct(v, lang) for v in df.channel_conversion])
+        channel_conversion=[i18n.pct(v, lang) for v in df.channel_conversion],
+    )
     return shown.rename(columns={**headers(lang), "aum": i18n.t("action.col.aum_shown", lang)})
 
 

@@ -5,6 +5,7 @@ Rule: over the recent window, for each campaign with at least MIN_BASE customers
 conversion = customers at Action / customers at Interest; flagged when it is at least RATIO times
 the median conversion of the other campaigns. It is good news: the action is to reuse what works.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -17,7 +18,9 @@ MIN_BASE = 30
 
 
 def conversions(funnel: pd.DataFrame) -> pd.DataFrame:
-    df = funnel[funnel["slice"] != "-"].pivot_table(index="slice", columns="stage", values="customers", aggfunc="sum")
+    df = funnel[funnel["slice"] != "-"].pivot_table(
+        index="slice", columns="stage", values="customers", aggfunc="sum"
+    )
     df = df.reindex(columns=["I", "A"]).fillna(0)
     df = df[df["I"] >= MIN_BASE]
     df["conversion"] = df["A"] / df["I"]
@@ -25,7 +28,9 @@ def conversions(funnel: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(ctx: Context) -> list[Insight]:
-    funnel = ctx.run("sicas_funnel", org_id=ctx.org_id, start=ctx.window_start, end=ctx.period.to_date, by="campaign")
+    funnel = ctx.run(
+        "sicas_funnel", org_id=ctx.org_id, start=ctx.window_start, end=ctx.period.to_date, by="campaign"
+    )
     df = conversions(funnel) if not funnel.empty else pd.DataFrame()
     if len(df) < 2:
         return []
@@ -36,9 +41,21 @@ def find(ctx: Context) -> list[Insight]:
         if others > 0 and row.conversion >= RATIO * others:
             n = names.loc[row.campaign_id] if row.campaign_id in names.index else None
             label = (n.name_zh, n.name_en) if n is not None else (row.campaign_id, row.campaign_id)
-            out.append(Insight(
-                "campaign_outperformance", "executive", 1, ctx.org_id,
-                {"conversion": (row.conversion, "pct"), "others": (others, "pct"), "interest": (row.interest, "count"),
-                 "actions": (row.actions, "count"), "ratio": (row.conversion / others, "score")},
-                {"campaign": label, "campaign_id": (row.campaign_id, row.campaign_id)}, named(ctx, df, "campaign_id", "campaign")))
+            out.append(
+                Insight(
+                    "campaign_outperformance",
+                    "executive",
+                    1,
+                    ctx.org_id,
+                    {
+                        "conversion": (row.conversion, "pct"),
+                        "others": (others, "pct"),
+                        "interest": (row.interest, "count"),
+                        "actions": (row.actions, "count"),
+                        "ratio": (row.conversion / others, "score"),
+                    },
+                    {"campaign": label, "campaign_id": (row.campaign_id, row.campaign_id)},
+                    named(ctx, df, "campaign_id", "campaign"),
+                )
+            )
     return out

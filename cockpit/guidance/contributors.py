@@ -9,6 +9,7 @@ the same way and is largest is named, with the share of the total change it expl
 Concentration rule: one child carries at least max(CONCENTRATION, 1.5 / number of children) of
 the node's current result.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,8 +27,15 @@ CONCENTRATION = 0.5
 
 def _breakdown(ctx: Context, metric: str) -> pd.DataFrame:
     prev_start, prev_end = ctx.period.previous()
-    return ctx.run("guidance_breakdown", org_id=ctx.org_id, start=ctx.period.start, end=ctx.period.to_date,
-                   prev_start=prev_start, prev_end=prev_end, metric=metric)
+    return ctx.run(
+        "guidance_breakdown",
+        org_id=ctx.org_id,
+        start=ctx.period.start,
+        end=ctx.period.to_date,
+        prev_start=prev_start,
+        prev_end=prev_end,
+        metric=metric,
+    )
 
 
 def top_contributors(df: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +48,9 @@ def top_contributors(df: pd.DataFrame) -> pd.DataFrame:
         part = part[part.delta * delta > 0]
         if not part.empty and delta:
             top = part.loc[part.delta.abs().idxmax()]
-            rows.append({"dimension": dim, "member": top.member, "delta": top.delta, "share": top.delta / delta})
+            rows.append(
+                {"dimension": dim, "member": top.member, "delta": top.delta, "share": top.delta / delta}
+            )
     return pd.DataFrame(rows, columns=["dimension", "member", "delta", "share"])
 
 
@@ -56,18 +66,29 @@ def _member_label(ctx: Context, dim: str, member: str) -> tuple[str, str]:
 
 
 def _parts(tops: pd.DataFrame, labels: dict, lang: str) -> str:
-    """'下级机构 X（40.1%）、渠道 Y（35.7%）…' naming only the dimensions that have a contributor (a leaf node has no children)."""
+    """'下级机构 X（40.1%）、渠道 Y（35.7%）…' naming only the dimensions that have a contributor
+    (a leaf node has no children).
+    """
     i = 0 if lang == "zh" else 1
-    parts = [i18n.t(f"guidance.top_contributors.part.{dim}", lang, name=labels[dim][i], share=i18n.pct(tops.loc[dim, "share"], lang))
-             for dim in DIMENSIONS if dim in tops.index]
+    parts = [
+        i18n.t(
+            f"guidance.top_contributors.part.{dim}",
+            lang,
+            name=labels[dim][i],
+            share=i18n.pct(tops.loc[dim, "share"], lang),
+        )
+        for dim in DIMENSIONS
+        if dim in tops.index
+    ]
     return ("、" if lang == "zh" else ", ").join(parts) or "—"
 
 
 def _focus(tops: pd.DataFrame, labels: dict, lang: str) -> str:
     """Where to look first: the child node and the channel that contributed most, whichever exist."""
     i = 0 if lang == "zh" else 1
-    names = [labels[dim][i] for dim in ("org", "channel") if dim in tops.index] or \
-        [labels[dim][i] for dim in DIMENSIONS if dim in tops.index][:1]
+    names = [labels[dim][i] for dim in ("org", "channel") if dim in tops.index] or [
+        labels[dim][i] for dim in DIMENSIONS if dim in tops.index
+    ][:1]
     return (" 与 " if lang == "zh" else " and ").join(names) or "—"
 
 
@@ -93,8 +114,17 @@ def find(ctx: Context) -> list[Insight]:
         labels["parts"] = tuple(_parts(tops, labels, lang) for lang in ("zh", "en"))
         labels["focus"] = tuple(_focus(tops, labels, lang) for lang in ("zh", "en"))
         worse = (cur < prev) == m.higher_is_better
-        out.append(Insight("top_contributors", "executive", 2 if worse else 1, ctx.org_id, figures, labels,
-                           named(ctx, df[df.dimension == "org"].reset_index(drop=True), "member")))
+        out.append(
+            Insight(
+                "top_contributors",
+                "executive",
+                2 if worse else 1,
+                ctx.org_id,
+                figures,
+                labels,
+                named(ctx, df[df.dimension == "org"].reset_index(drop=True), "member"),
+            )
+        )
     return out
 
 
@@ -111,10 +141,21 @@ def find_concentration(ctx: Context) -> list[Insight]:
         if share.max() >= limit:
             top = part.loc[share.idxmax()]
             m = metrics.get(mid)
-            out.append(Insight(
-                "concentration", "executive", 1, ctx.org_id,
-                {"share": (share.max(), "pct"), "limit": (limit, "pct"), "children": (n, "count"),
-                 "top_value": (top.cur, m.unit), "total": (part.cur.sum(), m.unit)},
-                {"metric": (m.name("zh"), m.name("en")), "top": org_label(ctx, top.member)},
-                named(ctx, part.assign(share=share).reset_index(drop=True), "member")))
+            out.append(
+                Insight(
+                    "concentration",
+                    "executive",
+                    1,
+                    ctx.org_id,
+                    {
+                        "share": (share.max(), "pct"),
+                        "limit": (limit, "pct"),
+                        "children": (n, "count"),
+                        "top_value": (top.cur, m.unit),
+                        "total": (part.cur.sum(), m.unit),
+                    },
+                    {"metric": (m.name("zh"), m.name("en")), "top": org_label(ctx, top.member)},
+                    named(ctx, part.assign(share=share).reset_index(drop=True), "member"),
+                )
+            )
     return out

@@ -11,6 +11,7 @@ On the sparse demo bank about 40% of customers of every tier go 120 days without
 six events a customer a year), so the share there is high for every tier; the rule is the usual
 definition of a dormant high-value customer and is kept.
 """
+
 from __future__ import annotations
 
 from cockpit.guidance import Context, Insight
@@ -22,20 +23,44 @@ TOP_N = 20
 
 
 def find(ctx: Context) -> list[Insight]:
-    df = ctx.run("guidance_dormant", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS)
+    df = ctx.run(
+        "guidance_dormant", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
+    )
     if df.empty or df.dormant.sum() == 0:
         return []
     df = df.assign(share=df.dormant / df.high_value)
     total, dormant = df.high_value.sum(), df.dormant.sum()
     share = dormant / total
     top = df.sort_values("dormant_aum", ascending=False).iloc[0]
-    people = ctx.run("action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS)
-    largest = people[people.reason == "dormant_high_value"].drop_duplicates("customer_id").nlargest(TOP_N, "aum")
-    return [Insight(
-        "dormant_high_value", "frontline", 3 if share >= 0.2 else 2 if share >= 0.05 else 1, ctx.org_id,
-        {"customers": (dormant, "count"), "aum": (df.dormant_aum.sum(), "money"), "share": (share, "pct"),
-         "high_value": (total, "count"), "days": (DORMANT_DAYS, "count"), "tier": (DORMANT_TIER, "count"),
-         "top_aum": (top.dormant_aum, "money"), "median_share": (df.share.median(), "pct"),
-         "top_n": (len(largest), "count"), "top_n_aum": (largest.aum.sum(), "money"),
-         "top_n_share": (largest.aum.sum() / df.dormant_aum.sum() if df.dormant_aum.sum() else float("nan"), "pct")},
-        {"top": org_label(ctx, top.org_id)}, named(ctx, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]], "org_id"))]
+    people = ctx.run(
+        "action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
+    )
+    largest = (
+        people[people.reason == "dormant_high_value"].drop_duplicates("customer_id").nlargest(TOP_N, "aum")
+    )
+    return [
+        Insight(
+            "dormant_high_value",
+            "frontline",
+            3 if share >= 0.2 else 2 if share >= 0.05 else 1,
+            ctx.org_id,
+            {
+                "customers": (dormant, "count"),
+                "aum": (df.dormant_aum.sum(), "money"),
+                "share": (share, "pct"),
+                "high_value": (total, "count"),
+                "days": (DORMANT_DAYS, "count"),
+                "tier": (DORMANT_TIER, "count"),
+                "top_aum": (top.dormant_aum, "money"),
+                "median_share": (df.share.median(), "pct"),
+                "top_n": (len(largest), "count"),
+                "top_n_aum": (largest.aum.sum(), "money"),
+                "top_n_share": (
+                    largest.aum.sum() / df.dormant_aum.sum() if df.dormant_aum.sum() else float("nan"),
+                    "pct",
+                ),
+            },
+            {"top": org_label(ctx, top.org_id)},
+            named(ctx, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]], "org_id"),
+        )
+    ]

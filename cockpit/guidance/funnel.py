@@ -6,8 +6,8 @@ compared with the median conversion of the node's children at that step; flagged
 had at least MIN_BASE customers at stage k-1, converts at least MIN_GAP (relative) below the median,
 and the binomial z-score (reached - n p) / sqrt(n p (1 - p)) is at most Z_FLAG.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pandas as pd
 
@@ -28,7 +28,9 @@ def stage_label(code: str) -> tuple[str, str]:
 
 def scored(funnel: pd.DataFrame) -> pd.DataFrame:
     df = funnel[funnel.stage_no > 1].copy()
-    prev = funnel.assign(stage_no=funnel.stage_no + 1)[["slice", "stage_no", "customers"]].rename(columns={"customers": "base"})
+    prev = funnel.assign(stage_no=funnel.stage_no + 1)[["slice", "stage_no", "customers"]].rename(
+        columns={"customers": "base"}
+    )
     df = df.merge(prev, on=["slice", "stage_no"])
     df["peer_rate"] = df.groupby("stage_no")["pct_prev"].transform("median")
     p = df["peer_rate"].clip(0.01, 0.99)
@@ -38,7 +40,9 @@ def scored(funnel: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(ctx: Context) -> list[Insight]:
-    funnel = ctx.run("sicas_funnel", org_id=ctx.org_id, start=ctx.window_start, end=ctx.period.to_date, by="child")
+    funnel = ctx.run(
+        "sicas_funnel", org_id=ctx.org_id, start=ctx.window_start, end=ctx.period.to_date, by="child"
+    )
     if funnel.empty or funnel["slice"].nunique() < 3:  # a median of two is no peer baseline
         return []
     df = scored(funnel)
@@ -47,13 +51,30 @@ def find(ctx: Context) -> list[Insight]:
     for row in hits.itertuples():
         prev_code = sicas.CODES[int(row.stage_no) - 2]
         detail = df[df.stage_no == row.stage_no][["slice", "base", "customers", "pct_prev", "peer_rate"]]
-        out.append(Insight(
-            "funnel_leak", "branch_head", 3 if row.gap <= -0.3 else 2, row.slice,
-            {"rate": (row.pct_prev, "pct"), "peer_rate": (row.peer_rate, "pct"), "base": (row.base, "count"),
-             "reached": (row.customers, "count"), "lost": (row.base * row.peer_rate - row.customers, "count"),
-             "gap": (row.gap, "pct"), "shortfall": (-row.gap, "pct"), "z": (row.z, "score")},
-            {"node": org_label(ctx, row.slice), "from_stage": stage_label(prev_code), "to_stage": stage_label(row.stage)},
-            named(ctx, detail.reset_index(drop=True), "slice")))
+        out.append(
+            Insight(
+                "funnel_leak",
+                "branch_head",
+                3 if row.gap <= -0.3 else 2,
+                row.slice,
+                {
+                    "rate": (row.pct_prev, "pct"),
+                    "peer_rate": (row.peer_rate, "pct"),
+                    "base": (row.base, "count"),
+                    "reached": (row.customers, "count"),
+                    "lost": (row.base * row.peer_rate - row.customers, "count"),
+                    "gap": (row.gap, "pct"),
+                    "shortfall": (-row.gap, "pct"),
+                    "z": (row.z, "score"),
+                },
+                {
+                    "node": org_label(ctx, row.slice),
+                    "from_stage": stage_label(prev_code),
+                    "to_stage": stage_label(row.stage),
+                },
+                named(ctx, detail.reset_index(drop=True), "slice"),
+            )
+        )
     return out
 
 

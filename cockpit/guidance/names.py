@@ -1,4 +1,5 @@
 """Display names of channels and org nodes for insight text, read through the scoped query layer."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -25,8 +26,12 @@ def product_label(ctx: Context, product_id: str) -> tuple[str, str]:
     return _table(ctx, "guidance_products", "product_id").get(product_id, (product_id, product_id))
 
 
-_REFERENCE = {"org": ("org_tree", "org_id"), "channel": ("channels", "channel_id"), "campaign": ("guidance_campaigns", "campaign_id"),
-              "product": ("guidance_products", "product_id")}
+_REFERENCE = {
+    "org": ("org_tree", "org_id"),
+    "channel": ("channels", "channel_id"),
+    "campaign": ("guidance_campaigns", "campaign_id"),
+    "product": ("guidance_products", "product_id"),
+}
 
 
 def named(ctx: Context, df: pd.DataFrame, col: str, kind: str = "org") -> pd.DataFrame:
@@ -35,4 +40,6 @@ def named(ctx: Context, df: pd.DataFrame, col: str, kind: str = "org") -> pd.Dat
     name, key = _REFERENCE[kind]
     table = _table(ctx, name, key)
     ids = df[col].astype(str)
-    return df.assign(name_zh=[table.get(i, (i, i))[0] for i in ids], name_en=[table.get(i, (i, i))[1] for i in ids])
+    return df.assign(
+        name_zh=[table.get(i, (i, i))[0] for i in ids], name_en=[table.get(i, (i, i))[1] for i in ids]
+    )

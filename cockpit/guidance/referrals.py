@@ -8,8 +8,8 @@ median monthly miss share over the months before the window. A month is flagged 
 share is at least MIN_GAP above the baseline and the binomial z-score
 (missed - n p0) / sqrt(n p0 (1 - p0)) is at least Z_FLAG.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pandas as pd
 
@@ -29,8 +29,13 @@ def scored(df: pd.DataFrame, window_start) -> pd.DataFrame:
     out["missed"] = out["referrals"] - out["on_time"]
     out["miss_share"] = out["missed"] / out["referrals"]
     recent = out["month_start"] >= pd.Timestamp(window_start)
-    base = (out[~recent].groupby(["from_channel_id", "to_channel_id"])["miss_share"].median()
-            .rename("baseline").reset_index())
+    base = (
+        out[~recent]
+        .groupby(["from_channel_id", "to_channel_id"])["miss_share"]
+        .median()
+        .rename("baseline")
+        .reset_index()
+    )
     out = out.merge(base, on=["from_channel_id", "to_channel_id"], how="left")
     p0 = out["baseline"].clip(0.02, 0.98)
     out["z"] = (out["missed"] - out["referrals"] * p0) / (out["referrals"] * p0 * (1 - p0)).pow(0.5)
@@ -44,18 +49,33 @@ def find(ctx: Context) -> list[Insight]:
     if raw.empty:
         return []
     df = scored(raw, ctx.window_start)
-    hits = df[df.recent & (df.missed >= MIN_MISSED) & (df.z >= Z_FLAG) & (df.miss_share >= df.baseline + MIN_GAP)]
+    hits = df[
+        df.recent & (df.missed >= MIN_MISSED) & (df.z >= Z_FLAG) & (df.miss_share >= df.baseline + MIN_GAP)
+    ]
     out = []
     for row in hits.itertuples():
         route = df[(df.from_channel_id == row.from_channel_id) & (df.to_channel_id == row.to_channel_id)]
         frm, to = channel_label(ctx, row.from_channel_id), channel_label(ctx, row.to_channel_id)
         month = row.month_start.strftime("%Y-%m")
-        out.append(Insight(
-            "referrals_overdue", "branch_head", 3 if row.miss_share >= 0.5 else 2, ctx.org_id,
-            {"referrals": (row.referrals, "count"), "missed": (row.missed, "count"),
-             "share": (row.miss_share, "pct"), "baseline": (row.baseline, "pct"), "z": (row.z, "score")},
-            {"route_from": frm, "route_to": to, "month": (month, month)},
-            route[["month_start", "referrals", "on_time", "miss_share", "baseline"]].reset_index(drop=True)))
+        out.append(
+            Insight(
+                "referrals_overdue",
+                "branch_head",
+                3 if row.miss_share >= 0.5 else 2,
+                ctx.org_id,
+                {
+                    "referrals": (row.referrals, "count"),
+                    "missed": (row.missed, "count"),
+                    "share": (row.miss_share, "pct"),
+                    "baseline": (row.baseline, "pct"),
+                    "z": (row.z, "score"),
+                },
+                {"route_from": frm, "route_to": to, "month": (month, month)},
+                route[["month_start", "referrals", "on_time", "miss_share", "baseline"]].reset_index(
+                    drop=True
+                ),
+            )
+        )
     return out
 
 

@@ -11,6 +11,7 @@ A short list: of the red (node, metric) pairs only the MAX_LISTED furthest behin
 the gap to pace, 1 - pace achievement / time progress — and each says how many more are red (the targets
 page shows them all).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -25,7 +26,9 @@ MAX_LISTED = 3
 
 
 def most_behind(table: pd.DataFrame, ratio: float, n: int = MAX_LISTED) -> pd.DataFrame:
-    """The n red rows of a targets.table furthest behind pace (largest 1 - pace / time progress), worst first."""
+    """The n red rows of a targets.table furthest behind pace (largest 1 - pace
+    / time progress), worst first.
+    """
     red = table[table.status.isin(FLAG)]
     gap = 1 - red.pace.astype(float) / min(ratio, 1.0)
     return red.assign(gap=gap).sort_values(["gap", "org_id", "metric"], ascending=[False, True, True]).head(n)
@@ -33,7 +36,10 @@ def most_behind(table: pd.DataFrame, ratio: float, n: int = MAX_LISTED) -> pd.Da
 
 def _inputs(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, calendar.Progress]:
     p = ctx.period
-    frames = {k: ctx.run("metric_values", start=a, end=b, parent=ctx.org_id) for k, (a, b) in targets.windows(p).items()}
+    frames = {
+        k: ctx.run("metric_values", start=a, end=b, parent=ctx.org_id)
+        for k, (a, b) in targets.windows(p).items()
+    }
     tgt = ctx.run("target_values", period_type=p.kind, period_start=p.start, parent=ctx.org_id)
     cal = ctx.run("calendar_days", start=p.start, end=p.end)
     return frames, tgt, cal, calendar.progress(cal, p)
@@ -54,8 +60,13 @@ def find(ctx: Context) -> list[Insight]:
     table = targets.table(frames, tgt, nodes, targets.targeted_metrics(tgt), progress)
     red = most_behind(table, progress.ratio)
     more = int(table.status.isin(FLAG).sum()) - len(red)
-    series = ctx.run("metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=ctx.org_id, grain="day") \
-        if (red.org_id == ctx.org_id).any() else None
+    series = (
+        ctx.run(
+            "metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=ctx.org_id, grain="day"
+        )
+        if (red.org_id == ctx.org_id).any()
+        else None
+    )
     out = []
     for row in red.itertuples():
         m = metrics.get(row.metric)
@@ -64,17 +75,43 @@ def find(ctx: Context) -> list[Insight]:
             daily = series[series.metric == row.metric]
             fc = targets.forecast(daily, cal, progress, targets.opening(frames, row.org_id, row.metric))
         view = targets.node_view(frames, tgt, row.org_id, row.metric, progress, fc=fc)
-        out.append(Insight(
-            "target_risk", "executive" if row.org_id == ctx.org_id else "branch_head", 3 if m.is_stock else 2, row.org_id,
-            {"actual": (view.actual, m.unit), "target": (view.target, m.unit), "achievement": (view.achievement, "pct"),
-             "pace": (view.pace, "pct"), "time_progress": (progress.ratio, "pct"),
-             "pace_needed": (view.needed_per_day, m.unit), "remaining": (progress.remaining, "count"),
-             "more": (more, "count"), "min_increase": (targets.MIN_PLANNED_INCREASE, "pct")},
-            {"node": org_label(ctx, row.org_id), "metric": (m.name("zh"), m.name("en")),
-             "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en")),
-             "more_note": tuple(i18n.t("guidance.target_risk.more_note", lang, more=i18n.count(more, lang)) if more else ""
-                                for lang in ("zh", "en"))},
-            named(ctx, table[table.metric == row.metric][["org_id", "actual", "target", "achievement", "pace", "status"]].reset_index(drop=True), "org_id")))
+        out.append(
+            Insight(
+                "target_risk",
+                "executive" if row.org_id == ctx.org_id else "branch_head",
+                3 if m.is_stock else 2,
+                row.org_id,
+                {
+                    "actual": (view.actual, m.unit),
+                    "target": (view.target, m.unit),
+                    "achievement": (view.achievement, "pct"),
+                    "pace": (view.pace, "pct"),
+                    "time_progress": (progress.ratio, "pct"),
+                    "pace_needed": (view.needed_per_day, m.unit),
+                    "remaining": (progress.remaining, "count"),
+                    "more": (more, "count"),
+                    "min_increase": (targets.MIN_PLANNED_INCREASE, "pct"),
+                },
+                {
+                    "node": org_label(ctx, row.org_id),
+                    "metric": (m.name("zh"), m.name("en")),
+                    "forecast_note": tuple(_forecast_note(view.forecast, m, lang) for lang in ("zh", "en")),
+                    "more_note": tuple(
+                        i18n.t("guidance.target_risk.more_note", lang, more=i18n.count(more, lang))
+                        if more
+                        else ""
+                        for lang in ("zh", "en")
+                    ),
+                },
+                named(
+                    ctx,
+                    table[table.metric == row.metric][
+                        ["org_id", "actual", "target", "achievement", "pace", "status"]
+                    ].reset_index(drop=True),
+                    "org_id",
+                ),
+            )
+        )
     return out
 
 

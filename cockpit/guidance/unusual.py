@@ -11,6 +11,7 @@ Actions vary more than a Poisson count because journeys repeat stages. The week 
 z <= Z_FLAG against its own history and against its peers (or z <= Z_FLAG_ALONE against its
 history when the user sees no peers). Medians keep one odd week from moving the baselines.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,7 +45,8 @@ def scored(weekly: pd.DataFrame, last_day: dt.date) -> pd.DataFrame:
     df["rate"] = df["actions"] / df["connects"].where(df["connects"] > 0)
     df = df.sort_values(["org_id", "week_start"])
     df["own_rate"] = df.groupby("org_id")["rate"].transform(
-        lambda s: s.shift(1).rolling(HISTORY_WEEKS, min_periods=4).median())
+        lambda s: s.shift(1).rolling(HISTORY_WEEKS, min_periods=4).median()
+    )
     df["peer_rate"] = df.groupby(["level", "week_start"])["rate"].transform(_median_of_others)
     for col, rate in (("z_own", "own_rate"), ("z_peer", "peer_rate")):
         raw = pd.Series([_z(a, c, r) for a, c, r in zip(df.actions, df.connects, df[rate])], index=df.index)
@@ -64,7 +66,9 @@ def _median_of_others(rates: pd.Series) -> pd.Series:
     if len(values) < 3 or len(known) == 0:
         return pd.Series(np.nan, index=rates.index)
     own = ~np.isnan(values)
-    left_out = np.where(own, np.searchsorted(known, np.nan_to_num(values)), len(known))  # sorted place of the value
+    left_out = np.where(
+        own, np.searchsorted(known, np.nan_to_num(values)), len(known)
+    )  # sorted place of the value
     m = len(known) - own  # how many others have a rate
 
     def nth(j: np.ndarray) -> np.ndarray:  # the j-th of the others, in sorted order
@@ -85,7 +89,9 @@ def _spread(z: pd.Series) -> float:
 def hits(df: pd.DataFrame) -> pd.Series:
     """True for every scored node-week the rule flags."""
     alone = df["peer_rate"].isna()
-    hit = (alone & (df["z_own"] <= Z_FLAG_ALONE)) | (~alone & (df["z_own"] <= Z_FLAG) & (df["z_peer"] <= Z_FLAG))
+    hit = (alone & (df["z_own"] <= Z_FLAG_ALONE)) | (
+        ~alone & (df["z_own"] <= Z_FLAG) & (df["z_peer"] <= Z_FLAG)
+    )
     return hit & (df["expected"] >= MIN_EXPECTED)
 
 
@@ -96,19 +102,37 @@ def flagged(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def find(ctx: Context) -> list[Insight]:
-    weekly = ctx.run("guidance_weekly_conversion", org_id=ctx.org_id, end=ctx.period.to_date,
-                     weeks=SCORE_WEEKS)
+    weekly = ctx.run(
+        "guidance_weekly_conversion", org_id=ctx.org_id, end=ctx.period.to_date, weeks=SCORE_WEEKS
+    )
     if weekly.empty:
         return []
     df = scored(weekly, ctx.period.to_date)
     out = []
     for row in flagged(df).itertuples():
-        detail = df[df.org_id == row.org_id][["week_start", "connects", "actions", "rate", "own_rate", "peer_rate"]]
+        detail = df[df.org_id == row.org_id][
+            ["week_start", "connects", "actions", "rate", "own_rate", "peer_rate"]
+        ]
         week = row.week_start.date().isoformat()
-        out.append(Insight(
-            "unusual_change", "branch_head", 3 if row.z_own <= 2 * Z_FLAG else 2, row.org_id,
-            {"rate": (row.rate, "pct"), "own_rate": (row.own_rate, "pct"), "peer_rate": (row.peer_rate, "pct"),
-             "actions": (row.actions, "count"), "expected": (row.expected, "count"), "connects": (row.connects, "count"),
-             "z": (row.z_own, "score"), "z_flag": (Z_FLAG, "score"), "history": (HISTORY_WEEKS, "count")},
-            {"week": (week, week)}, detail.reset_index(drop=True)))
+        out.append(
+            Insight(
+                "unusual_change",
+                "branch_head",
+                3 if row.z_own <= 2 * Z_FLAG else 2,
+                row.org_id,
+                {
+                    "rate": (row.rate, "pct"),
+                    "own_rate": (row.own_rate, "pct"),
+                    "peer_rate": (row.peer_rate, "pct"),
+                    "actions": (row.actions, "count"),
+                    "expected": (row.expected, "count"),
+                    "connects": (row.connects, "count"),
+                    "z": (row.z_own, "score"),
+                    "z_flag": (Z_FLAG, "score"),
+                    "history": (HISTORY_WEEKS, "count"),
+                },
+                {"week": (week, week)},
+                detail.reset_index(drop=True),
+            )
+        )
     return out

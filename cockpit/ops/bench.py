@@ -3,7 +3,8 @@
 It prints, in one run:
 1. demo generation rate and the time of `cockpit build` for one new day;
 2. every registered page run as an executive through Streamlit's AppTest: server-side run time with a
-   cold and a warm cache, peak Python memory (tracemalloc), the SQL statements it ran and the rows they returned;
+   cold and a warm cache, peak Python memory (tracemalloc), the SQL statements it ran and the rows they
+   returned;
 3. headline figures (overview tiles and distinct customers by org x stage for a period) computed three
    ways, each in a fresh process so peak memory is its own: the marts (the overview's named query), the
    raw events in DuckDB through the same warehouse layer (the overview as it was before the marts), and a
@@ -13,6 +14,7 @@ It prints, in one run:
    127.0.0.1 (cockpit/ops/loadtest.py), with p50 and p95 page times and the server's resident memory.
 Figures are printed, never asserted: they depend on the machine (also printed).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,16 +38,19 @@ ROOT = Path(__file__).resolve().parents[2]
 # `prev_start`, `prev_end`, with `wh` (the warehouse layer, user `s`) and `con` (DuckDB) already open.
 WAYS = {
     "marts": """
-kpi = wh.run("overview_kpis", s, dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end))
-stages = wh.sql("select m.org_id, m.stage, m.customers from mart_org_period m join orgs o on o.org_id = m.org_id "
-                "where m.period_type = 'month' and m.period_start = :start and o.level <= 2 and m.stage <> '*'", {"start": start})
+window = dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end)
+kpi = wh.run("overview_kpis", s, window)
+stages = wh.sql("select m.org_id, m.stage, m.customers from mart_org_period m "
+                "join orgs o on o.org_id = m.org_id where m.period_type = 'month' "
+                "and m.period_start = :start and o.level <= 2 and m.stage <> '*'", {"start": start})
 k = kpi.set_index("metric")
 figures = {"active": [int(k.current_value["active_customers"]), int(k.previous_value["active_customers"])],
            "actions": [int(k.current_value["actions"]), int(k.previous_value["actions"])]}
 result = (kpi, stages)
 """,
     "raw DuckDB": """
-kpi = wh.sql(raw_overview(), dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end))
+window = dict(org_id="HO", start=start, end=end, prev_start=prev_start, prev_end=prev_end)
+kpi = wh.sql(raw_overview(), window)
 stages = wh.sql('''
   select c.ancestor_id as org_id, e.stage, count(distinct e.customer_id) as customers
   from events e join org_closure c on c.descendant_id = e.org_id join orgs o on o.org_id = c.ancestor_id
@@ -70,7 +75,8 @@ up = pd.DataFrame([(o, a) for o, chain in paths.items() for a in chain[:3]], col
 m = cur.dropna(subset=["customer_id"]).merge(up, on="org_id")
 stages = m.groupby(["ancestor", "stage"]).customer_id.nunique().reset_index()
 stages.columns = ["org_id", "stage", "customers"]
-figures = {"active": [int(kpi.active_cur[0]), int(kpi.active_prev[0])], "actions": [int(kpi.actions_cur[0]), int(kpi.actions_prev[0])]}
+figures = {"active": [int(kpi.active_cur[0]), int(kpi.active_prev[0])],
+           "actions": [int(kpi.actions_cur[0]), int(kpi.actions_prev[0])]}
 result = (kpi, stages)
 """,
 }
@@ -80,9 +86,11 @@ result = (kpi, stages)
 RAW_ACTIVITY = """activity as (
   select
     count(distinct case when e.event_date between :start and :end then e.customer_id end) as active_cur,
-    count(distinct case when e.event_date between :prev_start and :prev_end then e.customer_id end) as active_prev,
+    count(distinct case when e.event_date between :prev_start and :prev_end then e.customer_id end)
+      as active_prev,
     count(case when e.stage = 'A' and e.event_date between :start and :end then 1 end) as actions_cur,
-    count(case when e.stage = 'A' and e.event_date between :prev_start and :prev_end then 1 end) as actions_prev
+    count(case when e.stage = 'A' and e.event_date between :prev_start and :prev_end then 1 end)
+      as actions_prev
   from events e
   join node_orgs n on n.org_id = e.org_id
   where e.event_date between :prev_start and :end
@@ -91,20 +99,27 @@ RAW_ACTIVITY = """activity as (
 
 
 def raw_overview() -> str:
-    """queries/overview_kpis.sql with the marts taken out: its `deep` ... `activity` CTEs replaced by RAW_ACTIVITY."""
+    """queries/overview_kpis.sql with the marts taken out: its `deep` ... `activity` CTEs replaced by
+    RAW_ACTIVITY.
+    """
     from cockpit.warehouse import queries
     from cockpit.warehouse.layer import NODE_ORGS_SQL
 
     head, rest = queries.get("overview_kpis").sql.split("deep as (", 1)
     ctes = f"with scope_orgs as (select org_id from orgs),\nnode_orgs as ({NODE_ORGS_SQL}),\n"
-    return re.sub(r"^with ", lambda _: ctes, head, count=1, flags=re.M) + RAW_ACTIVITY + rest[rest.index("final as ("):]
+    return (
+        re.sub(r"^with ", lambda _: ctes, head, count=1, flags=re.M)
+        + RAW_ACTIVITY
+        + rest[rest.index("final as (") :]
+    )
 
 
 _RUNNER = """
 import json, sys, time, datetime as dt
 def hwm():  # peak resident memory of this process in kB (VmHWM; ru_maxrss would carry the parent's over exec)
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-way, target, start, end, prev_start, prev_end = *sys.argv[1:3], *[dt.date.fromisoformat(a) for a in sys.argv[3:7]]
+way, target = sys.argv[1:3]
+start, end, prev_start, prev_end = [dt.date.fromisoformat(a) for a in sys.argv[3:7]]
 import duckdb, pandas, cockpit.warehouse.layer  # imports and connections are not part of the figure
 if way != "pandas":
     from cockpit.ops.bench import raw_overview
@@ -124,25 +139,42 @@ exec(sys.stdin.read())
 secs = time.perf_counter() - t0
 peak = hwm()
 rows = sum(len(r) for r in result)
-figures["stages"] = sorted(map(list, result[1][["org_id", "stage", "customers"]].astype(str).itertuples(index=False)))
+by_stage = result[1][["org_id", "stage", "customers"]].astype(str)
+figures["stages"] = sorted(map(list, by_stage.itertuples(index=False)))
 print(json.dumps({"seconds": secs, "peak_mb": max(peak - base, 0) / 1024, "rows": rows, "figures": figures}))
 """
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import duckdb
 
-    return f"{os.cpu_count()} cores ({cpu}), {ram:.0f} GB RAM, Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}), {ram:.0f} GB RAM, Python {python}, DuckDB {duckdb.__version__}"
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[str(c) for c in r] for r in [headers, *rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "| " + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |"  # noqa: E731
-    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells[1:])])
+
+    def line(r: list[str]) -> str:
+        return (
+            "| "
+            + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+            + " |"
+        )
+
+    return "\n".join(
+        [line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells[1:])]
+    )
 
 
 def _bank(size: str, home: Path) -> tuple[Path, dict[str, float] | None]:
@@ -156,7 +188,8 @@ def _bank(size: str, home: Path) -> tuple[Path, dict[str, float] | None]:
 
 
 def _one_day(path: Path) -> tuple[dt.date, float]:
-    """Time `cockpit build --day` the way it runs each night: the marts run through yesterday, today's events arrive.
+    """Time `cockpit build --day` the way it runs each night: the marts run through yesterday, today's events
+    arrive.
 
     The last day's events are taken out, the marts brought back to the day before (not timed), and the events
     put back; then the one-day build is timed. The bank ends as it began."""
@@ -177,7 +210,9 @@ def _one_day(path: Path) -> tuple[dt.date, float]:
 
 
 class _Recorder:
-    """Counts the SQL statements a page runs and the rows they return (wrapping the warehouse layer's one exit)."""
+    """Counts the SQL statements a page runs and the rows they return (wrapping the warehouse layer's one
+    exit).
+    """
 
     def __init__(self) -> None:
         from cockpit.warehouse import layer as warehouse
@@ -241,8 +276,17 @@ def _pages() -> list[list[Any]]:
                 if cache == "cold":
                     queries, returned = rec.queries, rec.rows
             errors = len(at.exception) + len(at.error)
-            rows.append([spec.url_path, queries, f"{returned:,}", f"{timings[0]:.0f}", f"{timings[1]:.0f}",
-                         f"{peak:.1f}", "ok" if not errors else f"{errors} error(s)"])
+            rows.append(
+                [
+                    spec.url_path,
+                    queries,
+                    f"{returned:,}",
+                    f"{timings[0]:.0f}",
+                    f"{timings[1]:.0f}",
+                    f"{peak:.1f}",
+                    "ok" if not errors else f"{errors} error(s)",
+                ]
+            )
     finally:
         rec.close()
     return rows
@@ -256,8 +300,14 @@ def _three_ways(path: Path, as_of: dt.date) -> tuple[list[list[Any]], dict[str, 
     args = [str(path), p.start.isoformat(), p.to_date.isoformat(), prev[0].isoformat(), prev[1].isoformat()]
     out = {}
     for way, code in WAYS.items():
-        proc = subprocess.run([sys.executable, "-c", _RUNNER, way, *args], input=code, capture_output=True, text=True,
-                              cwd=ROOT, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", _RUNNER, way, *args],
+            input=code,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
         if proc.returncode:
             raise RuntimeError(f"bench way {way!r} failed: {proc.stderr.strip().splitlines()[-1:]}")
         out[way] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -265,15 +315,24 @@ def _three_ways(path: Path, as_of: dt.date) -> tuple[list[list[Any]], dict[str, 
     rows = []
     for way, r in out.items():
         same = "yes" if r["figures"] == m["figures"] else "NO"
-        rows.append([way, f"{r['seconds'] * 1000:.0f}", f"{r['peak_mb']:.0f}", f"{r['rows']:,}",
-                     f"{r['seconds'] / m['seconds']:.1f}x", f"{r['peak_mb'] / max(m['peak_mb'], 1):.1f}x", same])
+        rows.append(
+            [
+                way,
+                f"{r['seconds'] * 1000:.0f}",
+                f"{r['peak_mb']:.0f}",
+                f"{r['rows']:,}",
+                f"{r['seconds'] / m['seconds']:.1f}x",
+                f"{r['peak_mb'] / max(m['peak_mb'], 1):.1f}x",
+                same,
+            ]
+        )
     return rows, out
 
 
 def _load(path: Path, sessions: int) -> list[str]:
     """Browser sessions against one server: one alone, 10 at once for the server's memory, then `sessions`."""
-    from cockpit.ops import loadtest
     from cockpit.app import server
+    from cockpit.ops import loadtest
 
     why = loadtest.missing()
     if why:
@@ -281,13 +340,17 @@ def _load(path: Path, sessions: int) -> list[str]:
     proc, url = server.start(Path(os.environ["COCKPIT_HOME"]), path, timeout=120)
     out = []
     try:
-        waves = sorted({1, min(10, sessions), sessions})  # one alone: the page time a user sees on a quiet server
+        waves = sorted(
+            {1, min(10, sessions), sessions}
+        )  # one alone: the page time a user sees on a quiet server
         for n in waves:
             r = loadtest.run(url, proc.pid, n)
-            out.append(f"{n} simultaneous browser sessions, each opening {', '.join(loadtest.PAGES)} "
-                       f"as one of {', '.join(loadtest.USERS)}: {r.loads} page loads in {r.seconds:.1f} s, "
-                       f"{len(r.errors)} error(s); server resident memory {r.server_rss_before_mb:,.0f} MB before, "
-                       f"{r.server_rss_peak_mb:,.0f} MB at peak")
+            out.append(
+                f"{n} simultaneous browser sessions, each opening {', '.join(loadtest.PAGES)} "
+                f"as one of {', '.join(loadtest.USERS)}: {r.loads} page loads in {r.seconds:.1f} s, "
+                f"{len(r.errors)} error(s); server resident memory {r.server_rss_before_mb:,.0f} MB before, "
+                f"{r.server_rss_peak_mb:,.0f} MB at peak"
+            )
             out.append(_table(["page", "loads", "p50 ms", "p95 ms", "mean ms"], loadtest.summary(r)))
             out += [f"  error: {e}" for e in r.errors[:10]]
     finally:
@@ -298,8 +361,8 @@ def _load(path: Path, sessions: int) -> list[str]:
 
 def main(size: str = "xs", sessions: int = 50) -> int:
     """Run the benchmark and print its tables. The bank lives in $COCKPIT_HOME/bench-<size>.duckdb."""
-    from cockpit.state import auth
     from cockpit.core import config
+    from cockpit.state import auth
 
     home = Path(os.environ.get("COCKPIT_HOME") or tempfile.mkdtemp(prefix="cockpit-bench-"))
     os.environ["COCKPIT_HOME"] = str(home)
@@ -312,17 +375,22 @@ def main(size: str = "xs", sessions: int = 50) -> int:
     os.environ["COCKPIT_WAREHOUSE"] = str(path)
     auth.ensure_demo_users()
     if stats:
-        print(f"demo bank {size}: {stats['events']:,} events in {stats['generate_seconds']:.1f} s = "
-              f"{stats['generate_events_per_second']:,.0f} events/s generated "
-              f"({stats['events'] / stats['generate_cpu_seconds']:,.0f} per CPU-second, all threads); marts {stats['mart_seconds']:.1f} s; "
-              f"total {stats['seconds']:.1f} s")
+        print(
+            f"demo bank {size}: {stats['events']:,} events in {stats['generate_seconds']:.1f} s = "
+            f"{stats['generate_events_per_second']:,.0f} events/s generated "
+            f"({stats['events'] / stats['generate_cpu_seconds']:,.0f} per CPU-second, all "
+            f"threads); marts {stats['mart_seconds']:.1f} s; "
+            f"total {stats['seconds']:.1f} s"
+        )
     else:
         print(f"demo bank {size}: reused {path} (delete it to time the generation)")
     day, secs = _one_day(path)
     print(f"cockpit build --day {day}: {secs:.2f} s")
     print("\npages as an executive (AppTest, server side; peak = Python allocations):")
     print(_table(["page", "SQL runs", "rows returned", "cold ms", "warm ms", "peak MB", "status"], _pages()))
-    print(f"\nheadline figures three ways (overview tiles + distinct customers by org x stage, month of {day}):")
+    print(
+        f"\nheadline figures three ways (overview tiles + distinct customers by org x stage, month of {day}):"
+    )
     rows, _ = _three_ways(path, day)
     print(_table(["way", "ms", "peak MB", "rows", "time vs marts", "memory vs marts", "same figures"], rows))
     if sessions:

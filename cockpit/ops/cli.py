@@ -3,19 +3,18 @@
 Errors are printed as one clear line on stderr with a non-zero exit (2 for wrong input,
 3 for a refused scope), never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from cockpit.core import config
-
-from cockpit.ops.exits import EXIT_INPUT, EXIT_SCOPE
+from cockpit.ops.exits import EXIT_SCOPE
 from cockpit.ops.exits import fail as _fail
 
 
@@ -40,17 +39,26 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     target = config.warehouse_target(args.db)
     if "://" in target:
-        return _fail("`cockpit seed` builds a DuckDB file; give --db a file path (load other engines with `cockpit export`).")
+        return _fail(
+            "`cockpit seed` builds a DuckDB file; give --db a file path (load other engines with "
+            "`cockpit export`)."
+        )
     try:
         stats = demo_bank.build(target, args.size, args.seed, progress=_progress_bar())
     except ValueError as e:
         return _fail(str(e))
     made = auth.ensure_demo_users()
     print(f"demo bank '{args.size}' (seed {args.seed}) written to {target}")
-    print(f"  {stats['events']:,} events, {stats['customers']:,} customers, {stats['orgs']:,} org nodes, "
-          f"{stats['referrals']:,} referrals in {stats['seconds']:.1f} s = {stats['events_per_second']:,.0f} events/s")
-    print(f"  generated in {stats['generate_seconds']:.1f} s = {stats['generate_events_per_second']:,.0f} events/s; "
-          f"marts built in {stats['mart_seconds']:.1f} s")
+    print(
+        f"  {stats['events']:,} events, {stats['customers']:,} customers, {stats['orgs']:,} org nodes, "
+        f"{stats['referrals']:,} referrals in {stats['seconds']:.1f} s = "
+        f"{stats['events_per_second']:,.0f} events/s"
+    )
+    print(
+        f"  generated in {stats['generate_seconds']:.1f} s = "
+        f"{stats['generate_events_per_second']:,.0f} events/s; "
+        f"marts built in {stats['mart_seconds']:.1f} s"
+    )
     if made:
         print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
     return 0
@@ -170,15 +178,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     target = config.warehouse_target(args.db)
     try:
         large = Path(args.file).is_file() and Path(args.file).stat().st_size > 1_000_000
-        result = importer.import_file(args.file, args.mapping, target, progress=_progress_bar() if large else None)
+        result = importer.import_file(
+            args.file, args.mapping, target, progress=_progress_bar() if large else None
+        )
     except importer.ImportRejected as e:
         if args.report:
             e.report().to_csv(args.report, index=False)
         return _fail(f"import refused, nothing changed: {e}")
     except (ValueError, OSError) as e:
         return _fail(str(e))
-    print(f"{args.file} imported into {target} as {result.source}" if result.changed
-          else f"{args.file} was already imported: nothing changed in {target}")
+    print(
+        f"{args.file} imported into {target} as {result.source}"
+        if result.changed
+        else f"{args.file} was already imported: nothing changed in {target}"
+    )
     for key, values in result.notes:
         print(f"  {i18n.t(key, 'en', **values)}")
     print("  rows per table: " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
@@ -186,13 +199,27 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
-    from cockpit.state import auth
     from cockpit.ops import targets_io
+    from cockpit.state import auth
     from cockpit.warehouse.layer import WarehouseError
 
     try:
-        print(targets_io.command(args.action, args.file, config.warehouse_target(args.db), args.as_user, args.period_type, args.year))
-    except (targets_io.TargetImportError, targets_io.WarehouseNotWritable, auth.UserError, WarehouseError) as e:
+        print(
+            targets_io.command(
+                args.action,
+                args.file,
+                config.warehouse_target(args.db),
+                args.as_user,
+                args.period_type,
+                args.year,
+            )
+        )
+    except (
+        targets_io.TargetImportError,
+        targets_io.WarehouseNotWritable,
+        auth.UserError,
+        WarehouseError,
+    ) as e:
         return _fail(str(e))
     return 0
 
@@ -202,14 +229,25 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     from cockpit.warehouse.layer import WarehouseError, open_warehouse
 
     try:
-        rows = delivery.deliver(now=args.now, dry_run=args.dry_run, wh=open_warehouse(config.warehouse_target(args.db)))
+        rows = delivery.deliver(
+            now=args.now, dry_run=args.dry_run, wh=open_warehouse(config.warehouse_target(args.db))
+        )
     except WarehouseError as e:
         return _fail(str(e))
     for r in rows:
-        print(f"{r['status']:8} #{r['subscription_id']} {r['org_id'] or '-':12} -> {r['address']} ({r['username']})"
-              f"{' ' + r['files'] if r['files'] else ''}{' attempts ' + str(r['attempts']) if r['attempts'] > 1 else ''}"
-              f"{': ' + r['detail'] if r['status'] in ('failed', 'skipped') else ''}")
-    print(f"{len(rows)} deliveries: " + ", ".join(f"{s} {sum(r['status'] == s for r in rows)}" for s in ("sent", "failed", "skipped", "dry_run")))
+        print(
+            f"{r['status']:8} #{r['subscription_id']} {r['org_id'] or '-':12} -> {r['address']} "
+            f"({r['username']})"
+            f"{' ' + r['files'] if r['files'] else ''}"
+            f"{' attempts ' + str(r['attempts']) if r['attempts'] > 1 else ''}"
+            f"{': ' + r['detail'] if r['status'] in ('failed', 'skipped') else ''}"
+        )
+    print(
+        f"{len(rows)} deliveries: "
+        + ", ".join(
+            f"{s} {sum(r['status'] == s for r in rows)}" for s in ("sent", "failed", "skipped", "dry_run")
+        )
+    )
     return 1 if any(r["status"] == "failed" for r in rows) else 0
 
 
@@ -240,8 +278,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit.")
-    p.add_argument("--db", help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or $COCKPIT_HOME/warehouse.duckdb)")
+    p = argparse.ArgumentParser(
+        prog="cockpit", description="Beidou Cockpit: the bank's customer-operations cockpit."
+    )
+    p.add_argument(
+        "--db",
+        help="warehouse: DuckDB file or SQLAlchemy URL (default $COCKPIT_WAREHOUSE or "
+        "$COCKPIT_HOME/warehouse.duckdb)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("seed", help="build the demo bank")
@@ -252,20 +296,34 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the marts (all, or one new day with --day) in a DuckDB warehouse")
     b.add_argument("--day", help="YYYY-MM-DD: refresh only this day's rows and the periods holding it")
     b.set_defaults(func=cmd_build)
-    be = sub.add_parser("bench", help="time every page on a demo bank: marts vs raw events vs pandas; prints a table")
+    be = sub.add_parser(
+        "bench", help="time every page on a demo bank: marts vs raw events vs pandas; prints a table"
+    )
     be.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
-    be.add_argument("--sessions", type=int, default=50,
-                    help="simultaneous browser sessions against one server for p50/p95 page times (0: none)")
+    be.add_argument(
+        "--sessions",
+        type=int,
+        default=50,
+        help="simultaneous browser sessions against one server for p50/p95 page times (0: none)",
+    )
     be.set_defaults(func=cmd_bench)
     ex = sub.add_parser("export", help="copy the warehouse tables and marts from DuckDB into another engine")
-    ex.add_argument("--to", required=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://app@127.0.0.1:5432/cockpit")
+    ex.add_argument(
+        "--to", required=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://app@127.0.0.1:5432/cockpit"
+    )
     ex.set_defaults(func=cmd_export)
 
-    r = sub.add_parser("run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)")
+    r = sub.add_parser(
+        "run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)"
+    )
     r.add_argument("--port", type=int, default=8501)
-    r.add_argument("--size", default="s", choices=["xs", "s", "m", "l"],
-                   help="demo bank to build when there is no warehouse (default s: ~1M events, about 15 s; "
-                        "its storylines stand out, where xs is too sparse to show them)")
+    r.add_argument(
+        "--size",
+        default="s",
+        choices=["xs", "s", "m", "l"],
+        help="demo bank to build when there is no warehouse (default s: ~1M events, about 15 s; "
+        "its storylines stand out, where xs is too sparse to show them)",
+    )
     r.set_defaults(func=cmd_run)
 
     q = sub.add_parser("query", help="run a named query with a user's scope")
@@ -274,26 +332,55 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--as", dest="as_user", default="exec", help="username whose scope applies (default exec)")
     q.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     q.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    q.add_argument("--engine", choices=["warehouse", "spark"], default="warehouse",
-                   help="spark: run it in a local Spark session on a copy of the DuckDB warehouse, marts built there (needs Java)")
+    q.add_argument(
+        "--engine",
+        choices=["warehouse", "spark"],
+        default="warehouse",
+        help="spark: run it in a local Spark session on a copy of the DuckDB warehouse, marts "
+        "built there (needs Java)",
+    )
     q.set_defaults(func=cmd_query)
 
-    i = sub.add_parser("import", help="validate a CSV / Parquet / Excel file through a mapping and load it, all or nothing")
+    i = sub.add_parser(
+        "import", help="validate a CSV / Parquet / Excel file through a mapping and load it, all or nothing"
+    )
     i.add_argument("file")
-    i.add_argument("--mapping", required=True, help="mapping name in seed/ingest/mappings/ (e.g. uci_bank_marketing) or a path")
-    i.add_argument("--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)")
+    i.add_argument(
+        "--mapping",
+        required=True,
+        help="mapping name in seed/ingest/mappings/ (e.g. uci_bank_marketing) or a path",
+    )
+    i.add_argument(
+        "--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)"
+    )
     i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
     i.set_defaults(func=cmd_import)
 
-    t = sub.add_parser("targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)")
+    t = sub.add_parser(
+        "targets", help="export targets to Excel, or import them from Excel (validated, all or nothing)"
+    )
     t.add_argument("action", choices=["export", "import"])
-    t.add_argument("file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value")
-    t.add_argument("--as", dest="as_user", default="admin", help="username whose scope applies; imports need an admin (default admin)")
-    t.add_argument("--period-type", default="all", choices=["all", "month", "quarter", "year"], help="export: only this period type")
+    t.add_argument(
+        "file", help=".xlsx file with columns org_id, metric, period_type, period_start, target_value"
+    )
+    t.add_argument(
+        "--as",
+        dest="as_user",
+        default="admin",
+        help="username whose scope applies; imports need an admin (default admin)",
+    )
+    t.add_argument(
+        "--period-type",
+        default="all",
+        choices=["all", "month", "quarter", "year"],
+        help="export: only this period type",
+    )
     t.add_argument("--year", type=int, default=0, help="export: only this year")
     t.set_defaults(func=cmd_targets)
 
-    d = sub.add_parser("deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)")
+    d = sub.add_parser(
+        "deliver", help="send the subscribed reports and digests that are due (for cron or a systemd timer)"
+    )
     d.add_argument("--now", action="store_true", help="send every active subscription now, due or not")
     d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
     d.set_defaults(func=cmd_deliver)

@@ -5,6 +5,7 @@ login cookie of a demo user, opening the pages of its role one after another. A 
 navigation until Streamlit has finished the script and the page shows its title: what a user waits for.
 The server's resident memory is sampled throughout. Used by `cockpit bench --sessions N`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,12 +19,23 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying to reach Google's hosts on a closed network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-# Streamlit marks the app element with its script state; the status widget shows "Running" while a rerun is under way.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# Streamlit marks the app element with its script state; the status widget shows "Running" while a rerun is
+# under way.
 IDLE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-NOT_RUNNING_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                  " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)")
+NOT_RUNNING_JS = (
+    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)"
+)
 USERS = ("exec", "head_r01", "head_r02", "manager1")
 PAGES = ("overview", "targets", "scorecard", "sicas", "channels")
 
@@ -35,8 +47,11 @@ def login_cookie(url: str, username: str, key: str, days: float = 1) -> dict:
     from cockpit.core.config import COOKIE_NAME
 
     exp = (dt.datetime.now() + dt.timedelta(days=days)).timestamp()
-    return {"name": COOKIE_NAME, "value": jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256"),
-            "url": url}
+    return {
+        "name": COOKIE_NAME,
+        "value": jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256"),
+        "url": url,
+    }
 
 
 @dataclass
@@ -60,8 +75,9 @@ class LoadResult:
         return xs[min(len(xs) - 1, max(0, math.ceil(q / 100 * len(xs)) - 1))]
 
 
-async def _session(browser, url: str, username: str, key: str, pages: tuple[str, ...], result: LoadResult,
-                   timeout_ms: int) -> None:
+async def _session(
+    browser, url: str, username: str, key: str, pages: tuple[str, ...], result: LoadResult, timeout_ms: int
+) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         await ctx.add_cookies([login_cookie(url, username, key)])
@@ -77,8 +93,10 @@ async def _session(browser, url: str, username: str, key: str, pages: tuple[str,
                 elapsed = (time.perf_counter() - t0) * 1000
                 if await page.locator('[data-testid="stException"]').count():
                     result.errors.append(f"{username} {name}: an exception on the page")
-                elif await page.get_by_role("textbox", name="Username").count() or \
-                        await page.get_by_role("textbox", name="用户名").count():
+                elif (
+                    await page.get_by_role("textbox", name="Username").count()
+                    or await page.get_by_role("textbox", name="用户名").count()
+                ):
                     result.errors.append(f"{username} {name}: the login page instead of the cockpit")
                 else:
                     result.times_ms.setdefault(name, []).append(elapsed)
@@ -96,7 +114,9 @@ def _sample_memory(pid: int, stop: threading.Event, result: LoadResult) -> None:
         stop.wait(0.25)
 
 
-async def _run(url: str, pid: int, sessions: int, key: str, pages: tuple[str, ...], timeout_ms: int) -> LoadResult:
+async def _run(
+    url: str, pid: int, sessions: int, key: str, pages: tuple[str, ...], timeout_ms: int
+) -> LoadResult:
     from playwright.async_api import async_playwright
 
     from cockpit.app.server import rss_mb
@@ -110,8 +130,12 @@ async def _run(url: str, pid: int, sessions: int, key: str, pages: tuple[str, ..
         try:
             sampler.start()
             t0 = time.perf_counter()
-            await asyncio.gather(*(_session(browser, url, USERS[i % len(USERS)], key, pages, result, timeout_ms)
-                                   for i in range(sessions)))
+            await asyncio.gather(
+                *(
+                    _session(browser, url, USERS[i % len(USERS)], key, pages, result, timeout_ms)
+                    for i in range(sessions)
+                )
+            )
             result.seconds = time.perf_counter() - t0
         finally:
             stop.set()
@@ -131,7 +155,9 @@ def missing() -> str | None:
     return None
 
 
-def run(url: str, server_pid: int, sessions: int, pages: tuple[str, ...] = PAGES, timeout_ms: int = 180_000) -> LoadResult:
+def run(
+    url: str, server_pid: int, sessions: int, pages: tuple[str, ...] = PAGES, timeout_ms: int = 180_000
+) -> LoadResult:
     """Open `pages` in `sessions` simultaneous signed-in browser tabs against the server at `url`."""
     from cockpit.core.config import DEMO_COOKIE_KEY
 
@@ -143,6 +169,13 @@ def summary(result: LoadResult) -> list[list[str]]:
     rows = []
     for name in [*result.times_ms, None]:
         xs = result.times_ms.get(name, []) if name else [t for v in result.times_ms.values() for t in v]
-        rows.append([name or "all pages", str(len(xs)), f"{result.percentile(50, name):,.0f}",
-                     f"{result.percentile(95, name):,.0f}", f"{statistics.fmean(xs):,.0f}" if xs else "-"])
+        rows.append(
+            [
+                name or "all pages",
+                str(len(xs)),
+                f"{result.percentile(50, name):,.0f}",
+                f"{result.percentile(95, name):,.0f}",
+                f"{statistics.fmean(xs):,.0f}" if xs else "-",
+            ]
+        )
     return rows

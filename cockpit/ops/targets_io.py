@@ -9,6 +9,7 @@ there is any error nothing is applied. Valid rows replace the targets with the s
 The cockpit reads the warehouse read-only; writing targets needs a DuckDB file warehouse, opened
 writable only for the import. Other warehouses load targets through their own pipelines.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,8 @@ from typing import IO
 
 import pandas as pd
 
-from cockpit.domain import metrics
 from cockpit.core.periods import KINDS, Period
+from cockpit.domain import metrics
 
 COLUMNS = ("org_id", "metric", "period_type", "period_start", "target_value")
 FIRST_ROW = 2  # Excel row of the first data row (row 1 holds the headers)
@@ -84,11 +85,18 @@ def validate(frame: pd.DataFrame, known_orgs: set[str]) -> Checked:
     """Check every row; collect every problem with its Excel row number."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        return Checked(pd.DataFrame(columns=COLUMNS), [f"row 1: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})"])
+        return Checked(
+            pd.DataFrame(columns=COLUMNS),
+            [f"row 1: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})"],
+        )
     errors, rows, seen = [], [], {}
     for i, rec in enumerate(frame[list(COLUMNS)].itertuples(index=False)):
         n = i + FIRST_ROW
-        org, metric, kind = str(rec.org_id).strip(), str(rec.metric).strip(), str(rec.period_type).strip().lower()
+        org, metric, kind = (
+            str(rec.org_id).strip(),
+            str(rec.metric).strip(),
+            str(rec.period_type).strip().lower(),
+        )
         start, value = _date(rec.period_start), _number(rec.target_value)
         problems = []
         if org not in known_orgs:
@@ -113,7 +121,15 @@ def validate(frame: pd.DataFrame, known_orgs: set[str]) -> Checked:
         if problems:
             errors.append(f"row {n}: " + "; ".join(problems))
         else:
-            rows.append({"org_id": org, "metric": metric, "period_type": kind, "period_start": start, "target_value": value})
+            rows.append(
+                {
+                    "org_id": org,
+                    "metric": metric,
+                    "period_type": kind,
+                    "period_start": start,
+                    "target_value": value,
+                }
+            )
     return Checked(pd.DataFrame(rows, columns=COLUMNS), errors)
 
 
@@ -122,30 +138,39 @@ class WarehouseNotWritable(RuntimeError):
 
 
 def apply(target: str, rows: pd.DataFrame) -> int:
-    """Replace the targets of these keys in a DuckDB file warehouse, in one transaction. Returns rows written."""
+    """Replace the targets of these keys in a DuckDB file warehouse, in one
+    transaction. Returns rows written.
+    """
     import duckdb
 
     from cockpit.warehouse.layer import open_warehouse
 
     if "://" in target and not target.startswith("duckdb:///"):
-        raise WarehouseNotWritable("targets can be imported only into a DuckDB file warehouse; load them into "
-                                   "this warehouse's `targets` table with its own pipeline")
+        raise WarehouseNotWritable(
+            "targets can be imported only into a DuckDB file warehouse; load them into "
+            "this warehouse's `targets` table with its own pipeline"
+        )
     path = Path(target.removeprefix("duckdb:///"))
     if not path.exists():
         raise WarehouseNotWritable(f"no warehouse at {path}")
-    open_warehouse(target).engine.dispose()  # this process's read-only connections must close before a writer opens
+    open_warehouse(
+        target
+    ).engine.dispose()  # this process's read-only connections must close before a writer opens
     try:
         con = duckdb.connect(str(path))
     except duckdb.Error as e:
-        raise WarehouseNotWritable(f"the warehouse {path} cannot be opened for writing "
-                                   f"(another process, such as a running cockpit, may hold it): {str(e).splitlines()[0][:160]}") from None
+        raise WarehouseNotWritable(
+            f"the warehouse {path} cannot be opened for writing "
+            f"(another process, such as a running cockpit, may hold it): {str(e).splitlines()[0][:160]}"
+        ) from None
     try:
         con.execute("begin")
         con.register("incoming", rows)
         con.execute("""delete from targets t using incoming i
                        where t.org_id = i.org_id and t.metric = i.metric and t.period_type = i.period_type
                          and t.period_start = cast(i.period_start as date)""")
-        con.execute("""insert into targets select org_id, metric, period_type, cast(period_start as date), target_value
+        con.execute("""insert into targets select org_id, metric, period_type, cast(period_start as date),
+          target_value
                        from incoming""")
         con.execute("commit")
     except duckdb.Error:
@@ -157,7 +182,9 @@ def apply(target: str, rows: pd.DataFrame) -> int:
 
 
 def import_excel(source: str | Path | IO[bytes] | bytes, target: str, known_orgs: set[str]) -> int:
-    """Read, validate and apply a targets workbook; raise TargetImportError (nothing applied) on any problem."""
+    """Read, validate and apply a targets workbook; raise TargetImportError
+    (nothing applied) on any problem.
+    """
     checked = validate(read_excel(source), known_orgs)
     if checked.errors:
         raise TargetImportError(checked.errors)
@@ -166,8 +193,12 @@ def import_excel(source: str | Path | IO[bytes] | bytes, target: str, known_orgs
     return apply(target, checked.rows)
 
 
-def command(action: str, file: str, target: str, username: str, period_type: str = "all", year: int = 0) -> str:
-    """`cockpit targets export|import FILE`: export the user's targets, or import (admins only). Returns the summary line."""
+def command(
+    action: str, file: str, target: str, username: str, period_type: str = "all", year: int = 0
+) -> str:
+    """`cockpit targets export|import FILE`: export the user's targets, or import (admins only). Returns the
+    summary line.
+    """
     from cockpit.state import auth
     from cockpit.warehouse.layer import open_warehouse
 

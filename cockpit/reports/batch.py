@@ -1,15 +1,16 @@
 """Reports for one node or for every node the caller may see (levels 0-3), each holding only its
 own node's data, written to a folder, in parallel processes, each logged in the audit log."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Iterable
 
-from cockpit.state import appstate
 from cockpit.core.periods import Period
 from cockpit.reports import data, excel, pdf
+from cockpit.state import appstate
 from cockpit.warehouse.layer import Scope, Warehouse, open_warehouse
 
 FORMATS = ("pdf", "xlsx")
@@ -26,13 +27,17 @@ def file_name(org_id: str, period: Period, fmt: str) -> str:
     return f"report_{org_id}_{period.label}.{fmt}"
 
 
-def one(wh: Warehouse, scope: Scope, org_id: str, period: Period, fmt: str, out: Path, lang: str = "zh") -> Path:
+def one(
+    wh: Warehouse, scope: Scope, org_id: str, period: Period, fmt: str, out: Path, lang: str = "zh"
+) -> Path:
     """Write one report (refused with ScopeError outside the scope) and record it in the audit log."""
     r = data.collect(wh, scope, org_id, period, lang)
     path = Path(out) / file_name(org_id, period, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render(r, fmt))
-    appstate.audit(scope.username, "report_generated", org_id=org_id, period=period.label, format=fmt, file=path.name)
+    appstate.audit(
+        scope.username, "report_generated", org_id=org_id, period=period.label, format=fmt, file=path.name
+    )
     return path
 
 
@@ -46,8 +51,17 @@ def _worker(target: str, scope: Scope, org_id: str, label: str, as_of, fmt: str,
     return str(one(open_warehouse(target), scope, org_id, Period.parse(label, as_of), fmt, Path(out), lang))
 
 
-def many(target: str, scope: Scope, org_ids: Iterable[str], period: Period, fmt: str, out: Path, lang: str = "zh",
-         workers: int | None = None, tick: Callable[[str], None] | None = None) -> list[Path]:
+def many(
+    target: str,
+    scope: Scope,
+    org_ids: Iterable[str],
+    period: Period,
+    fmt: str,
+    out: Path,
+    lang: str = "zh",
+    workers: int | None = None,
+    tick: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Reports for many nodes in worker processes; `tick(org_id)` after each one."""
     ids = list(org_ids)
     workers = workers or min(len(ids), os.cpu_count() or 1, 8)
@@ -61,7 +75,10 @@ def many(target: str, scope: Scope, org_ids: Iterable[str], period: Period, fmt:
         return paths
     paths = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futs = {pool.submit(_worker, target, scope, o, period.label, period.as_of, fmt, str(out), lang): o for o in ids}
+        futs = {
+            pool.submit(_worker, target, scope, o, period.label, period.as_of, fmt, str(out), lang): o
+            for o in ids
+        }
         for fut in as_completed(futs):
             paths.append(Path(fut.result()))
             if tick:

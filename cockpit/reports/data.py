@@ -1,9 +1,11 @@
 """The figures of one report, gathered once so the PDF and the workbook hold the same numbers.
 
 Everything is read through the requesting user's scope: the KPI table from the targets math
-(metric_values + target_values), the scorecard ranking of the node and its children (scorecard_scores), the SICAS funnel (sicas_funnel), the
+(metric_values + target_values), the scorecard ranking of the node and its children (scorecard_scores), the
+SICAS funnel (sicas_funnel), the
 referral matrix (report_referral_matrix), the guidance and the action list.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,10 +14,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cockpit import guidance
+from cockpit.core.periods import Period
 from cockpit.domain import metrics, scorecard
 from cockpit.guidance import Context, actions
 from cockpit.guidance.targets import target_table
-from cockpit.core.periods import Period
 from cockpit.warehouse.layer import Scope, Warehouse
 
 
@@ -45,11 +47,27 @@ def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str 
     kpis = table[table.org_id == org_id].reset_index(drop=True)
     kpis.insert(2, "metric_name", [metrics.get(m).name(lang) for m in kpis.metric])
     kpis.attrs["time_progress"] = progress.ratio
-    scores = scorecard.scores(wh, scope, org_id, period, progress)  # with the action follow-through, as on the page
+    scores = scorecard.scores(
+        wh, scope, org_id, period, progress
+    )  # with the action follow-through, as on the page
     ranking = scorecard.ranking(scores)
     ranking = ranking[ranking.relation.isin(["self", "child"])].reset_index(drop=True)
     funnel = ctx.run("sicas_funnel", org_id=org_id, start=period.start, end=period.to_date)
-    referrals = ctx.run("referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group")
+    referrals = ctx.run(
+        "referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group"
+    )
     found = guidance.generate(wh, scope, org_id, period)
-    return ReportData(org_id, name, period, lang, scope.username, kpis, ranking, funnel, referrals,
-                      guidance.table(found, lang), actions.action_list(ctx, lang), dt.datetime.now())
+    return ReportData(
+        org_id,
+        name,
+        period,
+        lang,
+        scope.username,
+        kpis,
+        ranking,
+        funnel,
+        referrals,
+        guidance.table(found, lang),
+        actions.action_list(ctx, lang),
+        dt.datetime.now(),
+    )

@@ -2,6 +2,7 @@
 drawn with PDF primitives from the same figures (no screenshots, no browser), guidance and the
 action list. A CJK font (Noto Sans CJK SC) is embedded as a subset, so Chinese renders on any reader.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,7 +32,7 @@ def _font(name: str) -> Path:
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 class Report(FPDF):
@@ -57,8 +58,15 @@ class Report(FPDF):
         self.set_text_color(0)
         self.set_font("cjk", "", 9)
 
-    def bars(self, title: str, labels: list[str], values: list[float], texts: list[str],
-             colours: list[tuple[int, int, int]] | None = None, marker: float | None = None) -> None:
+    def bars(
+        self,
+        title: str,
+        labels: list[str],
+        values: list[float],
+        texts: list[str],
+        colours: list[tuple[int, int, int]] | None = None,
+        marker: float | None = None,
+    ) -> None:
         """A horizontal bar chart from figures; values scaled to the largest (and the marker)."""
         if self.get_y() + 12 + 7 * len(labels) > self.h - 20:
             self.add_page()
@@ -111,45 +119,92 @@ def build(r: ReportData) -> bytes:
     pdf.cell(0, 14, tr("report.title"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
     pdf.set_font("cjk", "", 13)
-    pdf.cell(0, 10, tr("report.subtitle", org=f"{r.org_name} ({r.org_id})", period=r.period.label,
-                       as_of=i18n.date(r.period.to_date, lang)), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        10,
+        tr(
+            "report.subtitle",
+            org=f"{r.org_name} ({r.org_id})",
+            period=r.period.label,
+            as_of=i18n.date(r.period.to_date, lang),
+        ),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("cjk", "", 9)
     pdf.ln(20)
-    pdf.multi_cell(0, 6, tr("report.generated", user=r.username, at=r.generated.strftime("%Y-%m-%d %H:%M")), align="C")
+    pdf.multi_cell(
+        0, 6, tr("report.generated", user=r.username, at=r.generated.strftime("%Y-%m-%d %H:%M")), align="C"
+    )
     # KPIs against targets
     pdf.add_page()
     pdf.heading(tr("report.kpis"))
     k = r.kpis
     from cockpit.domain import metrics
 
-    rows = [[m_name, metrics.get(m).fmt(a, lang), metrics.get(m).fmt(t, lang), i18n.pct(ach, lang), i18n.pct(p, lang),
-             tr(f"report.status.{s}")]
-            for m, m_name, a, t, ach, p, s in zip(k.metric, k.metric_name, k.actual, k.target, k.achievement, k.pace, k.status)]
-    pdf.grid([tr(f"report.col.{c}") for c in ("metric_name", "actual", "target", "achievement", "pace", "status")], rows,
-             (40, 30, 30, 25, 25, 30))
+    rows = [
+        [
+            m_name,
+            metrics.get(m).fmt(a, lang),
+            metrics.get(m).fmt(t, lang),
+            i18n.pct(ach, lang),
+            i18n.pct(p, lang),
+            tr(f"report.status.{s}"),
+        ]
+        for m, m_name, a, t, ach, p, s in zip(
+            k.metric, k.metric_name, k.actual, k.target, k.achievement, k.pace, k.status
+        )
+    ]
+    pdf.grid(
+        [tr(f"report.col.{c}") for c in ("metric_name", "actual", "target", "achievement", "pace", "status")],
+        rows,
+        (40, 30, 30, 25, 25, 30),
+    )
     # Charts
     pdf.heading(tr("report.charts"))
     if not k.empty:
         progress = k.attrs.get("time_progress")
-        pdf.bars(tr("report.chart_pace"), list(k.metric_name), [max(0.0, v) if v == v else 0 for v in k.pace.fillna(0)],
-                 [i18n.pct(v, lang) for v in k.pace], [_hex(status.COLOURS[s]) for s in k.status], marker=progress)
+        pdf.bars(
+            tr("report.chart_pace"),
+            list(k.metric_name),
+            [max(0.0, v) if v == v else 0 for v in k.pace.fillna(0)],
+            [i18n.pct(v, lang) for v in k.pace],
+            [_hex(status.COLOURS[s]) for s in k.status],
+            marker=progress,
+        )
     f = r.funnel
     if not f.empty:
-        pdf.bars(tr("report.chart_funnel"), [tr(f"sicas.stage.{sicas.stage(c).key}") for c in f.stage], list(f.customers.astype(float)),
-                 [f"{i18n.count(c, lang)} ({i18n.pct(p, lang)})" for c, p in zip(f.customers, f.pct_first)])
+        pdf.bars(
+            tr("report.chart_funnel"),
+            [tr(f"sicas.stage.{sicas.stage(c).key}") for c in f.stage],
+            list(f.customers.astype(float)),
+            [f"{i18n.count(c, lang)} ({i18n.pct(p, lang)})" for c, p in zip(f.customers, f.pct_first)],
+        )
     ref = r.referrals
     if not ref.empty:
-        pdf.bars(tr("report.chart_referrals"), [f"{tr('group.' + a)} → {tr('group.' + b)}" for a, b in zip(ref.from_group, ref.to_group)],
-                 list(ref.on_time_rate), [f"{i18n.pct(v, lang)} / {n}" for v, n in zip(ref.on_time_rate, ref.created)])
+        pdf.bars(
+            tr("report.chart_referrals"),
+            [f"{tr('group.' + a)} → {tr('group.' + b)}" for a, b in zip(ref.from_group, ref.to_group)],
+            list(ref.on_time_rate),
+            [f"{i18n.pct(v, lang)} / {n}" for v, n in zip(ref.on_time_rate, ref.created)],
+        )
     rk = r.ranking
     if not rk.empty:
         name_col = "name_zh" if lang == "zh" else "name_en"
         this = tr("report.relation.self")
-        labels = [f"{this} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
-                  for rel, i, n, nm in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk[name_col])]
+        labels = [
+            f"{this} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
+            for rel, i, n, nm in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk[name_col])
+        ]
         colours = [NAVY if rel == "self" else (96, 125, 139) for rel in rk.relation]
-        pdf.bars(tr("report.chart_ranking"), labels, [float(v) for v in rk.score.fillna(0)],
-                 [i18n.fmt(v, "score", lang) for v in rk.score], colours)
+        pdf.bars(
+            tr("report.chart_ranking"),
+            labels,
+            [float(v) for v in rk.score.fillna(0)],
+            [i18n.fmt(v, "score", lang) for v in rk.score],
+            colours,
+        )
     # Guidance
     pdf.add_page()
     pdf.heading(tr("report.guidance"))
@@ -157,7 +212,14 @@ def build(r: ReportData) -> bytes:
         pdf.cell(0, 6, tr("report.none"), new_x="LMARGIN", new_y="NEXT")
     for g in r.insights.itertuples():
         pdf.set_font("cjk", "B", 10)
-        pdf.multi_cell(0, 6, align="L", text=f"[{tr(f'guidance.severity.{g.severity}')}] {g.title} · {g.org_id}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            6,
+            align="L",
+            text=f"[{tr(f'guidance.severity.{g.severity}')}] {g.title} · {g.org_id}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("cjk", "", 9)
         pdf.multi_cell(0, 5, g.text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(90)
@@ -173,9 +235,13 @@ def build(r: ReportData) -> bytes:
     else:
         shown = a.head(MAX_ACTIONS)
         if len(a) > len(shown):
-            pdf.multi_cell(0, 5, tr("report.actions_more", n=len(a), shown=len(shown)), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 5, tr("report.actions_more", n=len(a), shown=len(shown)), new_x="LMARGIN", new_y="NEXT"
+            )
         cols = ("customer_id", "manager_id", "segment", "aum", "reason", "channel", "channel_conversion")
-        rows = [[c, m or "—", s, i18n.money(v, lang), why, ch, i18n.pct(cv, lang)]
-                for c, m, s, v, why, ch, cv in shown[list(cols)].itertuples(index=False)]
+        rows = [
+            [c, m or "—", s, i18n.money(v, lang), why, ch, i18n.pct(cv, lang)]
+            for c, m, s, v, why, ch, cv in shown[list(cols)].itertuples(index=False)
+        ]
         pdf.grid([i18n.t(f"action.col.{c}", lang) for c in cols], rows, (20, 28, 20, 22, 40, 28, 22))
     return bytes(pdf.output())

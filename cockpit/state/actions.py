@@ -10,14 +10,16 @@ the customers it concerns. Rules:
 - every change is an `action_events` row, and every update carries the version it was based on: a stale
   version is refused ("changed by X at T; reload"), so two people editing at once never overwrite each other.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -28,8 +30,12 @@ STATUSES = ("open", "in_progress", "done", "dismissed")
 OPEN_STATUSES = ("open", "in_progress")
 ASSIGNER_ROLES = ("executive", "branch_head")
 DEFAULT_DUE = dt.timedelta(days=14)  # an action made in one click from an insight is due two weeks later
-MOVES = {"open": {"in_progress", "done", "dismissed"}, "in_progress": {"open", "done", "dismissed"},
-         "done": {"open"}, "dismissed": {"open"}}
+MOVES = {
+    "open": {"in_progress", "done", "dismissed"},
+    "in_progress": {"open", "done", "dismissed"},
+    "done": {"open"},
+    "dismissed": {"open"},
+}
 
 DDL = """
 create table if not exists actions (
@@ -112,11 +118,31 @@ def _now() -> str:
 
 
 def _action(con: sqlite3.Connection, row: sqlite3.Row) -> Action:
-    custs = [r[0] for r in con.execute("select customer_id from action_customers where action_id = ? order by customer_id", (row["id"],))]
-    return Action(row["id"], row["title"], row["insight_type"], row["org_id"], row["metric"], row["owner"],
-                  row["created_by"], row["created_at"], dt.date.fromisoformat(row["due_date"]), row["status"],
-                  row["reason"], dt.date.fromisoformat(row["done_on"]) if row["done_on"] else None,
-                  json.loads(row["detail"]), row["version"], row["updated_by"], row["updated_at"], custs)
+    custs = [
+        r[0]
+        for r in con.execute(
+            "select customer_id from action_customers where action_id = ? order by customer_id", (row["id"],)
+        )
+    ]
+    return Action(
+        row["id"],
+        row["title"],
+        row["insight_type"],
+        row["org_id"],
+        row["metric"],
+        row["owner"],
+        row["created_by"],
+        row["created_at"],
+        dt.date.fromisoformat(row["due_date"]),
+        row["status"],
+        row["reason"],
+        dt.date.fromisoformat(row["done_on"]) if row["done_on"] else None,
+        json.loads(row["detail"]),
+        row["version"],
+        row["updated_by"],
+        row["updated_at"],
+        custs,
+    )
 
 
 def get(action_id: int) -> Action:
@@ -140,10 +166,14 @@ def _check_owner(wh: Warehouse, by: auth.User, owner_name: str) -> auth.User:
     if owner.username == by.username:
         return owner
     if by.role not in ASSIGNER_ROLES:
-        raise ActionError(f"{by.username} ({by.role}) may only create actions for themselves, not for {owner.username}")
+        raise ActionError(
+            f"{by.username} ({by.role}) may only create actions for themselves, not for {owner.username}"
+        )
     if not _covers(wh, by, owner):
-        raise ActionError(f"{owner.username} ({', '.join(owner.org_ids)}) is outside {by.username}'s scope "
-                          f"({', '.join(by.org_ids)}): assign within your own subtree")
+        raise ActionError(
+            f"{owner.username} ({', '.join(owner.org_ids)}) is outside {by.username}'s scope "
+            f"({', '.join(by.org_ids)}): assign within your own subtree"
+        )
     return owner
 
 
@@ -155,14 +185,26 @@ def _check_customers(wh: Warehouse, customers: Sequence[int], *users: auth.User)
         seen = set(wh.run("action_loop_customers", u.scope, rows=[(c,) for c in ids]).customer_id.astype(int))
         missing = [c for c in ids if c not in seen]
         if missing:
-            raise ActionError(f"{len(missing)} of the {len(ids)} customers are outside {u.username}'s scope "
-                              f"(e.g. {missing[0]}): pick customers of the owner's portfolio")
+            raise ActionError(
+                f"{len(missing)} of the {len(ids)} customers are outside {u.username}'s scope "
+                f"(e.g. {missing[0]}): pick customers of the owner's portfolio"
+            )
     return ids
 
 
-def create(wh: Warehouse, by: auth.User, *, title: str, owner: str, due: dt.date, org_id: str,
-           insight_type: str = "manual", metric: str | None = None, customers: Sequence[int] = (),
-           detail: dict[str, Any] | None = None) -> Action:
+def create(
+    wh: Warehouse,
+    by: auth.User,
+    *,
+    title: str,
+    owner: str,
+    due: dt.date,
+    org_id: str,
+    insight_type: str = "manual",
+    metric: str | None = None,
+    customers: Sequence[int] = (),
+    detail: dict[str, Any] | None = None,
+) -> Action:
     """A new open action, checked against the assigner's and the owner's scope."""
     if not title.strip():
         raise ActionError("an action needs a title")
@@ -174,39 +216,103 @@ def create(wh: Warehouse, by: auth.User, *, title: str, owner: str, due: dt.date
     now = _now()
     with connect() as con:
         cur = con.execute(
-            "insert into actions (title, insight_type, org_id, metric, owner, created_by, created_at, due_date, detail,"
+            "insert into actions (title, insight_type, org_id, metric, owner, created_by, "
+            "created_at, due_date, detail,"
             " updated_by, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (title.strip()[:300], insight_type, org_id, metric, owner_user.username, by.username, now, due.isoformat(),
-             json.dumps(detail or {}, ensure_ascii=False, default=str), by.username, now))
+            (
+                title.strip()[:300],
+                insight_type,
+                org_id,
+                metric,
+                owner_user.username,
+                by.username,
+                now,
+                due.isoformat(),
+                json.dumps(detail or {}, ensure_ascii=False, default=str),
+                by.username,
+                now,
+            ),
+        )
         aid = cur.lastrowid
-        con.executemany("insert into action_customers (action_id, customer_id) values (?, ?)", [(aid, c) for c in ids])
-        _event(con, aid, by.username, "created", 1, owner=owner_user.username, due=due.isoformat(), customers=len(ids))
+        con.executemany(
+            "insert into action_customers (action_id, customer_id) values (?, ?)", [(aid, c) for c in ids]
+        )
+        _event(
+            con,
+            aid,
+            by.username,
+            "created",
+            1,
+            owner=owner_user.username,
+            due=due.isoformat(),
+            customers=len(ids),
+        )
     appstate.audit(by.username, "action_created", action_id=aid, owner=owner_user.username, org_id=org_id)
     return get(aid)
 
 
-def _event(con: sqlite3.Connection, action_id: int, username: str, kind: str, version: int, **detail: Any) -> None:
-    con.execute("insert into action_events (action_id, at, username, kind, detail, version) values (?, ?, ?, ?, ?, ?)",
-                (action_id, _now(), username, kind, json.dumps(detail, ensure_ascii=False, default=str), version))
+def _event(
+    con: sqlite3.Connection, action_id: int, username: str, kind: str, version: int, **detail: Any
+) -> None:
+    con.execute(
+        "insert into action_events (action_id, at, username, kind, detail, version) values (?, "
+        "?, ?, ?, ?, ?)",
+        (action_id, _now(), username, kind, json.dumps(detail, ensure_ascii=False, default=str), version),
+    )
 
 
-def create_from_insight(wh: Warehouse, by: auth.User, insight: Any, *, owner: str, due: dt.date,
-                        customers: Sequence[int] = (), lang: str = "zh", org_id: str | None = None) -> Action:
+def create_from_insight(
+    wh: Warehouse,
+    by: auth.User,
+    insight: Any,
+    *,
+    owner: str,
+    due: dt.date,
+    customers: Sequence[int] = (),
+    lang: str = "zh",
+    org_id: str | None = None,
+) -> Action:
     """An action from a guidance insight (cockpit.guidance.Insight): its title, text, suggested action and
     baseline are kept with it, so the outcome can be read per insight type. An insight about a slice that is
     not an org node (a channel, a segment) is filed under `org_id`, the node the guidance was asked for."""
     node = insight.org_id if insight.org_id in wh.visible_orgs(by.scope) or org_id is None else org_id
-    return create(wh, by, title=f"{insight.title(lang)}: {insight.action(lang)}", owner=owner, due=due,
-                  org_id=node, insight_type=insight.type, metric=insight.metric_id(),
-                  customers=customers, detail={"text": insight.text(lang), "baseline": insight.baseline(lang),
-                                               "severity": insight.severity})
+    return create(
+        wh,
+        by,
+        title=f"{insight.title(lang)}: {insight.action(lang)}",
+        owner=owner,
+        due=due,
+        org_id=node,
+        insight_type=insight.type,
+        metric=insight.metric_id(),
+        customers=customers,
+        detail={"text": insight.text(lang), "baseline": insight.baseline(lang), "severity": insight.severity},
+    )
 
 
-def create_from_list(wh: Warehouse, by: auth.User, entries: pd.DataFrame, reason: str, *, owner: str,
-                     due: dt.date, org_id: str, title: str) -> Action:
+def create_from_list(
+    wh: Warehouse,
+    by: auth.User,
+    entries: pd.DataFrame,
+    reason: str,
+    *,
+    owner: str,
+    due: dt.date,
+    org_id: str,
+    title: str,
+) -> Action:
     """An action from action-list entries (rows with customer_id): one action for the picked customers."""
-    return create(wh, by, title=title, owner=owner, due=due, org_id=org_id, insight_type=reason,
-                  customers=list(entries.customer_id.astype(int)), detail={"source": "action_list"})
+    return create(
+        wh,
+        by,
+        title=title,
+        owner=owner,
+        due=due,
+        org_id=org_id,
+        insight_type=reason,
+        customers=list(entries.customer_id.astype(int)),
+        detail={"source": "action_list"},
+    )
 
 
 def can_edit(wh: Warehouse, by: auth.User, action: Action) -> bool:
@@ -220,9 +326,19 @@ def can_edit(wh: Warehouse, by: auth.User, action: Action) -> bool:
         return by.username == action.created_by
 
 
-def update(wh: Warehouse, by: auth.User, action_id: int, version: int, *, status: str | None = None,
-           reason: str | None = None, comment: str | None = None, done_on: dt.date | None = None,
-           due: dt.date | None = None, owner: str | None = None) -> Action:
+def update(
+    wh: Warehouse,
+    by: auth.User,
+    action_id: int,
+    version: int,
+    *,
+    status: str | None = None,
+    reason: str | None = None,
+    comment: str | None = None,
+    done_on: dt.date | None = None,
+    due: dt.date | None = None,
+    owner: str | None = None,
+) -> Action:
     """Change an action if `version` is still current; otherwise StaleEdit, and nothing is written."""
     current = get(action_id)
     if not can_edit(wh, by, current):
@@ -235,8 +351,11 @@ def update(wh: Warehouse, by: auth.User, action_id: int, version: int, *, status
             raise ActionError(f"an action that is {current.status} cannot become {status}")
         if status == "dismissed" and not (reason or "").strip():
             raise ActionError("say why the action is dismissed (a reason is required)")
-        changes.update(status=status, reason=(reason or "").strip()[:500] if status == "dismissed" else None,
-                       done_on=(done_on or dt.date.today()).isoformat() if status == "done" else None)
+        changes.update(
+            status=status,
+            reason=(reason or "").strip()[:500] if status == "dismissed" else None,
+            done_on=(done_on or dt.date.today()).isoformat() if status == "done" else None,
+        )
     if due is not None and due != current.due_date:
         changes["due_date"] = due.isoformat()
     if owner is not None and owner != current.owner:
@@ -250,36 +369,65 @@ def update(wh: Warehouse, by: auth.User, action_id: int, version: int, *, status
         return current
     with connect() as con:
         con.execute("begin immediate")
-        row = con.execute("select version, updated_by, updated_at from actions where id = ?", (int(action_id),)).fetchone()
+        row = con.execute(
+            "select version, updated_by, updated_at from actions where id = ?", (int(action_id),)
+        ).fetchone()
         if row["version"] != version:
-            raise StaleEdit(f"Action #{action_id} was changed by {row['updated_by']} at {row['updated_at']}; reload "
-                            "to see the change, then apply yours again. Nothing was saved.")
+            raise StaleEdit(
+                f"Action #{action_id} was changed by {row['updated_by']} at {row['updated_at']}; reload "
+                "to see the change, then apply yours again. Nothing was saved."
+            )
         new_version, now = version + 1, _now()
         sets = ", ".join(f"{k} = ?" for k in changes)
-        con.execute(f"update actions set {sets}{', ' if sets else ''}version = ?, updated_by = ?, updated_at = ?"
-                    " where id = ? and version = ?", (*changes.values(), new_version, by.username, now, int(action_id), version))
+        con.execute(
+            f"update actions set {sets}{', ' if sets else ''}version = ?, updated_by = ?, updated_at = ?"
+            " where id = ? and version = ?",
+            (*changes.values(), new_version, by.username, now, int(action_id), version),
+        )
         before = {"status": current.status, "due_date": current.due_date.isoformat(), "owner": current.owner}
         for k, v in changes.items():
             if k in before:
-                _event(con, action_id, by.username, k, new_version, before=before[k], after=v,
-                       **({"reason": changes["reason"]} if k == "status" and v == "dismissed" else {}))
+                _event(
+                    con,
+                    action_id,
+                    by.username,
+                    k,
+                    new_version,
+                    before=before[k],
+                    after=v,
+                    **({"reason": changes["reason"]} if k == "status" and v == "dismissed" else {}),
+                )
         if note:
             _event(con, action_id, by.username, "comment", new_version, text=note)
-    appstate.audit(by.username, "action_updated", action_id=action_id, **{k: v for k, v in changes.items() if k != "reason"})
+    appstate.audit(
+        by.username,
+        "action_updated",
+        action_id=action_id,
+        **{k: v for k, v in changes.items() if k != "reason"},
+    )
     return get(action_id)
 
 
 def history(action_id: int) -> pd.DataFrame:
     """Every change and comment of an action, oldest first."""
     with connect() as con:
-        rows = [dict(r) for r in con.execute(
-            "select at, username, kind, detail, version from action_events where action_id = ? order by id", (int(action_id),))]
+        rows = [
+            dict(r)
+            for r in con.execute(
+                "select at, username, kind, detail, version from action_events where action_id = "
+                "? order by id",
+                (int(action_id),),
+            )
+        ]
     return pd.DataFrame(rows, columns=["at", "username", "kind", "detail", "version"])
 
 
 def comments(action_id: int) -> list[dict[str, Any]]:
     h = history(action_id)
-    return [{"at": r.at, "username": r.username, "text": json.loads(r.detail)["text"]} for r in h[h.kind == "comment"].itertuples()]
+    return [
+        {"at": r.at, "username": r.username, "text": json.loads(r.detail)["text"]}
+        for r in h[h.kind == "comment"].itertuples()
+    ]
 
 
 def stamp() -> int:
@@ -300,21 +448,48 @@ def visible(wh: Warehouse, user: auth.User, mine_only: bool = False) -> list[Act
         return [a for a in acts if a.owner == user.username]
     orgs = wh.visible_orgs(user.scope)
     owners = {u.username: set(u.org_ids) for u in auth.list_users()}
-    return [a for a in acts if a.owner == user.username or a.created_by == user.username
-            or (owners.get(a.owner) and owners[a.owner] <= orgs)]
+    return [
+        a
+        for a in acts
+        if a.owner == user.username
+        or a.created_by == user.username
+        or (owners.get(a.owner) and owners[a.owner] <= orgs)
+    ]
 
 
 def frame(actions: list[Action]) -> pd.DataFrame:
-    cols = ["id", "title", "insight_type", "org_id", "metric", "owner", "created_by", "due_date", "status", "reason",
-            "done_on", "customers", "version", "updated_by", "updated_at"]
-    return pd.DataFrame([{c: (len(a.customers) if c == "customers" else getattr(a, c)) for c in cols} for a in actions], columns=cols)
+    cols = [
+        "id",
+        "title",
+        "insight_type",
+        "org_id",
+        "metric",
+        "owner",
+        "created_by",
+        "due_date",
+        "status",
+        "reason",
+        "done_on",
+        "customers",
+        "version",
+        "updated_by",
+        "updated_at",
+    ]
+    return pd.DataFrame(
+        [{c: (len(a.customers) if c == "customers" else getattr(a, c)) for c in cols} for a in actions],
+        columns=cols,
+    )
 
 
 def open_for(wh: Warehouse, scope: Scope, org_id: str, metric: str | None = None) -> pd.DataFrame:
-    """Open actions on `org_id` or below (about `metric` when given), for the targets page beside a lagging metric."""
+    """Open actions on `org_id` or below (about `metric` when given), for the targets page beside a lagging
+    metric.
+    """
     wh.check_org(scope, org_id)
     below = wh.visible_orgs(Scope(scope.username, scope.role, (org_id,))) & wh.visible_orgs(scope)
-    acts = [a for a in all_actions() if a.is_open and a.org_id in below and (metric is None or a.metric == metric)]
+    acts = [
+        a for a in all_actions() if a.is_open and a.org_id in below and (metric is None or a.metric == metric)
+    ]
     return frame(acts)
 
 
@@ -323,12 +498,17 @@ def assignable_owners(wh: Warehouse, by: auth.User) -> list[str]:
     if by.role not in ASSIGNER_ROLES:
         return [by.username]
     orgs = wh.visible_orgs(by.scope)
-    return [by.username] + [u.username for u in auth.list_users()
-                            if u.username != by.username and u.role != "admin" and set(u.org_ids) <= orgs]
+    return [by.username] + [
+        u.username
+        for u in auth.list_users()
+        if u.username != by.username and u.role != "admin" and set(u.org_ids) <= orgs
+    ]
 
 
 def customers_for(insight: Any, action_list: pd.DataFrame, limit: int = 50) -> list[int]:
-    """The action-list customers an insight is about (same reason as the insight's type), most urgent first."""
+    """The action-list customers an insight is about (same reason as the
+    insight's type), most urgent first.
+    """
     if action_list.empty or "reason" not in action_list:
         return []
     reason = {"referrals_overdue": "referral_overdue"}.get(insight.type, insight.type)

@@ -3,14 +3,16 @@
 Kept apart from the warehouse, which may be read-only or remote. One short-lived connection
 per call, so it is safe from Streamlit's threads and from several processes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cockpit.core import config
 
@@ -75,12 +77,20 @@ def connect(ddl: str = DDL) -> Iterator[sqlite3.Connection]:
 def audit(username: str, action: str, **detail: Any) -> None:
     """Record who did what, when (reports, downloads, logins, admin changes)."""
     with connect() as con:
-        con.execute("insert into audit_log (at, username, action, detail) values (?, ?, ?, ?)",
-                    (dt.datetime.now().isoformat(timespec="seconds"), username, action,
-                     json.dumps(detail, ensure_ascii=False, default=str)))
+        con.execute(
+            "insert into audit_log (at, username, action, detail) values (?, ?, ?, ?)",
+            (
+                dt.datetime.now().isoformat(timespec="seconds"),
+                username,
+                action,
+                json.dumps(detail, ensure_ascii=False, default=str),
+            ),
+        )
 
 
 def audit_entries(limit: int = 500) -> list[dict[str, Any]]:
     with connect() as con:
-        rows = con.execute("select at, username, action, detail from audit_log order by id desc limit ?", (limit,))
+        rows = con.execute(
+            "select at, username, action, detail from audit_log order by id desc limit ?", (limit,)
+        )
         return [dict(r) for r in rows]

@@ -4,6 +4,7 @@ Roles: executive (the whole bank), branch_head (their org subtree), manager (the
 portfolio node), admin (settings; sees the whole bank). Each user is bound to one or more org
 nodes; the scope of every query is the union of their subtrees.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from cockpit.state import appstate
 from cockpit.core import config
+from cockpit.state import appstate
 from cockpit.warehouse.layer import Scope
 
 ROLES = ("executive", "branch_head", "manager", "admin")
@@ -48,7 +49,9 @@ class User:
         return Scope(self.username, self.role, self.org_ids)
 
     def locked(self, now: dt.datetime | None = None) -> bool:
-        return bool(self.locked_until) and dt.datetime.fromisoformat(self.locked_until) > (now or dt.datetime.now())
+        return bool(self.locked_until) and dt.datetime.fromisoformat(self.locked_until) > (
+            now or dt.datetime.now()
+        )
 
 
 def hash_password(password: str) -> str:
@@ -73,8 +76,10 @@ def add_user(username: str, name: str, role: str, org_ids: list[str], password: 
     with appstate.connect() as con:
         if con.execute("select 1 from users where username = ?", (u,)).fetchone():
             raise UserError(f"user '{u}' exists already")
-        con.execute("insert into users (username, name, role, org_ids, password_hash) values (?, ?, ?, ?, ?)",
-                    (u, name or u, role, ",".join(org_ids), hash_password(password)))
+        con.execute(
+            "insert into users (username, name, role, org_ids, password_hash) values (?, ?, ?, ?, ?)",
+            (u, name or u, role, ",".join(org_ids), hash_password(password)),
+        )
     return get_user(u)
 
 
@@ -83,8 +88,15 @@ def get_user(username: str) -> User:
         row = con.execute("select * from users where username = ?", (username.strip().lower(),)).fetchone()
     if row is None:
         raise UserError(f"unknown user '{username}': `cockpit users list` shows the users")
-    return User(row["username"], row["name"], row["role"], tuple(o for o in row["org_ids"].split(",") if o),
-                row["password_hash"], row["failed_attempts"], row["locked_until"])
+    return User(
+        row["username"],
+        row["name"],
+        row["role"],
+        tuple(o for o in row["org_ids"].split(",") if o),
+        row["password_hash"],
+        row["failed_attempts"],
+        row["locked_until"],
+    )
 
 
 def list_users() -> list[User]:
@@ -98,8 +110,10 @@ def set_password(username: str, password: str) -> None:
         raise UserError("the password must have at least 8 characters")
     get_user(username)
     with appstate.connect() as con:
-        con.execute("update users set password_hash = ?, failed_attempts = 0, locked_until = null where username = ?",
-                    (hash_password(password), username.lower()))
+        con.execute(
+            "update users set password_hash = ?, failed_attempts = 0, locked_until = null where username = ?",
+            (hash_password(password), username.lower()),
+        )
 
 
 def remove_user(username: str) -> None:
@@ -125,16 +139,27 @@ def record_failures(counts: dict[str, int]) -> None:
     minutes = int(config.get("COCKPIT_LOCKOUT_MINUTES"))
     with appstate.connect() as con:
         for username, n in counts.items():
-            until = (dt.datetime.now() + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds") if n >= limit else None
-            con.execute("update users set failed_attempts = ?, locked_until = ? where username = ?", (n, until, username))
+            until = (
+                (dt.datetime.now() + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds")
+                if n >= limit
+                else None
+            )
+            con.execute(
+                "update users set failed_attempts = ?, locked_until = ? where username = ?",
+                (n, until, username),
+            )
 
 
 def reset_failures(username: str) -> None:
     """Clear a user's failed attempts after a good sign-in (a write only when there is something to clear)."""
     with appstate.connect() as con:
-        row = con.execute("select failed_attempts, locked_until from users where username = ?", (username,)).fetchone()
+        row = con.execute(
+            "select failed_attempts, locked_until from users where username = ?", (username,)
+        ).fetchone()
         if row is not None and (row["failed_attempts"] or row["locked_until"]):
-            con.execute("update users set failed_attempts = 0, locked_until = null where username = ?", (username,))
+            con.execute(
+                "update users set failed_attempts = 0, locked_until = null where username = ?", (username,)
+            )
 
 
 def credentials() -> dict:
@@ -143,6 +168,12 @@ def credentials() -> dict:
     users = {}
     for u in list_users():
         failed = limit if u.locked() else (0 if u.locked_until else u.failed_attempts)
-        users[u.username] = {"name": u.name, "password": u.password_hash, "roles": [u.role], "email": f"{u.username}@bank.local",
-                             "failed_login_attempts": failed, "logged_in": False}
+        users[u.username] = {
+            "name": u.name,
+            "password": u.password_hash,
+            "roles": [u.role],
+            "email": f"{u.username}@bank.local",
+            "failed_login_attempts": failed,
+            "logged_in": False,
+        }
     return {"usernames": users}

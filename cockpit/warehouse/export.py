@@ -5,6 +5,7 @@ dialect, then filled: PostgreSQL through COPY (DuckDB writes each table as CSV, 
 any other SQLAlchemy engine through batched inserts. Events and balances go in date order, so the
 target's block ranges (BRIN indexes, zone maps) work as in DuckDB. Existing tables are replaced.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -73,7 +74,10 @@ def _copy_postgres(con, engine: sa.Engine, table: str, cols: list[str], select: 
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cur:  # type: ignore[attr-defined]
-            with cur.copy(f"copy {table} ({', '.join(cols)}) from stdin (format csv)") as copy, path.open("rb") as f:
+            with (
+                cur.copy(f"copy {table} ({', '.join(cols)}) from stdin (format csv)") as copy,
+                path.open("rb") as f,
+            ):
                 while block := f.read(1 << 20):
                     copy.write(block)
             cur.execute(f"analyze {table}")

@@ -11,6 +11,7 @@ subtree keep every column; rows for peers keep only PEER_COLUMNS (the rest is bl
 names are replaced when COCKPIT_ANONYMISE_PEERS is on); every other row is dropped. DuckDB is the default
 engine; any SQLAlchemy URL works, the SQL being transpiled with sqlglot.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,8 +64,16 @@ def _to_url(target: str) -> str:
 
 def _dialect(url: str) -> str:
     name = sa.engine.make_url(url).get_backend_name()
-    return {"postgresql": "postgres", "duckdb": "duckdb", "databricks": "databricks", "hive": "spark",
-            "mysql": "mysql", "trino": "trino", "clickhouse": "clickhouse", "sqlite": "sqlite"}.get(name, name)
+    return {
+        "postgresql": "postgres",
+        "duckdb": "duckdb",
+        "databricks": "databricks",
+        "hive": "spark",
+        "mysql": "mysql",
+        "trino": "trino",
+        "clickhouse": "clickhouse",
+        "sqlite": "sqlite",
+    }.get(name, name)
 
 
 def _scope_cte(n: int) -> str:
@@ -88,7 +97,9 @@ def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None
     if not m:
         return None
     cols = tuple(tuple(c.split()) for c in m.group(2).split(","))
-    if not cols or any(len(c) != 2 or c[1] not in ROW_TYPES or not re.fullmatch(r"[a-z_][a-z0-9_]*", c[0]) for c in cols):
+    if not cols or any(
+        len(c) != 2 or c[1] not in ROW_TYPES or not re.fullmatch(r"[a-z_][a-z0-9_]*", c[0]) for c in cols
+    ):
         raise QueryError(f"{name}: bad rows declaration {m.group(0)!r} (types: {', '.join(ROW_TYPES)})")
     return m.group(1), cols  # type: ignore[return-value]
 
@@ -108,7 +119,11 @@ def _coerce_row_value(value: Any, kind: str, where: str) -> Any:
     want = ROW_TYPES[kind]
     try:
         if want is dt.date:
-            return value if type(value) is dt.date else (value.date() if hasattr(value, "date") else dt.date.fromisoformat(str(value)))
+            return (
+                value
+                if type(value) is dt.date
+                else (value.date() if hasattr(value, "date") else dt.date.fromisoformat(str(value)))
+            )
         if want is bool:
             if isinstance(value, (bool, int)) and value in (0, 1):
                 return bool(value)
@@ -126,13 +141,23 @@ def bind_rows(name: str, rows: list[tuple] | pd.DataFrame) -> dict[str, Any]:
     if spec is None:
         raise QueryError(f"query '{name}' takes no rows (it declares no `-- rows:` table)")
     table, cols = spec
-    records = list(rows[[c for c, _ in cols]].itertuples(index=False, name=None)) if isinstance(rows, pd.DataFrame) else list(rows)
+    records = (
+        list(rows[[c for c, _ in cols]].itertuples(index=False, name=None))
+        if isinstance(rows, pd.DataFrame)
+        else list(rows)
+    )
     if len(records) > MAX_BOUND_ROWS:
-        raise QueryError(f"query '{name}' was given {len(records)} rows for {table}; send at most {MAX_BOUND_ROWS} at a time")
+        raise QueryError(
+            f"query '{name}' was given {len(records)} rows for {table}; send at most "
+            f"{MAX_BOUND_ROWS} at a time"
+        )
     out: dict[str, Any] = {}
     for i, rec in enumerate(records):
         if len(rec) != len(cols):
-            raise QueryError(f"{table} row {i} has {len(rec)} values; expected {len(cols)} ({', '.join(c for c, _ in cols)})")
+            raise QueryError(
+                f"{table} row {i} has {len(rec)} values; expected {len(cols)} "
+                f"({', '.join(c for c, _ in cols)})"
+            )
         for j, ((col, kind), value) in enumerate(zip(cols, rec)):
             out[f"row_{i}_{j}"] = _coerce_row_value(value, kind, f"{table}.{col} in row {i}")
     return out
@@ -143,18 +168,23 @@ def _peer_cte(n: int) -> str:
     if n == 0:
         return "select org_id from orgs where 1 = 0"
     marks = ", ".join(f":scope_{i}" for i in range(n))
-    return (f"select o.org_id from orgs o join orgs me on me.parent_id = o.parent_id where me.org_id in ({marks}) "
-            f"and o.org_id not in (select descendant_id from org_closure where ancestor_id in ({marks}))")
+    return (
+        f"select o.org_id from orgs o join orgs me on me.parent_id = o.parent_id where me.org_id "
+        f"in ({marks}) "
+        f"and o.org_id not in (select descendant_id from org_closure where ancestor_id in ({marks}))"
+    )
 
 
-NODE_ORGS_SQL = ("select c.descendant_id as org_id from org_closure c "
-                 "join scope_orgs s on s.org_id = c.descendant_id where c.ancestor_id = :org_id")
+NODE_ORGS_SQL = (
+    "select c.descendant_id as org_id from org_closure c "
+    "join scope_orgs s on s.org_id = c.descendant_id where c.ancestor_id = :org_id"
+)
 # The org sets a page query may read around its chosen `org_id`, written once here and added to a query
 # that reads them: its subtree, and its children (a manager, the tree's leaf, stands for itself).
 NODE_CTES = {
     "node_orgs": NODE_ORGS_SQL,
     "child_orgs": "select o.org_id from orgs o join scope_orgs s on s.org_id = o.org_id "
-                  "where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)",
+    "where o.parent_id = :org_id or (o.org_id = :org_id and o.level = 4)",
 }
 
 
@@ -219,7 +249,8 @@ def render(name: str, scope_size: int, dialect: str, rows_size: int = 0) -> str:
 
 
 def _spark_node(node: exp.Expression) -> exp.Expression:
-    # DuckDB reads 1.0 as a decimal and divides in double; Spark would keep decimals, rounded to 5 or 6 places.
+    # DuckDB reads 1.0 as a decimal and divides in double; Spark would keep decimals, rounded to 5 or 6
+    # places.
     if isinstance(node, exp.Literal) and node.is_number and not node.is_int:
         return exp.cast(node.copy(), "double")
     # sqlglot writes an exact percentile_cont as Spark's percentile_approx; `percentile` is the exact one.
@@ -251,7 +282,10 @@ class Warehouse:
         if self.dialect == "duckdb":
             path = Path(self.url.removeprefix("duckdb:///"))
             if read_only and not path.exists():
-                raise WarehouseError(f"No warehouse at {path}: build the demo bank with `cockpit seed` or import data with `cockpit import`.")
+                raise WarehouseError(
+                    f"No warehouse at {path}: build the demo bank with `cockpit seed` or import "
+                    f"data with `cockpit import`."
+                )
             args = {"connect_args": {"read_only": read_only}}
         self.engine = sa.create_engine(self.url, **args)
         self._lock = threading.Lock()
@@ -261,9 +295,13 @@ class Warehouse:
             with self.engine.connect() as conn:
                 return pd.read_sql(sa.text(sql), conn, params=params)
         except sa.exc.OperationalError as e:
-            raise WarehouseError(f"The warehouse could not be reached ({type(e.orig).__name__}). Check COCKPIT_WAREHOUSE.") from e
+            raise WarehouseError(
+                f"The warehouse could not be reached ({type(e.orig).__name__}). Check COCKPIT_WAREHOUSE."
+            ) from e
         except sa.exc.DBAPIError as e:
-            raise WarehouseError(f"A query failed in the warehouse: {str(e.orig).splitlines()[0][:200]}") from e
+            raise WarehouseError(
+                f"A query failed in the warehouse: {str(e.orig).splitlines()[0][:200]}"
+            ) from e
 
     def sql(self, text: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run trusted SQL written by the project (tests, importers, admin tools). Never for user text."""
@@ -302,10 +340,18 @@ class Warehouse:
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists."""
         if not scope.org_ids or org_id not in self.visible_orgs(scope):
-            raise ScopeError(f"Org '{org_id}' is outside your scope ({', '.join(scope.org_ids) or 'none'}); nothing is shown.")
+            raise ScopeError(
+                f"Org '{org_id}' is outside your scope ({', '.join(scope.org_ids) or 'none'}); "
+                f"nothing is shown."
+            )
 
-    def run(self, name: str, scope: Scope, params: dict[str, Any] | None = None,
-            rows: list[tuple] | pd.DataFrame | None = None) -> pd.DataFrame:
+    def run(
+        self,
+        name: str,
+        scope: Scope,
+        params: dict[str, Any] | None = None,
+        rows: list[tuple] | pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """Run a named query for a user: validate parameters, check org parameters, bind, scope.
 
         `rows` fills the table a query declares with `-- rows:` (every value bound; none given = empty).
@@ -330,4 +376,14 @@ def open_warehouse(target: str, read_only: bool = True) -> Warehouse:
     return Warehouse(target, read_only=read_only)
 
 
-__all__ = ["PEER_COLUMNS", "Scope", "ScopeError", "Warehouse", "WarehouseError", "QueryError", "open_warehouse", "render", "transpile"]
+__all__ = [
+    "PEER_COLUMNS",
+    "Scope",
+    "ScopeError",
+    "Warehouse",
+    "WarehouseError",
+    "QueryError",
+    "open_warehouse",
+    "render",
+    "transpile",
+]

@@ -15,17 +15,19 @@ A full build recomputes everything; `build(con, day)` refreshes one day: that da
 their own events, which are stored in date order, so the scan is limited to the period).
 The SQL is plain and portable; DuckDB runs it here and sqlglot can transpile it for other engines.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import time
 from typing import Any
 
-from cockpit.warehouse import schema
 from cockpit.core.periods import KINDS, MONTHS, Period
+from cockpit.warehouse import schema
 
 MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
-# mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the events.
+# mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
+# events.
 MART_LEVEL = 2
 
 DAY_SQL = """
@@ -75,7 +77,8 @@ single_up as (
 ),
 movers as (select distinct customer_id from seen_all where org_lo <> org_hi),
 mover_nodes as (
-  select distinct cast(date_trunc('{kind}', e.event_date) as date) as period_start, e.customer_id, e.stage, e.org_id
+  select distinct cast(date_trunc('{kind}', e.event_date) as date) as period_start, e.customer_id, e.stage,
+    e.org_id
   from events e join movers m on m.customer_id = e.customer_id
   where e.event_date between ? and ?
 ),
@@ -115,7 +118,8 @@ pairs as (
   select 0, customer_id, stage, org_id from old_pairs
 ),
 up as (  -- each pair at every node above it, at its own stage and at '*'
-  select distinct p.is_new, p.customer_id, case when x.k = 0 then p.stage else '*' end as stage, c.ancestor_id as org_id
+  select distinct p.is_new, p.customer_id, case when x.k = 0 then p.stage else '*' end as stage,
+    c.ancestor_id as org_id
   from pairs p
   join org_closure c on c.descendant_id = p.org_id
   cross join (select 0 as k union all select 1) x
@@ -123,7 +127,8 @@ up as (  -- each pair at every node above it, at its own stage and at '*'
 select n.org_id, n.stage, count(*) as n
 from up n
 where n.is_new = 1 and not exists (
-  select 1 from up o where o.is_new = 0 and o.customer_id = n.customer_id and o.stage = n.stage and o.org_id = n.org_id)
+  select 1 from up o where o.is_new = 0 and o.customer_id = n.customer_id and o.stage = n.stage and o.org_id
+    = n.org_id)
 group by n.org_id, n.stage
 """
 
@@ -135,7 +140,8 @@ insert into mart_periods
 select period_type, period_start, period_end, {through} as through_date
 from (
   select distinct '{kind}' as period_type, cast(date_trunc('{kind}', event_date) as date) as period_start,
-         cast(date_trunc('{kind}', event_date) + interval {months} month - interval 1 day as date) as period_end
+         cast(date_trunc('{kind}', event_date) + interval {months} month - interval 1 day as date) as
+         period_end
   from events where event_date between ? and ?
 ) p
 """
@@ -144,8 +150,14 @@ from (
 def ensure(con: Any) -> None:
     """Create the mart tables if they are missing or were built to another layout (marts are derived data)."""
     for table in MARTS:
-        cols = [r[0] for r in con.execute("select column_name from information_schema.columns where table_name = ? "
-                                          "order by ordinal_position", [table]).fetchall()]
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_name = ? "
+                "order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         if cols != schema.column_names(table):
             con.execute(f"drop table if exists {table}")
             con.execute(schema.ddl(table))
@@ -190,11 +202,17 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
     """
     period = Period.containing(kind, day, day)
     start, end = period.start, period.end
-    row = con.execute("select through_date from mart_periods where period_type = ? and period_start = ?",
-                      [kind, start]).fetchone()
+    row = con.execute(
+        "select through_date from mart_periods where period_type = ? and period_start = ?", [kind, start]
+    ).fetchone()
     through = row[0] if row else start - dt.timedelta(days=1)
-    gap = through is None or through >= day or con.execute(
-        "select count(*) from events where event_date > ? and event_date < ?", [through, day]).fetchone()[0]
+    gap = (
+        through is None
+        or through >= day
+        or con.execute(
+            "select count(*) from events where event_date > ? and event_date < ?", [through, day]
+        ).fetchone()[0]
+    )
     if gap:
         con.execute("delete from mart_org_period where period_type = ? and period_start = ?", [kind, start])
         con.execute("delete from mart_periods where period_type = ? and period_start = ?", [kind, start])
@@ -202,12 +220,19 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
             con.execute(sql, args)
         return
     con.execute("create or replace temp table period_delta as " + DELTA_SQL, [day, start, through])
-    con.execute("""update mart_org_period m set customers = m.customers + d.n from period_delta d
-                   where m.period_type = ? and m.period_start = ? and m.org_id = d.org_id and m.stage = d.stage""",
-                [kind, start])
-    con.execute("""insert into mart_org_period select ?, ?, d.org_id, d.stage, d.n from period_delta d
-                   where not exists (select 1 from mart_org_period m where m.period_type = ? and m.period_start = ?
-                                     and m.org_id = d.org_id and m.stage = d.stage)""", [kind, start, kind, start])
+    con.execute(
+        """update mart_org_period m set customers = m.customers + d.n from period_delta d
+                   where m.period_type = ? and m.period_start = ? and m.org_id = d.org_id and m.stage =
+                   d.stage""",
+        [kind, start],
+    )
+    con.execute(
+        """insert into mart_org_period select ?, ?, d.org_id, d.stage, d.n from period_delta d
+                   where not exists (select 1 from mart_org_period m where m.period_type = ? and
+                   m.period_start = ?
+                                     and m.org_id = d.org_id and m.stage = d.stage)""",
+        [kind, start, kind, start],
+    )
     con.execute("drop table period_delta")
     if not row:
         con.execute(*_periods_row(kind, start, end))
@@ -225,8 +250,11 @@ def _period(kind: str, lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date
 def full_build(lo: dt.date, hi: dt.date) -> list[tuple[str, list[dt.date]]]:
     """The inserts that fill empty marts from the events of [lo, hi], in order, with their `?` arguments.
 
-    Written in DuckDB's SQL; other engines (cockpit/warehouse/spark.py) run the same statements transpiled by sqlglot."""
-    return [(DAY_SQL.format(level=MART_LEVEL), [lo, hi])] + [s for kind in KINDS for s in _period(kind, lo, hi)]
+    Written in
+    DuckDB's SQL; other engines (cockpit/warehouse/spark.py) run the same statements transpiled by sqlglot."""
+    return [(DAY_SQL.format(level=MART_LEVEL), [lo, hi])] + [
+        s for kind in KINDS for s in _period(kind, lo, hi)
+    ]
 
 
 class MartError(RuntimeError):
@@ -238,19 +266,28 @@ def build_command(target: str, day: str | None = None) -> str:
     import duckdb
 
     if "://" in target:
-        raise MartError("`cockpit build` builds marts in a DuckDB warehouse; build them there, then `cockpit export` them.")
+        raise MartError(
+            "`cockpit build` builds marts in a DuckDB warehouse; build them there, then `cockpit "
+            "export` them."
+        )
     from pathlib import Path
 
     if not Path(target).exists():
-        raise MartError(f"no warehouse at {target}: build the demo bank with `cockpit seed` or import data first")
+        raise MartError(
+            f"no warehouse at {target}: build the demo bank with `cockpit seed` or import data first"
+        )
     when = dt.date.fromisoformat(day) if day else None
     try:
         con = duckdb.connect(target)
     except duckdb.IOException as e:
-        raise MartError(f"cannot open {target} for writing ({str(e).splitlines()[0][:120]}); stop the app using it first") from e
+        raise MartError(
+            f"cannot open {target} for writing ({str(e).splitlines()[0][:120]}); stop the app using it first"
+        ) from e
     try:
         con.execute("set enable_progress_bar = false")
-        if not con.execute("select count(*) from information_schema.tables where table_name = 'events'").fetchone()[0]:
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_name = 'events'"
+        ).fetchone()[0]:
             raise MartError(f"{target} has no events table: it is not a cockpit warehouse")
         stats = build(con, when)
         con.execute("checkpoint")

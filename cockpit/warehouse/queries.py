@@ -12,9 +12,11 @@ a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id
 of the user's own nodes, and may compute over the whole tree; the layer then keeps only rows for
 `scope_orgs` (all columns) and `peer_orgs` (only the PEER_COLUMNS), see cockpit/warehouse/layer.py.
 An included query's parameters that the including query does not declare are fixed at their
-defaults, so a caller cannot widen what the included query computes. Parameters are validated against their declared types and bound by
+defaults, so a caller cannot widen what the included query computes. Parameters are validated against their
+declared types and bound by
 the database driver, never spliced into the SQL text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +30,10 @@ QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
 
 _HEADER = re.compile(r"^--\s*(description|scope|param|include):\s*(.*?)\s*$")
 SCOPES = ("subtree", "none", "peers")
-_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one of\([^)]*\))(?:\s*=\s*(?P<default>.*))?$")
+_PARAM = re.compile(
+    r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one "
+    r"of\([^)]*\))(?:\s*=\s*(?P<default>.*))?$"
+)
 
 
 class QueryError(ValueError):
@@ -63,10 +68,14 @@ class Param:
                     return False
                 raise ValueError
         except ValueError:
-            raise QueryError(f"parameter '{self.name}' must be a {self.type}, got {str(value)[:40]!r}") from None
+            raise QueryError(
+                f"parameter '{self.name}' must be a {self.type}, got {str(value)[:40]!r}"
+            ) from None
         s = str(value)
         if self.choices and s not in self.choices:
-            raise QueryError(f"parameter '{self.name}' must be one of {', '.join(self.choices)}; got {s[:40]!r}")
+            raise QueryError(
+                f"parameter '{self.name}' must be one of {', '.join(self.choices)}; got {s[:40]!r}"
+            )
         if self.type == "org" and not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", s):
             raise QueryError(f"parameter '{self.name}' is not an org id: {s[:40]!r}")
         if len(s) > 200:
@@ -131,7 +140,9 @@ def _parse(path: Path) -> NamedQuery:
             meta[key] = value
     if meta["scope"] not in SCOPES:
         raise QueryError(f"{path.name}: scope must be one of {', '.join(SCOPES)}")
-    return NamedQuery(path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]), tuple(meta["include"]))
+    return NamedQuery(
+        path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]), tuple(meta["include"])
+    )
 
 
 def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
@@ -141,11 +152,15 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
     for name in q.includes:
         inc = known.get(name)
         if inc is None or inc.includes or inc.scope == "peers":
-            raise QueryError(f"{q.name}.sql: cannot include '{name}' (unknown, itself including, or a peers query)")
+            raise QueryError(
+                f"{q.name}.sql: cannot include '{name}' (unknown, itself including, or a peers query)"
+            )
         for p in inc.params:
             if p.name not in own:
                 if p.default is None:
-                    raise QueryError(f"{q.name}.sql: declare '{p.name}' (a parameter of included '{name}' without default)")
+                    raise QueryError(
+                        f"{q.name}.sql: declare '{p.name}' (a parameter of included '{name}' without default)"
+                    )
                 fixed[p.name] = p
     return NamedQuery(q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()))
 

@@ -1,4 +1,5 @@
 """The warehouse schema, read from schema.yaml: DDL for every table, and the documented columns."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,6 +7,7 @@ whose engine is a Spark session, so parameters, scope, org checks and the peers 
 ones DuckDB and PostgreSQL go through. The tests run Spark in local mode (`local[2]`); a cluster
 runs the same SQL (see the README: a Spark Thrift server is reached through `hive://`).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -34,7 +35,10 @@ LOCAL_CONF = {  # a quiet single-machine session: no web UI, loopback only, few 
 def session(master: str = "local[2]", folder: str | Path | None = None):
     """A Spark session (one per process); tables it creates are written under `folder`."""
     if shutil.which("java") is None:
-        raise WarehouseError("Spark needs a Java runtime: install one (apt-get install -y default-jre-headless, Java 17 or 21).")
+        raise WarehouseError(
+            "Spark needs a Java runtime: install one (apt-get install -y default-jre-headless, "
+            "Java 17 or 21)."
+        )
     with warnings.catch_warnings():  # pyspark warns about pandas 3 on import; results come through Arrow
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
         try:
@@ -59,7 +63,7 @@ class SparkConnection:
         self.spark = spark
         self._result: pd.DataFrame | None = None
 
-    def execute(self, sql: str, args: list[Any] | None = None) -> "SparkConnection":
+    def execute(self, sql: str, args: list[Any] | None = None) -> SparkConnection:
         statement = transpile(sql, "spark")
         self._result = _pandas(self.spark.sql(statement, args=list(args or [])))
         return self
@@ -69,7 +73,9 @@ class SparkConnection:
         return self._result
 
     def fetchall(self) -> list[tuple]:
-        return list(self.df().astype(object).where(self.df().notna(), None).itertuples(index=False, name=None))
+        return list(
+            self.df().astype(object).where(self.df().notna(), None).itertuples(index=False, name=None)
+        )
 
     def fetchone(self) -> tuple | None:
         rows = self.fetchall()
@@ -80,8 +86,11 @@ def _pandas(frame) -> pd.DataFrame:
     """A Spark result as pandas through Arrow (as DuckDB hands it over); decimals become floats."""
     df = frame.toArrow().to_pandas()
     for col in df.columns:
-        if df[col].dtype == object and df[col].map(lambda v: v is None or type(v).__name__ == "Decimal").all() \
-                and df[col].notna().any():
+        if (
+            df[col].dtype == object
+            and df[col].map(lambda v: v is None or type(v).__name__ == "Decimal").all()
+            and df[col].notna().any()
+        ):
             df[col] = df[col].astype(float)
     return df
 
@@ -106,9 +115,14 @@ def load(spark, source: str | Path, folder: str | Path) -> dict[str, int]:
         for table in DETAIL:
             path = folder / f"{table}.parquet"
             order = f" order by {ORDER[table]}" if table in ORDER else ""
-            con.execute(f"copy (select {', '.join(schema.column_names(table))} from {table}{order}) to '{path}' (format parquet)")
+            con.execute(
+                f"copy (select {', '.join(schema.column_names(table))} from {table}{order}) to "
+                f"'{path}' (format parquet)"
+            )
             spark.sql(f"drop table if exists {table}")
-            spark.sql(f"{transpile(schema.ddl(table), 'spark')} using parquet location '{path.resolve().as_uri()}'")
+            spark.sql(
+                f"{transpile(schema.ddl(table), 'spark')} using parquet location '{path.resolve().as_uri()}'"
+            )
             counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
     finally:
         con.close()
@@ -116,7 +130,9 @@ def load(spark, source: str | Path, folder: str | Path) -> dict[str, int]:
 
 
 def build_marts(spark) -> dict[str, int]:
-    """`cockpit build` on Spark: recreate the mart tables from schema.yaml and fill them by the marts' own SQL."""
+    """`cockpit build` on Spark: recreate the mart tables from schema.yaml and fill them by the marts' own
+    SQL.
+    """
     con = SparkConnection(spark)
     for table in marts.MARTS:
         spark.sql(f"drop table if exists {table}")
@@ -144,7 +160,9 @@ class SparkWarehouse(Warehouse):
         try:
             return _pandas(self.spark.sql(sql, args=params))
         except PySparkException as e:
-            raise WarehouseError(f"A query failed in the warehouse: {str(e).strip().splitlines()[0][:200]}") from e
+            raise WarehouseError(
+                f"A query failed in the warehouse: {str(e).strip().splitlines()[0][:200]}"
+            ) from e
 
 
 def open_local(source: str | Path, folder: str | Path | None = None) -> SparkWarehouse:

@@ -8,15 +8,16 @@ week is sorted and appended once no later week can add to it, so the events tabl
 time order without a global sort and memory stays bounded by the weeks in flight. The storylines
 in seed/demo/storylines.py are planted on purpose (seed/demo/STORYLINES.md).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import holidays
@@ -28,6 +29,7 @@ from cockpit.warehouse import schema
 from seed import reference as ref
 from seed.demo import storylines as sl
 
+
 @dataclass(frozen=True)
 class Size:
     regions: int
@@ -36,6 +38,7 @@ class Size:
     managers: int  # managers per team
     customers: int
     events: int
+
 
 SIZES = {
     "xs": Size(3, 2, 2, 3, 2_000, 12_000),
@@ -57,32 +60,61 @@ EVENT_TYPES = {
     "H": ["refer_friend", "share_content", "review"],
 }
 # How strongly each stage prefers each channel group (online, remote, offline).
-STAGE_GROUP_W = {"S": (0.75, 0.2, 0.05), "I": (0.5, 0.35, 0.15), "C": (0.1, 0.55, 0.35),
-                 "A": (0.5, 0.1, 0.4), "H": (0.45, 0.5, 0.05)}
+STAGE_GROUP_W = {
+    "S": (0.75, 0.2, 0.05),
+    "I": (0.5, 0.35, 0.15),
+    "C": (0.1, 0.55, 0.35),
+    "A": (0.5, 0.1, 0.4),
+    "H": (0.45, 0.5, 0.05),
+}
 # How much each segment likes each channel group.
-SEGMENT_GROUP_W = {"mass": (1.0, 0.6, 1.0), "young": (1.8, 0.5, 0.3), "affluent": (0.8, 1.2, 1.2),
-                   "sme_owner": (0.7, 1.3, 1.0), "private": (0.4, 1.3, 1.8)}
-SERVICE_CHANNELS = {"call_in": (30, 0.82), "video": (45, 0.88), "wecom_1to1": (240, 0.85), "app": (60, 0.78),
-                    "counter": (420, 0.93), "wealth_room": (300, 0.95), "lobby": (180, 0.9)}
+SEGMENT_GROUP_W = {
+    "mass": (1.0, 0.6, 1.0),
+    "young": (1.8, 0.5, 0.3),
+    "affluent": (0.8, 1.2, 1.2),
+    "sme_owner": (0.7, 1.3, 1.0),
+    "private": (0.4, 1.3, 1.8),
+}
+SERVICE_CHANNELS = {
+    "call_in": (30, 0.82),
+    "video": (45, 0.88),
+    "wecom_1to1": (240, 0.85),
+    "app": (60, 0.78),
+    "counter": (420, 0.93),
+    "wealth_room": (300, 0.95),
+    "lobby": (180, 0.9),
+}
 # Referral routes: (from, to, weight, sla hours, median follow-up hours).
-ROUTES = [("app", "wealth_room", 3, 48, 20), ("app", "call_out", 3, 24, 6), ("wecom_1to1", "wealth_room", 2, 48, 30),
-          ("counter", "app", 2, 72, 24), ("call_in", "wecom_1to1", 2, 24, 10), ("wechat_oa", "lobby", 1, 48, 36),
-          ("lobby", "wecom_1to1", 2, 24, 8), ("partner", "call_out", 1, 24, 12)]
+ROUTES = [
+    ("app", "wealth_room", 3, 48, 20),
+    ("app", "call_out", 3, 24, 6),
+    ("wecom_1to1", "wealth_room", 2, 48, 30),
+    ("counter", "app", 2, 72, 24),
+    ("call_in", "wecom_1to1", 2, 24, 10),
+    ("wechat_oa", "lobby", 1, 48, 36),
+    ("lobby", "wecom_1to1", 2, 24, 8),
+    ("partner", "call_out", 1, 24, 12),
+]
 BALANCE_SPLIT = {"deposit": 0.48, "wealth": 0.25, "fund": 0.12, "insurance": 0.08}
 LOAN_RATIO = {"mass": 0.3, "young": 0.6, "affluent": 0.2, "sme_owner": 1.2, "private": 0.05}
 
+
 def _days() -> pd.DatetimeIndex:
     return pd.date_range(sl.START, sl.AS_OF, freq="D")
+
 
 def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
     """Activity by day: weekdays busier, month and quarter ends spike, a yearly cycle, slow growth."""
     dow = np.array([1.15, 1.1, 1.05, 1.05, 1.1, 0.6, 0.5])[days.day_of_week]
     month_end = np.where(days.is_month_end | (days.day >= days.days_in_month - 2), 1.35, 1.0)
-    quarter_end = np.where(days.is_quarter_end | (days.month.isin([3, 6, 9, 12]) & (days.day >= 25)), 1.3, 1.0)
+    quarter_end = np.where(
+        days.is_quarter_end | (days.month.isin([3, 6, 9, 12]) & (days.day >= 25)), 1.3, 1.0
+    )
     cycle = 1 + 0.15 * np.cos(2 * np.pi * (days.day_of_year - 15) / 365.25)
     growth = np.linspace(1.0, 1.25, len(days))
     w = np.asarray(dow * month_end * quarter_end * cycle * growth, dtype=float)
     return w / w.sum()
+
 
 def build_orgs(size: Size) -> pd.DataFrame:
     """The org tree: head office, regions, sub-branches, teams, account managers."""
@@ -119,6 +151,7 @@ def build_orgs(size: Size) -> pd.DataFrame:
     df["path"] = [path(o) for o in df.org_id]
     return df
 
+
 def closure(orgs: pd.DataFrame) -> pd.DataFrame:
     """Every (ancestor, descendant, depth) pair, from the materialised paths."""
     anc, desc, depth = [], [], []
@@ -130,6 +163,7 @@ def closure(orgs: pd.DataFrame) -> pd.DataFrame:
             depth.append(len(chain) - 1 - i)
     return pd.DataFrame({"ancestor_id": anc, "descendant_id": desc, "depth": depth})
 
+
 SEGMENT_BOOST = {"private": 1.3, "affluent": 1.15, "young": 0.85}
 GROUPS = ("online", "remote", "offline")
 # Outreach kinds: sms, app push, WeCom 1-to-1, WeCom group / Moments.
@@ -139,16 +173,30 @@ OUT_SENT = ("sms_sent", "push_sent", "wecom_msg_sent", "group_message")
 OUT_OPEN = ("sms_open", "push_open", "wecom_msg_open", "moments_like")
 OUT_OPEN_P = (0.08, 0.12, 0.55, 0.3)
 LIFECYCLE = ("new", "growing", "mature", "dormant", "churned", "won_back")
-NEXT_STATE = {"new": "growing", "growing": "mature", "mature": "dormant", "dormant": "churned", "churned": "won_back"}
+NEXT_STATE = {
+    "new": "growing",
+    "growing": "mature",
+    "mature": "dormant",
+    "dormant": "churned",
+    "churned": "won_back",
+}
 REACH_P = {"new": 0.75, "growing": 0.6, "mature": 0.5, "dormant": 0.35, "churned": 0.25, "won_back": 0.7}
 # Which channel suits a customer after a lifecycle change, for the linkage touch.
-LINKAGE_CHANNEL = {"new": "wecom_1to1", "growing": "wecom_1to1", "mature": "wealth_room", "dormant": "call_out",
-                   "churned": "call_out", "won_back": "app"}
+LINKAGE_CHANNEL = {
+    "new": "wecom_1to1",
+    "growing": "wecom_1to1",
+    "mature": "wealth_room",
+    "dormant": "call_out",
+    "churned": "call_out",
+    "won_back": "app",
+}
 OUTCOMES = ("converted", "declined", "pending")
 WEEK = 7 * 86400
 
+
 def _codes(names) -> dict[str, int]:
     return {n: i for i, n in enumerate(names)}
+
 
 CH = _codes(ref.CHANNEL_IDS)
 ETYPES = [t for s in STAGES for t in EVENT_TYPES[s]] + list(OUT_SENT) + list(OUT_OPEN) + ["wecom_reply"]
@@ -159,16 +207,20 @@ SEG_MED = np.array(ref.SEGMENT_AUM_MEDIAN, dtype=float)
 SEG_BOOST = np.array([SEGMENT_BOOST.get(s, 1.0) for s in ref.SEGMENTS])
 FEE = np.array([p[4] for p in ref.PRODUCTS] + [0.0])  # index -1 (no product) earns nothing
 # Channel choice: P(group | stage, segment) as cumulative bounds, then a channel uniformly inside the group.
-_GW = np.array([[np.array(STAGE_GROUP_W[s]) * np.array(SEGMENT_GROUP_W[g]) for g in ref.SEGMENTS] for s in STAGES])
+_GW = np.array(
+    [[np.array(STAGE_GROUP_W[s]) * np.array(SEGMENT_GROUP_W[g]) for g in ref.SEGMENTS] for s in STAGES]
+)
 GROUP_CUM = np.cumsum(_GW / _GW.sum(axis=2, keepdims=True), axis=2)
 _IN_GROUP = [[CH[c] for c in ref.CHANNEL_IDS if ref.CHANNEL_GROUP[c] == g and c != "sms"] for g in GROUPS]
 GROUP_N = np.array([len(c) for c in _IN_GROUP])
 GROUP_CHANNELS = np.array([c + [c[0]] * (GROUP_N.max() - len(c)) for c in _IN_GROUP])
 
+
 def _dictionary(codes: np.ndarray, names: pa.Array) -> pa.DictionaryArray:
     """An Arrow dictionary column from integer codes (-1 is null) and the names they stand for."""
     codes = np.asarray(codes, dtype=np.int32)
     return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names)
+
 
 @dataclass
 class Bank:
@@ -192,6 +244,7 @@ class Bank:
     @property
     def n(self) -> int:
         return len(self.seg)
+
 
 def _bank(size: Size, orgs: pd.DataFrame, rng: np.random.Generator) -> Bank:
     ids = orgs.org_id.to_numpy(dtype=object)
@@ -217,21 +270,37 @@ def _bank(size: Size, orgs: pd.DataFrame, rng: np.random.Generator) -> Bank:
     young = seg == ref.SEGMENTS.index("young")
     unified = rng.random(n) < np.where(young, 0.7, 0.88)
     prefix = lambda p: np.char.startswith(ids.astype(str), p)  # noqa: E731
-    return Bank(ids, pa.array(ids.astype(str)), parent, prefix(sl.LAGGING_REGION), prefix(sl.DROP_SUB_BRANCH),
-                np.where(assigned, mgr, parent[mgr]).astype(np.int32), np.where(assigned, mgr, -1).astype(np.int32),
-                seg, tier, aum, np.datetime64(sl.START) + opened_offset.astype("timedelta64[D]"), unified, dormant,
-                np.nonzero(~dormant)[0])
+    return Bank(
+        ids,
+        pa.array(ids.astype(str)),
+        parent,
+        prefix(sl.LAGGING_REGION),
+        prefix(sl.DROP_SUB_BRANCH),
+        np.where(assigned, mgr, parent[mgr]).astype(np.int32),
+        np.where(assigned, mgr, -1).astype(np.int32),
+        seg,
+        tier,
+        aum,
+        np.datetime64(sl.START) + opened_offset.astype("timedelta64[D]"),
+        unified,
+        dormant,
+        np.nonzero(~dormant)[0],
+    )
+
 
 def _ndays() -> int:
     return (sl.AS_OF - sl.START).days + 1
+
 
 def _end_second() -> int:
     """The last second of the as-of day, in seconds since the start."""
     return _ndays() * 86400 - 1
 
+
 def _quiet_cutoff() -> int:
     """Dormant customers have no journeys or messages starting after this day index."""
     return _ndays() - 1 - sl.DORMANT_DAYS - 60
+
 
 def _who(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A customer per row; dormant ones are swapped for awake ones after they went quiet."""
@@ -239,6 +308,7 @@ def _who(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     late = bank.dormant[ci] & (day > _quiet_cutoff())
     ci[late] = bank.awake[rng.integers(0, len(bank.awake), int(late.sum()))]
     return ci
+
 
 def _pick_channels(rng: np.random.Generator, stage: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """A channel code per row: the stage's preferred group times the segment's taste, then a channel in it."""
@@ -248,16 +318,25 @@ def _pick_channels(rng: np.random.Generator, stage: np.ndarray, seg: np.ndarray)
     k = (rng.random(len(stage)) * GROUP_N[g]).astype(np.int8)
     return GROUP_CHANNELS[g, k].astype(np.int8)
 
-def _events(t, cust, org, chan, stage, etype, camp=None, staff=None, prod=None, amount=None) -> dict[str, np.ndarray]:
+
+def _events(
+    t, cust, org, chan, stage, etype, camp=None, staff=None, prod=None, amount=None
+) -> dict[str, np.ndarray]:
     n = len(t)
     full = lambda v, dtype: np.full(n, v, dtype=dtype)  # noqa: E731
-    return {"t": t.astype(np.int64), "cust": cust.astype(np.int64), "org": org.astype(np.int32),
-            "chan": np.broadcast_to(chan, n).astype(np.int8), "stage": np.broadcast_to(stage, n).astype(np.int8),
-            "etype": np.broadcast_to(etype, n).astype(np.int8),
-            "camp": full(-1, np.int16) if camp is None else camp.astype(np.int16),
-            "staff": full(-1, np.int32) if staff is None else staff.astype(np.int32),
-            "prod": full(-1, np.int16) if prod is None else prod.astype(np.int16),
-            "amount": full(0.0, np.float64) if amount is None else amount}
+    return {
+        "t": t.astype(np.int64),
+        "cust": cust.astype(np.int64),
+        "org": org.astype(np.int32),
+        "chan": np.broadcast_to(chan, n).astype(np.int8),
+        "stage": np.broadcast_to(stage, n).astype(np.int8),
+        "etype": np.broadcast_to(etype, n).astype(np.int8),
+        "camp": full(-1, np.int16) if camp is None else camp.astype(np.int16),
+        "staff": full(-1, np.int32) if staff is None else staff.astype(np.int32),
+        "prod": full(-1, np.int16) if prod is None else prod.astype(np.int16),
+        "amount": full(0.0, np.float64) if amount is None else amount,
+    }
+
 
 def _journeys(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Customer journeys through SICAS starting on the given days (one per entry), one row per event."""
@@ -301,18 +380,33 @@ def _journeys(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> dict[str
     j, k, t = j[keep], k[keep], t[keep]
     m = len(j)
     cust = ci[j].astype(np.int64) + 1
-    unrecognised = (k == 0) & (rng.random(m) < 0.12) & ~bank.unified[ci[j]]  # visitors not recognised on a first touch
+    unrecognised = (
+        (k == 0) & (rng.random(m) < 0.12) & ~bank.unified[ci[j]]
+    )  # visitors not recognised on a first touch
     cust[unrecognised] = -1
     etype = ET_OFFSET[k] + (rng.random(m) * ET_COUNT[k]).astype(np.int64)
     amount = np.zeros(m)
     act = k == 3
     amount[act] = np.round(SEG_MED[seg[j[act]]] * 0.25 * rng.lognormal(0, 0.9, int(act.sum())), 2)
     later = k >= 2
-    return _events(t, cust, org[j], _pick_channels(rng, k, seg[j]), k, etype, camp[j],
-                   np.where(later, mgr[j], -1), np.where(later, product[j], -1), amount)
+    return _events(
+        t,
+        cust,
+        org[j],
+        _pick_channels(rng, k, seg[j]),
+        k,
+        etype,
+        camp[j],
+        np.where(later, mgr[j], -1),
+        np.where(later, product[j], -1),
+        amount,
+    )
+
 
 def _outreach(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> list[dict[str, np.ndarray]]:
-    """Messages sent by SMS, app push and WeCom, some opened and replied to; WeCom group and Moments activity."""
+    """Messages sent by SMS, app push and WeCom, some opened and replied to;
+    WeCom group and Moments activity.
+    """
     n = len(day)
     ci = _who(bank, day, rng)
     kind = np.searchsorted(np.cumsum(OUT_SHARE), rng.random(n), side="right").clip(0, 3)
@@ -326,9 +420,12 @@ def _outreach(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> list[dic
     d = rng.integers(60, 6 * 3600, n)
     sent_t, open_t = np.array([ET[e] for e in OUT_SENT])[kind], np.array([ET[e] for e in OUT_OPEN])[kind]
     o, r = opened, replied
-    return [_events(t, cust, org, chan, 0, sent_t, staff=staff),
-            _events(t[o] + d[o], cust[o], org[o], chan_open[o], 1, open_t[o], staff=staff[o]),
-            _events(t[r] + 2 * d[r], cust[r], org[r], chan[r], 1, ET["wecom_reply"], staff=staff[r])]
+    return [
+        _events(t, cust, org, chan, 0, sent_t, staff=staff),
+        _events(t[o] + d[o], cust[o], org[o], chan_open[o], 1, open_t[o], staff=staff[o]),
+        _events(t[r] + 2 * d[r], cust[r], org[r], chan[r], 1, ET["wecom_reply"], staff=staff[r]),
+    ]
+
 
 def _lifecycle(bank: Bank, rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, dict[str, np.ndarray]]:
     """State changes over the window, the final state per customer, and the linkage touches that followed."""
@@ -337,16 +434,22 @@ def _lifecycle(bank: Bank, rng: np.random.Generator) -> tuple[pa.Table, np.ndarr
     idx = np.nonzero(rng.random(n) < 0.4)[0]
     lc = _codes(LIFECYCLE)
     frm = np.array([lc[s] for s in ("growing", "mature", "dormant", "churned", "new")])[
-        rng.choice(5, len(idx), p=[0.3, 0.3, 0.2, 0.1, 0.1])]
+        rng.choice(5, len(idx), p=[0.3, 0.3, 0.2, 0.1, 0.1])
+    ]
     nxt = np.array([lc[NEXT_STATE.get(s, "won_back")] for s in LIFECYCLE])
     low = np.isin(frm, [lc["dormant"], lc["churned"]])
     to = np.where(rng.random(len(idx)) < 0.7, nxt[frm], np.where(low, lc["won_back"], lc["dormant"]))
     cday = rng.integers(0, days_total + 1, len(idx))
     names = pa.array(list(LIFECYCLE))
-    changes = pa.table({"customer_id": pa.array(idx.astype(np.int64) + 1),
-                        "org_id": _dictionary(bank.cust_org[idx], bank.org_names),
-                        "change_date": pa.array(np.datetime64(sl.START) + cday.astype("timedelta64[D]")),
-                        "from_state": _dictionary(frm, names), "to_state": _dictionary(to, names)})
+    changes = pa.table(
+        {
+            "customer_id": pa.array(idx.astype(np.int64) + 1),
+            "org_id": _dictionary(bank.cust_org[idx], bank.org_names),
+            "change_date": pa.array(np.datetime64(sl.START) + cday.astype("timedelta64[D]")),
+            "from_state": _dictionary(frm, names),
+            "to_state": _dictionary(to, names),
+        }
+    )
     state = np.where(rng.random(n) < 0.45, lc["growing"], lc["mature"])
     state[idx] = to
     state[bank.opened >= np.datetime64(sl.AS_OF) - np.timedelta64(90, "D")] = lc["new"]
@@ -357,9 +460,17 @@ def _lifecycle(bank: Bank, rng: np.random.Generator) -> tuple[pa.Table, np.ndarr
     ok = reached & (t <= days_total * 86400)
     ok &= ~(bank.dormant[idx] & (t // 86400 > _quiet_cutoff()))
     i = idx[ok]
-    touches = _events(t[ok], i.astype(np.int64) + 1, bank.cust_org[i],
-                      np.array([CH[LINKAGE_CHANNEL[s]] for s in LIFECYCLE])[to[ok]], 2, ET["chat"], staff=bank.cust_mgr[i])
+    touches = _events(
+        t[ok],
+        i.astype(np.int64) + 1,
+        bank.cust_org[i],
+        np.array([CH[LINKAGE_CHANNEL[s]] for s in LIFECYCLE])[to[ok]],
+        2,
+        ET["chat"],
+        staff=bank.cust_mgr[i],
+    )
     return changes, state, touches
+
 
 def _referrals(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) -> pa.Table:
     days = _days()
@@ -388,13 +499,21 @@ def _referrals(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) 
     outcome = np.where(u < conv_p, 0, np.where(fu | (created < end - 30 * 86400), 1, 2))
     ts = lambda s, null=None: pa.array((np.datetime64(sl.START, "s") + s.astype("timedelta64[s]")), mask=null)  # noqa: E731
     channels = pa.array(ref.CHANNEL_IDS)
-    return pa.table({
-        "referral_id": pa.array(np.arange(1, n + 1, dtype=np.int64)), "customer_id": pa.array(ci.astype(np.int64) + 1),
-        "org_id": _dictionary(bank.cust_org[ci], bank.org_names), "from_channel_id": _dictionary(frm, channels),
-        "to_channel_id": _dictionary(to, channels), "created_at": ts(created), "accepted_at": ts(acc_at, ~accepted),
-        "followed_up_at": ts(fu_at, ~fu), "outcome": _dictionary(outcome, pa.array(list(OUTCOMES))),
-        "sla_hours": pa.array(sla.astype(np.int32)),
-    })
+    return pa.table(
+        {
+            "referral_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "customer_id": pa.array(ci.astype(np.int64) + 1),
+            "org_id": _dictionary(bank.cust_org[ci], bank.org_names),
+            "from_channel_id": _dictionary(frm, channels),
+            "to_channel_id": _dictionary(to, channels),
+            "created_at": ts(created),
+            "accepted_at": ts(acc_at, ~accepted),
+            "followed_up_at": ts(fu_at, ~fu),
+            "outcome": _dictionary(outcome, pa.array(list(OUTCOMES))),
+            "sla_hours": pa.array(sla.astype(np.int32)),
+        }
+    )
+
 
 def _service(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) -> pa.Table:
     days = _days()
@@ -407,18 +526,24 @@ def _service(n: int, bank: Bank, day_w: np.ndarray, rng: np.random.Generator) ->
     rated = rng.random(n) < 0.6
     complaint = rng.random(n) < np.where(resolved, 0.01, 0.08)
     day = rng.choice(len(days), n, p=day_w)
-    return pa.table({
-        "record_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
-        "record_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
-        "org_id": _dictionary(bank.cust_org[ci], bank.org_names),
-        "channel_id": _dictionary(np.array([CH[c] for c in chans])[k], pa.array(ref.CHANNEL_IDS)),
-        "customer_id": pa.array(ci.astype(np.int64) + 1),
-        "response_seconds": pa.array(np.round(rng.lognormal(np.log(med), 0.6), 1)), "resolved": pa.array(resolved),
-        "satisfaction": pa.array(sat.astype(np.int32), mask=~rated), "complaint": pa.array(complaint),
-    })
+    return pa.table(
+        {
+            "record_id": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "record_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
+            "org_id": _dictionary(bank.cust_org[ci], bank.org_names),
+            "channel_id": _dictionary(np.array([CH[c] for c in chans])[k], pa.array(ref.CHANNEL_IDS)),
+            "customer_id": pa.array(ci.astype(np.int64) + 1),
+            "response_seconds": pa.array(np.round(rng.lognormal(np.log(med), 0.6), 1)),
+            "resolved": pa.array(resolved),
+            "satisfaction": pa.array(sat.astype(np.int32), mask=~rated),
+            "complaint": pa.array(complaint),
+        }
+    )
+
 
 def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000, days_per_write: int = 31):
-    """Daily balances by owning org node and category: a growth path per node, month/quarter-end spikes, noise.
+    """Daily balances by owning org node and category: a growth path per node, month/quarter-end spikes,
+    noise.
 
     Paths are drawn a chunk of nodes at a time, then yielded as Arrow tables a month of days at a time,
     so the table is stored in date order and a query for one day reads only that day's row groups."""
@@ -430,34 +555,53 @@ def _balances(bank: Bank, rng: np.random.Generator, nodes_per_chunk: int = 2000,
     loan = np.bincount(bank.cust_org, weights=bank.aum * loan_ratio[bank.seg], minlength=norg)
     owners = np.nonzero(np.bincount(bank.cust_org, minlength=norg))[0]
     t = np.arange(nd) / 365.25
-    spike = np.asarray(1 + 0.012 * (days.is_month_end | (days.day >= days.days_in_month - 1)) + 0.025 * days.is_quarter_end, dtype=float)
+    spike = np.asarray(
+        1 + 0.012 * (days.is_month_end | (days.day >= days.days_in_month - 1)) + 0.025 * days.is_quarter_end,
+        dtype=float,
+    )
     share = np.array([*BALANCE_SPLIT.values(), 0.0])
     paths = np.empty((nd, len(owners), 5))
     for c0 in range(0, len(owners), nodes_per_chunk):
-        nodes = owners[c0:c0 + nodes_per_chunk]
+        nodes = owners[c0 : c0 + nodes_per_chunk]
         k = len(nodes)
         level = np.where(np.arange(5)[None, :] == 4, loan[nodes, None], aum[nodes, None] * share[None, :])
         g = rng.normal(0.11, 0.03, (k, 5))
         g[bank.lag_org[nodes], 0] = sl.LAGGING_DEPOSIT_GROWTH
         noise = np.cumsum(rng.normal(0, 0.002, (k, 5, nd)), axis=2)
-        path = (level / (1 + g) ** (nd / 365.25))[:, :, None] * (1 + g[:, :, None]) ** t[None, None, :] * np.exp(noise)
+        path = (
+            (level / (1 + g) ** (nd / 365.25))[:, :, None]
+            * (1 + g[:, :, None]) ** t[None, None, :]
+            * np.exp(noise)
+        )
         path[:, 0, :] *= spike
-        paths[:, c0:c0 + k, :] = np.round(path, 2).transpose(2, 0, 1)
+        paths[:, c0 : c0 + k, :] = np.round(path, 2).transpose(2, 0, 1)
     cats = pa.array([*BALANCE_SPLIT, "loan"])
     per_day = len(owners) * 5
     for d0 in range(0, nd, days_per_write):
         d1 = min(nd, d0 + days_per_write)
-        yield pa.table({"balance_date": pa.array(np.repeat(np.datetime64(sl.START) + np.arange(d0, d1).astype("timedelta64[D]"), per_day)),
-                        "org_id": _dictionary(np.tile(np.repeat(owners, 5), d1 - d0), bank.org_names),
-                        "category": _dictionary(np.tile(np.arange(5), len(owners) * (d1 - d0)), cats),
-                        "balance": pa.array(paths[d0:d1].ravel())})
+        yield pa.table(
+            {
+                "balance_date": pa.array(
+                    np.repeat(np.datetime64(sl.START) + np.arange(d0, d1).astype("timedelta64[D]"), per_day)
+                ),
+                "org_id": _dictionary(np.tile(np.repeat(owners, 5), d1 - d0), bank.org_names),
+                "category": _dictionary(np.tile(np.arange(5), len(owners) * (d1 - d0)), cats),
+                "balance": pa.array(paths[d0:d1].ravel()),
+            }
+        )
 
 
 def _calendar() -> pd.DataFrame:
     days = pd.date_range(dt.date(sl.START.year - 1, 1, 1), dt.date(sl.AS_OF.year + 1, 12, 31), freq="D")
     cn = holidays.country_holidays("CN", years=range(sl.START.year - 1, sl.AS_OF.year + 2))
-    return pd.DataFrame({"cal_date": days.date, "is_workday": [cn.is_working_day(d) for d in days.date],
-                         "holiday_name": [cn.get(d) for d in days.date]})
+    return pd.DataFrame(
+        {
+            "cal_date": days.date,
+            "is_workday": [cn.is_working_day(d) for d in days.date],
+            "holiday_name": [cn.get(d) for d in days.date],
+        }
+    )
+
 
 class _EventWriter:
     """Collects events in buckets by the week they happen in and appends whole weeks, sorted, in time order.
@@ -472,16 +616,25 @@ class _EventWriter:
         self.con, self.bank = con, bank
         self.buckets: dict[int, list[dict[str, np.ndarray]]] = defaultdict(list)
         self.next_id = 1
-        self.pending: list[pa.Table] = []  # sorted weeks not yet appended: DuckDB appends big batches far faster
+        self.pending: list[
+            pa.Table
+        ] = []  # sorted weeks not yet appended: DuckDB appends big batches far faster
         self.pending_rows = 0
         self.pool = ThreadPoolExecutor(1)
         self.appending: Future | None = None
         self.last_day = np.full(bank.n, -1, dtype=np.int32)
-        self.names = {"chan": pa.array(ref.CHANNEL_IDS), "stage": pa.array(STAGES), "etype": pa.array(ETYPES),
-                      "camp": pa.array([c[0] for c in ref.CAMPAIGNS]), "prod": pa.array(ref.PRODUCT_IDS)}
+        self.names = {
+            "chan": pa.array(ref.CHANNEL_IDS),
+            "stage": pa.array(STAGES),
+            "etype": pa.array(ETYPES),
+            "camp": pa.array([c[0] for c in ref.CAMPAIGNS]),
+            "prod": pa.array(ref.PRODUCT_IDS),
+        }
 
     def add(self, part: dict[str, np.ndarray]) -> None:
-        if (part["t"] > _end_second()).any():  # nothing happens after the as-of day (late replies to late messages)
+        if (
+            part["t"] > _end_second()
+        ).any():  # nothing happens after the as-of day (late replies to late messages)
             keep = part["t"] <= _end_second()
             part = {c: v[keep] for c, v in part.items()}
         week = (part["t"] // WEEK).astype(np.int16)
@@ -513,8 +666,13 @@ class _EventWriter:
 
     def _write(self, parts: list[dict[str, np.ndarray]]) -> int:
         ev = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
-        key = (ev["t"] << 37) | (ev["org"].astype(np.int64) << 20) | (ev["chan"].astype(np.int64) << 15) \
-            | (ev["stage"].astype(np.int64) << 12) | (ev["etype"].astype(np.int64) << 6)
+        key = (
+            (ev["t"] << 37)
+            | (ev["org"].astype(np.int64) << 20)
+            | (ev["chan"].astype(np.int64) << 15)
+            | (ev["stage"].astype(np.int64) << 12)
+            | (ev["etype"].astype(np.int64) << 6)
+        )
         order = np.argsort(key, kind="stable")
         ev = {c: v[order] for c, v in ev.items()}
         n = len(order)
@@ -523,28 +681,36 @@ class _EventWriter:
         np.maximum.at(self.last_day, ev["cust"][known] - 1, day[known])
         fee = np.round(ev["amount"] * FEE[ev["prod"]], 2)
         names, orgs = self.names, self.bank.org_names
-        table = pa.table({
-            "event_id": pa.array(np.arange(self.next_id, self.next_id + n, dtype=np.int64)),
-            "event_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
-            "event_ts": pa.array(np.datetime64(sl.START, "s") + ev["t"].astype("timedelta64[s]")),
-            "customer_id": pa.array(ev["cust"], mask=~known),
-            "org_id": _dictionary(ev["org"], orgs), "channel_id": _dictionary(ev["chan"], names["chan"]),
-            "stage": _dictionary(ev["stage"], names["stage"]), "event_type": _dictionary(ev["etype"], names["etype"]),
-            "campaign_id": _dictionary(ev["camp"], names["camp"]), "staff_id": _dictionary(ev["staff"], orgs),
-            "product_id": _dictionary(ev["prod"], names["prod"]), "amount": pa.array(ev["amount"]),
-            "fee_income": pa.array(fee),
-        })
+        table = pa.table(
+            {
+                "event_id": pa.array(np.arange(self.next_id, self.next_id + n, dtype=np.int64)),
+                "event_date": pa.array(np.datetime64(sl.START) + day.astype("timedelta64[D]")),
+                "event_ts": pa.array(np.datetime64(sl.START, "s") + ev["t"].astype("timedelta64[s]")),
+                "customer_id": pa.array(ev["cust"], mask=~known),
+                "org_id": _dictionary(ev["org"], orgs),
+                "channel_id": _dictionary(ev["chan"], names["chan"]),
+                "stage": _dictionary(ev["stage"], names["stage"]),
+                "event_type": _dictionary(ev["etype"], names["etype"]),
+                "campaign_id": _dictionary(ev["camp"], names["camp"]),
+                "staff_id": _dictionary(ev["staff"], orgs),
+                "product_id": _dictionary(ev["prod"], names["prod"]),
+                "amount": pa.array(ev["amount"]),
+                "fee_income": pa.array(fee),
+            }
+        )
         self.pending.append(table)
         self.pending_rows += n
         self.next_id += n
         return n
+
 
 TARGET_SQL = """
 -- Targets: stock metrics follow the bank's plan of +{g:.0%} a year from each node's balance on the first day;
 -- flow metrics ask each node for a little more than its own average pace (a factor per node and metric).
 insert into targets
 with periods as (
-  select 'month' as period_type, cast(m as date) as period_start, cast(m + interval 1 month - interval 1 day as date) as period_end
+  select 'month' as period_type, cast(m as date) as period_start, cast(m + interval 1 month - interval 1 day
+    as date) as period_end
   from range(date '{start}', date '{end}', interval 1 month) t(m)
   union all
   select 'quarter', cast(q as date), cast(q + interval 3 month - interval 1 day as date)
@@ -576,12 +742,14 @@ start_bal as (
 )
 select n.org_id, m.metric, p.period_type, p.period_start,
   round(case m.metric
-    when 'deposits' then coalesce(s.deposits, 0) * pow(1 + {g}, date_diff('day', date '{start}', p.period_end) / 365.25)
+    when 'deposits' then coalesce(s.deposits, 0) * pow(1 + {g}, date_diff('day', date '{start}',
+    p.period_end) / 365.25)
     when 'aum' then coalesce(s.aum, 0) * pow(1 + {g}, date_diff('day', date '{start}', p.period_end) / 365.25)
     when 'actions' then coalesce(fl.actions, 0) * fa.f * (date_diff('day', p.period_start, p.period_end) + 1)
     when 'sales' then coalesce(fl.sales, 0) * fa.f * (date_diff('day', p.period_start, p.period_end) + 1)
     when 'fee_income' then coalesce(fl.fees, 0) * fa.f * (date_diff('day', p.period_start, p.period_end) + 1)
-    when 'new_customers' then coalesce(nw.new_customers, 0) * fa.f * (date_diff('day', p.period_start, p.period_end) + 1)
+    when 'new_customers' then coalesce(nw.new_customers, 0) * fa.f * (date_diff('day', p.period_start,
+    p.period_end) + 1)
   end, 2) as target_value
 from nodes n
 cross join (values ('deposits'), ('aum'), ('actions'), ('sales'), ('fee_income'), ('new_customers')) m(metric)
@@ -592,10 +760,12 @@ left join news nw on nw.org_id = n.org_id
 join factors fa on fa.org_id = n.org_id
 """
 
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in schema.tables():
         con.execute(f"drop table if exists {table}")
         con.execute(schema.ddl(table))
+
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | pd.DataFrame) -> None:
     """Insert a table's columns into a documented table by name (missing columns stay null)."""
@@ -605,34 +775,71 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table | pd.Data
     con.execute(f"insert into {table} ({cols}) select {cols} from _frame")
     con.unregister("_frame")
 
+
 def _per_day(total: int, day_w: np.ndarray) -> np.ndarray:
     """How many items start on each day: `total` spread by the day weights, rounded without drift."""
     return np.diff(np.round(np.cumsum(day_w) * total).astype(np.int64), prepend=0)
+
 
 def _reference(con: duckdb.DuckDBPyConnection, orgs: pd.DataFrame) -> None:
     _append(con, "orgs", orgs)
     _append(con, "org_closure", closure(orgs))
     mgrs = orgs[orgs.level == 4]
-    _append(con, "staff", pd.DataFrame({"staff_id": mgrs.org_id, "org_id": mgrs.org_id, "name": mgrs.name_zh,
-                                        "invitation_code": [f"INV-{o}" for o in mgrs.org_id]}))
-    _append(con, "channels", pd.DataFrame(ref.CHANNELS, columns=["channel_id", "channel_group", "name_zh", "name_en"]))
-    _append(con, "products", pd.DataFrame([p[:4] for p in ref.PRODUCTS], columns=["product_id", "category", "name_zh", "name_en"]))
-    _append(con, "campaigns", pd.DataFrame(ref.CAMPAIGNS, columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"]))
+    _append(
+        con,
+        "staff",
+        pd.DataFrame(
+            {
+                "staff_id": mgrs.org_id,
+                "org_id": mgrs.org_id,
+                "name": mgrs.name_zh,
+                "invitation_code": [f"INV-{o}" for o in mgrs.org_id],
+            }
+        ),
+    )
+    _append(
+        con,
+        "channels",
+        pd.DataFrame(ref.CHANNELS, columns=["channel_id", "channel_group", "name_zh", "name_en"]),
+    )
+    _append(
+        con,
+        "products",
+        pd.DataFrame([p[:4] for p in ref.PRODUCTS], columns=["product_id", "category", "name_zh", "name_en"]),
+    )
+    _append(
+        con,
+        "campaigns",
+        pd.DataFrame(
+            ref.CAMPAIGNS,
+            columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"],
+        ),
+    )
     _append(con, "calendar", _calendar())
 
-def _customers_table(bank: Bank, state: np.ndarray, last_day: np.ndarray) -> pa.Table:
-    return pa.table({
-        "customer_id": pa.array(np.arange(1, bank.n + 1, dtype=np.int64)),
-        "org_id": _dictionary(bank.cust_org, bank.org_names), "manager_id": _dictionary(bank.cust_mgr, bank.org_names),
-        "segment": _dictionary(bank.seg, pa.array(ref.SEGMENTS)),
-        "lifecycle_state": _dictionary(state, pa.array(list(LIFECYCLE))), "tier": pa.array(bank.tier),
-        "aum": pa.array(bank.aum), "opened_date": pa.array(bank.opened),
-        "last_active_date": pa.array(np.datetime64(sl.START) + last_day.astype("timedelta64[D]"), mask=last_day < 0),
-        "unified_id": pa.array(bank.unified),
-    })
 
-def build(path: str | Path, size: str = "xs", seed: int = 42,
-          progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
+def _customers_table(bank: Bank, state: np.ndarray, last_day: np.ndarray) -> pa.Table:
+    return pa.table(
+        {
+            "customer_id": pa.array(np.arange(1, bank.n + 1, dtype=np.int64)),
+            "org_id": _dictionary(bank.cust_org, bank.org_names),
+            "manager_id": _dictionary(bank.cust_mgr, bank.org_names),
+            "segment": _dictionary(bank.seg, pa.array(ref.SEGMENTS)),
+            "lifecycle_state": _dictionary(state, pa.array(list(LIFECYCLE))),
+            "tier": pa.array(bank.tier),
+            "aum": pa.array(bank.aum),
+            "opened_date": pa.array(bank.opened),
+            "last_active_date": pa.array(
+                np.datetime64(sl.START) + last_day.astype("timedelta64[D]"), mask=last_day < 0
+            ),
+            "unified_id": pa.array(bank.unified),
+        }
+    )
+
+
+def build(
+    path: str | Path, size: str = "xs", seed: int = 42, progress: Callable[[str, float], None] | None = None
+) -> dict[str, float]:
     """Generate the demo bank into a DuckDB file, replacing what was there, then build its marts.
 
     Returns row counts, seconds and the event rate."""
@@ -673,7 +880,10 @@ def build(path: str | Path, size: str = "xs", seed: int = 42,
             for part in _outreach(bank, np.repeat(week, messages[week]), rng(4, s)):
                 writer.add(part)
             done += writer.flush(s + 1)
-            say(f"events {done:,} ({done / (time.perf_counter() - t_ev):,.0f}/s)", 0.03 + 0.8 * (s + 1) / n_slices)
+            say(
+                f"events {done:,} ({done / (time.perf_counter() - t_ev):,.0f}/s)",
+                0.03 + 0.8 * (s + 1) / n_slices,
+            )
         done += writer.flush(1 << 30)
         writer.wait()
         _append(con, "customers", _customers_table(bank, state, writer.last_day))
@@ -686,9 +896,18 @@ def build(path: str | Path, size: str = "xs", seed: int = 42,
             _append(con, "balances_daily", chunk)
         say("targets", 0.92)
         ndays = _ndays()
-        con.execute(TARGET_SQL.format(g=sl.PLANNED_GROWTH, start=sl.START, end=dt.date(sl.AS_OF.year + 1, 1, 1),
-                                      ndays=ndays, seed=seed))
-        con.execute("insert into warehouse_info values ('demo', ?, ?, ?, current_timestamp)", [size, seed, sl.AS_OF])
+        con.execute(
+            TARGET_SQL.format(
+                g=sl.PLANNED_GROWTH,
+                start=sl.START,
+                end=dt.date(sl.AS_OF.year + 1, 1, 1),
+                ndays=ndays,
+                seed=seed,
+            )
+        )
+        con.execute(
+            "insert into warehouse_info values ('demo', ?, ?, ?, current_timestamp)", [size, seed, sl.AS_OF]
+        )
         gen_secs, gen_cpu = time.perf_counter() - t0, time.process_time() - cpu0
         say("marts", 0.95)
         t_m = time.perf_counter()
@@ -702,5 +921,12 @@ def build(path: str | Path, size: str = "xs", seed: int = 42,
     Path(str(path) + ".wal").unlink(missing_ok=True)
     secs = time.perf_counter() - t0
     say("done", 1.0)
-    return {**counts, "seconds": secs, "generate_seconds": gen_secs, "mart_seconds": mart_secs, "generate_cpu_seconds": gen_cpu,
-            "events_per_second": counts["events"] / secs, "generate_events_per_second": counts["events"] / gen_secs}
+    return {
+        **counts,
+        "seconds": secs,
+        "generate_seconds": gen_secs,
+        "mart_seconds": mart_secs,
+        "generate_cpu_seconds": gen_cpu,
+        "events_per_second": counts["events"] / secs,
+        "generate_events_per_second": counts["events"] / gen_secs,
+    }

@@ -3,6 +3,7 @@
 One place for their parameters, so the generator plants them and the tests look for them here.
 Documented for people in seed/demo/STORYLINES.md.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -10,6 +10,7 @@ and column, and the write happens in one DuckDB transaction, so a failed import 
 exactly as it was. Rows equal to what is already stored are not rewritten, so importing the same
 file twice changes nothing the second time.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,9 +19,10 @@ import importlib
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -34,7 +36,9 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 10_000  # a longer field is a broken export (an unclosed quote swallowing lines), not data
 TYPES = ("str", "int", "float", "date", "bool")
 ROW = "_row"  # the file's own row number of each record (the header is row 1)
-Progress = Callable[[str, float], None]  # (step, fraction done); steps: reading, validating, writing, marts, done
+Progress = Callable[
+    [str, float], None
+]  # (step, fraction done); steps: reading, validating, writing, marts, done
 Note = tuple[str, dict]  # an i18n key (cockpit/core/i18n_catalogue/importer.yaml) and its values
 
 
@@ -48,7 +52,11 @@ class Problem:
     file: str = ""
 
     def __str__(self) -> str:
-        where = [self.file] + ([f"row {self.row}"] if self.row else []) + ([f"column '{self.column}'"] if self.column else [])
+        where = (
+            [self.file]
+            + ([f"row {self.row}"] if self.row else [])
+            + ([f"column '{self.column}'"] if self.column else [])
+        )
         return f"{', '.join(w for w in where if w)}: {self.problem}"
 
 
@@ -57,12 +65,20 @@ class ImportRejected(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
-        more = f" (and {len(self.problems) - 1} more problem{'s' if len(self.problems) > 2 else ''})" if len(self.problems) > 1 else ""
+        more = (
+            f" (and {len(self.problems) - 1} more problem{'s' if len(self.problems) > 2 else ''})"
+            if len(self.problems) > 1
+            else ""
+        )
         super().__init__(f"{self.problems[0]}{more}")
 
     def report(self) -> pd.DataFrame:
-        return pd.DataFrame([{"file": p.file, "row": p.row or None, "column": p.column, "problem": p.problem}
-                             for p in self.problems])
+        return pd.DataFrame(
+            [
+                {"file": p.file, "row": p.row or None, "column": p.column, "problem": p.problem}
+                for p in self.problems
+            ]
+        )
 
 
 @dataclass
@@ -78,17 +94,22 @@ class ImportResult:
 
 # ---------------------------------------------------------------- mappings
 
+
 def mapping_names() -> list[str]:
     return sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
 
 
 def load_mapping(name_or_path: str | Path) -> dict:
-    """A mapping by name (seed/ingest/mappings/NAME.yaml) or by path, checked for the keys the importer needs."""
+    """A mapping by name (seed/ingest/mappings/NAME.yaml) or by path, checked
+    for the keys the importer needs.
+    """
     path = Path(name_or_path)
     if not path.suffix:
         path = MAPPINGS_DIR / f"{name_or_path}.yaml"
     if not path.exists():
-        raise ValueError(f"no mapping {str(name_or_path)!r}: choose one of {', '.join(mapping_names())} or give a path")
+        raise ValueError(
+            f"no mapping {str(name_or_path)!r}: choose one of {', '.join(mapping_names())} or give a path"
+        )
     m = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     m.setdefault("name", path.stem)
     if not m.get("columns") or not (m.get("table") or m.get("adapter")):
@@ -99,13 +120,17 @@ def load_mapping(name_or_path: str | Path) -> dict:
         spec.setdefault("to", src)
         spec.setdefault("type", "str")
         if spec["type"] not in TYPES:
-            raise ValueError(f"mapping {path.name}: column {src!r} has type {spec['type']!r}; use one of {', '.join(TYPES)}")
+            raise ValueError(
+                f"mapping {path.name}: column {src!r} has type {spec['type']!r}; use one of "
+                f"{', '.join(TYPES)}"
+            )
         if m.get("table") and spec["to"] not in schema.column_names(m["table"]):
             raise ValueError(f"mapping {path.name}: {m['table']} has no column {spec['to']!r}")
     return m
 
 
 # ---------------------------------------------------------------- reading
+
 
 def _decode(data: bytes, name: str, wanted: str) -> tuple[str, str]:
     """Text and the encoding that decoded it: UTF-8 (with or without BOM) first, then GBK (as GB18030)."""
@@ -120,10 +145,30 @@ def _decode(data: bytes, name: str, wanted: str) -> tuple[str, str]:
         bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]", text)
         if bad:
             line = text.count("\n", 0, bad.start()) + 1
-            raise ImportRejected([Problem(line, "", f"garbage bytes: control character {bad.group()!r} is not text (binary or corrupt file)", name)])
+            raise ImportRejected(
+                [
+                    Problem(
+                        line,
+                        "",
+                        f"garbage bytes: control character {bad.group()!r} is not text (binary "
+                        f"or corrupt file)",
+                        name,
+                    )
+                ]
+            )
         return text, "gbk" if enc == "gb18030" else enc.removesuffix("-sig")
     line = data.count(b"\n", 0, first_error.start) + 1
-    raise ImportRejected([Problem(line, "", f"garbage bytes: not UTF-8 or GBK text (undecodable byte 0x{data[first_error.start]:02x} at byte {first_error.start})", name)])
+    raise ImportRejected(
+        [
+            Problem(
+                line,
+                "",
+                f"garbage bytes: not UTF-8 or GBK text (undecodable byte "
+                f"0x{data[first_error.start]:02x} at byte {first_error.start})",
+                name,
+            )
+        ]
+    )
 
 
 def _pick_delimiter(header: str, mapping: dict, name: str) -> str:
@@ -137,7 +182,17 @@ def _pick_delimiter(header: str, mapping: dict, name: str) -> str:
     declared = (mapping.get("format") or {}).get("delimiter")
     if declared:
         if hits(declared) < hits(best) and hits(best) > 1:
-            raise ImportRejected([Problem(1, "", f"wrong delimiter: the mapping expects {declared!r} but the file is separated by {best!r}", name)])
+            raise ImportRejected(
+                [
+                    Problem(
+                        1,
+                        "",
+                        f"wrong delimiter: the mapping expects {declared!r} but the file is "
+                        f"separated by {best!r}",
+                        name,
+                    )
+                ]
+            )
         return declared
     return best
 
@@ -163,36 +218,54 @@ def _read_csv(data: bytes, mapping: dict, name: str, progress: Progress) -> tupl
                 header = [h.strip() for h in rec]
                 twice = sorted({h for h in header if header.count(h) > 1})
                 if twice:
-                    raise ImportRejected([Problem(reader.line_num, h, "duplicate column name in the header", name) for h in twice])
+                    raise ImportRejected(
+                        [
+                            Problem(reader.line_num, h, "duplicate column name in the header", name)
+                            for h in twice
+                        ]
+                    )
                 continue
             line = reader.line_num
             if len(rec) != len(header):
                 last = line >= total_lines and not text.endswith("\n")
                 what = "truncated last line" if last and len(rec) < len(header) else "wrong number of fields"
-                problems.append(Problem(line, "", f"{what}: {len(rec)} fields where the header has {len(header)}", name))
+                problems.append(
+                    Problem(line, "", f"{what}: {len(rec)} fields where the header has {len(header)}", name)
+                )
                 continue
             for col, value in zip(header, rec):
                 if len(value) > limit:
-                    problems.append(Problem(line, col, f"huge field: {len(value):,} characters (limit {limit:,})", name))
+                    problems.append(
+                        Problem(line, col, f"huge field: {len(value):,} characters (limit {limit:,})", name)
+                    )
             rows.append(rec)
             lines.append(line)
             if len(rows) % 20_000 == 0:
                 progress("reading", 0.4 * line / total_lines)
     except csv.Error as e:
         last = reader.line_num >= total_lines
-        what = "truncated last line: a quoted field is never closed" if last or "EOF" in str(e) else f"malformed CSV: {e}"
+        what = (
+            "truncated last line: a quoted field is never closed"
+            if last or "EOF" in str(e)
+            else f"malformed CSV: {e}"
+        )
         problems.append(Problem(reader.line_num, "", what, name))
     if header is None:
         raise ImportRejected([Problem(0, "", "empty file: no header and no rows", name)])
     if problems:
         raise ImportRejected(problems)
-    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header, dtype=object)
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=object)
+        if rows
+        else pd.DataFrame(columns=header, dtype=object)
+    )
     frame[ROW] = lines
     return frame, [("import.note.file", {"file": name, "encoding": encoding, "delimiter": repr(delim)})]
 
 
-def read_source(path: str | Path, mapping: dict, display_name: str | None = None,
-                progress: Progress | None = None) -> tuple[pd.DataFrame, list[Note]]:
+def read_source(
+    path: str | Path, mapping: dict, display_name: str | None = None, progress: Progress | None = None
+) -> tuple[pd.DataFrame, list[Note]]:
     """Every cell as text (empty string for missing), plus a `_row` column with the file's row numbers."""
     path = Path(path)
     name = display_name or path.name
@@ -207,9 +280,13 @@ def read_source(path: str | Path, mapping: dict, display_name: str | None = None
             else:
                 frame = pd.read_excel(path, dtype=object)
         except Exception as e:  # a broken or mislabelled file: say so, with the reader's reason
-            raise ImportRejected([Problem(0, "", f"cannot read as {suffix[1:]}: {str(e).splitlines()[0][:160]}", name)]) from None
+            raise ImportRejected(
+                [Problem(0, "", f"cannot read as {suffix[1:]}: {str(e).splitlines()[0][:160]}", name)]
+            ) from None
         frame = frame.astype(object).where(frame.notna(), "")
-        frame = frame.map(lambda v: v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else str(v))
+        frame = frame.map(
+            lambda v: v.isoformat(sep=" ") if isinstance(v, (dt.datetime, pd.Timestamp)) else str(v)
+        )
         frame.columns = [str(c).strip() for c in frame.columns]
         frame[ROW] = np.arange(len(frame)) + 2
         return frame, [("import.note.file_binary", {"file": name, "format": suffix[1:]})]
@@ -217,6 +294,7 @@ def read_source(path: str | Path, mapping: dict, display_name: str | None = None
 
 
 # ---------------------------------------------------------------- validating
+
 
 def _num(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     """Parsed numbers and a mask of the values that are not numbers of that kind."""
@@ -247,7 +325,9 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
     """Typed columns under their warehouse names, and every problem found (file, row, column)."""
     problems: list[Problem] = []
     present = set(frame.columns)
-    missing = [src for src, spec in mapping["columns"].items() if spec.get("required", True) and src not in present]
+    missing = [
+        src for src, spec in mapping["columns"].items() if spec.get("required", True) and src not in present
+    ]
     if missing:
         raise ImportRejected([Problem(1, c, "missing required column", name) for c in missing])
     out = pd.DataFrame({ROW: frame[ROW].to_numpy()}, index=frame.index)
@@ -268,7 +348,11 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
         kind = spec["type"]
         if kind in ("int", "float"):
             val, bad = _num(raw, kind)
-            flag(bad & ~empty, src, lambda v, k=kind: f"wrong type: {v!r} is not a {'whole ' if k == 'int' else ''}number")
+            flag(
+                bad & ~empty,
+                src,
+                lambda v, k=kind: f"wrong type: {v!r} is not a {'whole ' if k == 'int' else ''}number",
+            )
         elif kind == "date":
             fmts = spec.get("format") or ["%Y-%m-%d"]
             fmts = [fmts] if isinstance(fmts, str) else fmts
@@ -276,10 +360,15 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
             bad = val.isna() & ~empty
             flag(bad, src, lambda v, f=fmts: f"bad date: {v!r} does not match {' or '.join(f)}")
         elif kind == "bool":
-            truth = {str(k).lower(): bool(v) for k, v in (spec.get("values") or {"true": 1, "false": 0, "1": 1, "0": 0, "yes": 1, "no": 0}).items()}
+            truth = {
+                str(k).lower(): bool(v)
+                for k, v in (
+                    spec.get("values") or {"true": 1, "false": 0, "1": 1, "0": 0, "yes": 1, "no": 0}
+                ).items()
+            }
             low = raw.str.lower()
             bad = ~low.isin(list(truth)) & ~empty
-            flag(bad, src, lambda v: f"unknown code {v!r}: expected one of {', '.join(truth)}")
+            flag(bad, src, lambda v, truth=truth: f"unknown code {v!r}: expected one of {', '.join(truth)}")
             val = low.map(truth)
         else:
             val, bad = raw.where(~empty, None), pd.Series(False, index=raw.index)
@@ -290,7 +379,13 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
         if codes is not None and kind not in ("bool",):
             allowed = [str(k) for k in codes]
             unknown = ~raw.isin(allowed) & ~empty
-            flag(unknown, src, lambda v, a=allowed: f"unknown code {v!r}: expected one of {', '.join(a[:12])}{' …' if len(a) > 12 else ''}")
+            flag(
+                unknown,
+                src,
+                lambda v, a=allowed: (
+                    f"unknown code {v!r}: expected one of {', '.join(a[:12])}{' …' if len(a) > 12 else ''}"
+                ),
+            )
             bad = bad | unknown
             if isinstance(codes, dict):
                 val = raw.map({str(k): v for k, v in codes.items()})
@@ -300,10 +395,20 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
             limit = _bound(spec[side], kind)
             off = getattr(val, op)(limit) & ~bad & ~empty
             shown = limit.date() if kind == "date" else spec[side]
-            what = ("date out of range" if kind == "date" else ("negative value not allowed" if side == "min" and limit == 0 else "value out of range"))
-            flag(off, src, lambda v, w=what, s=side, x=shown: f"{w}: {v} is {'below the minimum' if s == 'min' else 'above the maximum'} {x}")
+            what = (
+                "date out of range"
+                if kind == "date"
+                else ("negative value not allowed" if side == "min" and limit == 0 else "value out of range")
+            )
+            flag(
+                off,
+                src,
+                lambda v, w=what, s=side, x=shown: (
+                    f"{w}: {v} is {'below the minimum' if s == 'min' else 'above the maximum'} {x}"
+                ),
+            )
         out[spec["to"]] = val.where(~bad & ~empty, None) if kind not in ("date",) else val
-    key = [k for k in mapping.get("key") or []]
+    key = list(mapping.get("key") or [])
     if key:
         dup = out.duplicated(key, keep=False) & out[key].notna().all(axis=1)
         first = out[dup].groupby(key, dropna=False)[ROW].transform("min")
@@ -311,11 +416,16 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
         for r, f, kv in zip(out.loc[dup, ROW], first, out.loc[dup, key].itertuples(index=False)):
             if r != f:
                 shown = ", ".join(f"{src_of.get(k, k)}={v}" for k, v in zip(key, kv))
-                problems.append(Problem(int(r), src_of.get(key[0], key[0]), f"duplicate key {shown} (first at row {f})", name))
+                problems.append(
+                    Problem(
+                        int(r), src_of.get(key[0], key[0]), f"duplicate key {shown} (first at row {f})", name
+                    )
+                )
     return out, problems
 
 
 # ---------------------------------------------------------------- writing
+
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     """One value; the result is read to the end (DuckDB refuses new work while a result is pending)."""
@@ -327,14 +437,18 @@ def _existing_codes(con: duckdb.DuckDBPyConnection, ref: str) -> set:
     return {r[0] for r in con.execute(f"select distinct {col} from {table}").fetchall()}
 
 
-def _check_refs(con: duckdb.DuckDBPyConnection, typed: pd.DataFrame, mapping: dict, name: str) -> list[Problem]:
+def _check_refs(
+    con: duckdb.DuckDBPyConnection, typed: pd.DataFrame, mapping: dict, name: str
+) -> list[Problem]:
     """Codes that must exist in another table (an org id, a channel code) and do not."""
     problems = []
     for src, spec in mapping["columns"].items():
         if not spec.get("ref"):
             continue
         known = _existing_codes(con, spec["ref"])
-        if spec["ref"] == f"{mapping.get('table')}.{spec['to']}" or spec["ref"].startswith(f"{mapping.get('table')}."):
+        if spec["ref"] == f"{mapping.get('table')}.{spec['to']}" or spec["ref"].startswith(
+            f"{mapping.get('table')}."
+        ):
             known |= set(typed[spec["ref"].split(".")[1]].dropna())
         vals = typed[spec["to"]]
         bad = vals.notna() & ~vals.isin(list(known))
@@ -345,7 +459,12 @@ def _check_refs(con: duckdb.DuckDBPyConnection, typed: pd.DataFrame, mapping: di
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every documented table exists (empty where there is no data), so every query runs."""
-    have = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+    have = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }
     for table in schema.tables():
         if table not in have:
             con.execute(schema.ddl(table))
@@ -360,7 +479,9 @@ def _stage(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> str:
     cols = schema.column_names(table)
     frame = df.reindex(columns=cols).astype(object).where(df.reindex(columns=cols).notna(), None)
     tmp = f"_stage_{table}"
-    con.execute(schema.ddl(table).replace(f"create table {table} (", f"create or replace temp table {tmp} (", 1))
+    con.execute(
+        schema.ddl(table).replace(f"create table {table} (", f"create or replace temp table {tmp} (", 1)
+    )
     con.register("_frame", frame)
     casts = ", ".join(f"cast({c} as {schema.tables()[table]['columns'][c]['type']})" for c in cols)
     con.execute(f"insert into {tmp} select {casts} from _frame")
@@ -391,12 +512,15 @@ def rebuild_org_tree(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("update orgs set path = p.path from _paths p where p.org_id = orgs.org_id")
     con.execute("delete from org_closure")
     con.execute("""insert into org_closure
-        select a.org_id, d.org_id, len(string_split(trim(d.path, '/'), '/')) - len(string_split(trim(a.path, '/'), '/'))
+        select a.org_id, d.org_id, len(string_split(trim(d.path, '/'), '/')) - len(string_split(trim(a.path,
+          '/'), '/'))
         from _paths a join _paths d on starts_with(d.path, a.path)""")
 
 
 def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict, info: dict) -> bool:
-    """Inside the open transaction: replace (adapter) or upsert (table) the staged rows. True if anything changed."""
+    """Inside the open transaction: replace (adapter) or upsert (table) the staged rows. True if anything
+    changed.
+    """
     changed = False
     if mapping.get("adapter"):
         for table, tmp in staged.items():
@@ -407,10 +531,14 @@ def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict
         current = con.execute("select source, as_of from warehouse_info").fetchall()
         if changed or current != [(info["source"], info["as_of"])]:
             con.execute("delete from warehouse_info")
-            con.execute("insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
-                        [info["source"], mapping["name"], info["as_of"]])
+            con.execute(
+                "insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
+                [info["source"], mapping["name"], info["as_of"]],
+            )
             changed = True
-        if changed:  # marts of the old data would show another source's figures: emptied, rebuilt after commit
+        if (
+            changed
+        ):  # marts of the old data would show another source's figures: emptied, rebuilt after commit
             for table in filter(derived, schema.tables()):
                 con.execute(f"delete from {table}")
         return changed
@@ -425,8 +553,10 @@ def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict
     if table == "orgs":
         rebuild_org_tree(con)
     if _scalar(con, "select count(*) from warehouse_info") == 0:
-        con.execute("insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
-                    [f"import:{mapping['name']}", mapping["name"], info.get("as_of")])
+        con.execute(
+            "insert into warehouse_info values (?, ?, null, ?, current_timestamp)",
+            [f"import:{mapping['name']}", mapping["name"], info.get("as_of")],
+        )
     return True
 
 
@@ -451,9 +581,16 @@ def _reference_channels(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("insert into channels values (?, ?, ?, ?)", reference.CHANNELS)
 
 
-def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, display_name: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
-    """Validate a file against a mapping and load it in one transaction; raise ImportRejected on any problem."""
+def import_file(
+    path: str | Path,
+    mapping_ref: str | Path,
+    target: str | Path,
+    display_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate a file against a mapping and load it in one transaction; raise
+    ImportRejected on any problem.
+    """
     t0 = time.perf_counter()
     say = progress or (lambda msg, frac: None)
     mapping = load_mapping(mapping_ref)
@@ -486,12 +623,17 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
     try:
         con = duckdb.connect(str(target))
     except duckdb.Error as e:
-        raise ValueError(f"the warehouse {target} cannot be opened for writing ({str(e).splitlines()[0][:120]}); "
-                         "stop the running cockpit or import from its admin page") from None
+        raise ValueError(
+            f"the warehouse {target} cannot be opened for writing ({str(e).splitlines()[0][:120]}); "
+            "stop the running cockpit or import from its admin page"
+        ) from None
     try:
         if mapping.get("adapter"):
-            staged = {t: _stage(con, t, tables.get(t, pd.DataFrame())) for t in schema.tables()
-                      if t != "warehouse_info" and not derived(t)}
+            staged = {
+                t: _stage(con, t, tables.get(t, pd.DataFrame()))
+                for t in schema.tables()
+                if t != "warehouse_info" and not derived(t)
+            }
         else:
             staged = {mapping["table"]: _stage(con, mapping["table"], typed)}
         con.execute("begin transaction")
@@ -511,7 +653,9 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
             say("marts", 0.9)
             notes += [n for n in [_rebuild_marts(con)] if n]
             con.execute("checkpoint")
-        rows = {t: _scalar(con, f"select count(*) from {t}") for t in schema.tables() if not t.startswith("_")}
+        rows = {
+            t: _scalar(con, f"select count(*) from {t}") for t in schema.tables() if not t.startswith("_")
+        }
     finally:
         con.close()
     say("done", 1.0)
@@ -520,12 +664,16 @@ def import_file(path: str | Path, mapping_ref: str | Path, target: str | Path, d
 
 def release_readers(target: str) -> None:
     """Close this process's read-only connections to the warehouse so it can be opened for writing."""
-    from cockpit.warehouse.layer import open_warehouse
-
     import gc
 
+    from cockpit.warehouse.layer import open_warehouse
+
     # lru_cache keys differ by call form, so dispose every form the code base uses (a new one opens nothing).
-    for args, kwargs in (((str(target),), {}), ((str(target), True), {}), ((str(target),), {"read_only": True})):
+    for args, kwargs in (
+        ((str(target),), {}),
+        ((str(target), True), {}),
+        ((str(target),), {"read_only": True}),
+    ):
         try:
             open_warehouse(*args, **kwargs).engine.dispose()
         except Exception:  # no warehouse there yet
@@ -534,9 +682,12 @@ def release_readers(target: str) -> None:
     gc.collect()
 
 
-def import_upload(file_name: str, data: bytes, mapping_ref: str | Path, target: str,
-                  progress: Progress | None = None) -> ImportResult:
-    """Import uploaded bytes (the admin page): keep the file's own name in messages, free the readers first."""
+def import_upload(
+    file_name: str, data: bytes, mapping_ref: str | Path, target: str, progress: Progress | None = None
+) -> ImportResult:
+    """Import uploaded bytes (the admin page): keep the file's own name in
+    messages, free the readers first.
+    """
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:

@@ -6,6 +6,7 @@ outcome as return flow, and fills only what the data says: no branches, referral
 WeCom, service records, balances by day or targets (those tables stay empty and pages say "no data").
 The rules are stated in seed/ingest/IMPORT.md; the thresholds live in the mapping file.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,10 @@ def contact_years(month_no: pd.Series, rules: dict) -> tuple[np.ndarray, Note]:
 
 
 def stage_depth(duration: pd.Series, subscribed: pd.Series, rules: dict) -> np.ndarray:
-    """0..3: the last SICAS stage reached (S called, I engaged, C conversation, A subscribed); each implies the earlier ones."""
+    """0..3: the last SICAS stage reached (S called, I engaged, C conversation, A subscribed); each implies
+    the
+    earlier ones.
+    """
     depth = np.zeros(len(duration), dtype=int)
     depth[duration.to_numpy() >= rules["interest_seconds"]] = 1
     depth[duration.to_numpy() >= rules["connect_seconds"]] = 2
@@ -62,26 +66,56 @@ def _calendar(first: dt.date, last: dt.date) -> pd.DataFrame:
     """Portuguese working days over the data's years (the source is a Portuguese bank)."""
     days = pd.date_range(dt.date(first.year - 1, 1, 1), dt.date(last.year + 1, 12, 31), freq="D")
     pt = holidays.country_holidays("PT", years=range(first.year - 1, last.year + 2))
-    return pd.DataFrame({"cal_date": days.date, "is_workday": [pt.is_working_day(d) for d in days.date],
-                         "holiday_name": [pt.get(d) for d in days.date]})
+    return pd.DataFrame(
+        {
+            "cal_date": days.date,
+            "is_workday": [pt.is_working_day(d) for d in days.date],
+            "holiday_name": [pt.get(d) for d in days.date],
+        }
+    )
 
 
 def _events(df: pd.DataFrame, depth: np.ndarray, r: dict) -> pd.DataFrame:
     parts = []
     for k, stage in enumerate(STAGES):
         sel = depth >= k
-        parts.append(pd.DataFrame({"event_date": df.contact_date[sel], "customer_id": df.customer_id[sel],
-                                   "channel_id": df.channel_id[sel], "stage": stage, "event_type": EVENT_TYPE[stage],
-                                   "campaign_id": r["campaign_id"], "product_id": r["product_id"],
-                                   "amount": None if stage == "A" else 0.0, "order": k}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "event_date": df.contact_date[sel],
+                    "customer_id": df.customer_id[sel],
+                    "channel_id": df.channel_id[sel],
+                    "stage": stage,
+                    "event_type": EVENT_TYPE[stage],
+                    "campaign_id": r["campaign_id"],
+                    "product_id": r["product_id"],
+                    "amount": None if stage == "A" else 0.0,
+                    "order": k,
+                }
+            )
+        )
     # Return flow: the earlier campaign's last contact, pdays before this one, with its outcome.
     prior = df[df.pdays >= 0]
-    parts.append(pd.DataFrame({"event_date": (pd.to_datetime(prior.contact_date) - pd.to_timedelta(prior.pdays, unit="D")).dt.date,
-                               "customer_id": prior.customer_id, "channel_id": "call_unknown",
-                               "stage": np.where(prior.poutcome == "success", "A", "C"),
-                               "event_type": "prior_" + prior.poutcome.astype(str), "campaign_id": r["prior_campaign_id"],
-                               "product_id": None, "amount": None, "order": -1}))
-    ev = pd.concat(parts, ignore_index=True).sort_values(["event_date", "customer_id", "order"], kind="stable")
+    parts.append(
+        pd.DataFrame(
+            {
+                "event_date": (
+                    pd.to_datetime(prior.contact_date) - pd.to_timedelta(prior.pdays, unit="D")
+                ).dt.date,
+                "customer_id": prior.customer_id,
+                "channel_id": "call_unknown",
+                "stage": np.where(prior.poutcome == "success", "A", "C"),
+                "event_type": "prior_" + prior.poutcome.astype(str),
+                "campaign_id": r["prior_campaign_id"],
+                "product_id": None,
+                "amount": None,
+                "order": -1,
+            }
+        )
+    )
+    ev = pd.concat(parts, ignore_index=True).sort_values(
+        ["event_date", "customer_id", "order"], kind="stable"
+    )
     ev["amount"] = ev.amount.where(~((ev.stage == "C") & ev.event_type.str.startswith("prior_")), 0.0)
     ev["fee_income"] = ev.amount
     ev["event_id"] = np.arange(1, len(ev) + 1, dtype=np.int64)
@@ -90,17 +124,27 @@ def _events(df: pd.DataFrame, depth: np.ndarray, r: dict) -> pd.DataFrame:
     return ev.drop(columns="order")
 
 
-def transform(typed: pd.DataFrame, mapping: dict, name: str) -> tuple[dict[str, pd.DataFrame], dict, list[Problem]]:
+def transform(
+    typed: pd.DataFrame, mapping: dict, name: str
+) -> tuple[dict[str, pd.DataFrame], dict, list[Problem]]:
     """Validated UCI rows -> warehouse tables, the warehouse_info values, and any date problems."""
     r = mapping["rules"]
     df = typed.reset_index(drop=True).copy()
     years, rule = contact_years(df.month_no, r)
-    df["contact_date"] = pd.to_datetime(pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": df.day.astype(int)}),
-                                        errors="coerce")
+    df["contact_date"] = pd.to_datetime(
+        pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": df.day.astype(int)}),
+        errors="coerce",
+    )
     month_names = {v: k for k, v in mapping["columns"]["month"]["values"].items()}
-    problems = [Problem(int(row), "day", f"bad date: day {d} does not exist in {month_names[m]} {y}", name)
-                for row, d, m, y in zip(df[ROW][df.contact_date.isna()], df.day[df.contact_date.isna()],
-                                        df.month_no[df.contact_date.isna()], years[df.contact_date.isna().to_numpy()])]
+    problems = [
+        Problem(int(row), "day", f"bad date: day {d} does not exist in {month_names[m]} {y}", name)
+        for row, d, m, y in zip(
+            df[ROW][df.contact_date.isna()],
+            df.day[df.contact_date.isna()],
+            df.month_no[df.contact_date.isna()],
+            years[df.contact_date.isna().to_numpy()],
+        )
+    ]
     if problems:
         return {}, {}, problems
     df["contact_date"] = df.contact_date.dt.date
@@ -110,26 +154,72 @@ def transform(typed: pd.DataFrame, mapping: dict, name: str) -> tuple[dict[str, 
     depth = stage_depth(df.duration, df.subscribed, r)
     events = _events(df, depth, r)
     prior = events[events.campaign_id == r["prior_campaign_id"]]
-    campaigns = [(r["campaign_id"], "定期存款电话营销", "Term-deposit telemarketing", r["product_id"], first, last)]
+    campaigns = [
+        (r["campaign_id"], "定期存款电话营销", "Term-deposit telemarketing", r["product_id"], first, last)
+    ]
     if len(prior):
-        campaigns.append((r["prior_campaign_id"], "此前的营销活动", "Earlier campaigns", None,
-                          min(prior.event_date), max(prior.event_date)))
+        campaigns.append(
+            (
+                r["prior_campaign_id"],
+                "此前的营销活动",
+                "Earlier campaigns",
+                None,
+                min(prior.event_date),
+                max(prior.event_date),
+            )
+        )
     used = sorted(set(df.channel_id) | set(events.channel_id))
     tables = {
-        "orgs": pd.DataFrame([("HO", None, 0, "总行", "Head office", "/HO/"),
-                              (org, "HO", 1, "UCI 银行营销数据（未分网点）", "UCI Bank Marketing (branches unknown)", f"/HO/{org}/")],
-                             columns=["org_id", "parent_id", "level", "name_zh", "name_en", "path"]),
-        "org_closure": pd.DataFrame([("HO", "HO", 0), ("HO", org, 1), (org, org, 0)],
-                                    columns=["ancestor_id", "descendant_id", "depth"]),
-        "channels": pd.DataFrame([(c, *CHANNELS[c]) for c in used], columns=["channel_id", "channel_group", "name_zh", "name_en"]),
-        "products": pd.DataFrame([(r["product_id"], "deposit", "定期存款", "Time deposit")],
-                                 columns=["product_id", "category", "name_zh", "name_en"]),
-        "campaigns": pd.DataFrame(campaigns, columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"]),
-        "customers": pd.DataFrame({"customer_id": df.customer_id, "org_id": org, "aum": df.balance.astype(float),
-                                   "last_active_date": df.contact_date}),
+        "orgs": pd.DataFrame(
+            [
+                ("HO", None, 0, "总行", "Head office", "/HO/"),
+                (
+                    org,
+                    "HO",
+                    1,
+                    "UCI 银行营销数据（未分网点）",
+                    "UCI Bank Marketing (branches unknown)",
+                    f"/HO/{org}/",
+                ),
+            ],
+            columns=["org_id", "parent_id", "level", "name_zh", "name_en", "path"],
+        ),
+        "org_closure": pd.DataFrame(
+            [("HO", "HO", 0), ("HO", org, 1), (org, org, 0)],
+            columns=["ancestor_id", "descendant_id", "depth"],
+        ),
+        "channels": pd.DataFrame(
+            [(c, *CHANNELS[c]) for c in used], columns=["channel_id", "channel_group", "name_zh", "name_en"]
+        ),
+        "products": pd.DataFrame(
+            [(r["product_id"], "deposit", "定期存款", "Time deposit")],
+            columns=["product_id", "category", "name_zh", "name_en"],
+        ),
+        "campaigns": pd.DataFrame(
+            campaigns, columns=["campaign_id", "name_zh", "name_en", "product_id", "start_date", "end_date"]
+        ),
+        "customers": pd.DataFrame(
+            {
+                "customer_id": df.customer_id,
+                "org_id": org,
+                "aum": df.balance.astype(float),
+                "last_active_date": df.contact_date,
+            }
+        ),
         "events": events,
         "calendar": _calendar(first, last),
     }
-    notes = [rule, ("import.note.uci_summary", {"clients": f"{len(df):,}", "first": first, "last": last,
-                                                 "subscribed": f"{int((depth == 3).sum()):,}", "returned": f"{len(prior):,}"})]
+    notes = [
+        rule,
+        (
+            "import.note.uci_summary",
+            {
+                "clients": f"{len(df):,}",
+                "first": first,
+                "last": last,
+                "subscribed": f"{int((depth == 3).sum()):,}",
+                "returned": f"{len(prior):,}",
+            },
+        ),
+    ]
     return tables, {"source": f"import:{mapping['name']}", "as_of": last, "notes": notes}, []

@@ -1,4 +1,5 @@
 """A real cockpit server on 127.0.0.1 and a headless Chromium (Debian's) driven by Playwright."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cockpit.app import server as cockpit_server
-from cockpit.ops.loadtest import CHROMIUM, CHROMIUM_ARGS as ARGS
+from cockpit.ops.loadtest import CHROMIUM
+from cockpit.ops.loadtest import CHROMIUM_ARGS as ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -28,7 +30,9 @@ def server(bank):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`.ci/run` does) to run the browser journeys")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (`.ci/run` does) to run the browser journeys"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

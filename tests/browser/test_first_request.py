@@ -5,6 +5,7 @@ runs a page script on its own for its address, without app.py and its login. Eve
 back to app.py (cockpit.app.ui.require_entrypoint); here an anonymous visitor asks a brand-new server for a
 page directly, and gets the login form, not the page.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.core import i18n
 from cockpit.app.navigation import PAGES
+from cockpit.core import i18n
 from tests.browser.conftest import start_server
 
 pytestmark = pytest.mark.browser
@@ -47,8 +48,14 @@ def _first_call(path: Path) -> str:
     for stmt in ast.parse(path.read_text()).body:
         if isinstance(stmt, (ast.FunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
             continue
-        calls = [n for n in ast.walk(stmt) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                 and isinstance(n.func.value, ast.Name) and n.func.value.id == "ui"]
+        calls = [
+            n
+            for n in ast.walk(stmt)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id == "ui"
+        ]
         if calls:
             return min(calls, key=lambda n: (n.lineno, n.col_offset)).func.attr
     return ""

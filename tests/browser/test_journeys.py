@@ -1,4 +1,5 @@
 """Every role, in a real browser: sign in, visit every page, change filters, switch language, sign out."""
+
 from __future__ import annotations
 
 import re
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.state import auth
+from cockpit.app.navigation import pages_for
 from cockpit.core import i18n
 from cockpit.ops.loadtest import login_cookie
-from cockpit.app.navigation import pages_for
+from cockpit.state import auth
 from tests.browser.conftest import shot
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,8 @@ def wait_idle(page, timeout: int = 60_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
-        timeout=timeout)
+        timeout=timeout,
+    )
     page.wait_for_timeout(300)
 
 
@@ -52,7 +54,10 @@ def drill_down(page, username: str) -> None:
         return
     buttons.first.click()
     page.wait_for_function(
-        "n => document.querySelectorAll('[class*=\"st-key-tg_crumb_\"]').length > n", arg=before, timeout=90_000)
+        "n => document.querySelectorAll('[class*=\"st-key-tg_crumb_\"]').length > n",
+        arg=before,
+        timeout=90_000,
+    )
     wait_idle(page)
     assert_no_exception(page, f"{username} drill-down")
     shot(page, f"{username}-targets-drilled")
