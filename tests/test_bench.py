@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.browser  # its load test drives Chromium tabs
 def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     env = dict(os.environ, COCKPIT_HOME=str(tmp_path))
     env.pop("COCKPIT_WAREHOUSE", None)

@@ -42,3 +42,19 @@ def test_money_reads_in_wan_and_yi_in_chinese_and_with_separators_in_english():
     assert i18n.money(12_345_678, "en") == "12.35M"
     assert i18n.count(12_345, "en") == "12,345"
     assert i18n.pct(0.1234, "zh") == "12.3%"
+
+
+def test_ci_runs_the_readmes_test_command_as_written():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"```bash\n(.+?)\n```", readme)
+    assert len(commands) >= 2, "the README starts with the start command and the test command"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands[1] in ci, f"{commands[1]!r} is not a line of .ci/run"
+
+
+def test_architecture_names_every_package_and_the_contract_every_layer():
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    contract = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for pkg in sorted(p.parent for p in (ROOT / "cockpit").glob("*/__init__.py")):
+        assert f"cockpit/{pkg.name}/" in text, f"ARCHITECTURE.md does not place cockpit/{pkg.name}"
+        assert f'"cockpit.{pkg.name}' in contract or f"cockpit.{pkg.name} " in contract, pkg.name

@@ -25,7 +25,8 @@ def pickable(tree: pd.DataFrame) -> set[str]:
 def breadcrumb(org_id: str, key: str) -> None:
     """Buttons for the path from the user's highest visible node down to org_id."""
     tree = ui.org_tree().set_index("org_id")
-    path, node = [], org_id
+    path: list[str] = []
+    node = org_id
     while node in tree.index:
         path.insert(0, node)
         node = tree.loc[node, "parent_id"]

@@ -19,7 +19,7 @@ from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
 from cockpit.warehouse.queries import QueryError
 
-CHANNEL_GROUPS = ["all", "online", "remote", "offline"]
+CHANNEL_GROUPS: list[str] = ["all", "online", "remote", "offline"]
 
 
 def lang() -> str:
@@ -254,7 +254,7 @@ def sidebar_filters() -> dict[str, Any]:
             st.session_state["f_group"] = "all"
         group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
         group = st.selectbox(
-            tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=group_labels.get
+            tr("filter.channel_group"), CHANNEL_GROUPS, key="f_group", format_func=lambda g: group_labels[g]
         )
         if config.is_demo():  # demo accounts are on; say whether the data is the simulated bank too
             st.info(tr("demo.banner") if source() == "demo" else tr("demo.banner_real_data"))

@@ -85,7 +85,7 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "target_risk":
         fig = _bar(d, "org_id", "pace", ins.org_id, lang=lang)
-        progress = float(ins.figures["time_progress"][0])  # the pace every bar is judged against
+        progress = float(ins.figures["time_progress"][0] or 0)  # the pace every bar is judged against
         fig.add_hline(y=progress, line_dash="dash", annotation_text=name["time_progress"])
         fig.update_yaxes(
             tickformat=".0%",

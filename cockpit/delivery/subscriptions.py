@@ -149,7 +149,7 @@ def create(
         frequency=frequency,
         recipients=[r[0] for r in checked],
     )
-    return get(sid)
+    return get(int(sid or 0))
 
 
 def _load(con: sqlite3.Connection, row: sqlite3.Row) -> Subscription:
@@ -203,7 +203,7 @@ def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
     with connect() as con:
         con.execute("update subscriptions set active = ? where id = ?", (int(active), int(sid)))
     appstate.audit(by.username, "subscription_" + ("resumed" if active else "paused"), id=sid)
-    return get(sid)
+    return get(int(sid or 0))
 
 
 def log(

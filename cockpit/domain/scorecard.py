@@ -29,7 +29,7 @@ sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,7 +67,7 @@ class Config:
     dimensions: dict[str, dict[str, str]]  # id -> {zh, en}
     indicators: tuple[Indicator, ...]
     loop_weight: float = 0.0  # the action follow-through indicator's share of the 100 points
-    loop_name: dict[str, str] | None = None  # {zh, en}
+    loop_name: dict[str, str] = field(default_factory=dict)  # {zh, en}
 
 
 def load(text: str | None = None) -> Config:
@@ -97,7 +97,7 @@ def load(text: str | None = None) -> Config:
         raise ScorecardError(f"{LOOP} weight must be at least 0 and below 100, got {loop_weight:g}")
     if loop_weight > 0 and not set(loop.get("name") or {}) >= {"zh", "en"}:
         raise ScorecardError(f"{LOOP} needs a name in zh and en")
-    return Config(float(raw.get("cap", 1.2)), dims, tuple(inds), loop_weight, loop.get("name"))
+    return Config(float(raw.get("cap", 1.2)), dims, tuple(inds), loop_weight, dict(loop.get("name") or {}))
 
 
 @lru_cache(maxsize=1)

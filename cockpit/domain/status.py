@@ -39,6 +39,7 @@ def status(achievement: float | None, time_progress: float) -> str:
         return "no_target"
     if time_progress <= 0:
         return "not_started"
+    assert achievement is not None  # _missing() above
     if achievement >= min(time_progress, 1.0):
         return "green"
     return "amber" if achievement >= AMBER_FLOOR * time_progress else "red"

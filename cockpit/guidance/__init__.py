@@ -33,8 +33,8 @@ class Insight:
     audience: str
     severity: int  # 3 high, 2 medium, 1 low
     org_id: str
-    figures: dict[str, tuple[float, str]]
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    figures: dict[str, tuple[float | None, str]]
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # (zh, en)
     detail: pd.DataFrame | None = None  # the data behind the evidence chart
 
     def _values(self, lang: str) -> dict[str, str]:

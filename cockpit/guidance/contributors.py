@@ -103,7 +103,7 @@ def find(ctx: Context) -> list[Insight]:
         m = metrics.get(mid)
         tops = top_contributors(df).set_index("dimension")
         figures = {"cur": (cur, m.unit), "prev": (prev, m.unit), "change": (cur / prev - 1, "pct")}
-        labels = {"metric": (m.name("zh"), m.name("en"))}
+        labels: dict[str, tuple[str, ...]] = {"metric": (m.name("zh"), m.name("en"))}
         for dim in DIMENSIONS:
             if dim in tops.index:
                 figures[f"{dim}_share"] = (tops.loc[dim, "share"], "pct")

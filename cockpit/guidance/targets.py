@@ -71,7 +71,7 @@ def find(ctx: Context) -> list[Insight]:
     for row in red.itertuples():
         m = metrics.get(row.metric)
         fc = None
-        if row.org_id == ctx.org_id:
+        if row.org_id == ctx.org_id and series is not None:
             daily = series[series.metric == row.metric]
             fc = targets.forecast(daily, cal, progress, targets.opening(frames, row.org_id, row.metric))
         view = targets.node_view(frames, tgt, row.org_id, row.metric, progress, fc=fc)

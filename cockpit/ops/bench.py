@@ -196,10 +196,11 @@ def _one_day(path: Path) -> tuple[dt.date, float]:
     import duckdb
 
     from cockpit.warehouse import marts
+    from cockpit.warehouse.duck import one_row
 
     con = duckdb.connect(str(path))
     try:
-        day = con.execute("select max(event_date) from events").fetchone()[0]
+        day = one_row(con, "select max(event_date) from events")[0]
         con.execute("create temp table held as select * from events where event_date = ?", [day])
         con.execute("delete from events where event_date = ?", [day])
         marts.build(con, day - dt.timedelta(days=1))
@@ -221,7 +222,7 @@ class _Recorder:
         self._orig = warehouse.Warehouse._frame
         rec = self
 
-        def frame(wh, sql, params):  # type: ignore[no-untyped-def]
+        def frame(wh, sql, params):
             df = rec._orig(wh, sql, params)
             rec.queries += 1
             rec.rows += len(df)
@@ -399,4 +400,4 @@ def main(size: str = "xs", sessions: int = 50) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*(sys.argv[1:2] or ["xs"])))
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "xs"))

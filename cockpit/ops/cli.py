@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from cockpit.core import config
 from cockpit.ops.exits import EXIT_SCOPE
@@ -94,8 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return subprocess.call(server.command(args.port), env=env, cwd=server.APP.parent)
 
 
-def _parse_params(items: list[str]) -> dict[str, str]:
-    out = {}
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
             raise ValueError(f"--param {item!r} must look like key=value")
@@ -111,8 +112,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     if args.list or not args.name:
         for q in queries.catalogue().values():
-            params = " ".join(f"{p.name}:{p.type}" for p in q.params)
-            print(f"{q.name:32} {q.description}" + (f"  [{params}]" if params else ""))
+            declared = " ".join(f"{p.name}:{p.type}" for p in q.params)
+            print(f"{q.name:32} {q.description}" + (f"  [{declared}]" if declared else ""))
         return 0
     try:
         queries.get(args.name)
@@ -154,17 +155,17 @@ def cmd_users(args: argparse.Namespace) -> int:
             return _fail(f"`cockpit users {args.action}` needs a username")
         if args.action == "remove":
             auth.remove_user(args.username)
-            appstate.audit("cli", "user_removed", username=args.username)
+            appstate.audit("cli", "user_removed", user=args.username)
             print(f"removed {args.username}")
             return 0
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
         if args.action == "add":
             u = auth.add_user(args.username, args.name or args.username, args.role, args.org, password)
-            appstate.audit("cli", "user_added", username=u.username, role=u.role, orgs=u.org_ids)
+            appstate.audit("cli", "user_added", user=u.username, role=u.role, orgs=u.org_ids)
             print(f"added {u.username} ({u.role}, {','.join(u.org_ids)})")
         else:
             auth.set_password(args.username, password)
-            appstate.audit("cli", "password_set", username=args.username)
+            appstate.audit("cli", "password_set", user=args.username)
             print(f"password set for {args.username}")
     except auth.UserError as e:
         return _fail(str(e))

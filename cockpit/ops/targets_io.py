@@ -89,7 +89,9 @@ def validate(frame: pd.DataFrame, known_orgs: set[str]) -> Checked:
             pd.DataFrame(columns=COLUMNS),
             [f"row 1: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})"],
         )
-    errors, rows, seen = [], [], {}
+    errors: list[str] = []
+    rows: list[dict] = []
+    seen: dict[tuple, int] = {}
     for i, rec in enumerate(frame[list(COLUMNS)].itertuples(index=False)):
         n = i + FIRST_ROW
         org, metric, kind = (

@@ -32,7 +32,7 @@ def _font(name: str) -> Path:
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 class Report(FPDF):

@@ -233,7 +233,7 @@ def create(
                 now,
             ),
         )
-        aid = cur.lastrowid
+        aid = int(cur.lastrowid or 0)
         con.executemany(
             "insert into action_customers (action_id, customer_id) values (?, ?)", [(aid, c) for c in ids]
         )

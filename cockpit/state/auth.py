@@ -49,7 +49,7 @@ class User:
         return Scope(self.username, self.role, self.org_ids)
 
     def locked(self, now: dt.datetime | None = None) -> bool:
-        return bool(self.locked_until) and dt.datetime.fromisoformat(self.locked_until) > (
+        return self.locked_until is not None and dt.datetime.fromisoformat(self.locked_until) > (
             now or dt.datetime.now()
         )
 

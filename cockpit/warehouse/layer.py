@@ -101,7 +101,7 @@ def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None
         len(c) != 2 or c[1] not in ROW_TYPES or not re.fullmatch(r"[a-z_][a-z0-9_]*", c[0]) for c in cols
     ):
         raise QueryError(f"{name}: bad rows declaration {m.group(0)!r} (types: {', '.join(ROW_TYPES)})")
-    return m.group(1), cols  # type: ignore[return-value]
+    return m.group(1), cols
 
 
 def _rows_cte(cols: tuple[tuple[str, str], ...], n: int) -> str:
@@ -194,7 +194,7 @@ def _node_cte(name: str, cte: str) -> str:
     return NODE_CTES[cte]
 
 
-def _cte(name: str, sql: str | exp.Expression) -> exp.CTE:
+def _cte(name: str, sql: str | exp.Expr) -> exp.CTE:
     this = sqlglot.parse_one(sql, read="duckdb") if isinstance(sql, str) else sql
     return exp.CTE(this=this, alias=exp.TableAlias(this=exp.to_identifier(name)))
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from cockpit.core.periods import KINDS, MONTHS, Period
 from cockpit.warehouse import schema
+from cockpit.warehouse.duck import one_row
 
 MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
@@ -285,9 +286,7 @@ def build_command(target: str, day: str | None = None) -> str:
         ) from e
     try:
         con.execute("set enable_progress_bar = false")
-        if not con.execute(
-            "select count(*) from information_schema.tables where table_name = 'events'"
-        ).fetchone()[0]:
+        if not one_row(con, "select count(*) from information_schema.tables where table_name = 'events'")[0]:
             raise MartError(f"{target} has no events table: it is not a cockpit warehouse")
         stats = build(con, when)
         con.execute("checkpoint")

@@ -129,7 +129,7 @@ def _parse(path: Path) -> NamedQuery:
             pm = _PARAM.match(value)
             if not pm:
                 raise QueryError(f"{path.name}: bad param line {value!r}")
-            ptype, choices = pm["type"], ()
+            ptype, choices = pm["type"], tuple[str, ...]()
             if ptype.startswith("one of"):
                 choices = tuple(c.strip() for c in ptype[7:-1].split("|"))
                 ptype = "str"

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from cockpit.warehouse import marts, schema
+from cockpit.warehouse.duck import one_row
 from cockpit.warehouse.layer import Warehouse, WarehouseError, transpile
 
 LOCAL_CONF = {  # a quiet single-machine session: no web UI, loopback only, few shuffle partitions
@@ -123,7 +124,7 @@ def load(spark, source: str | Path, folder: str | Path) -> dict[str, int]:
             spark.sql(
                 f"{transpile(schema.ddl(table), 'spark')} using parquet location '{path.resolve().as_uri()}'"
             )
-            counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
+            counts[table] = one_row(con, f"select count(*) from {table}")[0]
     finally:
         con.close()
     return counts
@@ -137,11 +138,11 @@ def build_marts(spark) -> dict[str, int]:
     for table in marts.MARTS:
         spark.sql(f"drop table if exists {table}")
         spark.sql(transpile(schema.ddl(table), "spark") + " using parquet")
-    lo, hi = con.execute("select min(event_date), max(event_date) from events").fetchone()
+    lo, hi = one_row(con, "select min(event_date), max(event_date) from events")
     if lo is not None:
         for sql, args in marts.full_build(lo, hi):
             con.execute(sql, args)
-    return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in marts.MARTS}
+    return {t: one_row(con, f"select count(*) from {t}")[0] for t in marts.MARTS}
 
 
 class SparkWarehouse(Warehouse):

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cockpit.warehouse import schema
+from cockpit.warehouse.duck import one_row
 from seed import reference as ref
 from seed.demo import storylines as sl
 
@@ -118,7 +119,7 @@ def _day_weights(days: pd.DatetimeIndex) -> np.ndarray:
 
 def build_orgs(size: Size) -> pd.DataFrame:
     """The org tree: head office, regions, sub-branches, teams, account managers."""
-    rows = [("HO", None, 0, "总行", "Head office")]
+    rows: list[tuple[str, str | None, int, str, str]] = [("HO", None, 0, "总行", "Head office")]
     for r in range(size.regions):
         rid = f"R{r + 1:02d}"
         city_zh, city_en = ref.CITIES[r % len(ref.CITIES)]
@@ -143,9 +144,10 @@ def build_orgs(size: Size) -> pd.DataFrame:
 
     def path(o: str) -> str:
         chain = []
-        while o is not None:
-            chain.append(o)
-            o = parent[o]
+        node: str | None = o
+        while node is not None:
+            chain.append(node)
+            node = parent[node]
         return "/" + "/".join(reversed(chain)) + "/"
 
     df["path"] = [path(o) for o in df.org_id]
@@ -374,27 +376,27 @@ def _journeys(bank: Bank, day: np.ndarray, rng: np.random.Generator) -> dict[str
     rep = reach & (rng.random((n, 5)) < 0.2)  # some stages are repeated (a second visit, another chat)
     j1, k1 = np.nonzero(reach)
     j2, k2 = np.nonzero(rep)
-    j, k = np.concatenate([j1, j2]), np.concatenate([k1, k2]).astype(np.int8)
-    t = ts[j, k] + np.concatenate([np.zeros(len(j1), np.int64), rng.integers(600, 20 * 3600, len(j2))])
+    j, stage = np.concatenate([j1, j2]), np.concatenate([k1, k2]).astype(np.int8)
+    t = ts[j, stage] + np.concatenate([np.zeros(len(j1), np.int64), rng.integers(600, 20 * 3600, len(j2))])
     keep = t <= end
-    j, k, t = j[keep], k[keep], t[keep]
-    m = len(j)
+    j, stage, t = j[keep], stage[keep], t[keep]
+    n_events = len(j)
     cust = ci[j].astype(np.int64) + 1
     unrecognised = (
-        (k == 0) & (rng.random(m) < 0.12) & ~bank.unified[ci[j]]
+        (stage == 0) & (rng.random(n_events) < 0.12) & ~bank.unified[ci[j]]
     )  # visitors not recognised on a first touch
     cust[unrecognised] = -1
-    etype = ET_OFFSET[k] + (rng.random(m) * ET_COUNT[k]).astype(np.int64)
-    amount = np.zeros(m)
-    act = k == 3
+    etype = ET_OFFSET[stage] + (rng.random(n_events) * ET_COUNT[stage]).astype(np.int64)
+    amount = np.zeros(n_events)
+    act = stage == 3
     amount[act] = np.round(SEG_MED[seg[j[act]]] * 0.25 * rng.lognormal(0, 0.9, int(act.sum())), 2)
-    later = k >= 2
+    later = stage >= 2
     return _events(
         t,
         cust,
         org[j],
-        _pick_channels(rng, k, seg[j]),
-        k,
+        _pick_channels(rng, stage, seg[j]),
+        stage,
         etype,
         camp[j],
         np.where(later, mgr[j], -1),
@@ -913,7 +915,7 @@ def build(
         t_m = time.perf_counter()
         marts.build(con)
         mart_secs = time.perf_counter() - t_m
-        counts = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in schema.tables()}
+        counts = {t: one_row(con, f"select count(*) from {t}")[0] for t in schema.tables()}
         con.execute("checkpoint")
     finally:
         con.close()

@@ -135,7 +135,7 @@ def load_mapping(name_or_path: str | Path) -> dict:
 def _decode(data: bytes, name: str, wanted: str) -> tuple[str, str]:
     """Text and the encoding that decoded it: UTF-8 (with or without BOM) first, then GBK (as GB18030)."""
     tries = ["utf-8-sig", "gb18030"] if wanted in ("auto", "", None) else [wanted]
-    first_error = None
+    first_error: UnicodeDecodeError | None = None
     for enc in tries:
         try:
             text = data.decode(enc)
@@ -157,6 +157,7 @@ def _decode(data: bytes, name: str, wanted: str) -> tuple[str, str]:
                 ]
             )
         return text, "gbk" if enc == "gb18030" else enc.removesuffix("-sig")
+    assert first_error is not None  # every encoding tried failed
     line = data.count(b"\n", 0, first_error.start) + 1
     raise ImportRejected(
         [
@@ -333,7 +334,7 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
     out = pd.DataFrame({ROW: frame[ROW].to_numpy()}, index=frame.index)
     rows = frame[ROW]
 
-    def flag(mask: pd.Series, col: str, msg: Callable[[str], str]) -> None:
+    def flag(mask: pd.Series, col: str, msg: Callable[..., str]) -> None:
         for r, v in zip(rows[mask], frame.loc[mask, col] if col in present else [""] * int(mask.sum())):
             problems.append(Problem(int(r), col, msg(str(v)[:40]), name))
 
