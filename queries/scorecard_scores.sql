@@ -1,4 +1,4 @@
--- description: Branch scorecard: every node's indicators (and the action follow-through indicator, bound from the app's actions) scored by the rules of cockpit/domain/scorecard.yaml (capped achievement of what is due by now, percentile or min-max in its tier), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
+-- description: Branch scorecard: every node's indicators (and the action follow-through indicator, bound from the app's actions) scored by the rules of cockpit/domain/scorecard.yaml (capped achievement of what is due by now, or fixed bands from a floor to a goal: no node's score depends on another node's figures), total out of 100, rank among siblings and in the tier, quartile; returned for a node, its siblings (peers: name, score and rank only) and its children.
 -- scope: peers
 -- include: metric_values
 -- param: org_id org
@@ -6,67 +6,102 @@
 -- param: end date
 -- param: period_type one of(month|quarter|year)
 -- param: period_start date
--- param: progress float = 1
--- param: cap float = 1.2
--- param: lower str = none
--- param: w_deposits float = 0
--- param: r_deposits one of(off|capped|percentile|minmax) = off
--- param: w_aum float = 0
--- param: r_aum one of(off|capped|percentile|minmax) = off
--- param: w_deposit_growth float = 0
--- param: r_deposit_growth one of(off|capped|percentile|minmax) = off
--- param: w_aum_growth float = 0
--- param: r_aum_growth one of(off|capped|percentile|minmax) = off
--- param: w_sales float = 0
--- param: r_sales one of(off|capped|percentile|minmax) = off
--- param: w_fee_income float = 0
--- param: r_fee_income one of(off|capped|percentile|minmax) = off
--- param: w_actions float = 0
--- param: r_actions one of(off|capped|percentile|minmax) = off
--- param: w_new_customers float = 0
--- param: r_new_customers one of(off|capped|percentile|minmax) = off
--- param: w_upgrades float = 0
--- param: r_upgrades one of(off|capped|percentile|minmax) = off
--- param: w_active_customers float = 0
--- param: r_active_customers one of(off|capped|percentile|minmax) = off
--- param: w_active_ratio float = 0
--- param: r_active_ratio one of(off|capped|percentile|minmax) = off
--- param: w_unified_id_share float = 0
--- param: r_unified_id_share one of(off|capped|percentile|minmax) = off
--- param: w_referral_conversion float = 0
--- param: r_referral_conversion one of(off|capped|percentile|minmax) = off
--- param: w_sla_breach_rate float = 0
--- param: r_sla_breach_rate one of(off|capped|percentile|minmax) = off
--- param: w_satisfaction float = 0
--- param: r_satisfaction one of(off|capped|percentile|minmax) = off
--- param: w_response_seconds float = 0
--- param: r_response_seconds one of(off|capped|percentile|minmax) = off
--- param: w_complaint_rate float = 0
--- param: r_complaint_rate one of(off|capped|percentile|minmax) = off
--- param: w_action_loop float = 0
+-- setting: progress float = 1
+-- setting: cap float = 1.2
+-- setting: lower str = none
+-- setting: w_deposits float = 0
+-- setting: r_deposits one of(off|capped|bands) = off
+-- setting: f_deposits float = 0
+-- setting: g_deposits float = 1
+-- setting: w_aum float = 0
+-- setting: r_aum one of(off|capped|bands) = off
+-- setting: f_aum float = 0
+-- setting: g_aum float = 1
+-- setting: w_deposit_growth float = 0
+-- setting: r_deposit_growth one of(off|capped|bands) = off
+-- setting: f_deposit_growth float = 0
+-- setting: g_deposit_growth float = 1
+-- setting: w_aum_growth float = 0
+-- setting: r_aum_growth one of(off|capped|bands) = off
+-- setting: f_aum_growth float = 0
+-- setting: g_aum_growth float = 1
+-- setting: w_sales float = 0
+-- setting: r_sales one of(off|capped|bands) = off
+-- setting: f_sales float = 0
+-- setting: g_sales float = 1
+-- setting: w_fee_income float = 0
+-- setting: r_fee_income one of(off|capped|bands) = off
+-- setting: f_fee_income float = 0
+-- setting: g_fee_income float = 1
+-- setting: w_actions float = 0
+-- setting: r_actions one of(off|capped|bands) = off
+-- setting: f_actions float = 0
+-- setting: g_actions float = 1
+-- setting: w_new_customers float = 0
+-- setting: r_new_customers one of(off|capped|bands) = off
+-- setting: f_new_customers float = 0
+-- setting: g_new_customers float = 1
+-- setting: w_upgrades float = 0
+-- setting: r_upgrades one of(off|capped|bands) = off
+-- setting: f_upgrades float = 0
+-- setting: g_upgrades float = 1
+-- setting: w_active_customers float = 0
+-- setting: r_active_customers one of(off|capped|bands) = off
+-- setting: f_active_customers float = 0
+-- setting: g_active_customers float = 1
+-- setting: w_active_ratio float = 0
+-- setting: r_active_ratio one of(off|capped|bands) = off
+-- setting: f_active_ratio float = 0
+-- setting: g_active_ratio float = 1
+-- setting: w_unified_id_share float = 0
+-- setting: r_unified_id_share one of(off|capped|bands) = off
+-- setting: f_unified_id_share float = 0
+-- setting: g_unified_id_share float = 1
+-- setting: w_referral_conversion float = 0
+-- setting: r_referral_conversion one of(off|capped|bands) = off
+-- setting: f_referral_conversion float = 0
+-- setting: g_referral_conversion float = 1
+-- setting: w_sla_breach_rate float = 0
+-- setting: r_sla_breach_rate one of(off|capped|bands) = off
+-- setting: f_sla_breach_rate float = 0
+-- setting: g_sla_breach_rate float = 1
+-- setting: w_satisfaction float = 0
+-- setting: r_satisfaction one of(off|capped|bands) = off
+-- setting: f_satisfaction float = 0
+-- setting: g_satisfaction float = 1
+-- setting: w_response_seconds float = 0
+-- setting: r_response_seconds one of(off|capped|bands) = off
+-- setting: f_response_seconds float = 0
+-- setting: g_response_seconds float = 1
+-- setting: w_complaint_rate float = 0
+-- setting: r_complaint_rate one of(off|capped|bands) = off
+-- setting: f_complaint_rate float = 0
+-- setting: g_complaint_rate float = 1
+-- setting: w_action_loop float = 0
 -- rows: action_loop(org_id varchar, due bigint, done_on_time bigint, completion double, effect double, score double)
--- weight and rule per indicator come from cockpit/domain/scorecard.yaml (bound by cockpit.domain.scorecard); 'off' leaves it out.
+-- weight, rule, floor and goal per indicator are settings from cockpit/domain/scorecard.yaml (bound by cockpit.domain.scorecard,
+-- never by a caller); 'off' leaves it out.
 -- action_loop: the action follow-through indicator per node, scored 0..1 by cockpit/domain/outcome.py (bound by cockpit.domain.scorecard);
 -- where a node's score is there, it takes w_action_loop of the 100 points and the other indicators share the rest;
 -- a node without one (no action due) keeps the total of its other indicators.
 with rules as (
-  select 'deposits' as metric, :w_deposits as weight, :r_deposits as rule
-  union all select 'aum', :w_aum, :r_aum
-  union all select 'deposit_growth', :w_deposit_growth, :r_deposit_growth
-  union all select 'aum_growth', :w_aum_growth, :r_aum_growth
-  union all select 'sales', :w_sales, :r_sales
-  union all select 'fee_income', :w_fee_income, :r_fee_income
-  union all select 'actions', :w_actions, :r_actions
-  union all select 'new_customers', :w_new_customers, :r_new_customers
-  union all select 'upgrades', :w_upgrades, :r_upgrades
-  union all select 'active_customers', :w_active_customers, :r_active_customers
-  union all select 'active_ratio', :w_active_ratio, :r_active_ratio
-  union all select 'unified_id_share', :w_unified_id_share, :r_unified_id_share
-  union all select 'referral_conversion', :w_referral_conversion, :r_referral_conversion
-  union all select 'sla_breach_rate', :w_sla_breach_rate, :r_sla_breach_rate
-  union all select 'satisfaction', :w_satisfaction, :r_satisfaction
-  union all select 'response_seconds', :w_response_seconds, :r_response_seconds
-  union all select 'complaint_rate', :w_complaint_rate, :r_complaint_rate
+  select 'deposits' as metric, :w_deposits as weight, :r_deposits as rule, :f_deposits as floor_value, :g_deposits as goal_value
+  union all select 'aum', :w_aum, :r_aum, :f_aum, :g_aum
+  union all select 'deposit_growth', :w_deposit_growth, :r_deposit_growth, :f_deposit_growth, :g_deposit_growth
+  union all select 'aum_growth', :w_aum_growth, :r_aum_growth, :f_aum_growth, :g_aum_growth
+  union all select 'sales', :w_sales, :r_sales, :f_sales, :g_sales
+  union all select 'fee_income', :w_fee_income, :r_fee_income, :f_fee_income, :g_fee_income
+  union all select 'actions', :w_actions, :r_actions, :f_actions, :g_actions
+  union all select 'new_customers', :w_new_customers, :r_new_customers, :f_new_customers, :g_new_customers
+  union all select 'upgrades', :w_upgrades, :r_upgrades, :f_upgrades, :g_upgrades
+  union all select 'active_customers', :w_active_customers, :r_active_customers, :f_active_customers, :g_active_customers
+  union all select 'active_ratio', :w_active_ratio, :r_active_ratio, :f_active_ratio, :g_active_ratio
+  union all select 'unified_id_share', :w_unified_id_share, :r_unified_id_share, :f_unified_id_share, :g_unified_id_share
+  union all select 'referral_conversion', :w_referral_conversion, :r_referral_conversion, :f_referral_conversion, :g_referral_conversion
+  union all select 'sla_breach_rate', :w_sla_breach_rate, :r_sla_breach_rate, :f_sla_breach_rate, :g_sla_breach_rate
+  union all select 'satisfaction', :w_satisfaction, :r_satisfaction, :f_satisfaction, :g_satisfaction
+  union all select 'response_seconds', :w_response_seconds, :r_response_seconds, :f_response_seconds, :g_response_seconds
+  union all select 'complaint_rate', :w_complaint_rate, :r_complaint_rate, :f_complaint_rate, :g_complaint_rate
 ),
 nodes as (
   select o.org_id, o.parent_id, o.level, o.name_zh, o.name_en from orgs o join cohort_orgs c on c.org_id = o.org_id
@@ -77,7 +112,7 @@ due as (
   where t.period_type = :period_type and t.period_start = :period_start
 ),
 inputs as (
-  select n.org_id, n.level, r.metric, r.weight, r.rule, v.value, v.opening,
+  select n.org_id, n.level, r.metric, r.weight, r.rule, r.floor_value, r.goal_value, v.value, v.opening,
     -- lower is better: the sign turns the scale so that a higher signed value is always better
     case when position(',' || r.metric || ',' in ',' || :lower || ',') > 0 then -1 else 1 end as sign,
     -- what is due by now (as on the targets page): a flow's target pro-rated by working-day time progress;
@@ -92,18 +127,6 @@ inputs as (
   left join due d on d.org_id = n.org_id and d.metric = r.metric
   where r.rule <> 'off' and r.weight > 0
 ),
-bounds as (
-  select level, metric, count(value) as n, min(sign * value) as lo, max(sign * value) as hi
-  from inputs
-  group by level, metric
-),
-ranked_values as (
-  select i.*, b.n, b.lo, b.hi,
-    -- 1 + the number of nodes doing strictly better: tied nodes share the higher percentile
-    rank() over (partition by i.level, i.metric order by case when i.value is null then 1 else 0 end, i.sign * i.value desc) as value_rank
-  from inputs i
-  join bounds b on b.level = i.level and b.metric = i.metric
-),
 normalised as (
   select org_id, level, metric, weight, rule, value, due_value,
     case
@@ -115,10 +138,11 @@ normalised as (
                               else value / due_value end, 0), :cap) / :cap
         end
       when value is null then null
-      when rule = 'percentile' then case when n = 1 then 1.0 else (n - value_rank) * 1.0 / (n - 1) end
-      when rule = 'minmax' then case when hi = lo then 1.0 else (sign * value - lo) / (hi - lo) end
+      -- bands: from the floor (0) to the goal (1), both fixed in the configuration; a goal below the floor
+      -- when lower is better
+      when rule = 'bands' then least(greatest((value - floor_value) / (goal_value - floor_value), 0), 1)
     end as norm
-  from ranked_values
+  from inputs
 ),
 -- weights of indicators that could be scored (a missing target leaves its weight out) share the 100 points
 points as (

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_warehouse import sample_params
+from test_warehouse import sample_params, sample_settings
 
 from cockpit.app.server import free_port
 from cockpit.warehouse import export, queries, schema
@@ -129,8 +129,8 @@ def test_every_named_query_returns_the_same_on_postgres(wh, pg, as_of, username_
         for p in q.params:
             if p.type == "org":
                 params[p.name] = nodes[0]
-        duck = wh.run(qname, scope, params)
-        post = pgwh.run(qname, scope, params)
+        duck = wh.run(qname, scope, params, settings=sample_settings(q))
+        post = pgwh.run(qname, scope, params, settings=sample_settings(q))
         assert list(post.columns) == list(duck.columns), qname
         pd.testing.assert_frame_equal(_canonical(post), _canonical(duck), obj=qname)
         checked += 1

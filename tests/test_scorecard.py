@@ -51,16 +51,8 @@ def independent_scores(wh, period, progress, cfg) -> pd.DataFrame:
             made = np.where(increase | (not m.is_stock), (v.value - base) / (v.due - base), v.value / v.due)
             ratio = np.where(sign > 0, made, np.where(v.value > 0, v.due / v.value, cfg.cap))
             v["norm"] = np.where((v.due > 0) & v.value.notna(), np.clip(ratio, 0, cfg.cap) / cfg.cap, np.nan)
-        else:
-            for _level, g in v.groupby("level"):
-                s = sign * g.value.astype(float)
-                if ind.rule == "percentile":
-                    n = s.notna().sum()
-                    norm = (s.rank(method="max") - 1) / (n - 1) if n > 1 else s.notna().astype(float)
-                else:
-                    lo, hi = s.min(), s.max()
-                    norm = (s - lo) / (hi - lo) if hi != lo else s.notna().astype(float)
-                v.loc[g.index, "norm"] = norm.where(s.notna())
+        else:  # bands: from the floor (0) to the goal (1), nothing read from other nodes
+            v["norm"] = ((v.value - ind.floor) / (ind.goal - ind.floor)).clip(0, 1)
         v["weight"] = ind.weight
         rows.append(v[["org_id", "parent_id", "level", "norm", "weight"]])
     allrows = pd.concat(rows)
@@ -78,7 +70,9 @@ def _all_nodes(wh, scope, period, progress, cfg=None):
     """The query's rows for every node, by asking for each parent in turn (summary rows only)."""
     parents = wh.sql("select distinct parent_id from orgs where parent_id is not null").parent_id
     frames = [
-        wh.run("scorecard_scores", scope, scorecard.params(p, period, progress, cfg))
+        wh.run(
+            scorecard.QUERY, scope, scorecard.params(p, period), settings=scorecard.settings(progress, cfg)
+        )
         for p in ["HO", *parents]
     ]
     rows = pd.concat([scorecard.ranking(f) for f in frames])
@@ -105,8 +99,8 @@ dimensions:
   risk:
     name: {zh: 风险, en: Risk}
     indicators:
-      complaint_rate: {weight: 60, rule: minmax}
-      upgrades: {weight: 40, rule: percentile}
+      complaint_rate: {weight: 60, rule: bands, floor: 0.02, goal: 0}
+      active_ratio: {weight: 40, rule: bands, floor: 0.5, goal: 0.6}
 """
 
 
@@ -124,7 +118,9 @@ def test_ties_share_a_normalised_score_and_a_rank(wh, period, progress):
 
 
 def test_the_lagging_region_loses_most_on_deposits_and_ranks_where_its_numbers_put_it(wh, period, progress):
-    rows = wh.run("scorecard_scores", EXEC, scorecard.params("HO", period, progress))
+    rows = wh.run(
+        scorecard.QUERY, EXEC, scorecard.params("HO", period), settings=scorecard.settings(progress)
+    )
     deposits = rows[(rows.indicator == "deposits") & (rows.level == 1)].set_index("org_id")
     assert deposits.norm.idxmin() == sl.LAGGING_REGION
     assert deposits.loc[sl.LAGGING_REGION, "points"] < deposits.loc[sl.LAGGING_REGION, "max_points"]
@@ -143,7 +139,9 @@ def test_capped_scores_judge_targets_as_the_targets_page_does(wh, period, progre
     from cockpit.domain import targets
 
     cfg = scorecard.config()
-    rows = wh.run("scorecard_scores", EXEC, scorecard.params("HO", period, progress))
+    rows = wh.run(
+        scorecard.QUERY, EXEC, scorecard.params("HO", period), settings=scorecard.settings(progress)
+    )
     frames = {
         k: wh.run("metric_values", EXEC, {"start": a, "end": b, "parent": "HO"})
         for k, (a, b) in targets.windows(period).items()
@@ -176,7 +174,9 @@ def test_a_branch_heads_drill_down_never_returns_another_branchs_rows(wh, period
         ).org_id
     )
     for org in sorted(own):
-        rows = wh.run("scorecard_scores", HEAD, scorecard.params(org, period, progress))
+        rows = wh.run(
+            scorecard.QUERY, HEAD, scorecard.params(org, period), settings=scorecard.settings(progress)
+        )
         outside = rows[~rows.org_id.isin(own)]
         assert set(outside.org_id) <= siblings, org
         if org != sl.LAGGING_REGION:
@@ -185,18 +185,29 @@ def test_a_branch_heads_drill_down_never_returns_another_branchs_rows(wh, period
         assert outside[hidden].isna().all().all(), org
         assert scorecard.breakdown(rows, "R01").empty
     peers = scorecard.ranking(
-        wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress))
+        wh.run(
+            scorecard.QUERY,
+            HEAD,
+            scorecard.params(sl.LAGGING_REGION, period),
+            settings=scorecard.settings(progress),
+        )
     )
     assert set(peers[peers.relation == "peer"].org_id) == siblings
     assert peers[peers.relation == "peer"].score.notna().all()
     for other in ("R01", "R01B02", "HO"):
         with pytest.raises(ScopeError):
-            wh.run("scorecard_scores", HEAD, scorecard.params(other, period, progress))
+            wh.run(
+                scorecard.QUERY, HEAD, scorecard.params(other, period), settings=scorecard.settings(progress)
+            )
 
 
 def test_a_manager_sees_team_mates_only_as_ranking_rows(wh, period, progress):
     me = Scope("m", "manager", ("R01B01T1M1",))
-    rows = scorecard.ranking(wh.run("scorecard_scores", me, scorecard.params("R01B01T1M1", period, progress)))
+    rows = scorecard.ranking(
+        wh.run(
+            scorecard.QUERY, me, scorecard.params("R01B01T1M1", period), settings=scorecard.settings(progress)
+        )
+    )
     assert rows[rows.relation == "self"].org_id.tolist() == ["R01B01T1M1"]
     assert set(rows[rows.relation == "peer"].org_id) == {"R01B01T1M2", "R01B01T1M3"} & set(
         wh.sql("select org_id from orgs").org_id
@@ -207,7 +218,12 @@ def test_a_manager_sees_team_mates_only_as_ranking_rows(wh, period, progress):
 def test_anonymised_peers_show_no_names_or_ids(wh, period, progress, monkeypatch):
     monkeypatch.setenv("COCKPIT_ANONYMISE_PEERS", "1")
     rows = scorecard.ranking(
-        wh.run("scorecard_scores", HEAD, scorecard.params(sl.LAGGING_REGION, period, progress))
+        wh.run(
+            scorecard.QUERY,
+            HEAD,
+            scorecard.params(sl.LAGGING_REGION, period),
+            settings=scorecard.settings(progress),
+        )
     )
     peers = rows[rows.relation == "peer"]
     names = set(wh.sql("select name_en from orgs where parent_id = 'HO'").name_en)
@@ -221,7 +237,7 @@ def test_an_included_querys_parameters_cannot_be_set_by_a_caller(wh, period, pro
         wh.run(
             "scorecard_scores",
             HEAD,
-            {**scorecard.params(sl.LAGGING_REGION, period, progress), "parent": "R01"},
+            {**scorecard.params(sl.LAGGING_REGION, period), "parent": "R01"},
         )
 
 
@@ -229,7 +245,9 @@ def test_an_included_querys_parameters_cannot_be_set_by_a_caller(wh, period, pro
     "text,message",
     [
         (TIES.replace("60", "50"), "add up to 90"),
-        (TIES.replace("minmax", "median"), "rule must be one of"),
+        (TIES.replace("rule: bands, floor: 0.02", "rule: minmax, floor: 0.02"), "no rule may compare a node"),
+        (TIES.replace("floor: 0.02, goal: 0", "floor: 0, goal: 0.02"), "goal must be below its floor"),
+        (TIES.replace("active_ratio", "upgrades"), "a count grows with the node"),
         (TIES.replace("complaint_rate", "profit"), "unknown metric 'profit'"),
     ],
 )

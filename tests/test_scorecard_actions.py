@@ -163,9 +163,15 @@ def test_weight_0_gives_exactly_the_old_totals(wh, period, progress, loop_action
         assert got.loc[org, "score"] == pytest.approx(old.loc[org, "score"], abs=1e-9), org
     # even with the indicator's figures bound, weight 0 leaves every total as without them (up to the engine's
     # summation order, which may change in the last bit with the plan)
-    params = scorecard.params("HO", period, progress, off)
-    bare = wh.run(scorecard.QUERY, EXEC, params)
-    bound = wh.run(scorecard.QUERY, EXEC, params, rows=scorecard.loop_rows(wh, EXEC, "HO", period, cfg))
+    params, settings = scorecard.params("HO", period), scorecard.settings(progress, off)
+    bare = wh.run(scorecard.QUERY, EXEC, params, settings=settings)
+    bound = wh.run(
+        scorecard.QUERY,
+        EXEC,
+        params,
+        rows=scorecard.loop_rows(wh, EXEC, "HO", period, cfg),
+        settings=settings,
+    )
     assert bare.org_id.tolist() == bound.org_id.tolist() and bare["rank"].tolist() == bound["rank"].tolist()
     assert np.allclose(bare.score.astype(float), bound.score.astype(float), rtol=0, atol=1e-9)
     assert scorecard.LOOP not in set(bound.indicator)
@@ -177,7 +183,9 @@ def test_a_node_without_actions_due_keeps_its_total_and_is_told_so(wh, period, p
     detail = scorecard.breakdown(rows, "R03B02")
     loop = detail[detail.indicator == scorecard.LOOP].iloc[0]
     assert loop.actions_due == 0 and pd.isna(loop.norm) and pd.isna(loop.max_points)
-    old = wh.run(scorecard.QUERY, EXEC, scorecard.params("R03B02", period, progress))
+    old = wh.run(
+        scorecard.QUERY, EXEC, scorecard.params("R03B02", period), settings=scorecard.settings(progress)
+    )
     assert scorecard.ranking(rows).set_index("org_id").loc["R03B02", "score"] == pytest.approx(
         scorecard.ranking(old).set_index("org_id").loc["R03B02", "score"], abs=1e-9
     )
@@ -293,7 +301,12 @@ def test_reports_rank_on_the_blended_total_and_still_build(wh, period, progress,
     )
     old = (
         scorecard.ranking(
-            wh.run(scorecard.QUERY, head, scorecard.params(sl.LAGGING_REGION, period, progress))
+            wh.run(
+                scorecard.QUERY,
+                head,
+                scorecard.params(sl.LAGGING_REGION, period),
+                settings=scorecard.settings(progress),
+            )
         )
         .set_index("org_id")
         .score

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_marts import _check
 from test_postgres import _canonical
-from test_warehouse import sample_params
+from test_warehouse import sample_params, sample_settings
 
 from cockpit.warehouse import marts, queries, schema
 from cockpit.warehouse.layer import Scope, WarehouseError, render
@@ -89,8 +89,8 @@ def test_every_named_query_returns_the_same_on_spark(wh, sw, as_of):
     scope = Scope("head_r01", "branch_head", ("R01",))
     for name, q in queries.catalogue().items():
         params = {**sample_params(q, as_of), **{p.name: "R01" for p in q.params if p.type == "org"}}
-        duck = wh.run(name, scope, params)
-        _same(swh.run(name, scope, params), duck, name)
+        duck = wh.run(name, scope, params, settings=sample_settings(q))
+        _same(swh.run(name, scope, params, settings=sample_settings(q)), duck, name)
         if q.scope == "peers":
             assert duck.org_id.isin(swh.peer_orgs(scope)).any(), f"{name} should hold peer rows to filter"
 
@@ -102,7 +102,11 @@ def test_a_two_node_scope_gives_the_same_on_spark(wh, sw, as_of, name):
     scope = Scope("two", "branch_head", ("R02B01", "R01B02T1"))
     q = queries.get(name)
     params = {**sample_params(q, as_of), **{p.name: "R02B01" for p in q.params if p.type == "org"}}
-    _same(swh.run(name, scope, params), wh.run(name, scope, params), name)
+    _same(
+        swh.run(name, scope, params, settings=sample_settings(q)),
+        wh.run(name, scope, params, settings=sample_settings(q)),
+        name,
+    )
 
 
 def test_spark_sql_keeps_duckdbs_meaning():

@@ -27,14 +27,24 @@ def sample_params(q, as_of):
             as_of.replace(day=1) - dt.timedelta(days=31),
             as_of - dt.timedelta(days=31),
         )
-    if q.name == "scorecard_scores":  # the configured weights and rules, so that scores and ranks exist
-        from cockpit.core.calendar import Progress
+    if q.name == "scorecard_scores":  # its period parameters as the scorecard gives them
         from cockpit.core.periods import Period
         from cockpit.domain import scorecard
 
-        cfg = scorecard.params("HO", Period.containing("month", as_of, as_of), Progress(21, 14))
+        cfg = scorecard.params("HO", Period.containing("month", as_of, as_of))
         out.update({k: v for k, v in cfg.items() if k != "org_id"})
     return out
+
+
+def sample_settings(q) -> dict:
+    """A query's settings as its owning module gives them (the scorecard's weights and rules), so that
+    scores and ranks exist."""
+    if q.name != "scorecard_scores":
+        return {}
+    from cockpit.core.calendar import Progress
+    from cockpit.domain import scorecard
+
+    return scorecard.settings(Progress(21, 14))
 
 
 def test_schema_description_matches_the_tables(wh):
@@ -56,7 +66,7 @@ def test_every_query_runs_on_the_xs_bank_and_is_described(wh, as_of, name):
     assert q.scope == "none" or re.search(r"\b(scope_orgs|node_orgs|child_orgs)\b", q.sql), (
         f"{name} must join scope_orgs, node_orgs or child_orgs"
     )
-    df = wh.run(name, Scope("t", "executive", ("HO",)), sample_params(q, as_of))
+    df = wh.run(name, Scope("t", "executive", ("HO",)), sample_params(q, as_of), settings=sample_settings(q))
     assert len(df.columns) > 0
 
 
@@ -116,9 +126,9 @@ def test_no_scoped_query_returns_a_row_outside_the_users_subtree(wh, as_of, all_
                 params[p.name] = target
         if any(p.type == "org" for p in q.params) and target not in visible:
             with pytest.raises(ScopeError):
-                wh.run(name, scope, params)
+                wh.run(name, scope, params, settings=sample_settings(q))
             continue
-        df = wh.run(name, scope, params)
+        df = wh.run(name, scope, params, settings=sample_settings(q))
         if (
             q.scope == "peers"
         ):  # rankings: rows outside the subtree only for true siblings, only ranking columns
@@ -141,9 +151,9 @@ def test_a_user_without_scope_gets_nothing(wh, as_of):
         params = sample_params(q, as_of)
         if any(p.type == "org" for p in q.params):
             with pytest.raises(ScopeError):
-                wh.run(name, nobody, params)
+                wh.run(name, nobody, params, settings=sample_settings(q))
         else:
-            assert wh.run(name, nobody, params).empty, name
+            assert wh.run(name, nobody, params, settings=sample_settings(q)).empty, name
 
 
 def test_bad_parameters_are_refused_with_their_name(wh):

@@ -1,18 +1,18 @@
 """Branch scorecards: dimensions, indicators, weights and rules from scorecard.yaml, scored in the warehouse.
 
-The scoring runs in SQL (`scorecard_scores`, a `peers` query) because a node's percentile and
-min-max depend on every node of its tier, which a branch head may not see: the warehouse layer
-returns their own subtree in full and their peers only as ranking rows (name, score, rank).
-This module validates the configuration, turns it into the query's parameters, and shapes the
-result: the ranking, the points each indicator lost, the rank change since the last period.
+The scoring runs in SQL (`scorecard_scores`, a `peers` query) because ranks compare every node of a
+tier, which a branch head may not see: the warehouse layer returns their own subtree in full and their
+peers only as ranking rows (name, score, rank). This module validates the configuration, hands it to the
+query as settings (no caller can re-weight or re-rule it), and shapes the result: the ranking, the points
+each indicator lost, the rank change since the last period.
 
 Rules: capped = min(made / due, cap) / cap, due being what the target asks by now as on the targets
 page (a flow's target x time progress; a balance's opening value plus that share of its planned increase,
-`made` then counted from the opening value; inverted when lower is better), percentile = share of the tier's
-other nodes it equals or beats (ties share the
-higher value), minmax =
-(value - worst) / (best - worst) in the tier. Each indicator's points = its weight share of 100
-times its 0..1 score; an indicator that cannot be scored (no target) passes its weight to the rest.
+`made` then counted from the opening value; inverted when lower is better); bands = (value - floor) /
+(goal - floor) within 0..1, floor and goal fixed in scorecard.yaml. No rule reads another node's figure, so a
+node's own value and score tell nothing of its tier (a min-max or percentile rule would give away the tier's
+best and worst). Each indicator's points = its weight share of 100 times its 0..1 score; an indicator that
+cannot be scored (no target) passes its weight to the rest.
 A node's figures are its whole subtree's, so scores roll up through the tree.
 
 Action follow-through (LOOP; `action_loop` in scorecard.yaml): actions done by their due date and their
@@ -44,7 +44,11 @@ from cockpit.warehouse.layer import Scope, Warehouse
 
 CONFIG = Path(__file__).with_name("scorecard.yaml")
 QUERY = "scorecard_scores"
-RULES = ("capped", "percentile", "minmax")
+RULES = ("capped", "bands")
+SIZED_UNITS = (
+    "money",
+    "count",
+)  # figures that grow with the node: scored against a target, never fixed bands
 LOOP = "action_loop"
 LOOP_COLUMNS = ["actions_due", "actions_done_on_time", "action_effect"]  # its figures, on its own row only
 
@@ -59,6 +63,8 @@ class Indicator:
     dimension: str
     weight: float
     rule: str
+    floor: float = 0.0  # bands: the value scoring 0
+    goal: float = 1.0  # bands: the value scoring 1
 
 
 @dataclass(frozen=True)
@@ -73,19 +79,12 @@ class Config:
 def load(text: str | None = None) -> Config:
     """Read and check the configuration: known metrics, known rules, weights adding up to 100."""
     raw = yaml.safe_load(text if text is not None else CONFIG.read_text(encoding="utf-8"))
-    declared = {p.name for p in queries.get(QUERY).params}
+    declared = {p.name for p in queries.get(QUERY).settings}
     inds, dims = [], {}
     for did, dim in raw["dimensions"].items():
         dims[did] = dim["name"]
         for mid, spec in dim["indicators"].items():
-            metrics.get(mid)
-            if spec["rule"] not in RULES:
-                raise ScorecardError(f"indicator {mid}: rule must be one of {', '.join(RULES)}")
-            if f"w_{mid}" not in declared:
-                raise ScorecardError(f"indicator {mid}: {QUERY}.sql has no weight parameter for it")
-            if float(spec["weight"]) < 0:
-                raise ScorecardError(f"indicator {mid}: weight must not be negative")
-            inds.append(Indicator(mid, did, float(spec["weight"]), spec["rule"]))
+            inds.append(_indicator(mid, did, spec, declared))
     if len({i.metric for i in inds}) != len(inds):
         raise ScorecardError("an indicator appears twice")
     total = sum(i.weight for i in inds)
@@ -100,26 +99,63 @@ def load(text: str | None = None) -> Config:
     return Config(float(raw.get("cap", 1.2)), dims, tuple(inds), loop_weight, dict(loop.get("name") or {}))
 
 
+def _indicator(mid: str, did: str, spec: dict, declared: set[str]) -> Indicator:
+    """One indicator of the configuration, checked: known metric and rule, bands pointing the metric's way."""
+    m = metrics.get(mid)
+    if spec["rule"] not in RULES:
+        raise ScorecardError(
+            f"indicator {mid}: rule must be one of {', '.join(RULES)} "
+            "(no rule may compare a node with its tier)"
+        )
+    if f"w_{mid}" not in declared:
+        raise ScorecardError(f"indicator {mid}: {QUERY}.sql has no weight setting for it")
+    if float(spec["weight"]) < 0:
+        raise ScorecardError(f"indicator {mid}: weight must not be negative")
+    if spec["rule"] != "bands":
+        return Indicator(mid, did, float(spec["weight"]), spec["rule"])
+    if m.unit in SIZED_UNITS:
+        raise ScorecardError(
+            f"indicator {mid}: a {m.unit} grows with the node; score it against a target (capped)"
+        )
+    try:
+        floor, goal = float(spec["floor"]), float(spec["goal"])
+    except (KeyError, TypeError, ValueError):
+        raise ScorecardError(f"indicator {mid}: bands need a numeric floor and goal") from None
+    if floor == goal or (goal > floor) != m.higher_is_better:
+        raise ScorecardError(
+            f"indicator {mid}: its goal must be {'above' if m.higher_is_better else 'below'} its floor"
+        )
+    return Indicator(mid, did, float(spec["weight"]), "bands", floor, goal)
+
+
 @lru_cache(maxsize=1)
 def config() -> Config:
     return load()
 
 
-def params(org_id: str, period: Period, progress: Progress, cfg: Config | None = None) -> dict:
-    """The `scorecard_scores` parameters for a node and period: window, targets, time progress, rules."""
-    cfg = cfg or config()
-    out = {
+def params(org_id: str, period: Period) -> dict:
+    """The `scorecard_scores` parameters a caller gives: the node and the period (window and its targets)."""
+    return {
         "org_id": org_id,
         "start": period.start,
         "end": period.to_date,
         "period_type": period.kind,
         "period_start": period.start,
+    }
+
+
+def settings(progress: Progress, cfg: Config | None = None) -> dict:
+    """The `scorecard_scores` settings, from scorecard.yaml and the metric dictionary only: time progress,
+    cap, the lower-is-better metrics, and each indicator's weight, rule, floor and goal."""
+    cfg = cfg or config()
+    out: dict = {
         "progress": min(progress.ratio, 1.0),
         "cap": cfg.cap,
         "lower": ",".join(m.id for m in metrics.all() if not m.higher_is_better),
     }
     for i in cfg.indicators:
         out[f"w_{i.metric}"], out[f"r_{i.metric}"] = i.weight, i.rule
+        out[f"f_{i.metric}"], out[f"g_{i.metric}"] = i.floor, i.goal
     out[f"w_{LOOP}"] = cfg.loop_weight
     return out
 
@@ -155,8 +191,23 @@ def scores(
     """The `scorecard_scores` rows of a node and period for a user, action follow-through included."""
     cfg = cfg or config()
     return wh.run(
-        QUERY, scope, params(org_id, period, progress, cfg), rows=loop_rows(wh, scope, org_id, period, cfg)
+        QUERY,
+        scope,
+        params(org_id, period),
+        rows=loop_rows(wh, scope, org_id, period, cfg),
+        settings=settings(progress, cfg),
     )
+
+
+def scores_for_query(wh: Warehouse, scope: Scope, given: dict) -> pd.DataFrame:
+    """`scorecard_scores` asked for by name (the command line): the caller gives the node and the period, the
+    scores are those of the scorecard page (time progress from the calendar, settings from scorecard.yaml)."""
+    from cockpit.core import calendar
+
+    bound = queries.get(QUERY).bind(given)
+    period = Period.containing(bound["period_type"], bound["period_start"], bound["end"])
+    cal = wh.run("calendar_days", scope, {"start": period.start, "end": period.end})
+    return scores(wh, scope, bound["org_id"], period, calendar.progress(cal, period))
 
 
 def ranking(scores: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -318,6 +369,14 @@ def loop_summary(detail: pd.DataFrame, lang: str, cfg: Config | None = None) -> 
     )
 
 
+def _rule_text(ind: Indicator, lang: str) -> str:
+    """The rule as shown: 'capped', or a band from its floor to its goal in the metric's unit."""
+    if ind.rule != "bands":
+        return ind.rule
+    m = metrics.get(ind.metric)
+    return f"bands {m.fmt(ind.floor, lang)} → {m.fmt(ind.goal, lang)}"
+
+
 def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
     """The configuration as a table for the page: dimension, indicator, weight, rule, the indicator's
     definition.
@@ -329,7 +388,7 @@ def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
             "dimension": cfg.dimensions[i.dimension][lang],
             "indicator": metrics.get(i.metric).name(lang),
             "weight": i.weight,
-            "rule": i.rule,
+            "rule": _rule_text(i, lang),
             "definition": metrics.get(i.metric).definition(lang),
         }
         for i in cfg.indicators

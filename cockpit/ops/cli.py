@@ -105,6 +105,19 @@ def _parse_params(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _run_named(wh, name: str, scope, params: dict[str, str]):
+    """A named query as asked on the command line; one with settings (the scorecard) is run by the module
+    owning them, so the command line shows the scorecard page's figures and cannot re-weight them."""
+    from cockpit.domain import scorecard
+    from cockpit.warehouse import queries
+
+    if name == scorecard.QUERY:
+        return scorecard.scores_for_query(wh, scope, params)
+    if queries.get(name).settings:
+        raise queries.QueryError(f"query '{name}' is run by the page that owns its settings, not by name")
+    return wh.run(name, scope, params)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from cockpit.state import auth
     from cockpit.warehouse import queries
@@ -126,9 +139,9 @@ def cmd_query(args: argparse.Namespace) -> int:
             from cockpit.warehouse import spark
 
             with tempfile.TemporaryDirectory(prefix="cockpit-spark-") as tmp:
-                df = spark.open_local(target, tmp).run(args.name, user.scope, params)
+                df = _run_named(spark.open_local(target, tmp), args.name, user.scope, params)
         else:
-            df = open_warehouse(target).run(args.name, user.scope, params)
+            df = _run_named(open_warehouse(target), args.name, user.scope, params)
     except ScopeError as e:
         return _fail(str(e), EXIT_SCOPE)
     except (queries.QueryError, auth.UserError, WarehouseError, ValueError) as e:

@@ -351,13 +351,15 @@ class Warehouse:
         scope: Scope,
         params: dict[str, Any] | None = None,
         rows: list[tuple] | pd.DataFrame | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
         """Run a named query for a user: validate parameters, check org parameters, bind, scope.
 
         `rows` fills the table a query declares with `-- rows:` (every value bound; none given = empty).
+        `settings` fills its `-- setting:` values; only the module owning that configuration passes them.
         """
         q = queries.get(name)
-        bound = q.bind(dict(params or {}))
+        bound = q.bind(dict(params or {}), settings)
         rows_bound = bind_rows(name, rows) if rows is not None else {}
         bound.update(rows_bound)
         for p in q.params:

@@ -6,6 +6,8 @@ Header lines (SQL comments at the top of the file):
     -- scope: subtree | none | peers  (default subtree: the query must read `scope_orgs`)
     -- param: NAME TYPE [= DEFAULT]   (TYPE: org, date, int, float, str, bool, or one of(a|b|c))
     -- include: NAME                  (another named query, available as a CTE of that name)
+    -- setting: NAME TYPE [= DEFAULT] (like a param, but set only by the module that owns the rule, from its
+                                       configuration: `Warehouse.run(settings=...)`; no caller may give it)
 
 The warehouse layer adds a `scope_orgs(org_id)` CTE holding every org node the user may see;
 a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id)`, the siblings
@@ -28,7 +30,7 @@ from typing import Any
 
 QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
 
-_HEADER = re.compile(r"^--\s*(description|scope|param|include):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(description|scope|param|setting|include):\s*(.*?)\s*$")
 SCOPES = ("subtree", "none", "peers")
 _PARAM = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one "
@@ -92,6 +94,7 @@ class NamedQuery:
     params: tuple[Param, ...] = field(default_factory=tuple)
     includes: tuple[str, ...] = ()
     fixed: tuple[Param, ...] = ()  # parameters of included queries, always at their defaults
+    settings: tuple[Param, ...] = ()  # set from the owning module's configuration, never by a caller
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -100,22 +103,35 @@ class NamedQuery:
         known = ", ".join(p.name for p in self.params) or "none"
         raise QueryError(f"query '{self.name}' has no parameter '{name}' (it takes: {known})")
 
-    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Validate given parameters against the declaration; fill defaults; refuse unknown ones."""
+    def bind(self, given: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate given parameters against the declaration; fill defaults; refuse unknown ones.
+
+        Settings (weights, rules) come only through `settings`, from the configuration that owns them: a
+        caller who names one in `given` is refused, so nobody can re-weight a ranking to solve for peers."""
+        own = {p.name for p in self.settings}
         for key in given:
+            if key in own:
+                raise QueryError(
+                    f"'{key}' of query '{self.name}' is set by the cockpit's configuration, not by the caller"
+                )
             self.param(key)
+        for key in settings or {}:
+            if key not in own:
+                raise QueryError(f"query '{self.name}' has no setting '{key}'")
         out: dict[str, Any] = {}
         for p in self.params:
             value = given.get(p.name, p.default)
             out[p.name] = p.coerce(value)
         for p in self.fixed:
             out[p.name] = p.coerce(p.default)
+        for p in self.settings:
+            out[p.name] = p.coerce((settings or {}).get(p.name, p.default))
         return out
 
 
 def _parse(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
-    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": [], "include": []}
+    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": [], "setting": [], "include": []}
     for line in text.splitlines():
         if not line.startswith("--"):
             if line.strip():
@@ -125,15 +141,17 @@ def _parse(path: Path) -> NamedQuery:
         if not m:
             continue
         key, value = m.groups()
-        if key == "param":
+        if key in ("param", "setting"):
             pm = _PARAM.match(value)
             if not pm:
-                raise QueryError(f"{path.name}: bad param line {value!r}")
+                raise QueryError(f"{path.name}: bad {key} line {value!r}")
             ptype, choices = pm["type"], tuple[str, ...]()
             if ptype.startswith("one of"):
                 choices = tuple(c.strip() for c in ptype[7:-1].split("|"))
                 ptype = "str"
-            meta["params"].append(Param(pm["name"], ptype, pm["default"], choices))
+            meta["params" if key == "param" else "setting"].append(
+                Param(pm["name"], ptype, pm["default"], choices)
+            )
         elif key == "include":
             meta["include"].append(value)
         else:
@@ -141,14 +159,20 @@ def _parse(path: Path) -> NamedQuery:
     if meta["scope"] not in SCOPES:
         raise QueryError(f"{path.name}: scope must be one of {', '.join(SCOPES)}")
     return NamedQuery(
-        path.stem, meta["description"], text, meta["scope"], tuple(meta["params"]), tuple(meta["include"])
+        path.stem,
+        meta["description"],
+        text,
+        meta["scope"],
+        tuple(meta["params"]),
+        tuple(meta["include"]),
+        settings=tuple(meta["setting"]),
     )
 
 
 def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
     """Fix the parameters an included query adds; refuse unknown or nested includes and undefaulted ones."""
     fixed: dict[str, Param] = {}
-    own = {p.name for p in q.params}
+    own = {p.name for p in (*q.params, *q.settings)}
     for name in q.includes:
         inc = known.get(name)
         if inc is None or inc.includes or inc.scope == "peers":
@@ -162,7 +186,9 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
                         f"{q.name}.sql: declare '{p.name}' (a parameter of included '{name}' without default)"
                     )
                 fixed[p.name] = p
-    return NamedQuery(q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()))
+    return NamedQuery(
+        q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()), q.settings
+    )
 
 
 @lru_cache(maxsize=1)
