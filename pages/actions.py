@@ -35,7 +35,7 @@ def show(listed: list, key: str) -> None:
         key=f"{key}_pick",
         format_func=lambda i: f"#{i} {next(a.title for a in listed if a.id == i)[:80]}",
     )
-    a = actions.get(pick)
+    a = actions.get_for(wh, user, pick)
     seen = f"{key}_seen_{a.id}"
     st.session_state.setdefault(seen, a.version)
     st.caption(

@@ -46,7 +46,7 @@ else:
             "lang": s.lang,
             "active": s.active,
             "created_by": s.created_by,
-            "recipients": "; ".join(f"{r.address} → {r.username}" for r in s.recipients),
+            "recipients": "; ".join(f"{subs.mask(r.address)} → {r.username}" for r in s.recipients),
         }
         for s in listed
     ]

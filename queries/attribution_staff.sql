@@ -1,4 +1,4 @@
--- description: Actions and Shares of an org node in a window credited through the invitation code their events carry, per staff member (with their node and team when within the selected node) or per team.
+-- description: Actions and Shares of an org node in a window credited through the invitation code their events carry, per staff member (with their node and team when within the selected node) or per team; only staff inside the user's scope are named or credited (a code of someone outside it credits nobody here).
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -13,6 +13,7 @@ credited as (
   select c.*, st.name, st.invitation_code, sn.org_id as staff_org_id, tn.org_id as team_org_id
   from coded c
   join staff st on st.staff_id = c.staff_id
+  join scope_orgs ss on ss.org_id = st.org_id
   join orgs o on o.org_id = st.org_id
   left join node_orgs sn on sn.org_id = st.org_id
   left join node_orgs tn on tn.org_id = o.parent_id

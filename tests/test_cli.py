@@ -57,7 +57,7 @@ def test_unknown_parameter_is_refused():
 
 def test_unknown_user_is_refused():
     out = cockpit("query", "org_tree", "--as", "mallory")
-    assert out.returncode == 2 and "unknown user 'mallory'" in out.stderr
+    assert out.returncode == 2 and "no such user or not allowed: 'mallory'" in out.stderr
 
 
 def test_branch_head_is_refused_another_branch(attacks):

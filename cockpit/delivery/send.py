@@ -56,17 +56,14 @@ def report_period(frequency: str, as_of: dt.date) -> Period:
 def nodes_for(wh: Warehouse, creator: auth.User, recipient: auth.User, org_id: str) -> tuple[list[str], str]:
     """The nodes this recipient may receive for a subscription of `org_id`, or ([], why not)."""
     if org_id not in wh.visible_orgs(creator.scope):
-        return [], f"{org_id} is no longer in the scope of {creator.username}, who created the subscription"
+        return [], f"{org_id} is no longer in the scope of the subscription's creator: nothing is sent"
     if org_id in wh.visible_orgs(recipient.scope):
         return [org_id], ""
     below = wh.visible_orgs(Scope(creator.username, creator.role, (org_id,)))
     own = [o for o in recipient.org_ids if o in below]
     if own:
         return own, ""
-    return [], (
-        f"{org_id} is outside the scope of {recipient.username} ({', '.join(recipient.org_ids) or 'none'}): "
-        "nothing of it is sent to this recipient"
-    )
+    return [], f"{org_id} is outside the recipient's scope: nothing of it is sent to this recipient"
 
 
 def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
@@ -75,8 +72,8 @@ def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
     for r in sub.recipients:
         try:
             nodes, why = nodes_for(wh, auth.get_user(sub.created_by), auth.get_user(r.username), sub.org_id)
-        except auth.UserError as e:
-            nodes, why = [], str(e)
+        except auth.UserError:
+            nodes, why = [], auth.NOT_ALLOWED
         out.append({"address": r.address, "username": r.username, "nodes": ", ".join(nodes), "note": why})
     return out
 
@@ -252,8 +249,8 @@ def _deliver_one(
 ) -> None:
     try:
         creator, user = auth.get_user(sub.created_by), auth.get_user(rcpt.username)
-    except auth.UserError as e:
-        subs.log(sub, rcpt, sub.org_id, "skipped", detail=str(e))
+    except auth.UserError:
+        subs.log(sub, rcpt, sub.org_id, "skipped", detail=auth.NOT_ALLOWED)
         return
     nodes, why = nodes_for(wh, creator, user, sub.org_id)
     if not nodes:

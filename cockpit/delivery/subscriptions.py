@@ -92,6 +92,15 @@ def connect() -> Iterator[sqlite3.Connection]:
         yield con
 
 
+_SECRET_QUERY = re.compile(r"([?&](?:key|token|access_token|secret|sig|signature)=)([^&#]*)", re.I)
+
+
+def mask(address: str) -> str:
+    """An address as it may be written to a log or the audit: a webhook's key (the robot's only credential)
+    cut to its last 4 characters; email addresses unchanged."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "…" + m.group(2)[-4:], address)
+
+
 def channel_of(address: str) -> str:
     """email for an address, wecom for a webhook URL; anything else is refused."""
     a = address.strip()
@@ -99,7 +108,9 @@ def channel_of(address: str) -> str:
         return "wecom"
     if _EMAIL.fullmatch(a):
         return "email"
-    raise SubscriptionError(f"{a[:80]!r} is neither an email address nor a webhook URL (http:// or https://)")
+    raise SubscriptionError(
+        f"{mask(a)[:80]!r} is neither an email address nor a webhook URL (http:// or https://)"
+    )
 
 
 def create(
@@ -122,11 +133,16 @@ def create(
     if not recipients:
         raise SubscriptionError("a subscription needs at least one recipient")
     checked = []
+    mine = wh.visible_orgs(by.scope)
     for address, username in recipients:
         try:
             user = auth.get_user(username)
-        except auth.UserError as e:
-            raise SubscriptionError(f"recipient {address}: {e}") from None
+        except auth.UserError:
+            user = None
+        # a recipient is the creator or someone inside the creator's scope; one answer otherwise, so the form
+        # tells nobody which usernames exist
+        if user is None or (user.username != by.username and not set(user.org_ids) <= mine):
+            raise SubscriptionError(f"recipient {mask(address)}: {auth.NOT_ALLOWED}")
         checked.append((address.strip(), channel_of(address), user.username))
     with connect() as con:
         cur = con.execute(
@@ -147,7 +163,7 @@ def create(
         org_id=org_id,
         kind=kind,
         frequency=frequency,
-        recipients=[r[0] for r in checked],
+        recipients=[mask(r[0]) for r in checked],
     )
     return get(int(sid or 0))
 
@@ -197,9 +213,7 @@ def mine(user: auth.User) -> list[Subscription]:
 def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
     sub = get(sid)
     if by.username != sub.created_by and by.role != "admin":
-        raise SubscriptionError(
-            f"{by.username} may not change subscription #{sid} (created by {sub.created_by})"
-        )
+        raise SubscriptionError(f"subscription #{sid}: no such subscription or not allowed")
     with connect() as con:
         con.execute("update subscriptions set active = ? where id = ?", (int(active), int(sid)))
     appstate.audit(by.username, "subscription_" + ("resumed" if active else "paused"), id=sid)
@@ -224,13 +238,13 @@ def log(
                 dt.datetime.now().isoformat(timespec="seconds"),
                 sub.id,
                 recipient.id,
-                recipient.address,
+                mask(recipient.address),
                 recipient.username,
                 org_id,
                 status,
                 attempts,
                 ", ".join(files),
-                detail[:1000],
+                mask(detail)[:1000],
             ),
         )
 

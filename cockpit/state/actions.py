@@ -153,28 +153,41 @@ def get(action_id: int) -> Action:
         return _action(con, row)
 
 
+def get_for(wh: Warehouse, user: auth.User, action_id: int) -> Action:
+    """An action for a reader: refused with one message whether it does not exist or lies outside their
+    scope."""
+    try:
+        action = get(action_id)
+    except ActionError:
+        action = None
+    if action is None or not readable(wh, user, action):
+        raise ActionError(f"action #{action_id}: no such action or not allowed")
+    return action
+
+
 def _covers(wh: Warehouse, by: auth.User, owner: auth.User) -> bool:
     """True when every org node of `owner` lies inside `by`'s scope."""
     return set(owner.org_ids) <= wh.visible_orgs(by.scope)
 
 
 def _check_owner(wh: Warehouse, by: auth.User, owner_name: str) -> auth.User:
+    """The owner `by` may assign to; one message for an unknown user and one outside `by`'s scope, so the
+    refusal tells nobody which usernames exist or where others sit."""
     try:
         owner = auth.get_user(owner_name)
-    except auth.UserError as e:
-        raise ActionError(str(e)) from None
+    except auth.UserError:
+        raise ActionError(f"owner '{str(owner_name)[:40]}': {auth.NOT_ALLOWED}") from None
     if owner.username == by.username:
         return owner
-    if by.role not in ASSIGNER_ROLES:
-        raise ActionError(
-            f"{by.username} ({by.role}) may only create actions for themselves, not for {owner.username}"
-        )
-    if not _covers(wh, by, owner):
-        raise ActionError(
-            f"{owner.username} ({', '.join(owner.org_ids)}) is outside {by.username}'s scope "
-            f"({', '.join(by.org_ids)}): assign within your own subtree"
-        )
+    if by.role not in ASSIGNER_ROLES or not _covers(wh, by, owner):
+        raise ActionError(f"owner '{owner.username}': {auth.NOT_ALLOWED}")
     return owner
+
+
+def readable(wh: Warehouse, user: auth.User, action: Action) -> bool:
+    """Whether `user` may read `action` now: its org node lies inside their scope. Checked on every read, so
+    an action made for another branch's node, or one whose reader has since moved, shows nothing of it."""
+    return action.org_id in wh.visible_orgs(user.scope)
 
 
 def _check_customers(wh: Warehouse, customers: Sequence[int], *users: auth.User) -> list[int]:
@@ -186,8 +199,8 @@ def _check_customers(wh: Warehouse, customers: Sequence[int], *users: auth.User)
         missing = [c for c in ids if c not in seen]
         if missing:
             raise ActionError(
-                f"{len(missing)} of the {len(ids)} customers are outside {u.username}'s scope "
-                f"(e.g. {missing[0]}): pick customers of the owner's portfolio"
+                f"{len(missing)} of the {len(ids)} customers are outside your scope or the owner's: "
+                "pick customers of the owner's portfolio"
             )
     return ids
 
@@ -212,6 +225,8 @@ def create(
         raise ActionError("an action needs a due date")
     wh.check_org(by.scope, org_id)
     owner_user = _check_owner(wh, by, owner)
+    if org_id not in wh.visible_orgs(owner_user.scope):
+        raise ActionError(f"org {org_id} is outside the owner's scope: pick a node the owner may see")
     ids = _check_customers(wh, customers, *{by.username: by, owner_user.username: owner_user}.values())
     now = _now()
     with connect() as con:
@@ -316,6 +331,8 @@ def create_from_list(
 
 
 def can_edit(wh: Warehouse, by: auth.User, action: Action) -> bool:
+    if not readable(wh, by, action):
+        return False
     if by.username == action.owner:
         return True
     if by.role not in ASSIGNER_ROLES:
@@ -342,7 +359,7 @@ def update(
     """Change an action if `version` is still current; otherwise StaleEdit, and nothing is written."""
     current = get(action_id)
     if not can_edit(wh, by, current):
-        raise ActionError(f"{by.username} may not change action #{action_id} (owner {current.owner})")
+        raise ActionError(f"action #{action_id}: no such action or not allowed")
     changes: dict[str, Any] = {}
     if status is not None and status != current.status:
         if status not in STATUSES:
@@ -362,6 +379,10 @@ def update(
         if by.role not in ASSIGNER_ROLES:
             raise ActionError(f"{by.username} ({by.role}) may not reassign actions")
         new_owner = _check_owner(wh, by, owner)
+        if not readable(wh, new_owner, current):
+            raise ActionError(
+                f"org {current.org_id} is outside the owner's scope: pick a node the owner may see"
+            )
         _check_customers(wh, current.customers, new_owner)
         changes["owner"] = new_owner.username
     note = (comment or "").strip()[:2000]
@@ -442,11 +463,12 @@ def all_actions() -> list[Action]:
 
 
 def visible(wh: Warehouse, user: auth.User, mine_only: bool = False) -> list[Action]:
-    """The user's own actions, or also their team's: those whose owner lies inside the user's scope."""
-    acts = all_actions()
+    """The user's own actions, or also their team's: those whose owner lies inside the user's scope; only
+    actions whose org node the user may see now (checked on read, whatever was checked when written)."""
+    orgs = wh.visible_orgs(user.scope)
+    acts = [a for a in all_actions() if a.org_id in orgs]
     if mine_only:
         return [a for a in acts if a.owner == user.username]
-    orgs = wh.visible_orgs(user.scope)
     owners = {u.username: set(u.org_ids) for u in auth.list_users()}
     return [
         a

@@ -30,6 +30,9 @@ DEMO_USERS = [
 ]
 
 
+NOT_ALLOWED = "no such user or not allowed"  # one answer for both, so a refusal tells nobody who exists
+
+
 class UserError(ValueError):
     """A user command was wrong: unknown user, bad role, weak password. The message says which."""
 
@@ -87,7 +90,7 @@ def get_user(username: str) -> User:
     with appstate.connect() as con:
         row = con.execute("select * from users where username = ?", (username.strip().lower(),)).fetchone()
     if row is None:
-        raise UserError(f"unknown user '{username}': `cockpit users list` shows the users")
+        raise UserError(f"{NOT_ALLOWED}: '{str(username)[:40]}'")
     return User(
         row["username"],
         row["name"],

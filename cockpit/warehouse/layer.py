@@ -340,10 +340,7 @@ class Warehouse:
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists."""
         if not scope.org_ids or org_id not in self.visible_orgs(scope):
-            raise ScopeError(
-                f"Org '{org_id}' is outside your scope ({', '.join(scope.org_ids) or 'none'}); "
-                f"nothing is shown."
-            )
+            raise ScopeError(f"Org '{str(org_id)[:40]}' is outside your scope; nothing is shown.")
 
     def run(
         self,

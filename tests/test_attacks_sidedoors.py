@@ -1,0 +1,122 @@
+"""Doors 2-4: another branch's content carried by an action, a staff join without scope, messages that name
+other users' scopes or confirm which usernames exist. Each test plays the attacker (or the executive whose
+mistake the attacker would profit from) and checks what head_r02 or manager1 gets back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from cockpit.delivery import send as delivery
+from cockpit.delivery import subscriptions as subs
+from cockpit.state import actions, appstate, auth
+from cockpit.warehouse.layer import open_warehouse
+
+R01_TEXT = "Beijing deposits 12% behind: call the R01 private-banking list"
+
+
+def _plant_action(org_id: str, owner: str, title: str) -> int:
+    """An action row as an older version wrote it (no check that the owner may see its node)."""
+    with actions.connect() as con:
+        cur = con.execute(
+            "insert into actions (title, insight_type, org_id, metric, owner, created_by, created_at, "
+            "due_date, detail, updated_by, updated_at) values (?, 'manual', ?, null, ?, 'exec', "
+            "'2026-01-01T00:00:00', '2026-12-31', '{}', 'exec', '2026-01-01T00:00:00')",
+            (title, org_id, owner),
+        )
+        return int(cur.lastrowid)
+
+
+def test_an_action_on_another_branch_cannot_be_assigned_to_a_branch_head(wh, as_of, attacks):
+    boss, head = auth.get_user("exec"), auth.get_user("head_r02")
+    with pytest.raises(actions.ActionError, match="outside the owner's scope"):
+        actions.create(wh, boss, title=R01_TEXT, owner="head_r02", due=as_of, org_id="R01")
+    attacks.append("action across branches")
+    assert all(R01_TEXT not in a.title for a in actions.visible(wh, head))
+
+
+def test_a_stored_action_of_another_branch_is_refused_when_read(wh, attacks):
+    head = auth.get_user("head_r02")
+    aid = _plant_action("R01B01", "head_r02", R01_TEXT)
+    attacks.extend(["stored action read"] * 3)
+    assert aid not in [a.id for a in actions.visible(wh, head, mine_only=True)]
+    assert aid not in [a.id for a in actions.visible(wh, head)]
+    with pytest.raises(actions.ActionError, match=f"action #{aid}: no such action or not allowed"):
+        actions.get_for(wh, head, aid)
+    with pytest.raises(actions.ActionError, match="no such action or not allowed"):
+        actions.update(wh, head, aid, 1, comment="what is this?")
+    assert actions.get(aid).version == 1
+
+
+def test_staff_attribution_never_names_staff_outside_the_scope(bank, tmp_path, as_of, attacks):
+    """One event at R02B01T1M1 carrying R01B01T1M1's invitation code: head_r02's attribution names nobody of
+    R01, in staff or team mode."""
+    copy = tmp_path / "planted.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", copy)
+    rw = open_warehouse(str(copy), read_only=False)
+    with rw.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into events select * replace ((select max(event_id) from events) + 1 as event_id, "
+            "'R02B01T1M1' as org_id, 'R01B01T1M1' as staff_id) "
+            "from events where stage = 'A' and event_date <= ? order by event_date desc limit 1",
+            (as_of,),
+        )
+    rw.engine.dispose()
+    planted = open_warehouse(str(copy))
+    head = auth.get_user("head_r02").scope
+    r01 = planted.sql("select name, invitation_code from staff where staff_id = 'R01B01T1M1'").iloc[0]
+    window = {"org_id": "R02", "start": as_of - dt.timedelta(days=400), "end": as_of}
+    for by in ("staff", "team"):
+        df = planted.run("attribution_staff", head, {**window, "by": by})
+        attacks.append("staff join")
+        text = df.astype(str).to_string()
+        assert "R01" not in text and r01["name"] not in text and r01["invitation_code"] not in text, by
+    as_exec = planted.run("attribution_staff", auth.get_user("exec").scope, {**window, "org_id": "R02"})
+    assert "R01B01T1M1" in set(as_exec.credited_to), "the planted event should be credited for the executive"
+
+
+def test_refusals_name_neither_another_users_scope_nor_whether_a_user_exists(wh, as_of, attacks):
+    head, boss = auth.get_user("head_r02"), auth.get_user("exec")
+    messages = []
+    for owner in ("manager1", "nosuchuser"):  # one outside head_r02's subtree, one that does not exist
+        with pytest.raises(actions.ActionError) as e:
+            actions.create(wh, head, title="x", owner=owner, due=as_of, org_id="R02")
+        messages.append(str(e.value))
+    assert messages[0].replace("manager1", "U") == messages[1].replace("nosuchuser", "U")
+    for username in ("nosuchuser", "manager1"):
+        with pytest.raises(subs.SubscriptionError) as e:
+            subs.create(wh, head, "R02", "digest", "weekly", [("a@bank.local", username)])
+        messages.append(str(e.value))
+    assert messages[2] == messages[3]
+    sub = subs.create(wh, boss, "R01", "digest", "weekly", [("c@bank.local", "head_r02")])
+    messages += [p["note"] for p in delivery.preview(wh, sub)]
+    with appstate.connect() as con:  # the recipient leaves: previews and the log must not confirm who existed
+        con.execute(
+            "update subscription_recipients set username = 'ghost' where subscription_id = ?", (sub.id,)
+        )
+    messages += [p["note"] for p in delivery.preview(wh, subs.get(sub.id))]
+    attacks.extend(["message leak"] * len(messages))
+    joined = "\n".join(messages)
+    assert "no such user or not allowed" in joined and "outside the recipient's scope" in joined
+    for leak in ("R01B01T1M1", "(R01)", "(R02)", "head_r01", "unknown user", "exists", "ghost'"):
+        assert leak not in joined, (leak, joined)
+
+
+def test_a_scope_refusal_does_not_list_the_callers_nodes(wh):
+    with pytest.raises(Exception) as e:
+        wh.check_org(auth.get_user("head_r02").scope, "R01")
+    assert str(e.value) == "Org 'R01' is outside your scope; nothing is shown."
+
+
+def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch, attacks):
+    key = "5f3a9c2e-7b1d-4e8a-9c6f-0123456789ab"
+    url = f"http://127.0.0.1:9/cgi-bin/webhook/send?key={key}"
+    sub = subs.create(wh, auth.get_user("exec"), "R01", "digest", "daily", [(url, "head_r01")])
+    delivery.deliver(now=True, dry_run=True, wh=wh)
+    attacks.append("secret in log")
+    logged = [r for r in subs.delivery_log() if r["subscription_id"] == sub.id]
+    assert logged and all(key not in str(r) for r in logged)
+    assert all(key not in str(e) for e in appstate.audit_entries())
+    assert logged[0]["address"].endswith("key=…89ab")
