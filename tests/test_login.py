@@ -34,13 +34,15 @@ def test_right_password_shows_the_roles_pages(app, username):
     assert len(at.metric) == 5  # the overview's KPI tiles
 
 
-def test_repeated_failures_lock_the_account(app, bank, attacks):
+def test_repeated_failures_make_this_source_wait(app, bank, attacks):
     auth.add_user("victim", "Victim", "manager", ["R01B01T1M2"], "victim-password")
     for _ in range(int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))):
         app("victim", "wrong-password")
         attacks.append("brute-force login")
-    assert auth.get_user("victim").locked()
-    at = app("victim", "victim-password")  # the right password no longer opens it while locked
+    at = app("victim", "victim-password")  # the right password waits too, from this source
     assert at.session_state["authentication_status"] is not True
-    assert any("locked" in e.value for e in at.error)
+    assert any("Too many failed attempts from here" in e.value for e in at.error)
+    assert not auth.get_user("victim").locked()  # the account itself is not locked
+    auth.unlock_user("victim", by="admin")
+    assert app("victim", "victim-password").session_state["authentication_status"] is True
     auth.remove_user("victim")

@@ -47,8 +47,16 @@ SETTINGS: tuple[Setting, ...] = (
         "1 runs the instance as a demo: demo users and the public demo cookie key are accepted, "
         "and pages say it is a demo.",
     ),
-    Setting("COCKPIT_LOCKOUT_ATTEMPTS", "5", "Failed logins in a row that lock an account."),
-    Setting("COCKPIT_LOCKOUT_MINUTES", "15", "How long a locked account stays locked, minutes."),
+    Setting(
+        "COCKPIT_LOCKOUT_ATTEMPTS",
+        "5",
+        "Wrong passwords in a row for one username from one address before that address must wait.",
+    ),
+    Setting(
+        "COCKPIT_LOCKOUT_MINUTES",
+        "15",
+        "Minutes that address waits, doubled after each further round of failures (at most a day).",
+    ),
     Setting(
         "COCKPIT_SMTP_HOST",
         "",
@@ -71,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
         "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks.",
     ),
 )
+
+
+def private_files() -> None:
+    """Files this process creates from now on (app state, warehouse, reports, logs) are readable and writable
+    by their owner only (mode 600, folders 700): they hold password hashes, sessions and the bank's data."""
+    os.umask(0o077)
 
 
 def get(name: str) -> str:

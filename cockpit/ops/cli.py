@@ -171,6 +171,10 @@ def cmd_users(args: argparse.Namespace) -> int:
             appstate.audit("cli", "user_removed", user=args.username)
             print(f"removed {args.username}")
             return 0
+        if args.action in ("lock", "unlock"):  # audited by auth, with the sessions a lock ended
+            (auth.lock_user if args.action == "lock" else auth.unlock_user)(args.username)
+            print(f"{args.action}ed {args.username}")
+            return 0
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
         if args.action == "add":
             u = auth.add_user(args.username, args.name or args.username, args.role, args.org, password)
@@ -399,8 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--dry-run", action="store_true", help="render and log, send nothing")
     d.set_defaults(func=cmd_deliver)
 
-    u = sub.add_parser("users", help="manage users: list, add, set-password, remove")
-    u.add_argument("action", choices=["list", "add", "set-password", "remove"])
+    u = sub.add_parser(
+        "users", help="manage users: list, add, set-password, remove, lock, unlock (each ends open sessions)"
+    )
+    u.add_argument("action", choices=["list", "add", "set-password", "remove", "lock", "unlock"])
     u.add_argument("username", nargs="?")
     u.add_argument("--name")
     u.add_argument("--role", default="manager")
@@ -412,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    config.private_files()
     args = build_parser().parse_args(argv)
     if getattr(args, "db", None) is None:
         args.db = None

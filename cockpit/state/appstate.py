@@ -1,13 +1,15 @@
-"""The app's own state (users, lockouts, audit log), in SQLite in the data folder.
+"""The app's own state (users, sign-in back-off, audit log, flags), in SQLite in the data folder.
 
 Kept apart from the warehouse, which may be read-only or remote. One short-lived connection
-per call, so it is safe from Streamlit's threads and from several processes.
+per call, so it is safe from Streamlit's threads and from several processes. The file (and its WAL
+companions) is readable by its owner only: it holds password hashes and session records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,17 @@ create table if not exists users (
   password_hash text not null,
   failed_attempts integer not null default 0,
   locked_until text
+);
+create table if not exists sign_in_failures (
+  username text not null,
+  source text not null,
+  failures integer not null,
+  locked_until text,
+  primary key (username, source)
+);
+create table if not exists flags (
+  name text primary key,
+  set_at text not null
 );
 create table if not exists audit_log (
   id integer primary key autoincrement,
@@ -50,7 +63,15 @@ def _prepare(con: sqlite3.Connection, path: Path, ddl: str) -> None:
     if key not in _READY:
         con.execute("pragma journal_mode = wal")
         con.executescript(ddl)
+        private(path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
         _READY.add(key)
+
+
+def private(*paths: Path) -> None:
+    """Make files readable and writable by their owner only (mode 600), those that exist."""
+    for p in paths:
+        if p.exists():
+            os.chmod(p, 0o600)
 
 
 @contextmanager
@@ -58,6 +79,8 @@ def connect(ddl: str = DDL) -> Iterator[sqlite3.Connection]:
     """A connection with the tables of `ddl` created (the app's own, or a module's: actions, subscriptions);
     commits on success, rolls back on error."""
     path = db_path()
+    if not path.exists():
+        path.touch(mode=0o600)
     con = sqlite3.connect(path, timeout=30)
     con.row_factory = sqlite3.Row
     try:
@@ -85,6 +108,20 @@ def audit(username: str, action: str, **detail: Any) -> None:
                 action,
                 json.dumps(detail, ensure_ascii=False, default=str),
             ),
+        )
+
+
+def flag(name: str) -> bool:
+    """Whether a one-time step (such as creating the demo users) has been done in this data folder."""
+    with connect() as con:
+        return con.execute("select 1 from flags where name = ?", (name,)).fetchone() is not None
+
+
+def set_flag(name: str) -> None:
+    with connect() as con:
+        con.execute(
+            "insert or ignore into flags (name, set_at) values (?, ?)",
+            (name, dt.datetime.now().isoformat(timespec="seconds")),
         )
 
 

@@ -1,8 +1,14 @@
-"""Users, roles, org scopes and login rules. Passwords are stored only as bcrypt hashes.
+"""Users, roles, org scopes and sign-in rules. Passwords are stored only as bcrypt hashes.
 
 Roles: executive (the whole bank), branch_head (their org subtree), manager (their own
 portfolio node), admin (settings; sees the whole bank). Each user is bound to one or more org
 nodes; the scope of every query is the union of their subtrees.
+
+Sign-in takes the same time whether or not the username exists (bcrypt runs against a stand-in hash),
+and says the same thing. Wrong passwords slow down the source they come from, per username and source,
+doubling the wait each time: an attacker elsewhere cannot lock the executive out. Only an admin locks an
+account (`cockpit users lock`); a lock, a password change and a removal end every session of the user.
+Every failed sign-in, back-off and user change is in the audit log.
 """
 
 from __future__ import annotations
@@ -10,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import bcrypt
 
 from cockpit.core import config
-from cockpit.state import appstate
+from cockpit.state import appstate, sessions
 from cockpit.warehouse.layer import Scope
 
 ROLES = ("executive", "branch_head", "manager", "admin")
@@ -35,6 +42,15 @@ NOT_ALLOWED = "no such user or not allowed"  # one answer for both, so a refusal
 
 class UserError(ValueError):
     """A user command was wrong: unknown user, bad role, weak password. The message says which."""
+
+
+class SignInRefused(PermissionError):
+    """A sign-in was refused: `kind` is 'failed' (wrong username or password, or a locked account: the same
+    answer) or 'wait' (too many failures from this source: `minutes` until it may try again)."""
+
+    def __init__(self, kind: str, minutes: int = 0):
+        super().__init__(kind)
+        self.kind, self.minutes = kind, minutes
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,13 @@ class User:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    return bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt()).decode()  # bcrypt reads 72 bytes
+
+
+@lru_cache(maxsize=1)
+def _stand_in_hash() -> bytes:
+    """A hash of the same cost as real ones, checked for unknown usernames so they take as long."""
+    return bcrypt.hashpw(b"no such user", bcrypt.gensalt())
 
 
 def _check_username(username: str) -> str:
@@ -68,7 +90,7 @@ def _check_username(username: str) -> str:
     return u
 
 
-def add_user(username: str, name: str, role: str, org_ids: list[str], password: str) -> User:
+def add_user(username: str, name: str, role: str, org_ids: list[str], password: str, by: str = "cli") -> User:
     u = _check_username(username)
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
@@ -83,12 +105,15 @@ def add_user(username: str, name: str, role: str, org_ids: list[str], password: 
             "insert into users (username, name, role, org_ids, password_hash) values (?, ?, ?, ?, ?)",
             (u, name or u, role, ",".join(org_ids), hash_password(password)),
         )
+    appstate.audit(by, "user_added", user=u, role=role, orgs=list(org_ids))
     return get_user(u)
 
 
 def get_user(username: str) -> User:
     with appstate.connect() as con:
-        row = con.execute("select * from users where username = ?", (username.strip().lower(),)).fetchone()
+        row = con.execute(
+            "select * from users where username = ?", (str(username).strip().lower(),)
+        ).fetchone()
     if row is None:
         raise UserError(f"{NOT_ALLOWED}: '{str(username)[:40]}'")
     return User(
@@ -108,75 +133,131 @@ def list_users() -> list[User]:
     return [get_user(n) for n in names]
 
 
-def set_password(username: str, password: str) -> None:
+def set_password(username: str, password: str, by: str = "cli") -> None:
+    """A new password; every open session of the user ends (a stolen cookie stops working with it)."""
     if len(password) < 8:
         raise UserError("the password must have at least 8 characters")
-    get_user(username)
+    u = get_user(username).username
     with appstate.connect() as con:
-        con.execute(
-            "update users set password_hash = ?, failed_attempts = 0, locked_until = null where username = ?",
-            (hash_password(password), username.lower()),
-        )
+        con.execute("update users set password_hash = ? where username = ?", (hash_password(password), u))
+        con.execute("delete from sign_in_failures where username = ?", (u,))
+    ended = sessions.end_all(u, "password_changed")
+    appstate.audit(by, "password_set", user=u, sessions_ended=ended)
 
 
-def remove_user(username: str) -> None:
-    get_user(username)
+def remove_user(username: str, by: str = "cli") -> None:
+    u = get_user(username).username
     with appstate.connect() as con:
-        con.execute("delete from users where username = ?", (username.lower(),))
+        con.execute("delete from users where username = ?", (u,))
+    ended = sessions.end_all(u, "removed")
+    appstate.audit(by, "user_removed", user=u, sessions_ended=ended)
+
+
+LOCKED_FOREVER = "9999-12-31T00:00:00"
+
+
+def lock_user(username: str, by: str = "cli") -> None:
+    """An admin's lock: the account cannot sign in until unlocked, and its open sessions end now."""
+    u = get_user(username).username
+    with appstate.connect() as con:
+        con.execute("update users set locked_until = ? where username = ?", (LOCKED_FOREVER, u))
+    ended = sessions.end_all(u, "locked")
+    appstate.audit(by, "user_locked", user=u, sessions_ended=ended)
+
+
+def unlock_user(username: str, by: str = "cli") -> None:
+    """Lift an admin's lock and every source's back-off for the user."""
+    u = get_user(username).username
+    with appstate.connect() as con:
+        con.execute("update users set locked_until = null, failed_attempts = 0 where username = ?", (u,))
+        con.execute("delete from sign_in_failures where username = ?", (u,))
+    appstate.audit(by, "user_unlocked", user=u)
 
 
 def ensure_demo_users() -> list[str]:
-    """Create the demo users that do not exist yet; returns the names created."""
+    """Create the demo users once per data folder; returns the names created. A demo user removed later
+    stays removed: the data folder remembers that they were created."""
+    if appstate.flag("demo_users_created"):
+        return []
     existing = {u.username for u in list_users()}
     made = []
     for username, name, role, orgs in DEMO_USERS:
         if username not in existing:
-            add_user(username, name, role, orgs, f"{username}-demo")
+            add_user(username, name, role, orgs, f"{username}-demo", by="demo")
             made.append(username)
+    appstate.set_flag("demo_users_created")
     return made
 
 
-def record_failures(counts: dict[str, int]) -> None:
-    """Persist failed-attempt counts; lock an account for a while when it reaches the limit."""
+def _backoff_minutes(failures: int) -> int:
+    """Minutes a source waits after `failures` wrong passwords for one username: none below the limit, then
+    COCKPIT_LOCKOUT_MINUTES, doubled for every further round of failures (at most a day)."""
     limit = int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))
-    minutes = int(config.get("COCKPIT_LOCKOUT_MINUTES"))
-    with appstate.connect() as con:
-        for username, n in counts.items():
-            until = (
-                (dt.datetime.now() + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds")
-                if n >= limit
-                else None
-            )
-            con.execute(
-                "update users set failed_attempts = ?, locked_until = ? where username = ?",
-                (n, until, username),
-            )
+    if failures < limit:
+        return 0
+    return min(int(config.get("COCKPIT_LOCKOUT_MINUTES")) * 2 ** (failures // limit - 1), 24 * 60)
 
 
-def reset_failures(username: str) -> None:
-    """Clear a user's failed attempts after a good sign-in (a write only when there is something to clear)."""
+def _wait(username: str, source: str, now: dt.datetime) -> int:
     with appstate.connect() as con:
         row = con.execute(
-            "select failed_attempts, locked_until from users where username = ?", (username,)
+            "select locked_until from sign_in_failures where username = ? and source = ?", (username, source)
         ).fetchone()
-        if row is not None and (row["failed_attempts"] or row["locked_until"]):
-            con.execute(
-                "update users set failed_attempts = 0, locked_until = null where username = ?", (username,)
-            )
+    if row is None or not row["locked_until"]:
+        return 0
+    left = (dt.datetime.fromisoformat(row["locked_until"]) - now).total_seconds()
+    return max(0, -int(-left // 60))
 
 
-def credentials() -> dict:
-    """The credentials dict for streamlit-authenticator, with lock state as failed attempts."""
-    limit = int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))
-    users = {}
-    for u in list_users():
-        failed = limit if u.locked() else (0 if u.locked_until else u.failed_attempts)
-        users[u.username] = {
-            "name": u.name,
-            "password": u.password_hash,
-            "roles": [u.role],
-            "email": f"{u.username}@bank.local",
-            "failed_login_attempts": failed,
-            "logged_in": False,
-        }
-    return {"usernames": users}
+def _record_failure(username: str, source: str, now: dt.datetime) -> int:
+    """Count a wrong password from `source`; returns the minutes it must now wait (0: none)."""
+    with appstate.connect() as con:
+        row = con.execute(
+            "select failures from sign_in_failures where username = ? and source = ?", (username, source)
+        ).fetchone()
+        failures = (row["failures"] if row else 0) + 1
+        minutes = _backoff_minutes(failures)
+        until = (now + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds") if minutes else None
+        con.execute(
+            "insert into sign_in_failures (username, source, failures, locked_until) values (?, ?, ?, ?) "
+            "on conflict (username, source) do update set failures = excluded.failures, "
+            "locked_until = excluded.locked_until",
+            (username, source, failures, until),
+        )
+    return minutes
+
+
+def sign_in(username: str, password: str, source: str) -> User:
+    """The user for a username and password from `source` (the client's address), or SignInRefused.
+
+    bcrypt runs for every attempt, against a stand-in hash for an unknown username, so the time taken does
+    not tell which users exist; a wrong password, an unknown user and a locked account get one answer."""
+    typed = str(username).strip().lower()[:40]
+    source = str(source or "unknown")[:64]
+    now = dt.datetime.now()
+    waiting = _wait(typed, source, now)
+    if waiting:
+        appstate.audit(typed or "-", "login_refused_backoff", source=source, minutes=waiting)
+        raise SignInRefused("wait", waiting)
+    try:
+        user: User | None = get_user(typed)
+    except UserError:
+        user = None
+    stored = user.password_hash.encode() if user else _stand_in_hash()
+    good = bcrypt.checkpw(str(password).encode()[:72], stored) and user is not None
+    if good and user is not None and not user.locked(now):
+        with appstate.connect() as con:
+            con.execute("delete from sign_in_failures where username = ? and source = ?", (typed, source))
+        appstate.audit(user.username, "login", source=source)
+        return user
+    minutes = _record_failure(typed, source, now)
+    appstate.audit(
+        typed or "-",
+        "login_failed",
+        source=source,
+        known=user is not None,
+        locked=bool(user and user.locked(now)),
+    )
+    if minutes:
+        appstate.audit(typed or "-", "login_backoff", source=source, minutes=minutes)
+    raise SignInRefused("failed")
