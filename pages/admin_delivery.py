@@ -5,10 +5,11 @@ withheld.
 import pandas as pd
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import signin, ui
 from cockpit.delivery import subscriptions as subs
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
+signin.require_role("admin")  # its own check, whatever the navigation offered
 st.title(ui.tr("page.admin_delivery"))
 st.caption(ui.tr("loop.log.caption"))
 log = pd.DataFrame(subs.delivery_log())

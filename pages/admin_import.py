@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import signin, ui
 from cockpit.core import config, i18n
 from seed.ingest import importer
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
+signin.require_role("admin")  # its own check, whatever the navigation offered
 st.title(ui.tr("import.page"))
 st.caption(ui.tr("import.caption"))
 mapping = st.selectbox(

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import signin, ui
 from cockpit.core import config
 from cockpit.ops import targets_io
 from cockpit.state import appstate
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
+signin.require_role("admin")  # its own check, whatever the navigation offered
 st.title(ui.tr("page.admin_targets"))
 st.caption(ui.tr("admin_targets.format", columns=", ".join(targets_io.COLUMNS)))
 st.subheader(ui.tr("admin_targets.export"))

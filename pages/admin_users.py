@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import signin, ui
 from cockpit.state import appstate, auth
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
+signin.require_role("admin")  # its own check, whatever the navigation offered
 st.title(ui.tr("page.admin_users"))
 users = pd.DataFrame(
     [

@@ -81,6 +81,12 @@ def current_username(key: str) -> str | None:
     return user.username
 
 
+def session_alive() -> bool:
+    """Whether this tab's session is still open on the server, for the user this tab believes is signed in."""
+    username = sessions.user_of(st.session_state.get(TOKEN), cookie_key())
+    return username is not None and username == st.session_state.get("username")
+
+
 def login_page(key: str) -> None:
     """The login form; a good sign-in starts a session, stores its cookie and reloads the app."""
     st.title(ui.tr("app.title"))
@@ -90,6 +96,11 @@ def login_page(key: str) -> None:
         st.info(ui.tr("demo.login_hint"))
     if st.session_state.pop("_session_ended", False):
         st.warning(ui.tr("login.ended"))
+    if st.session_state.pop("_drop_cookie", False):
+        try:
+            _cookies().delete(config.COOKIE_NAME)  # sends the deletion, then forgets a cookie it never read
+        except KeyError:
+            pass
     with st.form("login_form"):
         st.subheader(ui.tr("login.form"))
         username = st.text_input(ui.tr("login.username"), max_chars=40)
@@ -113,11 +124,22 @@ def login_page(key: str) -> None:
     st.rerun()
 
 
+def _sign_out(key: str) -> None:
+    sessions.end(st.session_state.get(TOKEN), key)
+    _forget(ended=False)
+    st.session_state["_signed_out"] = True  # the browser's cookie, read at connect time, is not read again
+    st.session_state["_drop_cookie"] = True
+
+
 def logout_button(key: str) -> None:
-    """Sign out: the session ends on the server (a copied cookie stops working too) and the cookie goes."""
-    if st.button(ui.tr("logout"), key="logout_button"):
-        sessions.end(st.session_state.get(TOKEN), key)
-        _cookies().delete(config.COOKIE_NAME)
-        _forget(ended=False)
-        st.session_state["_signed_out"] = True
-        st.rerun()
+    """Sign out: the session ends on the server (a copied cookie stops working too) before the next run, and
+    the login form that run shows removes the cookie from the browser."""
+    st.button(ui.tr("logout"), key="logout_button", on_click=_sign_out, args=(key,))
+
+
+def require_role(*roles: str) -> None:
+    """Stop a page for anyone whose role is not among `roles` (re-read from the user store), with a
+    message: a page checks this itself rather than trusting the navigation that led to it."""
+    if ui.current_user().role not in roles:
+        st.error(ui.tr("error.not_allowed"))
+        st.stop()

@@ -72,8 +72,16 @@ def require_entrypoint() -> None:
     A freshly started server treats `pages/` as old-style pages until some session has called
     st.navigation: a first request for /admin_users would run that page alone, without the login.
     Such a run switches the server to app.py's navigation and reruns: the visitor gets the login form.
+    The same happens when this tab's server-side session has ended (signed out elsewhere, password changed,
+    locked, removed): a page never runs on a session that app.py would refuse.
     """
-    if "_filters" not in st.session_state or not st.session_state.get("authentication_status"):
+    from cockpit.app import signin
+
+    if (
+        "_filters" not in st.session_state
+        or not st.session_state.get("authentication_status")
+        or not signin.session_alive()
+    ):
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False

@@ -55,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "COCKPIT_LOCKOUT_MINUTES",
         "15",
-        "Minutes that address waits, doubled after each further round of failures (at most a day).",
+        "Minutes that address waits, doubled by each further failure (at most a day).",
     ),
     Setting(
         "COCKPIT_SMTP_HOST",

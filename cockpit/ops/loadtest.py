@@ -9,7 +9,6 @@ The server's resident memory is sampled throughout. Used by `cockpit bench --ses
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import math
 import statistics
 import threading
@@ -41,17 +40,12 @@ PAGES = ("overview", "targets", "scorecard", "sicas", "channels")
 
 
 def login_cookie(url: str, username: str, key: str, days: float = 1) -> dict:
-    """The sign-in cookie the app sets after a login, signed with `key` (a browser context can carry it)."""
-    import jwt
-
+    """The sign-in cookie the app sets after a login: a session opened for `username` in this data folder's
+    app state (the server's, $COCKPIT_HOME), its token signed with `key` (a browser context can carry it)."""
     from cockpit.core.config import COOKIE_NAME
+    from cockpit.state import sessions
 
-    exp = (dt.datetime.now() + dt.timedelta(days=days)).timestamp()
-    return {
-        "name": COOKIE_NAME,
-        "value": jwt.encode({"username": username, "exp_date": exp}, key, algorithm="HS256"),
-        "url": url,
-    }
+    return {"name": COOKIE_NAME, "value": sessions.start(username, key, days), "url": url}
 
 
 @dataclass

@@ -190,12 +190,12 @@ def ensure_demo_users() -> list[str]:
 
 
 def _backoff_minutes(failures: int) -> int:
-    """Minutes a source waits after `failures` wrong passwords for one username: none below the limit, then
-    COCKPIT_LOCKOUT_MINUTES, doubled for every further round of failures (at most a day)."""
+    """Minutes a source waits after `failures` wrong passwords in a row for one username: none below the
+    limit, then COCKPIT_LOCKOUT_MINUTES, doubled by every further failure (at most a day)."""
     limit = int(config.get("COCKPIT_LOCKOUT_ATTEMPTS"))
     if failures < limit:
         return 0
-    return min(int(config.get("COCKPIT_LOCKOUT_MINUTES")) * 2 ** (failures // limit - 1), 24 * 60)
+    return min(int(config.get("COCKPIT_LOCKOUT_MINUTES")) * 2 ** min(failures - limit, 10), 24 * 60)
 
 
 def _wait(username: str, source: str, now: dt.datetime) -> int:

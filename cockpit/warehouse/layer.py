@@ -294,14 +294,18 @@ class Warehouse:
         try:
             with self.engine.connect() as conn:
                 return pd.read_sql(sa.text(sql), conn, params=params)
-        except sa.exc.OperationalError as e:
-            raise WarehouseError(
-                f"The warehouse could not be reached ({type(e.orig).__name__}). Check COCKPIT_WAREHOUSE."
-            ) from e
-        except sa.exc.DBAPIError as e:
-            raise WarehouseError(
-                f"A query failed in the warehouse: {str(e.orig).splitlines()[0][:200]}"
-            ) from e
+        except (sa.exc.DBAPIError, pd.errors.DatabaseError) as e:
+            # one line from the driver, never the SQL text or the bound values (pandas wraps both in)
+            cause: BaseException | None = e
+            while cause is not None and not isinstance(cause, sa.exc.DBAPIError):
+                cause = cause.__cause__
+            if isinstance(cause, sa.exc.OperationalError):
+                raise WarehouseError(
+                    f"The warehouse could not be reached ({type(cause.orig).__name__}). "
+                    "Check COCKPIT_WAREHOUSE."
+                ) from None
+            first = str(cause.orig).splitlines()[0][:200] if cause is not None else type(e).__name__
+            raise WarehouseError(f"A query failed in the warehouse: {first}") from None
 
     def sql(self, text: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run trusted SQL written by the project (tests, importers, admin tools). Never for user text."""

@@ -38,6 +38,9 @@ _PARAM = re.compile(
 )
 
 
+INT_LIMIT = 1_000_000  # whole-number parameters (days, weeks, limits) beyond this are input mistakes
+
+
 class QueryError(ValueError):
     """A query was asked for wrongly: unknown name, unknown or invalid parameter. The message says which."""
 
@@ -59,7 +62,10 @@ class Param:
             if self.type == "int":
                 if isinstance(value, bool):
                     raise ValueError
-                return int(str(value).strip())
+                n = int(str(value).strip())
+                if abs(n) > INT_LIMIT:
+                    raise ValueError
+                return n
             if self.type == "float":
                 return float(str(value).strip())
             if self.type == "bool":
@@ -70,8 +76,9 @@ class Param:
                     return False
                 raise ValueError
         except ValueError:
+            limit = f" within ±{INT_LIMIT:,}" if self.type == "int" else ""
             raise QueryError(
-                f"parameter '{self.name}' must be a {self.type}, got {str(value)[:40]!r}"
+                f"parameter '{self.name}' must be a {self.type}{limit}, got {str(value)[:40]!r}"
             ) from None
         s = str(value)
         if self.choices and s not in self.choices:
