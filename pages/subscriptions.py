@@ -33,7 +33,7 @@ with st.form("sub_form"):
             st.success(ui.tr("loop.sub.created", id=s.id))
         except (subs.SubscriptionError, ui.ScopeError) as e:
             st.error(str(e))
-listed = subs.mine(user)
+listed = subs.mine(user, wh)
 if not listed:
     st.info(ui.tr("loop.sub.none"))
 else:

@@ -104,6 +104,15 @@ def test_refusals_name_neither_another_users_scope_nor_whether_a_user_exists(wh,
         assert leak not in joined, (leak, joined)
 
 
+def test_a_subscription_of_a_node_the_creator_no_longer_sees_is_not_listed(wh):
+    head = auth.get_user("head_r02")
+    sub = subs.create(wh, head, "R02B01", "digest", "weekly", [("h@bank.local", "head_r02")])
+    assert sub.id in [s.id for s in subs.mine(head, wh)]
+    with appstate.connect() as con:  # as if head_r02 had moved, or the row came from an older version
+        con.execute("update subscriptions set org_id = 'R01B01' where id = ?", (sub.id,))
+    assert sub.id not in [s.id for s in subs.mine(head, wh)]
+
+
 def test_a_scope_refusal_does_not_list_the_callers_nodes(wh):
     with pytest.raises(Exception) as e:
         wh.check_org(auth.get_user("head_r02").scope, "R01")

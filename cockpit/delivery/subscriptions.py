@@ -204,10 +204,14 @@ def all_subscriptions(active_only: bool = False) -> list[Subscription]:
         return [_load(con, r) for r in rows]
 
 
-def mine(user: auth.User) -> list[Subscription]:
-    """The subscriptions a user created (admins see them all)."""
+def mine(user: auth.User, wh: Warehouse | None = None) -> list[Subscription]:
+    """The subscriptions a user created (admins see them all); given the warehouse, only those whose node the
+    user may still see (checked when read: a creator who has moved loses sight of the old node's)."""
     subs = all_subscriptions()
-    return subs if user.role == "admin" else [s for s in subs if s.created_by == user.username]
+    if user.role == "admin":
+        return subs
+    visible = wh.visible_orgs(user.scope) if wh is not None else None
+    return [s for s in subs if s.created_by == user.username and (visible is None or s.org_id in visible)]
 
 
 def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
