@@ -156,7 +156,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from cockpit.state import appstate, auth
+    """Each change is audited by cockpit.state.auth (as "cli"), one place for the command line and pages."""
+    from cockpit.state import auth
 
     try:
         if args.action == "list":
@@ -168,21 +169,18 @@ def cmd_users(args: argparse.Namespace) -> int:
             return _fail(f"`cockpit users {args.action}` needs a username")
         if args.action == "remove":
             auth.remove_user(args.username)
-            appstate.audit("cli", "user_removed", user=args.username)
             print(f"removed {args.username}")
             return 0
-        if args.action in ("lock", "unlock"):  # audited by auth, with the sessions a lock ended
+        if args.action in ("lock", "unlock"):
             (auth.lock_user if args.action == "lock" else auth.unlock_user)(args.username)
             print(f"{args.action}ed {args.username}")
             return 0
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
         if args.action == "add":
             u = auth.add_user(args.username, args.name or args.username, args.role, args.org, password)
-            appstate.audit("cli", "user_added", user=u.username, role=u.role, orgs=u.org_ids)
             print(f"added {u.username} ({u.role}, {','.join(u.org_ids)})")
         else:
             auth.set_password(args.username, password)
-            appstate.audit("cli", "password_set", user=args.username)
             print(f"password set for {args.username}")
     except auth.UserError as e:
         return _fail(str(e))
