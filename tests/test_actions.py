@@ -199,7 +199,9 @@ def test_loop_pages_run_for_each_role(app, people, username):
 
 
 def test_a_stale_edit_on_the_page_is_refused_with_the_message(app, wh, as_of, people):
-    a = actions.create(wh, people["head_r02"], title="page edit", owner="mgr_r02", due=as_of, org_id="R02")
+    a = actions.create(
+        wh, people["head_r02"], title="page edit", owner="mgr_r02", due=as_of, org_id="R02B01T1M1"
+    )
     at = app("mgr_r02")
     at.switch_page("pages/actions.py").run()
     at.selectbox(key="mine_pick").select(a.id).run()
