@@ -23,7 +23,7 @@ kpis = ui.query(
 source = {
     "aum": "balances_daily",
     "deposits": "balances_daily",
-    "new_customers": "customers",
+    "new_customers": "customer_opened",
     "active_customers": "events",
     "actions": "events",
 }

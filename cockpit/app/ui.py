@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from cockpit.core import config, i18n
-from cockpit.core.periods import KINDS, Period
+from cockpit.core.periods import KINDS, Period, periods_back_to
 from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
 from cockpit.warehouse.queries import QueryError
@@ -188,6 +188,14 @@ def as_of() -> dt.date:
     return pd.Timestamp(info["as_of"].iloc[0]).date()
 
 
+def first_day() -> dt.date | None:
+    """The first day with events (None without any): the period picker reaches back to its period."""
+    info = query("warehouse_info")
+    if info.empty or "first_date" not in info or pd.isna(info["first_date"].iloc[0]):
+        return None
+    return pd.Timestamp(info["first_date"].iloc[0]).date()
+
+
 def org_tree() -> pd.DataFrame:
     return query("org_tree")
 
@@ -235,7 +243,7 @@ def sidebar_filters() -> dict[str, Any]:
             tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get
         )
         current = Period.containing(kind, day, day)
-        options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
+        options = [current.shifted(-i).label for i in range(periods_back_to(kind, day, first_day()))]
         if (
             st.session_state.get("f_period") not in options
         ):  # first run, a new period type, or a crafted value

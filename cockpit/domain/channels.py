@@ -85,7 +85,11 @@ UNITS: dict[str, str] = {
     "amount": "money",
 }
 # The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
-RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
+RETURN_SOURCES: dict[str, str] = {
+    "won_back": "lifecycle_changes",
+    "back_online": "online",
+    "earlier_campaign": "prior_outcomes",
+}
 
 
 def route_trend_start(end: dt.date, months: int = ROUTE_TREND_MONTHS) -> dt.date:
