@@ -205,6 +205,15 @@ def org_label(row: pd.Series) -> str:
     return f"{'  ' * int(row['level'])}{name} ({row['org_id']})"
 
 
+def _labels_to_ids(tree: pd.DataFrame) -> dict[str, str]:
+    """Each node's picker label in either language (without its indent), to its id."""
+    return {
+        f"{row[name]} ({row['org_id']})": row["org_id"]
+        for _, row in tree.iterrows()
+        for name in ("name_zh", "name_en")
+    }
+
+
 def _home_org(tree: pd.DataFrame) -> str:
     """The user's highest visible node: their own first node."""
     own = [o for o in scope().org_ids if o in set(tree.org_id)]
@@ -252,6 +261,9 @@ def sidebar_filters() -> dict[str, Any]:
         pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
         ids = list(pickable.org_id)
         chosen = st.session_state.get("f_org")
+        if chosen not in ids and str(chosen).strip() in _labels_to_ids(pickable):
+            # the picker handed back its label in the other language after a language switch: not a refusal
+            chosen = st.session_state["f_org"] = _labels_to_ids(pickable)[str(chosen).strip()]
         if chosen not in ids:
             if chosen is not None:  # crafted widget state or a node that left the user's scope
                 st.session_state["f_scope_refused"] = str(chosen)
