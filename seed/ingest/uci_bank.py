@@ -118,7 +118,7 @@ def contact_days(df: pd.DataFrame, years: np.ndarray) -> np.ndarray:
         return df.day.to_numpy(dtype=int)
     starts = pd.to_datetime(pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": 1}))
     want = df.day_of_week.map(WEEKDAYS).to_numpy(dtype=int)
-    return 1 + (want - starts.dt.dayofweek.to_numpy()) % 7
+    return 1 + (want - starts.dt.day_of_week.to_numpy()) % 7
 
 
 def _band(values: pd.Series, bands: tuple) -> pd.Series:
