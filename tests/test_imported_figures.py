@@ -226,3 +226,53 @@ def test_cockpit_deliver_sends_the_report_of_an_imported_warehouse(source, bank,
         assert not any(line.split()[0] in ("failed", "skipped") for line in mine), mine
     finally:
         subscriptions.set_active(execu, sub.id, False)
+
+
+def test_the_picker_reaches_back_to_the_first_period_and_offers_the_recent_ones_at_least():
+    from cockpit.core.periods import periods_back_to
+
+    assert periods_back_to("month", dt.date(2010, 11, 30), dt.date(2008, 5, 5)) == 31
+    assert periods_back_to("quarter", dt.date(2010, 11, 30), dt.date(2008, 5, 5)) == 11
+    assert periods_back_to("year", dt.date(2010, 11, 30), dt.date(2008, 5, 5)) == 3
+    assert periods_back_to("month", dt.date(2026, 11, 30), dt.date(2026, 1, 1)) == 24  # at least two years
+    assert periods_back_to("year", dt.date(2026, 11, 30), None) == 2
+
+
+def test_the_org_picker_label_of_the_other_language_is_not_a_scope_refusal(source, app, monkeypatch):
+    _, target, _ = source
+    monkeypatch.setenv("COCKPIT_WAREHOUSE", str(target))
+    at = app("exec", lang="en", state={"f_org": "总行 (HO)"})  # what the picker hands back after a switch
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["f_org"] == "HO"
+    refused = app("exec", lang="en", state={"f_org": "R99"})  # a node that is not the user's is still refused
+    assert any("R99" in e.value and "outside your scope" in e.value for e in refused.error)
+
+
+def test_contradictory_rows_are_named_in_the_notes(source):
+    name, _, csv = source
+    file, mapping, rules = SOURCES[name]
+    never, none = (-1, "unknown") if name == "bank" else (999, "nonexistent")
+    frame, _ = importer.read_source(DATA / file, importer.load_mapping(mapping))
+    from seed.ingest import uci_bank
+
+    typed, problems = importer.validate(frame, importer.load_mapping(mapping), file)
+    assert not problems
+    notes = dict(uci_bank.contradictions(typed, {**importer.load_mapping(mapping)["rules"], **(rules or {})}))
+    without_days = csv[(csv.poutcome != none) & (csv.pdays == never)]
+    if len(without_days):
+        assert notes["import.note.contradiction.outcome_without_days"] == {
+            "rows": f"{len(without_days):,}",
+            "first": int(without_days.index[0]) + 2,
+        }
+    else:
+        assert "import.note.contradiction.outcome_without_days" not in notes
+
+
+def test_the_import_page_offers_the_year_rule_of_a_source_without_a_year(app):
+    at = app("admin")
+    at.switch_page("pages/admin_import.py").run()
+    at.selectbox(key="import_mapping").set_value("uci_bank_marketing").run()
+    assert not at.exception
+    assert at.radio(key="import_year_rule_uci_bank_marketing").value == "ordered"
+    at.selectbox(key="import_mapping").set_value("uci_bank_additional").run()
+    assert at.radio(key="import_year_rule_uci_bank_additional").value == "context"

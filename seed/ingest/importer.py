@@ -35,6 +35,8 @@ MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 10_000  # a longer field is a broken export (an unclosed quote swallowing lines), not data
 TYPES = ("str", "int", "float", "date", "bool")
+# How an adapter dates rows of a file without a year (seed/ingest/uci_bank.py, seed/ingest/IMPORT.md)
+YEAR_RULES = ("ordered", "latest", "context")
 ROW = "_row"  # the file's own row number of each record (the header is row 1)
 # (step, fraction done); steps: reading, validating, writing, marts, commit, checkpoint, done
 Progress = Callable[[str, float], None]
@@ -690,7 +692,12 @@ def release_readers(target: str) -> None:
 
 
 def import_upload(
-    file_name: str, data: bytes, mapping_ref: str | Path, target: str, progress: Progress | None = None
+    file_name: str,
+    data: bytes,
+    mapping_ref: str | Path,
+    target: str,
+    progress: Progress | None = None,
+    rules: dict | None = None,
 ) -> ImportResult:
     """Import uploaded bytes (the admin page): keep the file's own name in
     messages, free the readers first.
@@ -701,4 +708,6 @@ def import_upload(
         path = Path(d) / Path(file_name).name
         path.write_bytes(data)
         release_readers(target)
-        return import_file(path, mapping_ref, target, display_name=Path(file_name).name, progress=progress)
+        return import_file(
+            path, mapping_ref, target, display_name=Path(file_name).name, progress=progress, rules=rules
+        )

@@ -17,7 +17,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from seed.ingest.importer import ROW, Note, Problem
+from seed.ingest.importer import ROW, YEAR_RULES, Note, Problem
 
 STAGES = ("S", "I", "C", "A")
 EVENT_TYPE = {"S": "call", "I": "consult", "C": "chat", "A": "purchase"}
@@ -28,7 +28,6 @@ CHANNELS = {
 }
 
 
-YEAR_RULES = ("ordered", "latest", "context")
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 AGE_BANDS = ((0, "<25"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
 BALANCE_BANDS = ((-np.inf, "<0"), (0, "0-999"), (1_000, "1000-4999"), (5_000, "5000+"))
@@ -222,7 +221,7 @@ def _events(df: pd.DataFrame, depth: np.ndarray, r: dict) -> pd.DataFrame:
                     "event_type": EVENT_TYPE[stage],
                     "campaign_id": r["campaign_id"],
                     "product_id": r["product_id"],
-                    "amount": None if stage == "A" else 0.0,
+                    "amount": None,  # the file has no amounts: sales and fee income are unknown, not 0
                     "order": k,
                 }
             )
