@@ -28,7 +28,7 @@ source = {
     "actions": "events",
 }
 coverage = ui.query("data_coverage", org_id=f["org_id"], start=p.start, end=p.to_date)
-missing = set(coverage.loc[~coverage.has_data.astype(bool), "dataset"])
+missing = set(coverage.loc[~coverage.has_data.astype(bool), "dataset"]) & set(source.values())
 cols = st.columns(len(kpis))
 for col, row in zip(cols, kpis.itertuples()):
     if source[row.metric] in missing:

@@ -276,3 +276,13 @@ def test_the_import_page_offers_the_year_rule_of_a_source_without_a_year(app):
     assert at.radio(key="import_year_rule_uci_bank_marketing").value == "ordered"
     at.selectbox(key="import_mapping").set_value("uci_bank_additional").run()
     assert at.radio(key="import_year_rule_uci_bank_additional").value == "context"
+
+
+def test_the_demo_bank_shows_no_import_only_sections(app):
+    at = app("exec")  # the xs demo bank: no earlier campaigns, no source attributes
+    assert not any(i18n.t("import.no_data.prior_outcomes", "en") in i.value for i in at.info)
+    at.switch_page("pages/sicas.py").run()
+    assert not at.exception
+    assert i18n.t("sicas.attr.title", "en") not in [s.value for s in at.subheader]
+    at.switch_page("pages/channels.py").run()
+    assert not any(i18n.t("channels.source.prior_outcomes", "en") in i.value for i in at.info)

@@ -85,11 +85,8 @@ UNITS: dict[str, str] = {
     "amount": "money",
 }
 # The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
-RETURN_SOURCES: dict[str, str] = {
-    "won_back": "lifecycle_changes",
-    "back_online": "online",
-    "earlier_campaign": "prior_outcomes",
-}
+# (Rows from earlier campaigns, read from prior_outcomes, exist only where a source records them.)
+RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
 
 
 def route_trend_start(end: dt.date, months: int = ROUTE_TREND_MONTHS) -> dt.date:
