@@ -139,7 +139,9 @@ if own:
     st.subheader(ui.tr("sicas.attr.title"))
     attr_names = {a: ui.tr(f"sicas.attr.{a}") for a in own}
     attr = st.selectbox(ui.tr("sicas.attr.pick"), own, key="sicas_attr", format_func=attr_names.get)
-    conv = ui.query("funnel_conversion", org_id=f["org_id"], start=p.start, end=p.to_date, breakdown=attr)
+    conv = sicas.in_reading_order(
+        ui.query("funnel_conversion", org_id=f["org_id"], start=p.start, end=p.to_date, breakdown=attr)
+    )
     st.dataframe(
         i18n.table(
             conv.assign(dimension=conv.dimension.replace({"none": ui.tr("sicas.attr.none")})),

@@ -148,7 +148,12 @@ def test_sicas_funnel_and_attribute_conversion_equal_pandas(source, app, monkeyp
     for attr, key in (("job", "job"), ("age_band", "age_band"), ("prior_outcome", "prior")):
         at.selectbox(key="sicas_attr").set_value(attr).run()
         table = next(d.value for d in at.dataframe if "Customers reached" in d.value.columns)
-        want = counts(rows, key).rename(index={"none": "not contacted before"})
+        want = counts(rows, key)
+        if attr == "age_band":  # youngest first, as read
+            want = want.loc[
+                [b for b in ["<25", "25-34", "35-44", "45-54", "55-64", "65+"] if b in want.index]
+            ]
+        want = want.rename(index={"none": "not contacted before"})
         assert table["Value"].tolist() == want.index.tolist(), attr
         assert table["Customers reached"].tolist() == [i18n.count(int(n), "en") for n in want.customers]
         assert table["Customers with an Action"].tolist() == [

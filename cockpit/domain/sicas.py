@@ -25,8 +25,8 @@ stage), included by `queries/sicas_funnel.sql` (counts) and `queries/sicas_dropo
 stopped); tests/test_sicas.py checks both against an independent pandas computation and against each other.
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
-`ATTRIBUTES`, `conversion_breakdowns()`, `DROP_STAGES`; the weekly trend `WEEKLY_STEP`, `trend_start()`,
-`weekly_step()`, `worst_week()`;
+`ATTRIBUTES`, `conversion_breakdowns()`, `in_reading_order()`, `DROP_STAGES`; the weekly trend
+`WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
 `compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` /
 `mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
 """
@@ -209,6 +209,20 @@ def conversion_breakdowns(attributes: pd.DataFrame, coverage: pd.DataFrame) -> t
     return (("prior_outcome",) if has.get("prior_outcomes") else ()) + tuple(
         a for a in ATTRIBUTES if a in held
     )
+
+
+def in_reading_order(conversion: pd.DataFrame) -> pd.DataFrame:
+    """Rows of queries/funnel_conversion.sql in the order a reader expects: bands such as '<25', '25-34',
+    '65+' by their lower bound, other values alphabetically."""
+
+    def key(value: str) -> tuple:
+        text = str(value)
+        digits = "".join(c for c in text.lstrip("<-") if c.isdigit() or c == "-").split("-")[0]
+        if text.startswith("<"):
+            return (0, -float("inf"), text)
+        return (0, float(digits), text) if digits and text[0].isdigit() else (1, 0.0, text)
+
+    return conversion.iloc[sorted(range(len(conversion)), key=lambda i: key(conversion.dimension.iloc[i]))]
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
