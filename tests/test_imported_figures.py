@@ -291,3 +291,23 @@ def test_the_demo_bank_shows_no_import_only_sections(app):
     assert i18n.t("sicas.attr.title", "en") not in [s.value for s in at.subheader]
     at.switch_page("pages/channels.py").run()
     assert not any(i18n.t("channels.source.prior_outcomes", "en") in i.value for i in at.info)
+
+
+def test_a_year_rule_for_a_mapping_that_has_none_is_refused_on_the_command_line(tmp_path, capsys):
+    from cockpit.ops import cli
+
+    code = cli.main(
+        [
+            "import",
+            str(DATA / "bank.csv"),
+            "--mapping",
+            "customers",
+            "--year-rule",
+            "latest",
+            "--db",
+            str(tmp_path / "w.duckdb"),
+        ]
+    )
+    assert code == 2
+    assert "a year rule applies only to a source without a year" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()

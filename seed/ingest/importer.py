@@ -597,6 +597,11 @@ def import_file(
     say = progress or (lambda msg, frac: None)
     mapping = load_mapping(mapping_ref)
     if rules:
+        if "year_rule" in rules and "year_rule" not in (mapping.get("rules") or {}):
+            raise ValueError(
+                f"mapping {mapping['name']} dates its rows from the file: a year rule applies only to a "
+                "source without a year (uci_bank_marketing, uci_bank_additional)"
+            )
         mapping["rules"] = {**(mapping.get("rules") or {}), **rules}
     name = display_name or Path(path).name
     if "://" in str(target):
