@@ -311,3 +311,21 @@ def test_a_year_rule_for_a_mapping_that_has_none_is_refused_on_the_command_line(
     assert code == 2
     assert "a year rule applies only to a source without a year" in capsys.readouterr().err
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_the_metric_dictionary_agrees_with_pandas_and_says_no_data_for_what_the_file_lacks(source):
+    _, target, csv = source
+    month = busiest(csv)
+    start = dt.date.fromisoformat(f"{month}-01")
+    end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+    got = (
+        open_warehouse(str(target))
+        .run("metric_values", EXEC, {"start": start, "end": end, "parent": "HO"})
+        .query("org_id == 'HO'")
+        .set_index("metric")
+        .value
+    )
+    rows = csv[csv.ym == month]
+    assert (got["actions"], got["active_customers"]) == (rows.yes.sum(), len(rows))
+    for lacking in ("sales", "fee_income", "new_customers", "upgrades", "aum", "deposits"):
+        assert pd.isna(got[lacking]), lacking
