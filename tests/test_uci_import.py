@@ -109,7 +109,7 @@ def test_a_shuffled_file_is_refused_under_the_ordered_year_rule(tmp_path):
     with pytest.raises(
         importer.ImportRejected,
         match=r"bank.csv, row 6, column 'month': year rule 'ordered': may after jun puts this contact in "
-        r"2011-05, outside 2008-05 to 2010-11: the rows are not in date order; import with",
+        r"2011-05, outside 2008-05 to 2010-11: the rows are not in date order; choose the year rule 'latest'",
     ):
         importer.import_file(BANK_CSV, "uci_bank_marketing", target)
     assert not target.exists()  # refused before the warehouse is opened

@@ -100,8 +100,8 @@ def contact_years(df: pd.DataFrame, rules: dict, name: str = "") -> tuple[np.nda
                     "month",
                     f"year rule 'ordered': {calendar.month_abbr[months[k]].lower()}{before} puts this "
                     f"contact in {years[k]}-{months[k]:02d}, outside {span['first']} to {span['last']}: the "
-                    "rows are not in date order; import with --year-rule latest to place each month in the "
-                    "latest year of the span",
+                    "rows are not in date order; choose the year rule 'latest' (--year-rule latest) to place "
+                    "each month in the latest year of the span",
                     name,
                 )
             ],
