@@ -329,3 +329,26 @@ def test_the_metric_dictionary_agrees_with_pandas_and_says_no_data_for_what_the_
     assert (got["actions"], got["active_customers"]) == (rows.yes.sum(), len(rows))
     for lacking in ("sales", "fee_income", "new_customers", "upgrades", "aum", "deposits"):
         assert pd.isna(got[lacking]), lacking
+
+
+def test_a_success_without_days_since_the_contact_is_imported_and_named(tmp_path):
+    csv = pd.read_csv(DATA / "bank.csv", sep=";").head(40)
+    csv.loc[1, ["poutcome", "pdays", "previous"]] = ["success", -1, 2]  # file row 3
+    path = tmp_path / "bank_contradiction.csv"
+    csv.to_csv(path, sep=";", index=False)
+    result = importer.import_file(
+        path, "uci_bank_marketing", tmp_path / "w.duckdb", rules={"year_rule": "latest"}
+    )
+    notes = dict(result.notes)
+    assert notes["import.note.contradiction.outcome_without_days"] == {"rows": "1", "first": 3}
+    assert "1 rows have an earlier campaign's outcome but no days" in i18n.t(
+        "import.note.contradiction.outcome_without_days",
+        "en",
+        **notes["import.note.contradiction.outcome_without_days"],
+    )
+    prior = open_warehouse(str(tmp_path / "w.duckdb")).sql(
+        "select * from prior_outcomes where customer_id = 2"
+    )
+    assert (
+        prior.outcome.tolist() == ["success"] and prior.estimated_date.isna().all()
+    )  # kept, no date guessed
