@@ -125,3 +125,22 @@ def test_a_reimport_repairs_marts_that_an_older_crash_left_empty(states, tmp_pat
     result = importer.import_file(BANK, "uci_bank_marketing", target, rules={"year_rule": "latest"})
     assert result.changed
     assert state(target) == before
+
+
+@pytest.mark.parametrize("phase", ["writing", "marts", "commit"])
+def test_a_first_import_killed_before_its_commit_leaves_no_table_behind(tmp_path, phase):
+    target = tmp_path / "new.duckdb"
+    proc = child(target, phase)
+    for line in proc.stdout:
+        if line.strip() == phase:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    if target.exists():
+        con = duckdb.connect(str(target), read_only=True)
+        tables = con.execute("select table_name from information_schema.tables where table_schema = 'main'")
+        assert tables.fetchall() == []
+        con.close()
+    # and the same file then imports in full
+    result = importer.import_file(ADDITIONAL, "uci_bank_additional", target)
+    assert result.changed and result.rows["mart_org_day"] > 0
