@@ -20,6 +20,17 @@ if spec.get("adapter"):
     st.warning(ui.tr("import.replaces"))
 else:
     st.caption(ui.tr("import.upserts", table=spec["table"]))
+rules = None
+if "year_rule" in (spec.get("rules") or {}):  # a source without a year: its rule is chosen, never guessed
+    year_rules = {r: ui.tr(f"import.year_rule.{r}") for r in importer.YEAR_RULES}
+    chosen = st.radio(
+        ui.tr("import.year_rule"),
+        list(year_rules),
+        index=list(year_rules).index(spec["rules"]["year_rule"]),
+        key=f"import_year_rule_{mapping}",  # each mapping starts from its own rule
+        format_func=year_rules.get,
+    )
+    rules = {"year_rule": chosen}
 upload = st.file_uploader(
     ui.tr("import.upload"), type=["csv", "txt", "tsv", "parquet", "xlsx"], key="import_file"
 )
@@ -33,6 +44,7 @@ if go and upload is not None:
             upload.getvalue(),
             mapping,
             config.warehouse_target(),
+            rules=rules,
             progress=lambda step, frac: bar.progress(
                 min(max(frac, 0.0), 1.0), text=ui.tr(f"import.step.{step}")
             ),

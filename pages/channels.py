@@ -172,7 +172,16 @@ with t_ref:
     no_data(*rules.RETURN_SOURCES.values())
     if not back.empty:
         st.dataframe(
-            table(named(back, "source").assign(kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")))),
+            table(
+                named(back, "source").assign(
+                    kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")),
+                    source=back.source.map(
+                        lambda v: (
+                            ui.tr(f"channels.return.{v}") if str(v).startswith("prior_") else names.get(v, v)
+                        )
+                    ),
+                )
+            ),
             hide_index=True,
         )
 with t_link:

@@ -23,12 +23,12 @@ kpis = ui.query(
 source = {
     "aum": "balances_daily",
     "deposits": "balances_daily",
-    "new_customers": "customers",
+    "new_customers": "customer_opened",
     "active_customers": "events",
     "actions": "events",
 }
 coverage = ui.query("data_coverage", org_id=f["org_id"], start=p.start, end=p.to_date)
-missing = set(coverage.loc[~coverage.has_data.astype(bool), "dataset"])
+missing = set(coverage.loc[~coverage.has_data.astype(bool), "dataset"]) & set(source.values())
 cols = st.columns(len(kpis))
 for col, row in zip(cols, kpis.itertuples()):
     if source[row.metric] in missing:

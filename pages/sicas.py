@@ -134,6 +134,24 @@ st.plotly_chart(
     key="sicas_breakdown_chart",
 )
 
+own = sicas.conversion_breakdowns(ui.query("customer_attribute_list", org_id=f["org_id"]), coverage)
+if own:
+    st.subheader(ui.tr("sicas.attr.title"))
+    attr_names = {a: ui.tr(f"sicas.attr.{a}") for a in own}
+    attr = st.selectbox(ui.tr("sicas.attr.pick"), own, key="sicas_attr", format_func=attr_names.get)
+    conv = sicas.in_reading_order(
+        ui.query("funnel_conversion", org_id=f["org_id"], start=p.start, end=p.to_date, breakdown=attr)
+    )
+    st.dataframe(
+        i18n.table(
+            conv.assign(dimension=conv.dimension.replace({"none": ui.tr("sicas.attr.none")})),
+            {"customers": "count", "converted": "count", "conversion": "pct"},
+            lang,
+        ).rename(columns=lambda c: ui.tr(f"sicas.attr.col.{c}")),
+        hide_index=True,
+        key="sicas_attr_table",
+    )
+
 st.subheader(ui.tr("sicas.dropoff"))
 drop_names = {
     c: ui.tr("sicas.dropoff_option", stage=stages[c], next=stages[sicas.next_stage(c)])

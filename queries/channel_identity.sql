@@ -1,4 +1,4 @@
--- description: Channel integration of an org node in a window: share of touchpoint events tied to a known customer, and share of active customers recognised across channels under one id.
+-- description: Channel integration of an org node in a window: share of touchpoint events tied to a known customer, and share of active customers recognised across channels under one id (null where the source does not record it).
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -19,7 +19,9 @@ final as (
     (select count(customer_id) from ev) as known_events,
     (select count(customer_id) * 1.0 / nullif(count(*), 0) from ev) as known_share,
     (select count(*) from active) as customers,
-    (select count(*) from active where unified_id) as unified_customers,
-    (select avg(case when unified_id then 1.0 else 0 end) from active) as unified_share
+    -- null, not 0, when the source does not say whether its customers are unified (unified_id unknown)
+    (select case when count(unified_id) > 0 then count(case when unified_id then 1 end) end from active)
+      as unified_customers,
+    (select avg(case when unified_id then 1.0 when not unified_id then 0.0 end) from active) as unified_share
 )
 select * from final

@@ -1,4 +1,4 @@
--- description: Return flow of an org node in a window: customers won back from dormant or churned (lifecycle changes), and customers back online after at least gap_days without an online touchpoint.
+-- description: Return flow of an org node in a window: customers won back from dormant or churned (lifecycle changes), customers back online after at least gap_days without an online touchpoint, and customers contacted in the window who came from an earlier campaign, by that campaign's outcome (prior_outcomes).
 -- param: org_id org
 -- param: start date
 -- param: end date
@@ -40,8 +40,16 @@ back_online as (
     and ((o.previous_date is not null and date_diff('day', o.previous_date, o.event_date) >= :gap_days)
          or (o.previous_date is null and b.customer_id is not null))
 ),
+earlier_campaign as (
+  select 'earlier_campaign' as kind, 'prior_' || p.outcome as source, count(distinct p.customer_id) as customers
+  from prior_outcomes p
+  join node_orgs n on n.org_id = p.org_id
+  where p.contact_date between :start and :end
+  group by p.outcome
+),
 final as (
   select * from won_back
   union all select * from back_online
+  union all select * from earlier_campaign
 )
 select * from final order by kind, source

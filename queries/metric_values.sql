@@ -30,6 +30,16 @@ metric_list as (
   union all select 'response_seconds', 'ratio'
   union all select 'complaint_rate', 'ratio'
 ),
+-- metrics whose source the warehouse holds nothing of (an imported source without amounts, opening dates or
+-- lifecycle changes): their value is null ("no data"), never 0
+absent as (
+  select 'sales' as metric from (select 1 as one) d where not exists (select 1 from events where amount is not null)
+  union all select 'fee_income' from (select 1 as one) d
+    where not exists (select 1 from events where fee_income is not null)
+  union all select 'new_customers' from (select 1 as one) d
+    where not exists (select 1 from customers where opened_date is not null)
+  union all select 'upgrades' from (select 1 as one) d where not exists (select 1 from lifecycle_changes)
+),
 -- grain window needs only the last day: every fact is put on it (a balance only from that day itself)
 days as (
   select cal_date as day from calendar where cal_date between :start and :end and (:grain = 'day' or cal_date = :end)
@@ -188,7 +198,8 @@ opening as (
 ),
 final as (
   select n.org_id, n.parent_id, n.level, n.name_zh, n.name_en, r.metric, r.aggregation, r.day,
-    case when r.aggregation = 'ratio' or r.den is not null then r.num / nullif(r.den, 0) else r.num end as value,
+    case when r.metric in (select metric from absent) then null
+         when r.aggregation = 'ratio' or r.den is not null then r.num / nullif(r.den, 0) else r.num end as value,
     case when r.aggregation = 'period_end' then o.opening else 0 end as opening
   from running r
   join nodes n on n.org_id = r.org_id

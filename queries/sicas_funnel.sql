@@ -56,9 +56,13 @@ grid as (
   from (select distinct slice, w from reach) sw cross join sicas_stages st
 ),
 agg as (
+  -- hours are null, not 0, when the source gives no timing: every step on the same day as the one before,
+  -- at midnight (a source that records days only, such as UCI Bank Marketing)
   select slice, w, stage_no, count(*) as customers,
-         percentile_cont(0.5) within group (order by date_diff('second', t_prev, t) / 3600.0) as median_hours,
-         percentile_cont(0.75) within group (order by date_diff('second', t_prev, t) / 3600.0) as p75_hours
+         case when count(case when t <> t_prev or t <> date_trunc('day', t) then 1 end) > 0 then
+           percentile_cont(0.5) within group (order by date_diff('second', t_prev, t) / 3600.0) end as median_hours,
+         case when count(case when t <> t_prev or t <> date_trunc('day', t) then 1 end) > 0 then
+           percentile_cont(0.75) within group (order by date_diff('second', t_prev, t) / 3600.0) end as p75_hours
   from steps
   group by slice, w, stage_no
 ),

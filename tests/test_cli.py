@@ -135,3 +135,18 @@ def test_user_changes_exit_0_and_each_is_in_the_audit_log():
     assert gone.returncode == 0, gone.stderr
     mine = [e for e in appstate.audit_entries(50) if json.loads(e["detail"]).get("user") == "cli_bob"]
     assert [e["action"] for e in mine] == ["user_removed", "password_set", "user_added"]
+
+
+def test_db_is_accepted_after_every_subcommand(tmp_path, capsys):
+    from cockpit.ops import cli as cockpit_cli
+
+    parser = cockpit_cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name in commands:
+        with pytest.raises(SystemExit) as done:
+            parser.parse_args([name, "--db", str(tmp_path / "x.duckdb"), "--help"])
+        assert done.value.code == 0, name
+        assert "--db" in capsys.readouterr().out, name
+    args = parser.parse_args(["seed", "--db", "after.duckdb"])
+    assert args.db == "after.duckdb"
+    assert parser.parse_args(["--db", "before.duckdb", "build"]).db == "before.duckdb"

@@ -42,6 +42,18 @@ EXPECTED = {
         4,
         "day",
     ),
+    "uci_infinite_balance.csv": (
+        "uci_bank_marketing",
+        "wrong type: '1e999' is not a finite number",
+        4,
+        "balance",
+    ),
+    "uci_appended_row.csv": (
+        "uci_bank_marketing",
+        "year rule 'ordered': sep after nov puts this contact in 2011-09, outside 2008-05 to 2010-11",
+        33,
+        "month",
+    ),
     "uci_unknown_contact.csv": ("uci_bank_marketing", "unknown code 'pigeon'", 2, "contact"),
     "uci_unknown_month.csv": ("uci_bank_marketing", "unknown code 'juin'", 5, "month"),
     "uci_unknown_outcome.csv": ("uci_bank_marketing", "unknown code 'maybe'", 7, "y"),

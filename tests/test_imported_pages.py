@@ -20,7 +20,7 @@ RULES = importer.load_mapping("uci_bank_marketing")["rules"]
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("uci_pages") / "w.duckdb"
-    importer.import_file(BANK_CSV, "uci_bank_marketing", target)
+    importer.import_file(BANK_CSV, "uci_bank_marketing", target, rules={"year_rule": "latest"})
     return target
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from cockpit.core import config, i18n
-from cockpit.core.periods import KINDS, Period
+from cockpit.core.periods import KINDS, Period, periods_back_to
 from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
 from cockpit.warehouse.queries import QueryError
@@ -196,6 +196,14 @@ def as_of() -> dt.date:
     return pd.Timestamp(info["as_of"].iloc[0]).date()
 
 
+def first_day() -> dt.date | None:
+    """The first day with events (None without any): the period picker reaches back to its period."""
+    info = query("warehouse_info")
+    if info.empty or "first_date" not in info or pd.isna(info["first_date"].iloc[0]):
+        return None
+    return pd.Timestamp(info["first_date"].iloc[0]).date()
+
+
 def org_tree() -> pd.DataFrame:
     return query("org_tree")
 
@@ -203,6 +211,15 @@ def org_tree() -> pd.DataFrame:
 def org_label(row: pd.Series) -> str:
     name = row["name_zh"] if lang() == "zh" else row["name_en"]
     return f"{'  ' * int(row['level'])}{name} ({row['org_id']})"
+
+
+def _labels_to_ids(tree: pd.DataFrame) -> dict[str, str]:
+    """Each node's picker label in either language (without its indent), to its id."""
+    return {
+        f"{row[name]} ({row['org_id']})": row["org_id"]
+        for _, row in tree.iterrows()
+        for name in ("name_zh", "name_en")
+    }
 
 
 def _home_org(tree: pd.DataFrame) -> str:
@@ -243,7 +260,7 @@ def sidebar_filters() -> dict[str, Any]:
             tr("filter.period_kind"), KINDS, key="f_kind", horizontal=True, format_func=kind_labels.get
         )
         current = Period.containing(kind, day, day)
-        options = [current.shifted(-i).label for i in range({"month": 24, "quarter": 8, "year": 2}[kind])]
+        options = [current.shifted(-i).label for i in range(periods_back_to(kind, day, first_day()))]
         if (
             st.session_state.get("f_period") not in options
         ):  # first run, a new period type, or a crafted value
@@ -252,6 +269,9 @@ def sidebar_filters() -> dict[str, Any]:
         pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
         ids = list(pickable.org_id)
         chosen = st.session_state.get("f_org")
+        if chosen not in ids and str(chosen).strip() in _labels_to_ids(pickable):
+            # the picker handed back its label in the other language after a language switch: not a refusal
+            chosen = st.session_state["f_org"] = _labels_to_ids(pickable)[str(chosen).strip()]
         if chosen not in ids:
             if chosen is not None:  # crafted widget state or a node that left the user's scope
                 st.session_state["f_scope_refused"] = str(chosen)

@@ -14,6 +14,19 @@ KINDS = ("month", "quarter", "year")
 MONTHS = {"month": 1, "quarter": 3, "year": 12}  # the length of each kind of period
 
 
+RECENT = {"month": 24, "quarter": 8, "year": 2}  # periods a picker offers at least
+
+
+def periods_back_to(kind: str, as_of: dt.date, first: dt.date | None) -> int:
+    """How many periods of a kind, counting back from the one holding `as_of`, reach the one holding `first`
+    (the data's first day), and at least the RECENT ones: no month with data is out of reach."""
+    if first is None or first > as_of:
+        return RECENT[kind]
+    lo = Period.containing(kind, first, as_of).start
+    hi = Period.containing(kind, as_of, as_of).start
+    return max(RECENT[kind], ((hi.year - lo.year) * 12 + hi.month - lo.month) // MONTHS[kind] + 1)
+
+
 def _add_months(d: dt.date, n: int) -> dt.date:
     y, m = divmod(d.month - 1 + n, 12)
     return dt.date(d.year + y, m + 1, 1)

@@ -85,6 +85,7 @@ UNITS: dict[str, str] = {
     "amount": "money",
 }
 # The source each kind of return flow (queries/channel_return_flow.sql) is counted from.
+# (Rows from earlier campaigns, read from prior_outcomes, exist only where a source records them.)
 RETURN_SOURCES: dict[str, str] = {"won_back": "lifecycle_changes", "back_online": "online"}
 
 

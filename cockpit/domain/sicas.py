@@ -25,7 +25,8 @@ stage), included by `queries/sicas_funnel.sql` (counts) and `queries/sicas_dropo
 stopped); tests/test_sicas.py checks both against an independent pandas computation and against each other.
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
-`DROP_STAGES`; the weekly trend `WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
+`ATTRIBUTES`, `conversion_breakdowns()`, `in_reading_order()`, `DROP_STAGES`; the weekly trend
+`WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
 `compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` /
 `mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
 """
@@ -75,6 +76,18 @@ CODES: tuple[str, ...] = tuple(s.code for s in STAGES)
 RULE = "first_after_previous"  # the ordering rule described in the module docstring (i18n: sicas.rule)
 COUNTING_UNIT = "unique_customers"
 BREAKDOWNS: tuple[str, ...] = ("channel", "channel_group", "segment", "campaign", "product", "child")
+# Conversion breakdowns by what a source says of its customers (queries/funnel_conversion.sql): the customer
+# attributes it holds (customer_attributes) and the outcome of their earlier campaign (prior_outcomes).
+ATTRIBUTES: tuple[str, ...] = (
+    "job",
+    "age_band",
+    "education",
+    "marital",
+    "default",
+    "housing",
+    "loan",
+    "balance_band",
+)
 DROP_STAGES: tuple[str, ...] = CODES[:-1]  # a customer can stop after any stage but the last
 
 # Roles that see customer ids in full on drop-off lists; others see them masked.
@@ -186,6 +199,30 @@ def shown(codes: tuple[str, ...], coverage: pd.DataFrame) -> tuple[str, ...]:
     without any Share event has no Share data, which is not the same as nobody sharing."""
     has = dict(zip(coverage["dataset"], coverage["has_data"].astype(bool)))
     return tuple(c for c in codes if has.get(NEEDS.get(c, ""), True))
+
+
+def conversion_breakdowns(attributes: pd.DataFrame, coverage: pd.DataFrame) -> tuple[str, ...]:
+    """The source's own breakdowns of conversion: previous outcome when it records earlier campaigns, then
+    each attribute it holds (queries/customer_attribute_list.sql), in ATTRIBUTES order."""
+    has = dict(zip(coverage["dataset"], coverage["has_data"].astype(bool)))
+    held = set(attributes["attribute"])
+    return (("prior_outcome",) if has.get("prior_outcomes") else ()) + tuple(
+        a for a in ATTRIBUTES if a in held
+    )
+
+
+def in_reading_order(conversion: pd.DataFrame) -> pd.DataFrame:
+    """Rows of queries/funnel_conversion.sql in the order a reader expects: bands such as '<25', '25-34',
+    '65+' by their lower bound, other values alphabetically."""
+
+    def key(value: str) -> tuple:
+        text = str(value)
+        digits = "".join(c for c in text.lstrip("<-") if c.isdigit() or c == "-").split("-")[0]
+        if text.startswith("<"):
+            return (0, -float("inf"), text)
+        return (0, float(digits), text) if digits and text[0].isdigit() else (1, 0.0, text)
+
+    return conversion.iloc[sorted(range(len(conversion)), key=lambda i: key(conversion.dimension.iloc[i]))]
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:

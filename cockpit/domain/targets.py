@@ -209,6 +209,22 @@ def node_view(
     )
 
 
+TABLE_COLUMNS = [
+    "org_id",
+    "name_zh",
+    "name_en",
+    "metric",
+    "actual",
+    "target",
+    "achievement",
+    "pace",
+    "status",
+    "days_ahead",
+    "mom",
+    "yoy",
+]
+
+
 def table(
     frames: dict[str, pd.DataFrame],
     targets: pd.DataFrame,
@@ -242,7 +258,7 @@ def table(
                     "yoy": v.yoy,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)  # no targets (an imported source): empty, same columns
 
 
 def pace_path(cal: pd.DataFrame, period: Period, target: float | None, base: float = 0.0) -> pd.DataFrame:

@@ -195,7 +195,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         large = Path(args.file).is_file() and Path(args.file).stat().st_size > 1_000_000
         result = importer.import_file(
-            args.file, args.mapping, target, progress=_progress_bar() if large else None
+            args.file,
+            args.mapping,
+            target,
+            progress=_progress_bar() if large else None,
+            rules={"year_rule": args.year_rule} if args.year_rule else None,
         )
     except importer.ImportRejected as e:
         if args.report:
@@ -366,10 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="mapping name in seed/ingest/mappings/ (e.g. uci_bank_marketing) or a path",
     )
-    i.add_argument(
-        "--db", default=argparse.SUPPRESS, help="warehouse DuckDB file to load into (as the global --db)"
-    )
     i.add_argument("--report", metavar="CSV", help="write every problem found to this CSV file")
+    i.add_argument(
+        "--year-rule",
+        choices=["ordered", "latest", "context"],
+        help="UCI files without a year: ordered (rows in date order, the default of uci_bank_marketing), "
+        "latest (each month in the latest year of the span: a shuffled sample such as bank.csv), context "
+        "(bank-additional's economic columns)",
+    )
     i.set_defaults(func=cmd_import)
 
     t = sub.add_parser(
@@ -412,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.set_defaults(func=cmd_users)
     __import__("cockpit.ops.report_cli", fromlist=["add_parser"]).add_parser(sub)
+    # `cockpit seed --db x.duckdb` as well as `cockpit --db x.duckdb seed`: the subcommand's value wins.
+    for sp in sub.choices.values():
+        sp.add_argument(
+            "--db",
+            default=argparse.SUPPRESS,
+            help="warehouse: DuckDB file or SQLAlchemy URL (as the global --db)",
+        )
     return p
 
 

@@ -172,26 +172,32 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
     ensure(con)
     con.execute("begin")
     try:
-        if day is None:
-            lo, hi = con.execute("select min(event_date), max(event_date) from events").fetchone()
-            for table in MARTS:
-                con.execute(f"delete from {table}")
-            if lo is not None:
-                for sql, args in full_build(lo, hi):
-                    con.execute(sql, args)
-        else:
-            con.execute("delete from mart_org_day where event_date = ?", [day])
-            con.execute(DAY_SQL.format(level=MART_LEVEL), [day, day])
-            for kind in KINDS:
-                _add_day(con, kind, day)
-            # A new last day moves the through date of periods it does not belong to.
-            con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
+        build_in_transaction(con, day)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in MARTS}
     return {"seconds": time.perf_counter() - t0, **rows}
+
+
+def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
+    """The work of `build` inside the caller's open transaction (an import commits its rows and marts
+    together)."""
+    if day is None:
+        lo, hi = con.execute("select min(event_date), max(event_date) from events").fetchone()
+        for table in MARTS:
+            con.execute(f"delete from {table}")
+        if lo is not None:
+            for sql, args in full_build(lo, hi):
+                con.execute(sql, args)
+    else:
+        con.execute("delete from mart_org_day where event_date = ?", [day])
+        con.execute(DAY_SQL.format(level=MART_LEVEL), [day, day])
+        for kind in KINDS:
+            _add_day(con, kind, day)
+        # A new last day moves the through date of periods it does not belong to.
+        con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
 
 
 def _add_day(con: Any, kind: str, day: dt.date) -> None:

@@ -35,10 +35,11 @@ MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 10_000  # a longer field is a broken export (an unclosed quote swallowing lines), not data
 TYPES = ("str", "int", "float", "date", "bool")
+# How an adapter dates rows of a file without a year (seed/ingest/uci_bank.py, seed/ingest/IMPORT.md)
+YEAR_RULES = ("ordered", "latest", "context")
 ROW = "_row"  # the file's own row number of each record (the header is row 1)
-Progress = Callable[
-    [str, float], None
-]  # (step, fraction done); steps: reading, validating, writing, marts, done
+# (step, fraction done); steps: reading, validating, writing, marts, commit, checkpoint, done
+Progress = Callable[[str, float], None]
 Note = tuple[str, dict]  # an i18n key (cockpit/core/i18n_catalogue/importer.yaml) and its values
 
 
@@ -300,7 +301,7 @@ def read_source(
 def _num(values: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
     """Parsed numbers and a mask of the values that are not numbers of that kind."""
     parsed = pd.to_numeric(values, errors="coerce")  # no separators guessed: "1,5" is refused, not read as 15
-    bad = parsed.isna()
+    bad = parsed.isna() | ~np.isfinite(parsed.astype(float))  # 1e999 and "inf" are bad input, not infinity
     if kind == "int":
         bad |= parsed.notna() & (parsed != parsed.round())
     return parsed, bad
@@ -349,11 +350,13 @@ def validate(frame: pd.DataFrame, mapping: dict, name: str) -> tuple[pd.DataFram
         kind = spec["type"]
         if kind in ("int", "float"):
             val, bad = _num(raw, kind)
+            infinite = val.isin([np.inf, -np.inf]) & ~empty
             flag(
-                bad & ~empty,
+                bad & ~empty & ~infinite,
                 src,
                 lambda v, k=kind: f"wrong type: {v!r} is not a {'whole ' if k == 'int' else ''}number",
             )
+            flag(infinite, src, lambda v: f"wrong type: {v!r} is not a finite number")
         elif kind == "date":
             fmts = spec.get("format") or ["%Y-%m-%d"]
             fmts = [fmts] if isinstance(fmts, str) else fmts
@@ -537,11 +540,6 @@ def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict
                 [info["source"], mapping["name"], info["as_of"]],
             )
             changed = True
-        if (
-            changed
-        ):  # marts of the old data would show another source's figures: emptied, rebuilt after commit
-            for table in filter(derived, schema.tables()):
-                con.execute(f"delete from {table}")
         return changed
     table, key = mapping["table"], mapping.get("key") or []
     tmp = staged[table]
@@ -561,17 +559,19 @@ def _write(con: duckdb.DuckDBPyConnection, staged: dict[str, str], mapping: dict
     return True
 
 
-def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> Note | None:
-    """Recompute the marts from the imported data (their own transaction); a note if that failed."""
-    try:
-        from cockpit.warehouse import marts
-    except ImportError:
-        return None
-    try:
-        marts.build(con)
-    except Exception as e:  # the data is imported; the marts can be rebuilt with `cockpit build`
-        return "import.note.marts_failed", {"detail": f"{type(e).__name__}: {str(e)[:120]}"}
-    return None
+def _marts_missing(con: duckdb.DuckDBPyConnection) -> bool:
+    """Events without any mart rows: the marts were never built for this data."""
+    return _scalar(con, "select exists (select 1 from events) and not exists (select 1 from mart_org_day)")
+
+
+def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the marts inside the import's transaction: the data and its marts commit together, so a
+    crash at any point leaves the warehouse as it was or fully loaded, never with new rows and empty marts.
+    """
+    from cockpit.warehouse import marts
+
+    marts.ensure(con)
+    marts.build_in_transaction(con)
 
 
 def _reference_channels(con: duckdb.DuckDBPyConnection) -> None:
@@ -588,13 +588,21 @@ def import_file(
     target: str | Path,
     display_name: str | None = None,
     progress: Progress | None = None,
+    rules: dict | None = None,
 ) -> ImportResult:
-    """Validate a file against a mapping and load it in one transaction; raise
-    ImportRejected on any problem.
+    """Validate a file against a mapping and load it in one transaction (rows and marts together); raise
+    ImportRejected on any problem. `rules` overrides the mapping's adapter rules (e.g. year_rule).
     """
     t0 = time.perf_counter()
     say = progress or (lambda msg, frac: None)
     mapping = load_mapping(mapping_ref)
+    if rules:
+        if "year_rule" in rules and "year_rule" not in (mapping.get("rules") or {}):
+            raise ValueError(
+                f"mapping {mapping['name']} dates its rows from the file: a year rule applies only to a "
+                "source without a year (uci_bank_marketing, uci_bank_additional)"
+            )
+        mapping["rules"] = {**(mapping.get("rules") or {}), **rules}
     name = display_name or Path(path).name
     if "://" in str(target):
         raise ValueError("`cockpit import` writes a DuckDB file; give --db a file path")
@@ -646,13 +654,18 @@ def import_file(
                 if problems:
                     raise ImportRejected(problems)
             changed = _write(con, staged, mapping, info)
+            # marts left empty by a crash of an older version: the same file repairs them
+            changed = changed or _marts_missing(con)
+            if changed:
+                say("marts", 0.85)
+                _rebuild_marts(con)
+                say("commit", 0.95)
         except BaseException:
             con.execute("rollback")
             raise
         con.execute("commit" if changed else "rollback")
         if changed:
-            say("marts", 0.9)
-            notes += [n for n in [_rebuild_marts(con)] if n]
+            say("checkpoint", 0.97)
             con.execute("checkpoint")
         rows = {
             t: _scalar(con, f"select count(*) from {t}") for t in schema.tables() if not t.startswith("_")
@@ -684,7 +697,12 @@ def release_readers(target: str) -> None:
 
 
 def import_upload(
-    file_name: str, data: bytes, mapping_ref: str | Path, target: str, progress: Progress | None = None
+    file_name: str,
+    data: bytes,
+    mapping_ref: str | Path,
+    target: str,
+    progress: Progress | None = None,
+    rules: dict | None = None,
 ) -> ImportResult:
     """Import uploaded bytes (the admin page): keep the file's own name in
     messages, free the readers first.
@@ -695,4 +713,6 @@ def import_upload(
         path = Path(d) / Path(file_name).name
         path.write_bytes(data)
         release_readers(target)
-        return import_file(path, mapping_ref, target, display_name=Path(file_name).name, progress=progress)
+        return import_file(
+            path, mapping_ref, target, display_name=Path(file_name).name, progress=progress, rules=rules
+        )

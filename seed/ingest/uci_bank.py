@@ -9,6 +9,7 @@ The rules are stated in seed/ingest/IMPORT.md; the thresholds live in the mappin
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
@@ -16,7 +17,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from seed.ingest.importer import ROW, Note, Problem
+from seed.ingest.importer import ROW, YEAR_RULES, Note, Problem
 
 STAGES = ("S", "I", "C", "A")
 EVENT_TYPE = {"S": "call", "I": "consult", "C": "chat", "A": "purchase"}
@@ -27,27 +28,157 @@ CHANNELS = {
 }
 
 
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+AGE_BANDS = ((0, "<25"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
+BALANCE_BANDS = ((-np.inf, "<0"), (0, "0-999"), (1_000, "1000-4999"), (5_000, "5000+"))
+ATTRIBUTES = ("job", "marital", "education", "default", "housing", "loan")
+
+
 def _month_start(value: Any) -> pd.Timestamp:
     return pd.Timestamp(value).to_period("M").start_time
 
 
-def contact_years(month_no: pd.Series, rules: dict) -> tuple[np.ndarray, Note]:
-    """The year of each row, and which rule gave it.
+def _latest_year(months: np.ndarray, last: pd.Timestamp) -> np.ndarray:
+    """The latest year of the span in which each month falls."""
+    return np.where(months <= last.month, last.year, last.year - 1)
 
-    Rows in date order: the year starts at the first month's year and goes up by one each time the
-    month rolls back. A file that is not in date order (a random sample such as bank.csv) would roll
-    back thousands of times; then each row takes the latest year of the data set's span in which its
-    month falls, so the months form the last twelve months up to the final month.
+
+def contact_years(df: pd.DataFrame, rules: dict, name: str = "") -> tuple[np.ndarray, Note, list[Problem]]:
+    """The year of each row, the note saying which rule gave it, and the rows the rule cannot place.
+
+    The file has no year, so the rule is stated, never guessed from the data (a shuffled file or one
+    appended row must not move every date silently):
+    - ordered: rows in date order; the year starts at the first month's year and goes up by one each time
+      the month rolls back. A row that this puts outside the span is refused.
+    - latest: each month in the latest year of the span in which it falls (a shuffled sample: the true year
+      is not in the file).
+    - context: bank-additional's monthly economic context tells the years of a month apart: its distinct
+      `nr_employed` levels, highest (earliest) first, are the month's years up to the latest of the span.
     """
     first, last = _month_start(rules["first_month"]), _month_start(rules["last_month"])
-    months = month_no.to_numpy(dtype=int)
+    lo, hi = first.year * 12 + first.month, last.year * 12 + last.month
+    months = df.month_no.to_numpy(dtype=int)
+    rule = rules.get("year_rule", "ordered")
+    span = {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"}
+    if rule == "latest":
+        return _latest_year(months, last), ("import.note.year_folded", span), []
+    if rule == "context":
+        level = df.nr_employed.to_numpy(dtype=float)
+        rank = (
+            pd.DataFrame({"m": months, "level": level})
+            .groupby("m")["level"]
+            .rank(method="dense", ascending=False)
+            .to_numpy(dtype=int)
+        )
+        count = pd.Series(rank).groupby(months).transform("max").to_numpy()
+        years = _latest_year(months, last) - (count - rank)
+        off = years * 12 + months < lo
+        problems = [
+            Problem(
+                int(r),
+                "nr.employed",
+                f"year rule 'context': month {m} has more economic-context levels than years in "
+                f"{span['first']} to {span['last']}",
+                name,
+            )
+            for r, m in zip(df[ROW][off], months[off])
+        ][:1]
+        return years, ("import.note.year_context", span), problems
     rollbacks = np.concatenate([[0], np.cumsum(np.diff(months) < 0)])
     years = first.year + rollbacks
     ym = years * 12 + months
-    if ym.min() >= first.year * 12 + first.month and ym.max() <= last.year * 12 + last.month:
-        return years, ("import.note.year_ordered", {})
-    folded = np.where(months <= last.month, last.year, last.year - 1)
-    return folded, ("import.note.year_folded", {"first": f"{first:%Y-%m}", "last": f"{last:%Y-%m}"})
+    off = np.flatnonzero((ym < lo) | (ym > hi))
+    if len(off):
+        k = int(off[0])
+        before = f" after {calendar.month_abbr[months[k - 1]].lower()}" if k else ""
+        return (
+            years,
+            ("import.note.year_ordered", {}),
+            [
+                Problem(
+                    int(df[ROW].iloc[k]),
+                    "month",
+                    f"year rule 'ordered': {calendar.month_abbr[months[k]].lower()}{before} puts this "
+                    f"contact in {years[k]}-{months[k]:02d}, outside {span['first']} to {span['last']}: the "
+                    "rows are not in date order; choose the year rule 'latest' (--year-rule latest) to place "
+                    "each month in the latest year of the span",
+                    name,
+                )
+            ],
+        )
+    return years, ("import.note.year_ordered", {}), []
+
+
+def contact_days(df: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """The day of the month: the file's `day`, or (bank-additional, weekday only) the month's first such
+    weekday, an estimate that keeps the month and the weekday true.
+    """
+    if "day" in df and df.day.notna().all():
+        return df.day.to_numpy(dtype=int)
+    starts = pd.to_datetime(pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": 1}))
+    want = df.day_of_week.map(WEEKDAYS).to_numpy(dtype=int)
+    return 1 + (want - starts.dt.day_of_week.to_numpy()) % 7
+
+
+def _band(values: pd.Series, bands: tuple) -> pd.Series:
+    edges = [b[0] for b in bands]
+    idx = np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1
+    return pd.Series([bands[i][1] for i in idx], index=values.index)
+
+
+def attributes(df: pd.DataFrame, org: str) -> pd.DataFrame:
+    """The source's own customer attributes in long form: job, marital, education, default, housing,
+    loan as coded, age band, and balance band where the file has a balance.
+    """
+    cols = {a: df[a].astype(str) for a in ATTRIBUTES if a in df}
+    cols["age_band"] = _band(df.age, AGE_BANDS)
+    if "balance" in df and df.balance.notna().all():
+        cols["balance_band"] = _band(df.balance, BALANCE_BANDS)
+    wide = pd.DataFrame({"customer_id": df.customer_id, **cols})
+    long = wide.melt(id_vars="customer_id", var_name="attribute", value_name="value")
+    long["org_id"] = org
+    return long[["customer_id", "org_id", "attribute", "value"]]
+
+
+def prior_outcomes(df: pd.DataFrame, rules: dict, org: str) -> pd.DataFrame:
+    """The earlier campaign's outcome of every client contacted before (`previous` > 0 or `pdays` known).
+
+    Kept apart from the events: the outcome belongs to an earlier campaign and its date is an estimate
+    (the contact date minus `pdays`), so it counts in no period's Actions or active customers.
+    """
+    never = int(rules.get("pdays_never", -1))
+    none = rules.get("no_outcome", "unknown")
+    days = df.pdays.where(df.pdays != never)
+    seen = (df.previous > 0) | days.notna()
+    p = df[seen]
+    est = pd.to_datetime(p.contact_date) - pd.to_timedelta(days[seen], unit="D")
+    return pd.DataFrame(
+        {
+            "customer_id": p.customer_id,
+            "org_id": org,
+            "outcome": p.poutcome.astype(str).replace({none: "unknown"}),
+            "contacts": p.previous.astype(int),
+            "days_before": days[seen].astype("Int64"),
+            "estimated_date": est.dt.date.where(est.notna(), None),
+            "contact_date": p.contact_date,
+        }
+    )
+
+
+def contradictions(df: pd.DataFrame, rules: dict) -> list[Note]:
+    """Rows whose earlier-campaign fields disagree: kept (the source says so) but named in the notes."""
+    never = int(rules.get("pdays_never", -1))
+    none = rules.get("no_outcome", "unknown")
+    checks = {
+        "outcome_without_days": (df.poutcome != none) & (df.pdays == never),
+        "days_without_contacts": (df.pdays != never) & (df.previous == 0),
+        "contacts_without_outcome": (df.previous > 0) & (df.poutcome == none),
+    }
+    return [
+        (f"import.note.contradiction.{key}", {"rows": f"{int(m.sum()):,}", "first": int(df[ROW][m].iloc[0])})
+        for key, m in checks.items()
+        if m.any()
+    ]
 
 
 def stage_depth(duration: pd.Series, subscribed: pd.Series, rules: dict) -> np.ndarray:
@@ -76,6 +207,7 @@ def _calendar(first: dt.date, last: dt.date) -> pd.DataFrame:
 
 
 def _events(df: pd.DataFrame, depth: np.ndarray, r: dict) -> pd.DataFrame:
+    """The campaign's SICAS events, all on the contact date; earlier campaigns are not events here."""
     parts = []
     for k, stage in enumerate(STAGES):
         sel = depth >= k
@@ -89,34 +221,14 @@ def _events(df: pd.DataFrame, depth: np.ndarray, r: dict) -> pd.DataFrame:
                     "event_type": EVENT_TYPE[stage],
                     "campaign_id": r["campaign_id"],
                     "product_id": r["product_id"],
-                    "amount": None if stage == "A" else 0.0,
+                    "amount": None,  # the file has no amounts: sales and fee income are unknown, not 0
                     "order": k,
                 }
             )
         )
-    # Return flow: the earlier campaign's last contact, pdays before this one, with its outcome.
-    prior = df[df.pdays >= 0]
-    parts.append(
-        pd.DataFrame(
-            {
-                "event_date": (
-                    pd.to_datetime(prior.contact_date) - pd.to_timedelta(prior.pdays, unit="D")
-                ).dt.date,
-                "customer_id": prior.customer_id,
-                "channel_id": "call_unknown",
-                "stage": np.where(prior.poutcome == "success", "A", "C"),
-                "event_type": "prior_" + prior.poutcome.astype(str),
-                "campaign_id": r["prior_campaign_id"],
-                "product_id": None,
-                "amount": None,
-                "order": -1,
-            }
-        )
-    )
     ev = pd.concat(parts, ignore_index=True).sort_values(
         ["event_date", "customer_id", "order"], kind="stable"
     )
-    ev["amount"] = ev.amount.where(~((ev.stage == "C") & ev.event_type.str.startswith("prior_")), 0.0)
     ev["fee_income"] = ev.amount
     ev["event_id"] = np.arange(1, len(ev) + 1, dtype=np.int64)
     ev["event_ts"] = pd.to_datetime(ev.event_date)
@@ -129,18 +241,22 @@ def transform(
 ) -> tuple[dict[str, pd.DataFrame], dict, list[Problem]]:
     """Validated UCI rows -> warehouse tables, the warehouse_info values, and any date problems."""
     r = mapping["rules"]
+    if r.get("year_rule", "ordered") not in YEAR_RULES:
+        raise ValueError(f"unknown year rule {r['year_rule']!r}: use one of {', '.join(YEAR_RULES)}")
     df = typed.reset_index(drop=True).copy()
-    years, rule = contact_years(df.month_no, r)
+    years, rule, problems = contact_years(df, r, name)
+    if problems:
+        return {}, {}, problems
+    days = contact_days(df, years)
     df["contact_date"] = pd.to_datetime(
-        pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": df.day.astype(int)}),
-        errors="coerce",
+        pd.DataFrame({"year": years, "month": df.month_no.astype(int), "day": days}), errors="coerce"
     )
     month_names = {v: k for k, v in mapping["columns"]["month"]["values"].items()}
     problems = [
         Problem(int(row), "day", f"bad date: day {d} does not exist in {month_names[m]} {y}", name)
         for row, d, m, y in zip(
             df[ROW][df.contact_date.isna()],
-            df.day[df.contact_date.isna()],
+            days[df.contact_date.isna().to_numpy()],
             df.month_no[df.contact_date.isna()],
             years[df.contact_date.isna().to_numpy()],
         )
@@ -153,22 +269,12 @@ def transform(
     org = r["org_id"]
     depth = stage_depth(df.duration, df.subscribed, r)
     events = _events(df, depth, r)
-    prior = events[events.campaign_id == r["prior_campaign_id"]]
+    prior = prior_outcomes(df, r, org)
     campaigns = [
         (r["campaign_id"], "定期存款电话营销", "Term-deposit telemarketing", r["product_id"], first, last)
     ]
-    if len(prior):
-        campaigns.append(
-            (
-                r["prior_campaign_id"],
-                "此前的营销活动",
-                "Earlier campaigns",
-                None,
-                min(prior.event_date),
-                max(prior.event_date),
-            )
-        )
-    used = sorted(set(df.channel_id) | set(events.channel_id))
+    used = sorted(set(df.channel_id))
+    has_balance = "balance" in df and df.balance.notna().all()
     tables = {
         "orgs": pd.DataFrame(
             [
@@ -202,15 +308,19 @@ def transform(
             {
                 "customer_id": df.customer_id,
                 "org_id": org,
-                "aum": df.balance.astype(float),
+                "aum": df.balance.astype(float) if has_balance else None,
                 "last_active_date": df.contact_date,
             }
         ),
+        "customer_attributes": attributes(df, org),
+        "prior_outcomes": prior,
         "events": events,
         "calendar": _calendar(first, last),
     }
     notes = [
         rule,
+        *([] if "day" in df else [("import.note.day_estimated", {})]),
+        *contradictions(df, r),
         (
             "import.note.uci_summary",
             {
