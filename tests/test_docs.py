@@ -58,3 +58,8 @@ def test_architecture_names_every_package_and_the_contract_every_layer():
     for pkg in sorted(p.parent for p in (ROOT / "cockpit").glob("*/__init__.py")):
         assert f"cockpit/{pkg.name}/" in text, f"ARCHITECTURE.md does not place cockpit/{pkg.name}"
         assert f'"cockpit.{pkg.name}' in contract or f"cockpit.{pkg.name} " in contract, pkg.name
+
+
+def test_scores_read_with_one_decimal_even_when_whole():
+    assert i18n.fmt(52.0, "score", "zh") == "52.0"
+    assert i18n.fmt(51.94, "score", "en") == "51.9"

@@ -87,6 +87,8 @@ def fmt(value: float | None, unit: str, lang: str = "zh") -> str:
         return count(value, lang)
     if unit == "decimal2":
         return format_decimal(value, locale=_LOCALE[lang], format="#,##0.00")
+    if unit == "score":  # always one decimal: 52.0 beside 51.9, never 52
+        return format_decimal(round(value, 1), locale=_LOCALE[lang], format="#,##0.0")
     return format_decimal(round(value, 1), locale=_LOCALE[lang])
 
 
