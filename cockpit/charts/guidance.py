@@ -62,10 +62,10 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
             [
                 go.Scatter(x=d.week_start, y=d.rate, name=name["rate"], mode="lines+markers"),
                 go.Scatter(x=d.week_start, y=d.own_rate, name=name["own"], line={"dash": "dash"}),
-                go.Scatter(x=d.week_start, y=d.peer_rate, name=name["peers"], line={"dash": "dot"}),
             ]
         )
-        fig.update_yaxes(tickformat=".0%")
+        if ins.figures["value"][1] == "pct":  # a rate; counts keep plain numbers
+            fig.update_yaxes(tickformat=".0%")
         fig.update_xaxes(**i18n.date_ticks(lang, "week"))
     elif ins.type == "referrals_overdue":
         fig = go.Figure(

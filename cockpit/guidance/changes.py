@@ -1,0 +1,281 @@
+"""Unusual change, in both directions, for every weekly series of every region and sub-branch.
+
+Series (queries/guidance_changes.sql): events per SICAS stage, each stage-to-stage conversion, events per
+channel, Interest -> Connect per campaign, Actions per product, on-time follow-up per referral route between
+channel groups. For each node and week the expected value comes from the node's own previous HISTORY
+weeks (their mean count, or their pooled rate times this week's base), and the gap is scored
+z = (actual - expected) / sqrt(expected) for counts, binomial for rates, divided by the robust spread of
+every such score of the same kind at the same level of the whole tree (at least 1). Against comparable
+nodes the score is set against the median score of the nodes of the same level that week, again over the
+whole tree: the same week scores the same whoever looks, and a branch head receives only scores, never a
+peer's figure.
+
+A week is flagged when |z| >= Z_OWN against its own history and, when at least four nodes of its level
+have the series that week, |z| >= Z_PEER against them in the same direction (a node without peers, the
+head office, needs |z| >= Z_ALONE). Minimum samples: an expected count of MIN_EXPECTED, a rate's base of
+MIN_BASE. A finding is reported at the deepest node that shows it: a parent showing only what a child
+shows is left out, and channel or product findings of the same week and direction become the drivers of
+a stage finding there. A series flagged in STANDING_WEEKS or more of the RECENT_WEEKS is a standing
+condition, reported once (its latest week) and marked so.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from cockpit.core import i18n
+from cockpit.domain import sicas
+from cockpit.guidance import Context, Insight
+from cockpit.guidance.names import channel_label, product_label
+
+HISTORY = 12  # weeks of own history (fixed in the query's window frame)
+RECENT_WEEKS = 8
+Z_OWN = 4.0
+Z_PEER = 3.5
+Z_ALONE = 5.0
+MIN_EXPECTED = 10.0
+MIN_BASE = 30.0
+STANDING_WEEKS = 4
+RATES = ("conversion", "campaign", "route")
+KIND_ORDER = ("stage", "conversion", "campaign", "route", "product", "channel")
+
+
+def scored(ctx: Context) -> pd.DataFrame:
+    """Every scored node-week-series of the node's subtree, with `flag` (-1 drop, 1 surge, 0 none)."""
+    df = ctx.run(
+        "guidance_changes",
+        org_id=ctx.org_id,
+        end=ctx.period.to_date,
+        weeks=HISTORY + RECENT_WEEKS,
+        min_expected=MIN_EXPECTED,
+        min_base=MIN_BASE,
+    )
+    if df.empty:
+        return df.assign(flag=pd.Series(dtype=int))
+    df = df.copy()
+    df["week_start"] = pd.to_datetime(df["week_start"])
+    z, zp = df["z_own"].astype(float), df["z_peer"].astype(float)
+    alone = zp.isna()
+    own = z.abs() >= Z_OWN
+    peer = (zp.abs() >= Z_PEER) & (zp * z > 0)
+    hit = (alone & (z.abs() >= Z_ALONE)) | (~alone & own & peer)
+    df["flag"] = (hit * z.apply(lambda v: 1 if v > 0 else -1)).astype(int)
+    return df
+
+
+def _ancestors(ctx: Context) -> dict[str, list[str]]:
+    tree = ctx.run("org_tree")
+    parent = dict(zip(tree.org_id, tree.parent_id))
+    out = {}
+    for org in tree.org_id:
+        chain, p = [], parent.get(org)
+        while p is not None and p == p:
+            chain.append(p)
+            p = parent.get(p)
+        out[org] = chain
+    return out
+
+
+def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
+    """The flagged rows kept as findings: the latest week of a standing series once, folded to the deepest
+    node and into stage findings; sorted by a stable key."""
+    if df.empty:
+        return df.assign(standing=pd.Series(dtype=bool), weeks_flagged=pd.Series(dtype=int))
+    last = df.week_start.max()
+    recent = df[df.week_start > last - pd.Timedelta(weeks=RECENT_WEEKS)]
+    hits = recent[recent.flag != 0].copy()
+    key = ["org_id", "kind", "member", "flag"]
+    hits["weeks_flagged"] = hits.groupby(key)["week_start"].transform("count")
+    hits["standing"] = hits["weeks_flagged"] >= STANDING_WEEKS
+    hits = pd.concat(
+        [
+            hits[~hits.standing],
+            hits[hits.standing].sort_values("week_start").drop_duplicates(key, keep="last"),
+        ]
+    )
+    seen = {(r.org_id, r.kind, r.member, r.week_start, r.flag) for r in hits.itertuples()}
+    shown_below = {(a, k, m, w, f) for (o, k, m, w, f) in seen for a in ancestors.get(o, [])}
+    hits = hits[
+        [(r.org_id, r.kind, r.member, r.week_start, r.flag) not in shown_below for r in hits.itertuples()]
+    ]
+    stages = {(r.org_id, r.week_start, r.flag, r.member) for r in hits[hits.kind == "stage"].itertuples()}
+    stage_weeks = {(o, w, f) for (o, w, f, _) in stages}
+
+    def folded(r) -> bool:
+        if r.kind in ("channel", "product"):
+            return (r.org_id, r.week_start, r.flag) in stage_weeks
+        if r.kind == "conversion":
+            frm, to = r.member.split(">")
+            return (r.org_id, r.week_start, r.flag, to) in stages or (
+                r.org_id,
+                r.week_start,
+                -r.flag,
+                frm,
+            ) in stages
+        return False
+
+    hits = hits[[not folded(r) for r in hits.itertuples()]]
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    return (
+        hits.assign(_k=hits.kind.map(order), _w=-hits.week_start.astype("int64"))
+        .sort_values(["_w", "org_id", "_k", "member", "flag"])
+        .drop(columns=["_k", "_w"])
+        .reset_index(drop=True)
+    )
+
+
+def _stage_name(code: str, lang: str) -> str:
+    return i18n.t(f"sicas.stage.{sicas.stage(code).key}", lang)
+
+
+def subject(ctx: Context, kind: str, member: str, lang: str) -> str:
+    """What changed, in words: '行动 事件数', '活动「…」兴趣互动→连接沟通 转化率'."""
+    i = 0 if lang == "zh" else 1
+    if kind == "stage":
+        return i18n.t("guidance.change.subject.stage", lang, stage=_stage_name(member, lang))
+    if kind == "conversion":
+        frm, to = member.split(">")
+        return i18n.t(
+            "guidance.change.subject.conversion", lang, frm=_stage_name(frm, lang), to=_stage_name(to, lang)
+        )
+    if kind == "channel":
+        return i18n.t("guidance.change.subject.channel", lang, name=channel_label(ctx, member)[i])
+    if kind == "product":
+        return i18n.t("guidance.change.subject.product", lang, name=product_label(ctx, member)[i])
+    if kind == "campaign":
+        names = ctx.run("guidance_campaigns").set_index("campaign_id")
+        name = names.loc[member, f"name_{lang}"] if member in names.index else member
+        return i18n.t("guidance.change.subject.campaign", lang, name=name)
+    frm, to = member.split(">")
+    return i18n.t(
+        "guidance.change.subject.route",
+        lang,
+        frm=i18n.t(f"group.{frm}", lang),
+        to=i18n.t(f"group.{to}", lang),
+    )
+
+
+def _gap_words(row, lang: str) -> str:
+    """Points for rates, a relative change for counts, named as such."""
+    if row.kind in RATES:
+        points = (row.num / row.den - row.base) * 100
+        return i18n.t("guidance.change.points", lang, points=i18n.fmt(abs(points), "score", lang))
+    rel = row.num / row.expected - 1
+    return i18n.t("guidance.change.relative", lang, rel=i18n.pct(abs(rel), lang))
+
+
+def _drivers(df: pd.DataFrame, ctx: Context, row, lang: str) -> str:
+    """For a stage finding: the channels (and for Actions the products) moving the same way most that
+    week, as amounts (shares of a change can pass 100% when others move the other way)."""
+    if row.kind != "stage":
+        return ""
+    same = df[
+        (df.org_id == row.org_id) & (df.week_start == row.week_start) & df.kind.isin(["channel", "product"])
+    ]
+    same = same.assign(excess=same.num - same.expected)
+    same = same[same.excess * row.flag > 0]
+    if same.empty:
+        return ""
+    i = 0 if lang == "zh" else 1
+    parts = []
+    for kind in ("channel", "product"):
+        part = same[same.kind == kind].sort_values(["excess", "member"], ascending=[row.flag < 0, True])
+        for r in part.head(2).itertuples():
+            label = channel_label(ctx, r.member)[i] if kind == "channel" else product_label(ctx, r.member)[i]
+            sign = "+" if r.excess > 0 else "−"
+            parts.append(f"{label} {sign}{i18n.count(abs(r.excess), lang)}")
+    joined = ("、" if lang == "zh" else ", ").join(parts)
+    return i18n.t("guidance.change.drivers", lang, parts=joined)
+
+
+def _severity(row, last: pd.Timestamp) -> int:
+    """Novelty (latest weeks), size (relative gap) and certainty (|z|); standing conditions are notes."""
+    if row.standing:
+        return 1
+    fresh = row.week_start >= last - pd.Timedelta(weeks=3)
+    value = row.num / row.den if row.kind in RATES else row.num
+    base = row.base if row.kind in RATES else row.expected
+    big = base > 0 and abs(value / base - 1) >= 0.5
+    worse = row.flag < 0
+    if fresh and big and abs(row.z_own) >= 2 * Z_OWN and worse:
+        return 3
+    return 2 if fresh or big else 1
+
+
+def _detail(df: pd.DataFrame, row) -> pd.DataFrame:
+    d = df[(df.org_id == row.org_id) & (df.kind == row.kind) & (df.member == row.member)].copy()
+    rate = row.kind in RATES
+    d["rate"] = d.num / d.den if rate else d.num
+    d["own_rate"] = d.base if rate else d.expected
+    return d[["week_start", "num", "den", "expected", "rate", "own_rate", "z_own", "z_peer"]].reset_index(
+        drop=True
+    )
+
+
+def find(ctx: Context) -> list[Insight]:
+    df = scored(ctx)
+    if df.empty:
+        return []
+    hits = findings(df, _ancestors(ctx))
+    last = df.week_start.max()
+    out = []
+    for row in hits.itertuples():
+        week = row.week_start.date().isoformat()
+        rate = row.kind in RATES
+        unit = "pct" if rate else "count"
+        value = row.num / row.den if rate else row.num
+        base = row.base if rate else row.expected
+        peers = not (isinstance(row.z_peer, float) and math.isnan(row.z_peer))
+        direction = "surge" if row.flag > 0 else "drop"
+        labels = {
+            "week": (week, week),
+            "subject": tuple(subject(ctx, row.kind, row.member, lang) for lang in ("zh", "en")),
+            "direction": tuple(i18n.t(f"guidance.change.{direction}", lang) for lang in ("zh", "en")),
+            "gap": tuple(_gap_words(row, lang) for lang in ("zh", "en")),
+            "drivers": tuple(_drivers(df, ctx, row, lang) for lang in ("zh", "en")),
+            "standing_note": tuple(
+                i18n.t("guidance.change.standing", lang, weeks=int(row.weeks_flagged)) if row.standing else ""
+                for lang in ("zh", "en")
+            ),
+            "base_note": tuple(
+                i18n.t("guidance.change.base_note", lang, den=i18n.count(row.den, lang)) if rate else ""
+                for lang in ("zh", "en")
+            ),
+            "peer_rule": tuple(
+                i18n.t(
+                    "guidance.change.rule_peer" if peers else "guidance.change.rule_alone",
+                    lang,
+                    z_peer=i18n.fmt(row.z_peer, "score", lang),
+                    z_peer_flag=i18n.fmt(Z_PEER, "score", lang),
+                    z_alone=i18n.fmt(Z_ALONE, "score", lang),
+                )
+                for lang in ("zh", "en")
+            ),
+            "kind": (row.kind, row.kind),
+            "member": (row.member, row.member),
+        }
+        out.append(
+            Insight(
+                "unusual_change",
+                "branch_head",
+                _severity(row, last),
+                row.org_id,
+                {
+                    "value": (value, unit),
+                    "baseline": (base, unit),
+                    "z": (row.z_own, "score"),
+                    "z_flag": (Z_OWN, "score"),
+                    "history": (HISTORY, "count"),
+                    "min_expected": (MIN_EXPECTED, "count"),
+                    "min_base": (MIN_BASE, "count"),
+                    "excess": (row.num - row.expected, "count"),
+                },
+                labels,
+                _detail(df, row),
+                key=("unusual_change", row.org_id, row.kind, row.member, direction, week),
+                standing=bool(row.standing),
+            )
+        )
+    return out
