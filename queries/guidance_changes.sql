@@ -5,6 +5,7 @@
 -- param: weeks int = 20
 -- param: min_expected float = 10
 -- param: min_base float = 30
+-- param: min_route_base float = 20
 with nodes as (
   select o.org_id, o.level from orgs o join cohort_orgs k on k.org_id = o.org_id where o.level <= 2
 ),
@@ -95,15 +96,28 @@ raw as (
          case when den is null then (num - expected) / sqrt(expected)
               else (num - den * base) / sqrt(den * base * (1 - base)) end as z
   from expected
-  where expected >= :min_expected and (den is null or den >= :min_base)
+  where expected >= :min_expected and (den is null or den >= case when kind = 'route' then :min_route_base else :min_base end)
 ),
 centre as (
-  select level, kind, percentile_cont(0.5) within group (order by z) as mid from raw group by level, kind
+  select level, kind, percentile_cont(0.5) within group (order by z) as mid, count(*) as n from raw group by level, kind
 ),
-spread as (
-  select r.level, r.kind, greatest(1.0, 1.4826 * percentile_cont(0.5) within group (order by abs(r.z - c.mid))) as phi
+spread_level as (
+  select r.level, r.kind, c.n, greatest(1.0, 1.4826 * percentile_cont(0.5) within group (order by abs(r.z - c.mid))) as phi
   from raw r join centre c on c.level = r.level and c.kind = r.kind
-  group by r.level, r.kind
+  group by r.level, r.kind, c.n
+),
+centre_kind as (
+  select kind, percentile_cont(0.5) within group (order by z) as mid from raw group by kind
+),
+spread_kind as (
+  select r.kind, greatest(1.0, 1.4826 * percentile_cont(0.5) within group (order by abs(r.z - c.mid))) as phi
+  from raw r join centre_kind c on c.kind = r.kind
+  group by r.kind
+),
+-- the spread of a level and kind, or of the kind at every level when the level has under 30 scores
+spread as (
+  select l.level, l.kind, case when l.n >= 30 then l.phi else k.phi end as phi
+  from spread_level l join spread_kind k on k.kind = l.kind
 ),
 peers as (
   select level, week_start, kind, member, count(*) as nodes, percentile_cont(0.5) within group (order by z) as mid
@@ -112,7 +126,7 @@ peers as (
 final as (
   select r.org_id, r.level, r.week_start, r.kind, r.member, r.num, r.den, r.expected, r.base,
          r.z / s.phi as z_own,
-         case when p.nodes >= 4 then (r.z - p.mid) / s.phi end as z_peer
+         case when p.nodes >= 4 then (r.z - p.mid) / s.phi end as z_peer, s.phi
   from raw r
   join spread s on s.level = r.level and s.kind = r.kind
   join peers p on p.level = r.level and p.week_start = r.week_start and p.kind = r.kind and p.member = r.member

@@ -12,11 +12,12 @@ peer's figure.
 
 A week is flagged when |z| >= Z_OWN against its own history and, when at least four nodes of its level
 have the series that week, |z| >= Z_PEER against them in the same direction (a node without peers, the
-head office, needs |z| >= Z_ALONE). Minimum samples: an expected count of MIN_EXPECTED, a rate's base of
-MIN_BASE. A finding is reported at the deepest node that shows it: a parent showing only what a child
-shows is left out, and channel or product findings of the same week and direction become the drivers of
-a stage finding there. A series flagged in STANDING_WEEKS or more of the RECENT_WEEKS is a standing
-condition, reported once (its latest week) and marked so.
+head office, needs |z| >= Z_ALONE). Minimum samples: an expected count of MIN_EXPECTED, a rate's base
+of MIN_BASE (MIN_ROUTE_BASE referrals for a route). A change is reported at the node it belongs to
+(`_deepest`), and channel or product findings of the same week and direction become the drivers of a
+stage finding there, conversions into or out of that stage are part of it. A series flagged in
+STANDING_WEEKS or more of the RECENT_WEEKS is a standing condition, reported once (its latest week)
+and marked so.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ Z_PEER = 3.5
 Z_ALONE = 5.0
 MIN_EXPECTED = 10.0
 MIN_BASE = 30.0
+MIN_ROUTE_BASE = 20.0  # referrals of a route in a week: fewer than a rate's base elsewhere
 STANDING_WEEKS = 4
+REST_Z = 2.0  # a parent keeps a change its flagged children do not explain
 RATES = ("conversion", "campaign", "route")
 KIND_ORDER = ("stage", "conversion", "campaign", "route", "product", "channel")
 
@@ -51,6 +54,7 @@ def scored(ctx: Context) -> pd.DataFrame:
         weeks=HISTORY + RECENT_WEEKS,
         min_expected=MIN_EXPECTED,
         min_base=MIN_BASE,
+        min_route_base=MIN_ROUTE_BASE,
     )
     if df.empty:
         return df.assign(flag=pd.Series(dtype=int))
@@ -78,6 +82,46 @@ def _ancestors(ctx: Context) -> dict[str, list[str]]:
     return out
 
 
+def _rest_z(parent: pd.Series, kids: pd.DataFrame, rate: bool) -> float:
+    """The parent's score with the flagged children taken out: is the rest of it moving too?"""
+    num, expected = parent.num - kids.num.sum(), parent.expected - kids.expected.sum()
+    if rate:
+        den = parent.den - kids.den.sum()
+        p = float(parent.base)
+        spread = math.sqrt(den * p * (1 - p)) if den > 0 else 0.0
+        return (num - den * p) / spread / parent.phi if spread else 0.0
+    return (num - expected) / math.sqrt(expected) / parent.phi if expected > 0 else 0.0
+
+
+def _deepest(hits: pd.DataFrame, df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
+    """Each change at the node it belongs to. Where a parent and some of its children are flagged the
+    same way, the change is the parent's (its descendants' findings are left out) when at least half of
+    its children with the series are flagged or when its score recomputed without them still moves by
+    REST_Z; otherwise it is the children's (the parent's is left out). The head office has no peers: a
+    change of its own is kept beside its children's, which stand out against theirs."""
+    cols = ["org_id", "kind", "member", "week_start", "flag"]
+    seen = set(map(tuple, hits[cols].itertuples(index=False, name=None)))
+    parent_of = {o: (a[0] if a else None) for o, a in ancestors.items()}
+    rows = df.set_index(["org_id", "kind", "member", "week_start"])
+    children = (
+        df.assign(parent=df.org_id.map(parent_of)).groupby(["parent", "kind", "member", "week_start"]).size()
+    )
+    drop = set()
+    for o, *k in sorted(seen, key=str):
+        kids = [x for x in seen if parent_of.get(x[0]) == o and tuple(x[1:]) == tuple(k)]
+        if not kids:
+            continue
+        parent = rows.loc[(o, k[0], k[1], k[2])]
+        kid_rows = rows.loc[[(x[0], k[0], k[1], k[2]) for x in kids]]
+        spread = 2 * len(kids) >= int(children.get((o, k[0], k[1], k[2]), 0))
+        if spread or _rest_z(parent, kid_rows, k[0] in RATES) * k[3] >= REST_Z:
+            if parent.z_peer == parent.z_peer:  # the head office, with no peers, takes in no child's story
+                drop |= {x for x in seen if tuple(x[1:]) == tuple(k) and o in ancestors.get(x[0], [])}
+        else:
+            drop.add((o, *k))
+    return hits[[t not in drop for t in hits[cols].itertuples(index=False, name=None)]]
+
+
 def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
     """The flagged rows kept as findings: the latest week of a standing series once, folded to the deepest
     node and into stage findings; sorted by a stable key."""
@@ -95,11 +139,7 @@ def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
             hits[hits.standing].sort_values("week_start").drop_duplicates(key, keep="last"),
         ]
     )
-    seen = {(r.org_id, r.kind, r.member, r.week_start, r.flag) for r in hits.itertuples()}
-    shown_below = {(a, k, m, w, f) for (o, k, m, w, f) in seen for a in ancestors.get(o, [])}
-    hits = hits[
-        [(r.org_id, r.kind, r.member, r.week_start, r.flag) not in shown_below for r in hits.itertuples()]
-    ]
+    hits = _deepest(hits, df, ancestors)
     stages = {(r.org_id, r.week_start, r.flag, r.member) for r in hits[hits.kind == "stage"].itertuples()}
     stage_weeks = {(o, w, f) for (o, w, f, _) in stages}
 
@@ -269,7 +309,7 @@ def find(ctx: Context) -> list[Insight]:
                     "z_flag": (Z_OWN, "score"),
                     "history": (HISTORY, "count"),
                     "min_expected": (MIN_EXPECTED, "count"),
-                    "min_base": (MIN_BASE, "count"),
+                    "min_base": (MIN_ROUTE_BASE if row.kind == "route" else MIN_BASE, "count"),
                     "excess": (row.num - row.expected, "count"),
                 },
                 labels,
