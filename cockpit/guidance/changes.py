@@ -119,7 +119,8 @@ def _deepest(hits: pd.DataFrame, df: pd.DataFrame, ancestors: dict[str, list[str
                 drop |= {x for x in seen if tuple(x[1:]) == tuple(k) and o in ancestors.get(x[0], [])}
         else:
             drop.add((o, *k))
-    return hits[[t not in drop for t in hits[cols].itertuples(index=False, name=None)]]
+    keep = [t not in drop for t in hits[cols].itertuples(index=False, name=None)]
+    return hits.loc[pd.Series(keep, index=hits.index, dtype=bool)]
 
 
 def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
@@ -130,6 +131,8 @@ def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
     last = df.week_start.max()
     recent = df[df.week_start > last - pd.Timedelta(weeks=RECENT_WEEKS)]
     hits = recent[recent.flag != 0].copy()
+    if hits.empty:
+        return hits.assign(standing=pd.Series(dtype=bool), weeks_flagged=pd.Series(dtype=int))
     key = ["org_id", "kind", "member", "flag"]
     hits["weeks_flagged"] = hits.groupby(key)["week_start"].transform("count")
     hits["standing"] = hits["weeks_flagged"] >= STANDING_WEEKS
@@ -156,7 +159,7 @@ def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
             ) in stages
         return False
 
-    hits = hits[[not folded(r) for r in hits.itertuples()]]
+    hits = hits.loc[pd.Series([not folded(r) for r in hits.itertuples()], index=hits.index, dtype=bool)]
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     return (
         hits.assign(_k=hits.kind.map(order), _w=-hits.week_start.astype("int64"))
