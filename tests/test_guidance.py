@@ -15,7 +15,7 @@ import pytest
 from cockpit import guidance
 from cockpit.core import i18n
 from cockpit.core.periods import Period
-from cockpit.domain import metrics
+from cockpit.domain import metrics, sicas
 from cockpit.guidance import Context, actions, changes
 from cockpit.warehouse.layer import Scope, ScopeError
 from seed.demo import bank as demo_bank
@@ -287,20 +287,47 @@ def test_a_branch_heads_action_list_holds_only_their_branch(wh, as_of):
         actions.action_list(Context(wh, s, "R01B01", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
 
 
-def test_next_best_channel_is_the_best_converting_channel_for_segment_and_stage(big):
+def test_next_best_channel_is_the_best_converting_outbound_channel_for_segment_and_stage(big):
     ctx = Context(big, HO, "R01", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
     conv = ctx.run("action_channel_conversion", org_id="R01", as_of=sl.AS_OF)
     todo = actions.action_list(ctx, "en")
-    row = todo.iloc[0]
-    stage_no = "SICAH".index(row.stage) + 1
-    cell = conv[
-        (conv.segment == row.segment) & (conv.stage_no == stage_no) & (conv.customers >= actions.MIN_BASE)
-    ]
-    best = cell.sort_values(["conversion", "customers"], ascending=False).iloc[
-        0
-    ]  # ties go to the larger base
-    assert row.channel_id == best.channel_id
-    assert row.channel_conversion == pytest.approx(cell.conversion.max())
+    assert todo.customer_id.is_unique and set(todo.channel_id) <= set(actions.OUTBOUND)
+    checked = 0
+    for row in todo.head(40).itertuples():
+        stage_no = "SICAH".index(row.stage) + 1
+        cell = conv[
+            (conv.segment == row.segment)
+            & (conv.stage_no == stage_no)
+            & (conv.customers >= actions.MIN_BASE)
+            & conv.channel_id.isin(actions.OUTBOUND)
+        ]
+        if cell.empty:
+            continue
+        best = cell.sort_values(
+            ["conversion", "customers", "channel_id"], ascending=[False, False, True]
+        ).iloc[0]
+        assert row.channel_id == best.channel_id
+        assert row.channel_conversion == pytest.approx(best.conversion)
+        assert f"of {best.customers:,} customers of the same segment" in row.channel_basis
+        checked += 1
+    assert checked > 10
+
+
+def test_one_customer_appears_once_with_every_reason_and_the_script_names_stage_and_last_contact(big):
+    ctx = Context(big, HO, "R01", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    raw = ctx.run("action_customers", org_id="R01", as_of=sl.AS_OF)
+    todo = actions.action_list(ctx, "zh").set_index("customer_id")
+    assert len(todo) == raw.customer_id.nunique()
+    many = raw.groupby("customer_id").reason.nunique()
+    assert (many > 1).any()
+    for cid in many[many > 1].index[:20]:
+        for why in raw[raw.customer_id == cid].reason:
+            assert i18n.t(f"action.reason.{why}", "zh") in todo.loc[cid, "reason"]
+    for cid, row in todo.head(50).iterrows():
+        last = raw[raw.customer_id == cid].iloc[0]
+        assert i18n.t(f"sicas.stage.{sicas.stage(row.stage).key}", "zh") in row.script
+        if pd.notna(last.last_contact_date):
+            assert pd.Timestamp(last.last_contact_date).date().isoformat() in row.script
 
 
 def test_action_list_exports_read_back_with_chinese_headers(wh, as_of):
@@ -571,4 +598,4 @@ def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_ch
     assert list(shown[col["channel_conversion"]]) == [i18n.pct(v, "zh") for v in todo.channel_conversion]
     assert not todo.script.str.contains("（—）").any()
     named = todo[todo.channel_id.notna()]
-    assert all(sc.startswith(f"（{ch}）") for sc, ch in zip(named.script, named.channel))
+    assert all(sc.startswith(f"（通过{ch}联系）") for sc, ch in zip(named.script, named.channel))
