@@ -80,7 +80,7 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice", lang=lang)
         fig.add_hline(y=float(d.peer_rate.iloc[0]), line_dash="dash")
         fig.update_yaxes(tickformat=".0%")
-    elif ins.type == "campaign_outperformance":
+    elif ins.type in ("campaign_outperformance", "campaign_underperformance"):
         fig = _bar(d, "campaign_id", "conversion", ins.labels["campaign_id"][0], key="campaign_id", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "target_risk":
