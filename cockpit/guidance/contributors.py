@@ -120,8 +120,8 @@ def find(ctx: Context) -> list[Insight]:
             else:
                 figures[f"{dim}_share"] = (float("nan"), "pct")
                 labels[dim] = ("—", "—")
-        labels["parts"] = tuple(_parts(tops, labels, lang, m.unit) for lang in ("zh", "en"))
-        labels["focus"] = tuple(_focus(tops, labels, lang) for lang in ("zh", "en"))
+        labels["parts"] = (_parts(tops, labels, "zh", m.unit), _parts(tops, labels, "en", m.unit))
+        labels["focus"] = (_focus(tops, labels, "zh"), _focus(tops, labels, "en"))
         worse = (cur < prev) == m.higher_is_better
         out.append(
             Insight(

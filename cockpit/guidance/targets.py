@@ -98,6 +98,11 @@ def _reasons(view: targets.TargetView, m: metrics.Metric, opening: float) -> lis
     return out
 
 
+def _both(text) -> tuple[str, str]:
+    """A label in both languages from a function of the language."""
+    return text("zh"), text("en")
+
+
 def _shortfall(view: targets.TargetView) -> float:
     """How far below the target the period ends, as a share of the target (the forecast, else the actual)."""
     end = view.forecast.value if view.forecast is not None else view.actual
@@ -141,29 +146,33 @@ def _insight(ctx, table, progress, view, m, org, reasons, ended) -> Insight:
             "metric": (m.name("zh"), m.name("en")),
             "reasons": (words("zh"), words("en")),
             "period_end": (ctx.period.end.isoformat(), ctx.period.end.isoformat()),
-            "forecast_note": tuple(
-                i18n.t(
-                    "guidance.target_risk.forecast_note",
-                    lang,
-                    forecast=m.fmt(fc.value, lang),
-                    end=ctx.period.end.isoformat(),
-                    short=m.fmt(short, lang),
-                    share=i18n.pct(short / view.target, lang),
+            "forecast_note": _both(
+                lambda lang: (
+                    i18n.t(
+                        "guidance.target_risk.forecast_note",
+                        lang,
+                        forecast=m.fmt(fc.value, lang),
+                        end=ctx.period.end.isoformat(),
+                        short=m.fmt(short, lang),
+                        share=i18n.pct(short / view.target, lang),
+                    )
+                    if fc is not None and short > 0
+                    else ""
                 )
-                if fc is not None and short > 0
-                else ""
-                for lang in ("zh", "en")
             ),
-            "advice": tuple(
-                i18n.t("guidance.target_risk.closed", lang)
-                if ended
-                else i18n.t(
-                    "guidance.target_risk.advice",
-                    lang,
-                    remaining=i18n.count(progress.remaining, lang),
-                    pace_needed=m.fmt(view.needed_per_day, lang) if view.needed_per_day is not None else "—",
+            "advice": _both(
+                lambda lang: (
+                    i18n.t("guidance.target_risk.closed", lang)
+                    if ended
+                    else i18n.t(
+                        "guidance.target_risk.advice",
+                        lang,
+                        remaining=i18n.count(progress.remaining, lang),
+                        pace_needed=m.fmt(view.needed_per_day, lang)
+                        if view.needed_per_day is not None
+                        else "—",
+                    )
                 )
-                for lang in ("zh", "en")
             ),
         },
         named(

@@ -94,9 +94,9 @@ def run(bank: Path, seeds: list[int], period_text: str | None = None) -> Result:
             out.stories += stories
             out.found += [s.key in keys for s in stories]
             for key in sorted(keys - base, key=str):
-                story = next((s for s in stories if _org(key) in s.touched), None)
-                out.new.append((_kind_of(key), key, story))
-                if story is None:
+                owner = next((s for s in stories if _org(key) in s.touched), None)
+                out.new.append((_kind_of(key), key, owner))
+                if owner is None:
                     out.false_alarms.append(key)
             copy.unlink()
     return out
