@@ -28,7 +28,8 @@ for i, ins in enumerate(shown):
     severity = ui.tr(f"guidance.severity.{ins.severity}")
     node = org_names.get(ins.org_id, ins.org_id)
     badge = f" · {ui.tr('guidance.standing_badge')}" if ins.standing else ""
-    head = f"[{severity}] {ins.title(lang)} · {node}{badge}"
+    topic = f" · {ins.topic(lang)}" if ins.topic(lang) else ""
+    head = f"[{severity}] {ins.title(lang)} · {node}{topic}{badge}"
     with st.expander(head, expanded=i == 0):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))

@@ -59,6 +59,18 @@ class Insight:
     def title(self, lang: str = "zh") -> str:
         return i18n.t(f"guidance.{self.type}.title", lang)
 
+    def topic(self, lang: str = "zh") -> str:
+        """What the finding is about in a few words (the metric, series, campaign or route), for headings."""
+        i = 0 if lang == "zh" else 1
+        for k in ("metric", "subject", "campaign"):
+            if k in self.labels:
+                return self.labels[k][i]
+        if "route_from" in self.labels:
+            return f"{self.labels['route_from'][i]}→{self.labels['route_to'][i]}"
+        if "to_stage" in self.labels:
+            return f"{self.labels['from_stage'][i]}→{self.labels['to_stage'][i]}"
+        return ""
+
     def baseline(self, lang: str = "zh") -> str:
         """The rule and baseline the figures were compared with."""
         return i18n.t(f"guidance.{self.type}.rule", lang, **self._values(lang))

@@ -8,8 +8,10 @@ targets page judges it. At risk when any of these holds:
   80% range, while the status may still be green (a balance running off near its target);
 - a balance metric has fallen below its opening balance while its target is above it.
 
-Evidence: actual, target, pace against time progress, the forecast and by how much it misses at the
-period's end, the pace needed per remaining working day. Every at-risk pair is an insight, the furthest
+Severity: high when the period ends SEVERE_SHORTFALL or more below the target (by the forecast), medium
+for a smaller shortfall or a red status, a note otherwise. Evidence: actual, target, pace against time
+progress, the forecast and by how much it misses at the period's end, the pace needed per remaining
+working day. Every at-risk pair is an insight, the furthest
 behind first (ranked by the forecast's shortfall against the target, then by the gap to pace); the page
 shows the first few and counts the rest. In a closed period nothing is advised: the result is stated.
 """
@@ -25,6 +27,7 @@ from cockpit.guidance.names import named, org_label
 
 FLAG = ("red",)
 MAX_LISTED = 3
+SEVERE_SHORTFALL = 0.1  # the period ends this far below the target (forecast, else actual): high
 
 
 def most_behind(table: pd.DataFrame, ratio: float, n: int = MAX_LISTED) -> pd.DataFrame:
@@ -114,7 +117,9 @@ def _shortfall(view: targets.TargetView) -> float:
 def _insight(ctx, table, progress, view, m, org, reasons, ended) -> Insight:
     fc = view.forecast
     short = (view.target - fc.value) if fc is not None else float("nan")
-    severity = 3 if len(reasons) >= 2 or m.is_stock else 2
+    severity = (
+        3 if _shortfall(view) >= SEVERE_SHORTFALL else 2 if _shortfall(view) > 0 or "red" in reasons else 1
+    )
 
     def words(lang: str) -> str:
         return (
