@@ -98,7 +98,7 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
     elif ins.type == "dormant_high_value":
         fig = _bar(d, "org_id", "dormant_aum", lang=lang)
         _money(fig, lang)
-    elif ins.type == "lifecycle_unreached":
+    elif ins.type in ("lifecycle_unreached", "untouched_cohort"):
         fig = _bar(d, "org_id", "coverage", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     else:

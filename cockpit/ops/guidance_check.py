@@ -54,6 +54,8 @@ def _kind_of(key: tuple) -> str:
         return STORY_KIND.get((key[2], key[4]), "")
     if key[0] == "target_risk" and key[2] == "deposits":
         return "balance_run_off"
+    if key[0] == "untouched_cohort":
+        return "untouched_cohort"
     return ""
 
 
@@ -85,8 +87,9 @@ def run(bank: Path, seeds: list[int], period_text: str | None = None) -> Result:
             shutil.copyfile(bank, copy)
             con = duckdb.connect(str(copy))
             stories = planting.choose(scored, base, con, random.Random(seed), as_of)
+            window = Context(wh, ROOT, "HO", period).window_start
             for story in stories:
-                planting.plant(con, story, as_of, period.start)
+                planting.plant(con, story, as_of, period.start, window)
             marts.build(con)
             con.close()
             keys, planted_wh, _ = _generate(copy, period_text)

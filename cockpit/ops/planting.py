@@ -7,7 +7,8 @@ to see: at least 1.5 times its threshold given that node's own volume and the sp
 
 Kinds: drop and surge (events of one SICAS stage), slow_route (on-time follow-up on a referral route),
 campaign_collapse (Interest -> Connect of one campaign), balance_run_off (deposits running off from the
-period's first week while the target stays).
+period's first week while the target stays), untouched_cohort (the touchpoints that followed a share of a
+region's recent lifecycle changes removed, so nobody reached those customers).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 
 from cockpit.guidance import changes
 
-KINDS = ("drop", "surge", "slow_route", "campaign_collapse", "balance_run_off")
+KINDS = ("drop", "surge", "slow_route", "campaign_collapse", "balance_run_off", "untouched_cohort")
 MARGIN = 1.5  # planted sizes start at MARGIN x the engine's threshold
 SERIES = {"drop": "stage", "surge": "stage", "slow_route": "route", "campaign_collapse": "campaign"}
 
@@ -32,7 +33,7 @@ class Story:
     kind: str
     org_id: str
     key: tuple  # the insight key the engine should give
-    size: float  # share removed (drop, slow route, campaign, run-off) or the factor (surge)
+    size: float  # share removed (drop, route, campaign, run-off, cohort) or the factor (surge)
     week: str = ""
     touched: frozenset[str] = field(default_factory=frozenset)  # the node, its ancestors and descendants
 
@@ -88,21 +89,25 @@ def choose(
     used: set[str] = set()
     stories = []
     for kind in KINDS:
-        if kind == "balance_run_off":
+        if kind in ("balance_run_off", "untouched_cohort"):
+            key = {"balance_run_off": ("target_risk", "deposits"), "untouched_cohort": ("untouched_cohort",)}[
+                kind
+            ]
             regions = sorted(
                 o
                 for o, p in parents.items()
-                if p == "HO" and o not in used and ("target_risk", o, "deposits") not in baseline_keys
+                if p == "HO" and o not in used and (key[0], o, *key[1:]) not in baseline_keys
             )
             if regions:
                 org = rng.choice(regions)
                 used.add(org)
+                low, high = (0.06, 0.15) if kind == "balance_run_off" else (0.6, 0.95)
                 stories.append(
                     Story(
                         kind,
                         org,
-                        ("target_risk", org, "deposits"),
-                        round(rng.uniform(0.06, 0.15), 3),
+                        (key[0], org, *key[1:]),
+                        round(rng.uniform(low, high), 3),
                         touched=_family(con, org),
                     )
                 )
@@ -138,8 +143,20 @@ def choose(
 _SUBTREE = "select descendant_id from org_closure where ancestor_id = ?"
 
 
-def plant(con: Any, story: Story, as_of: dt.date, period_start: dt.date) -> None:
+def plant(con: Any, story: Story, as_of: dt.date, period_start: dt.date, window_start: dt.date) -> None:
     """Write one story into the detail tables of a writable DuckDB copy."""
+    if story.kind == "untouched_cohort":
+        changes_ = con.execute(
+            f"select customer_id, change_date from lifecycle_changes where org_id in ({_SUBTREE}) "
+            "and change_date between ? and ? order by customer_id, change_date",
+            [story.org_id, window_start, as_of - dt.timedelta(days=7)],
+        ).fetchall()
+        picked = changes_[: round(story.size * len(changes_))]
+        con.executemany(
+            "delete from events where customer_id = ? and event_date between ? and ? + 7",
+            [(c, d, d) for c, d in picked],
+        )
+        return
     if story.kind == "balance_run_off":
         d0 = period_start + dt.timedelta(days=4)
         span = max((as_of - d0).days, 1)
