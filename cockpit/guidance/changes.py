@@ -15,7 +15,9 @@ have the series that week, |z| >= Z_PEER against them in the same direction (a n
 head office, needs |z| >= Z_ALONE). Minimum samples: an expected count of MIN_EXPECTED, a rate's base
 of MIN_BASE (MIN_ROUTE_BASE referrals for a route). A change is reported at the node it belongs to
 (`_deepest`), and channel or product findings of the same week and direction become the drivers of a
-stage finding there, conversions into or out of that stage are part of it. A series flagged in
+stage finding there, conversions into or out of that stage are part of it; a campaign's Interest -> Connect
+change and the node's Connect change of the same week are one finding, the campaign's when it explains
+CAMPAIGN_SHARE of the Connects missing (or added), the stage's otherwise. A series flagged in
 STANDING_WEEKS or more of the RECENT_WEEKS is a standing condition, reported once (its latest week)
 and marked so.
 """
@@ -40,6 +42,7 @@ MIN_EXPECTED = 10.0
 MIN_BASE = 30.0
 MIN_ROUTE_BASE = 20.0  # referrals of a route in a week: fewer than a rate's base elsewhere
 STANDING_WEEKS = 4
+CAMPAIGN_SHARE = 0.5  # a campaign explaining this share of a Connect change is its cause
 REST_Z = 2.0  # a parent keeps a change its flagged children do not explain
 RATES = ("conversion", "campaign", "route")
 KIND_ORDER = ("stage", "conversion", "campaign", "route", "product", "channel")
@@ -145,8 +148,26 @@ def findings(df: pd.DataFrame, ancestors: dict[str, list[str]]) -> pd.DataFrame:
     hits = _deepest(hits, df, ancestors)
     stages = {(r.org_id, r.week_start, r.flag, r.member) for r in hits[hits.kind == "stage"].itertuples()}
     stage_weeks = {(o, w, f) for (o, w, f, _) in stages}
+    connects = {
+        (r.org_id, r.week_start, r.flag): r
+        for r in hits[(hits.kind == "stage") & (hits.member == "C")].itertuples()
+    }
+    by_campaign, in_stage = set(), set()
+    for r in hits[hits.kind == "campaign"].itertuples():  # a campaign's Connects against the node's Connects
+        c = connects.get((r.org_id, r.week_start, r.flag))
+        if c is None:
+            continue
+        gap, total = r.den * r.base - r.num, c.expected - c.num
+        if total and gap / total >= CAMPAIGN_SHARE:
+            by_campaign.add((r.org_id, r.week_start, r.flag))
+        else:
+            in_stage.add((r.org_id, r.week_start, r.flag, r.member))
 
     def folded(r) -> bool:
+        if r.kind == "stage" and r.member == "C":
+            return (r.org_id, r.week_start, r.flag) in by_campaign
+        if r.kind == "campaign":
+            return (r.org_id, r.week_start, r.flag, r.member) in in_stage
         if r.kind in ("channel", "product"):
             return (r.org_id, r.week_start, r.flag) in stage_weeks
         if r.kind == "conversion":
