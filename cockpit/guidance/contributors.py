@@ -166,6 +166,7 @@ def find_concentration(ctx: Context) -> list[Insight]:
                     },
                     {"metric": (m.name("zh"), m.name("en")), "top": org_label(ctx, top.member)},
                     named(ctx, part.assign(share=share).reset_index(drop=True), "member"),
+                    key=("concentration", ctx.org_id, mid, top.member),
                 )
             )
     return out

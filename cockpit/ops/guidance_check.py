@@ -54,13 +54,14 @@ def _kind_of(key: tuple) -> str:
         return STORY_KIND.get((key[2], key[4]), "")
     if key[0] == "target_risk" and key[2] == "deposits":
         return "balance_run_off"
-    if key[0] == "untouched_cohort":
-        return "untouched_cohort"
+    if key[0] in ("untouched_cohort", "concentration"):
+        return str(key[0])
     return ""
 
 
 def _org(key: tuple) -> str:
-    return str(key[1])
+    """The node a finding is about (a concentration: the child carrying the result)."""
+    return str(key[3] if key[0] == "concentration" else key[1])
 
 
 def _generate(path: Path, period_text: str) -> tuple[set[tuple], Warehouse, Period]:
@@ -97,7 +98,9 @@ def run(bank: Path, seeds: list[int], period_text: str | None = None) -> Result:
             out.stories += stories
             out.found += [s.key in keys for s in stories]
             for key in sorted(keys - base, key=str):
-                owner = next((s for s in stories if _org(key) in s.touched), None)
+                owner = next((s for s in stories if s.key == key), None) or next(
+                    (s for s in stories if _org(key) in s.touched), None
+                )
                 out.new.append((_kind_of(key), key, owner))
                 if owner is None:
                     out.false_alarms.append(key)

@@ -8,7 +8,8 @@ to see: at least 1.5 times its threshold given that node's own volume and the sp
 Kinds: drop and surge (events of one SICAS stage), slow_route (on-time follow-up on a referral route),
 campaign_collapse (Interest -> Connect of one campaign), balance_run_off (deposits running off from the
 period's first week while the target stays), untouched_cohort (the touchpoints that followed a share of a
-region's recent lifecycle changes removed, so nobody reached those customers).
+region's recent lifecycle changes removed, so nobody reached those customers), concentration (the sales
+amounts of one region in the period multiplied until it carries CONCENTRATED of the bank's sales).
 """
 
 from __future__ import annotations
@@ -23,8 +24,17 @@ import pandas as pd
 
 from cockpit.guidance import changes
 
-KINDS = ("drop", "surge", "slow_route", "campaign_collapse", "balance_run_off", "untouched_cohort")
+KINDS = (
+    "drop",
+    "surge",
+    "slow_route",
+    "campaign_collapse",
+    "balance_run_off",
+    "untouched_cohort",
+    "concentration",
+)
 MARGIN = 1.5  # planted sizes start at MARGIN x the engine's threshold
+CONCENTRATED = (0.6, 0.8)  # the share of the bank's sales a concentration story gives one region
 SERIES = {"drop": "stage", "surge": "stage", "slow_route": "route", "campaign_collapse": "campaign"}
 
 
@@ -89,28 +99,28 @@ def choose(
     used: set[str] = set()
     stories = []
     for kind in KINDS:
-        if kind in ("balance_run_off", "untouched_cohort"):
-            key = {"balance_run_off": ("target_risk", "deposits"), "untouched_cohort": ("untouched_cohort",)}[
-                kind
-            ]
-            regions = sorted(
+        if kind in ("balance_run_off", "untouched_cohort", "concentration"):
+            keys = {
+                "balance_run_off": lambda o: ("target_risk", o, "deposits"),
+                "untouched_cohort": lambda o: ("untouched_cohort", o),
+                "concentration": lambda o: ("concentration", "HO", "sales", o),
+            }[kind]
+            regions = [  # sales amounts change nothing the other stories are found by: any region will do
                 o
-                for o, p in parents.items()
-                if p == "HO" and o not in used and (key[0], o, *key[1:]) not in baseline_keys
-            )
+                for o, p in sorted(parents.items())
+                if p == "HO" and (o not in used or kind == "concentration") and keys(o) not in baseline_keys
+            ]
+            if kind == "concentration" and any(k and k[0] == "concentration" for k in baseline_keys):
+                regions = []  # the bank already depends on one region
             if regions:
                 org = rng.choice(regions)
-                used.add(org)
-                low, high = (0.06, 0.15) if kind == "balance_run_off" else (0.6, 0.95)
-                stories.append(
-                    Story(
-                        kind,
-                        org,
-                        (key[0], org, *key[1:]),
-                        round(rng.uniform(low, high), 3),
-                        touched=_family(con, org),
-                    )
+                if kind != "concentration":
+                    used.add(org)
+                low, high = {"balance_run_off": (0.06, 0.15), "untouched_cohort": (0.6, 0.95)}.get(
+                    kind, CONCENTRATED
                 )
+                touched = _family(con, org) | ({"HO"} if kind == "concentration" else frozenset())
+                stories.append(Story(kind, org, keys(org), round(rng.uniform(low, high), 3), touched=touched))
             continue
         rows = recent[(recent.kind == SERIES[kind]) & (recent.level >= 1) & (recent.flag == 0)]
         if kind in ("drop", "surge"):
@@ -145,6 +155,20 @@ _SUBTREE = "select descendant_id from org_closure where ancestor_id = ?"
 
 def plant(con: Any, story: Story, as_of: dt.date, period_start: dt.date, window_start: dt.date) -> None:
     """Write one story into the detail tables of a writable DuckDB copy."""
+    if story.kind == "concentration":
+        mine, rest = con.execute(
+            f"select sum(case when org_id in ({_SUBTREE}) then amount else 0 end), "
+            f"sum(case when org_id in ({_SUBTREE}) then 0 else amount end) "
+            "from events where stage = 'A' and event_date between ? and ?",
+            [story.org_id, story.org_id, period_start, as_of],
+        ).fetchone()
+        factor = story.size * rest / ((1 - story.size) * mine) if mine else 1.0
+        con.execute(
+            f"update events set amount = amount * ? where stage = 'A' and event_date between ? and ? "
+            f"and org_id in ({_SUBTREE})",
+            [factor, period_start, as_of, story.org_id],
+        )
+        return
     if story.kind == "untouched_cohort":
         changes_ = con.execute(
             f"select customer_id, change_date from lifecycle_changes where org_id in ({_SUBTREE}) "
