@@ -26,17 +26,7 @@ from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import named, org_label
 
 FLAG = ("red",)
-MAX_LISTED = 3
 SEVERE_SHORTFALL = 0.1  # the period ends this far below the target (forecast, else actual): high
-
-
-def most_behind(table: pd.DataFrame, ratio: float, n: int = MAX_LISTED) -> pd.DataFrame:
-    """The n red rows of a targets.table furthest behind pace (largest 1 - pace
-    / time progress), worst first.
-    """
-    red = table[table.status.isin(FLAG)]
-    gap = 1 - red.pace.astype(float) / min(ratio, 1.0)
-    return red.assign(gap=gap).sort_values(["gap", "org_id", "metric"], ascending=[False, True, True]).head(n)
 
 
 def _inputs(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, calendar.Progress]:
