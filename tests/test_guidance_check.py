@@ -58,3 +58,12 @@ def test_the_same_seed_plants_and_finds_the_same_stories(bank_s11, checked):
     first = list(checked.stories[: len(again.stories)])
     assert again.stories == first
     assert again.found == checked.found[: len(first)]
+
+
+def test_the_command_refuses_wrong_input_in_one_line(tmp_path, capsys, bank):
+    from cockpit.ops import cli
+
+    assert cli.main(["guidance", "check", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert cli.main(["guidance", "check", "--db", str(bank / "warehouse.duckdb"), "--trials", "0"]) == 2
+    assert "--trials must be at least 1" in capsys.readouterr().err
