@@ -499,6 +499,19 @@ def test_every_red_metric_is_a_target_risk_and_the_page_counts_what_it_does_not_
     assert f"另有 {more} 项" in i18n.t("guidance.more", "zh", n=more)
 
 
+def test_a_target_missed_last_period_too_is_standing(big, now_ho):
+    prev = Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF).shifted(-1)
+    vals = big.run("metric_values", HO, {"start": prev.start, "end": prev.end, "parent": "HO"})
+    tgt = big.run("target_values", HO, {"period_type": "month", "period_start": prev.start, "parent": "HO"})
+    both = vals.merge(tgt, on=["org_id", "metric"])
+    missed = {(r.org_id, r.metric) for r in both[both.value < both.target_value].itertuples()}
+    risks = of_type(now_ho, "target_risk")
+    assert any(i.standing for i in risks) and any(not i.standing for i in risks)
+    for ins in risks:
+        assert ins.standing == ((ins.org_id, ins.key[2]) in missed)
+        assert ("持续状况" in ins.text("zh")) == ins.standing
+
+
 def test_a_forecast_that_misses_is_a_risk_even_when_the_status_is_green(big, now_ho):
     for ins in of_type(now_ho, "target_risk"):
         f = {k: v for k, (v, _unit) in ins.figures.items()}

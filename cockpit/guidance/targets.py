@@ -13,7 +13,9 @@ for a smaller shortfall or a red status, a note otherwise. Evidence: actual, tar
 progress, the forecast and by how much it misses at the period's end, the pace needed per remaining
 working day. Every at-risk pair is an insight, the furthest
 behind first (ranked by the forecast's shortfall against the target, then by the gap to pace); the page
-shows the first few and counts the rest. In a closed period nothing is advised: the result is stated.
+shows the first few and counts the rest. A metric that also ended the previous period below its target
+is a standing condition (listed after the news, marked so). In a closed period nothing is advised: the
+result is stated.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def find(ctx: Context) -> list[Insight]:
     ids = targets.targeted_metrics(tgt)
     table = targets.table(frames, tgt, nodes, ids, progress)
     ended = progress.remaining <= 0
+    missed = _missed_last_period(ctx)
     found = []
     for org in sorted(nodes, key=lambda o: (o != ctx.org_id, o)):
         rows = table[(table.org_id == org) & table.target.notna()]
@@ -74,7 +77,22 @@ def find(ctx: Context) -> list[Insight]:
             if reasons:
                 found.append((view, m, org, reasons))
     found.sort(key=lambda f: (-_shortfall(f[0]), f[2], f[0].metric))
-    return [_insight(ctx, table, progress, view, m, org, reasons, ended) for view, m, org, reasons in found]
+    return [
+        _insight(ctx, table, progress, view, m, org, reasons, ended, (org, view.metric) in missed)
+        for view, m, org, reasons in found
+    ]
+
+
+def _missed_last_period(ctx: Context) -> set[tuple[str, str]]:
+    """(node, metric) pairs of the node and its children that ended the previous period below target."""
+    prev = ctx.period.shifted(-1)
+    values = ctx.run("metric_values", start=prev.start, end=prev.end, parent=ctx.org_id)
+    tgt = ctx.run("target_values", period_type=prev.kind, period_start=prev.start, parent=ctx.org_id)
+    if values.empty or tgt.empty:
+        return set()
+    both = values.merge(tgt, on=["org_id", "metric"])
+    higher = both.metric.map(lambda mid: metrics.get(mid).higher_is_better)
+    return {(r.org_id, r.metric) for r in both[higher & (both.value < both.target_value)].itertuples()}
 
 
 def _reasons(view: targets.TargetView, m: metrics.Metric, opening: float) -> list[str]:
@@ -104,7 +122,7 @@ def _shortfall(view: targets.TargetView) -> float:
     return 1 - end / view.target
 
 
-def _insight(ctx, table, progress, view, m, org, reasons, ended) -> Insight:
+def _insight(ctx, table, progress, view, m, org, reasons, ended, standing) -> Insight:
     fc = view.forecast
     short = (view.target - fc.value) if fc is not None else float("nan")
     severity = (
@@ -140,6 +158,9 @@ def _insight(ctx, table, progress, view, m, org, reasons, ended) -> Insight:
             "node": org_label(ctx, org),
             "metric": (m.name("zh"), m.name("en")),
             "reasons": (words("zh"), words("en")),
+            "standing_note": _both(
+                lambda lang: i18n.t("guidance.target_risk.standing", lang) if standing else ""
+            ),
             "period_end": (ctx.period.end.isoformat(), ctx.period.end.isoformat()),
             "forecast_note": _both(
                 lambda lang: (
@@ -178,4 +199,5 @@ def _insight(ctx, table, progress, view, m, org, reasons, ended) -> Insight:
             "org_id",
         ),
         key=("target_risk", org, view.metric),
+        standing=standing,
     )
