@@ -1,11 +1,12 @@
-"""Guidance: the insights for the chosen node and period, most severe first, each opening to its
-evidence; managers also get their action list with CSV / Excel export."""
+"""Guidance: the insights for the chosen node and period, news first and most severe first, standing
+conditions marked and last; the first PAGE_SIZE open to their evidence, the rest are counted and listed on
+request, never dropped; managers also get their action list with CSV / Excel export."""
 
 import streamlit as st
 
 from cockpit.app import ui
 from cockpit.charts.guidance import evidence
-from cockpit.guidance import Context, actions
+from cockpit.guidance import PAGE_SIZE, Context, actions, page
 from cockpit.state import actions as loop
 from cockpit.state import appstate
 
@@ -18,10 +19,17 @@ if not found:
     st.info(ui.tr("guidance.none"))
 tree = ui.org_tree()
 org_names = dict(zip(tree.org_id, tree[f"name_{lang}"]))
-for i, ins in enumerate(found):
+shown, more = page(found, PAGE_SIZE)
+if more:
+    st.caption(ui.tr("guidance.more", n=more))
+    if st.toggle(ui.tr("guidance.show_all"), key="guidance_all"):
+        shown = found
+for i, ins in enumerate(shown):
     severity = ui.tr(f"guidance.severity.{ins.severity}")
     node = org_names.get(ins.org_id, ins.org_id)
-    head = f"[{severity}] {ins.title(lang)} · {node}"
+    badge = f" · {ui.tr('guidance.standing_badge')}" if ins.standing else ""
+    topic = f" · {ins.topic(lang)}" if ins.topic(lang) else ""
+    head = f"[{severity}] {ins.title(lang)} · {node}{topic}{badge}"
     with st.expander(head, expanded=i == 0):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))

@@ -1,4 +1,4 @@
--- description: Frontline action list: customers of an org subtree to contact now (dormant high value, lifecycle change not reached, referral past SLA), with segment, tier, AUM, manager and the furthest SICAS stage of their last year.
+-- description: Frontline action list: customers of an org subtree to contact now (dormant high value, lifecycle change not reached, referral past SLA), with segment, tier, AUM, manager, the furthest SICAS stage of their last year and their last contact (date, channel, campaign, product).
 -- param: org_id org
 -- param: as_of date
 -- param: min_tier int = 4
@@ -46,11 +46,21 @@ stages as (
   where e.event_date between :as_of - 365 and :as_of
   group by e.customer_id
 ),
+touches as (
+  select e.customer_id, e.event_date, e.channel_id, e.campaign_id, e.product_id,
+         row_number() over (partition by e.customer_id order by e.event_ts desc, e.event_id desc) as rn
+  from events e
+  join (select distinct customer_id from reasons) r on r.customer_id = e.customer_id
+  where e.event_date <= :as_of
+),
 final as (
   select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date,
-         r.reason, r.priority, coalesce(s.stage_no, 1) as stage_no
+         r.reason, r.priority, coalesce(s.stage_no, 1) as stage_no,
+         t.event_date as last_contact_date, t.channel_id as last_channel_id, t.campaign_id as last_campaign_id,
+         t.product_id as last_product_id
   from reasons r
   join custs k on k.customer_id = r.customer_id
   left join stages s on s.customer_id = r.customer_id
+  left join touches t on t.customer_id = r.customer_id and t.rn = 1
 )
 select * from final order by priority, aum desc, customer_id

@@ -15,8 +15,8 @@ import pytest
 from cockpit import guidance
 from cockpit.core import i18n
 from cockpit.core.periods import Period
-from cockpit.domain import metrics
-from cockpit.guidance import Context, actions, unusual
+from cockpit.domain import metrics, sicas
+from cockpit.guidance import Context, actions, changes
 from cockpit.warehouse.layer import Scope, ScopeError
 from seed.demo import bank as demo_bank
 from seed.demo import storylines as sl
@@ -46,24 +46,19 @@ def of_type(found, kind):
 
 def test_weekly_connect_to_action_drop_is_found_at_its_sub_branch_and_week(now_ho):
     hits = of_type(now_ho, "unusual_change")
-    assert any(
-        i.org_id == sl.DROP_SUB_BRANCH and i.labels["week"][0] == sl.DROP_WEEK_START.isoformat() for i in hits
-    )
-    assert all(
-        i.org_id == sl.DROP_SUB_BRANCH for i in hits if len(i.org_id) == 6
-    )  # no other sub-branch is flagged
+    week = sl.DROP_WEEK_START.isoformat()
+    assert ("unusual_change", sl.DROP_SUB_BRANCH, "conversion", "C>A", "drop", week) in {i.key for i in hits}
+    conversions = [i for i in hits if i.key[2] == "conversion" and i.key[3] == "C>A" and i.key[4] == "drop"]
+    assert {i.org_id for i in conversions if len(i.org_id) == 6} == {sl.DROP_SUB_BRANCH}
 
 
-def test_unusual_change_rule_flags_almost_no_weeks_at_healthy_sub_branches(big):
-    weekly = big.run("guidance_weekly_conversion", HO, {"org_id": "HO", "end": sl.AS_OF, "weeks": 80})
-    scored = unusual.scored(weekly, sl.AS_OF)
-    flagged = scored[unusual.hits(scored)]
-    healthy = scored[(scored.level == 2) & (scored.org_id != sl.DROP_SUB_BRANCH) & scored.own_rate.notna()]
-    false_hits = flagged[flagged.index.isin(healthy.index)]
-    assert len(healthy) > 1000
-    assert len(false_hits) / len(healthy) < 0.005, false_hits[["org_id", "week_start", "z_own", "z_peer"]]
-    drop = flagged[(flagged.org_id == sl.DROP_SUB_BRANCH)]
-    assert pd.Timestamp(sl.DROP_WEEK_START) in set(drop.week_start)
+def test_the_change_rule_flags_almost_no_weeks_at_healthy_sub_branches(big):
+    ctx = Context(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    scored = changes.scored(ctx)
+    healthy = scored[(scored.level == 2) & (scored.org_id != sl.DROP_SUB_BRANCH)]
+    assert len(healthy) > 3000
+    assert (healthy.flag != 0).mean() < 0.002, healthy[healthy.flag != 0]
+    assert {-1, 1} >= set(scored.flag) - {0}
 
 
 def test_the_unusual_week_figures_equal_an_independent_count(big, now_ho):
@@ -76,8 +71,51 @@ def test_the_unusual_week_figures_equal_an_independent_count(big, now_ho):
             "b": sl.DROP_WEEK_START + dt.timedelta(days=6),
         },
     )
-    assert ins.figures["connects"][0] == (ev.stage == "C").sum()
-    assert ins.figures["actions"][0] == (ev.stage == "A").sum()
+    week = ins.detail[ins.detail.week_start == pd.Timestamp(sl.DROP_WEEK_START)].iloc[0]
+    assert week.den == (ev.stage == "C").sum() and week.num == (ev.stage == "A").sum()
+    assert ins.figures["value"][0] == pytest.approx((ev.stage == "A").sum() / (ev.stage == "C").sum())
+    before = big.sql(
+        "select stage from events where org_id like :o and event_date between :a and :b",
+        {
+            "o": sl.DROP_SUB_BRANCH + "%",
+            "a": sl.DROP_WEEK_START - dt.timedelta(weeks=12),
+            "b": sl.DROP_WEEK_START - dt.timedelta(days=1),
+        },
+    )  # the pooled rate of the twelve weeks before
+    assert ins.figures["baseline"][0] == pytest.approx(
+        (before.stage == "A").sum() / (before.stage == "C").sum()
+    )
+    assert "个百分点" in ins.text("zh") and "points" in ins.text("en")
+
+
+def test_the_same_week_scores_the_same_whoever_looks(big):
+    p = Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF)
+    region = sl.DROP_SUB_BRANCH[:3]
+    head = Scope("head", "branch_head", (region,))
+    cols = ["org_id", "kind", "member", "week_start", "z_own", "z_peer"]
+    mine = changes.scored(Context(big, head, region, p))[cols]
+    mine_b = changes.scored(Context(big, head, sl.DROP_SUB_BRANCH, p))[cols]
+    ho = changes.scored(Context(big, HO, "HO", p))[cols]
+    assert set(mine.org_id) == {o for o in ho.org_id if o.startswith(region)}  # no peer's rows
+    both = mine.merge(ho, on=cols[:4], suffixes=("", "_ho")).merge(mine_b, on=cols[:4], suffixes=("", "_b"))
+    assert len(both) == len(mine_b) > 0
+    for col in ("z_own", "z_peer"):
+        assert both[col].to_numpy() == pytest.approx(both[f"{col}_ho"].to_numpy(), nan_ok=True)
+        assert both[col].to_numpy() == pytest.approx(both[f"{col}_b"].to_numpy(), nan_ok=True)
+
+
+def test_a_branch_head_learns_no_peer_figure_from_the_change_query(big):
+    head = Scope("head", "branch_head", ("R01",))
+    df = big.run("guidance_changes", head, {"org_id": "R01", "end": sl.AS_OF})
+    assert set(df.org_id) and all(o.startswith("R01") for o in df.org_id)
+    with pytest.raises(ScopeError):
+        big.run("guidance_changes", head, {"org_id": "R02", "end": sl.AS_OF})
+
+
+def test_the_same_warehouse_gives_byte_identical_guidance(big):
+    p = Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF)
+    runs = [guidance.table(guidance.generate(big, HO, "HO", p), lang).to_csv() for lang in ("zh", "zh", "en")]
+    assert runs[0] == runs[1] and runs[0] != runs[2]
 
 
 def test_lagging_region_is_the_only_region_at_risk_on_deposits(big, now_ho):
@@ -214,9 +252,9 @@ def test_insight_text_renders_in_both_languages_with_its_figures(now_ho):
             assert shown and all(s in text for s in shown), (ins.type, lang, text)
 
 
-def test_most_severe_insights_come_first(now_ho):
-    sev = [i.severity for i in now_ho]
-    assert sev == sorted(sev, reverse=True)
+def test_news_comes_first_most_severe_first_standing_conditions_last(now_ho):
+    sev = [(i.standing, -i.severity) for i in now_ho]
+    assert sev == sorted(sev)
 
 
 def test_a_branch_head_gets_no_insight_outside_their_branch_and_is_refused_another(wh, as_of):
@@ -249,20 +287,47 @@ def test_a_branch_heads_action_list_holds_only_their_branch(wh, as_of):
         actions.action_list(Context(wh, s, "R01B01", Period.parse(as_of.strftime("%Y-%m"), as_of)), "en")
 
 
-def test_next_best_channel_is_the_best_converting_channel_for_segment_and_stage(big):
+def test_next_best_channel_is_the_best_converting_outbound_channel_for_segment_and_stage(big):
     ctx = Context(big, HO, "R01", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
     conv = ctx.run("action_channel_conversion", org_id="R01", as_of=sl.AS_OF)
     todo = actions.action_list(ctx, "en")
-    row = todo.iloc[0]
-    stage_no = "SICAH".index(row.stage) + 1
-    cell = conv[
-        (conv.segment == row.segment) & (conv.stage_no == stage_no) & (conv.customers >= actions.MIN_BASE)
-    ]
-    best = cell.sort_values(["conversion", "customers"], ascending=False).iloc[
-        0
-    ]  # ties go to the larger base
-    assert row.channel_id == best.channel_id
-    assert row.channel_conversion == pytest.approx(cell.conversion.max())
+    assert todo.customer_id.is_unique and set(todo.channel_id) <= set(actions.OUTBOUND)
+    checked = 0
+    for row in todo.head(40).itertuples():
+        stage_no = "SICAH".index(row.stage) + 1
+        cell = conv[
+            (conv.segment == row.segment)
+            & (conv.stage_no == stage_no)
+            & (conv.customers >= actions.MIN_BASE)
+            & conv.channel_id.isin(actions.OUTBOUND)
+        ]
+        if cell.empty:
+            continue
+        best = cell.sort_values(
+            ["conversion", "customers", "channel_id"], ascending=[False, False, True]
+        ).iloc[0]
+        assert row.channel_id == best.channel_id
+        assert row.channel_conversion == pytest.approx(best.conversion)
+        assert f"of {best.customers:,} customers of the same segment" in row.channel_basis
+        checked += 1
+    assert checked > 10
+
+
+def test_one_customer_appears_once_with_every_reason_and_the_script_names_stage_and_last_contact(big):
+    ctx = Context(big, HO, "R01", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
+    raw = ctx.run("action_customers", org_id="R01", as_of=sl.AS_OF)
+    todo = actions.action_list(ctx, "zh").set_index("customer_id")
+    assert len(todo) == raw.customer_id.nunique()
+    many = raw.groupby("customer_id").reason.nunique()
+    assert (many > 1).any()
+    for cid in many[many > 1].index[:20]:
+        for why in raw[raw.customer_id == cid].reason:
+            assert i18n.t(f"action.reason.{why}", "zh") in todo.loc[cid, "reason"]
+    for cid, row in todo.head(50).iterrows():
+        last = raw[raw.customer_id == cid].iloc[0]
+        assert i18n.t(f"sicas.stage.{sicas.stage(row.stage).key}", "zh") in row.script
+        if pd.notna(last.last_contact_date):
+            assert pd.Timestamp(last.last_contact_date).date().isoformat() in row.script
 
 
 def test_action_list_exports_read_back_with_chinese_headers(wh, as_of):
@@ -371,12 +436,8 @@ def test_evidence_charts_speak_the_readers_language(wh, as_of, now_ho):
     )  # 亿元 for Chinese readers
     assert "亿元" in zh.layout.yaxis.title.text and "yuan" in en.layout.yaxis.title.text
     weekly = of_type(now_ho, "unusual_change")[0]
-    assert [t.name for t in evidence(weekly, "en").data] == [
-        "This week's conversion",
-        "Own 12-week median",
-        "Peers' median",
-    ]
-    assert evidence(weekly, "zh").data[2].name == "同级机构中位数"
+    assert [t.name for t in evidence(weekly, "en").data] == ["This week", "Expected from its own history"]
+    assert evidence(weekly, "zh").data[1].name == "按自身历史应有"
 
 
 def test_evidence_bars_are_labelled_with_org_names_in_the_readers_language(wh, as_of, big, now_ho):
@@ -425,22 +486,42 @@ def test_evidence_date_axes_read_as_numbers_for_chinese_readers(now_ho):
         assert re.fullmatch(r"\d{4}-\d{2}", first.strftime(evidence(ins, "zh").layout.xaxis.tickformat))
 
 
-def test_target_risk_lists_only_the_metrics_furthest_behind_pace_and_counts_the_rest(big, now_ho):
+def test_every_red_metric_is_a_target_risk_and_the_page_counts_what_it_does_not_show(big, now_ho):
     from cockpit.guidance import targets as risk
 
     ctx = Context(big, HO, "HO", Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF))
-    table, progress = risk.target_table(ctx)
-    red = table[table.status == "red"]
-    gap = 1 - red.pace / min(progress.ratio, 1.0)  # independently: how far each red pair is behind pace
-    worst = red.assign(gap=gap).nlargest(risk.MAX_LISTED, "gap")
-    listed = of_type(now_ho, "target_risk")
-    assert len(red) > risk.MAX_LISTED  # the s bank has more red pairs than the short list holds
-    assert {(i.org_id, i.labels["metric"][1]) for i in listed} == {
-        (r.org_id, metrics.get(r.metric).name("en")) for r in worst.itertuples()
-    }
-    assert all(i.figures["more"][0] == len(red) - risk.MAX_LISTED for i in listed)
-    assert f"{len(red) - risk.MAX_LISTED} more red metrics" in listed[0].baseline("en")
-    assert f"另有 {len(red) - risk.MAX_LISTED} 项" in listed[0].baseline("zh")
+    table, _progress = risk.target_table(ctx)
+    red = {(r.org_id, r.metric) for r in table[table.status == "red"].itertuples()}
+    listed = {(i.org_id, i.key[2]) for i in of_type(now_ho, "target_risk")}
+    assert red and red <= listed
+    shown, more = guidance.page(now_ho, 5)
+    assert len(shown) == 5 and more == len(now_ho) - 5
+    assert f"另有 {more} 项" in i18n.t("guidance.more", "zh", n=more)
+
+
+def test_a_target_missed_last_period_too_is_standing(big, now_ho):
+    prev = Period.parse(sl.AS_OF.strftime("%Y-%m"), sl.AS_OF).shifted(-1)
+    vals = big.run("metric_values", HO, {"start": prev.start, "end": prev.end, "parent": "HO"})
+    tgt = big.run("target_values", HO, {"period_type": "month", "period_start": prev.start, "parent": "HO"})
+    both = vals.merge(tgt, on=["org_id", "metric"])
+    missed = {(r.org_id, r.metric) for r in both[both.value < both.target_value].itertuples()}
+    risks = of_type(now_ho, "target_risk")
+    assert any(i.standing for i in risks) and any(not i.standing for i in risks)
+    for ins in risks:
+        assert ins.standing == ((ins.org_id, ins.key[2]) in missed)
+        assert ("持续状况" in ins.text("zh")) == ins.standing
+
+
+def test_a_forecast_that_misses_is_a_risk_even_when_the_status_is_green(big, now_ho):
+    for ins in of_type(now_ho, "target_risk"):
+        f = {k: v for k, (v, _unit) in ins.figures.items()}
+        if f["forecast"] == f["forecast"]:
+            assert f["shortfall"] == pytest.approx(f["target"] - f["forecast"])
+            if f["shortfall"] > 0:
+                assert i18n.fmt(f["forecast"], ins.figures["forecast"][1], "en") in ins.text("en")
+    closed = Period.parse("2026-10", sl.AS_OF)
+    for ins in of_type(guidance.generate(big, HO, "HO", closed), "target_risk"):
+        assert "工作日" not in ins.action("zh") and "per working day" not in ins.action("en")
 
 
 def test_a_balance_held_near_its_opening_is_judged_on_the_balance_at_every_node(big):
@@ -530,4 +611,4 @@ def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_ch
     assert list(shown[col["channel_conversion"]]) == [i18n.pct(v, "zh") for v in todo.channel_conversion]
     assert not todo.script.str.contains("（—）").any()
     named = todo[todo.channel_id.notna()]
-    assert all(sc.startswith(f"（{ch}）") for sc, ch in zip(named.script, named.channel))
+    assert all(sc.startswith(f"（通过{ch}联系）") for sc, ch in zip(named.script, named.channel))

@@ -87,12 +87,16 @@ def test_every_named_query_returns_the_same_on_spark(wh, sw, as_of):
     """
     swh, _, _ = sw
     scope = Scope("head_r01", "branch_head", ("R01",))
+    with_peer_rows = []
     for name, q in queries.catalogue().items():
         params = {**sample_params(q, as_of), **{p.name: "R01" for p in q.params if p.type == "org"}}
         duck = wh.run(name, scope, params, settings=sample_settings(q))
         _same(swh.run(name, scope, params, settings=sample_settings(q)), duck, name)
-        if q.scope == "peers":
-            assert duck.org_id.isin(swh.peer_orgs(scope)).any(), f"{name} should hold peer rows to filter"
+        if q.scope == "peers":  # rankings hold peer rows to filter; a peers query may return its own only
+            assert duck.org_id.isin(swh.visible_orgs(scope) | swh.peer_orgs(scope)).all(), name
+            if duck.org_id.isin(swh.peer_orgs(scope)).any():
+                with_peer_rows.append(name)
+    assert "scorecard_scores" in with_peer_rows
 
 
 @pytest.mark.parametrize("name", ["overview_kpis", "referral_matrix"])

@@ -62,10 +62,10 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
             [
                 go.Scatter(x=d.week_start, y=d.rate, name=name["rate"], mode="lines+markers"),
                 go.Scatter(x=d.week_start, y=d.own_rate, name=name["own"], line={"dash": "dash"}),
-                go.Scatter(x=d.week_start, y=d.peer_rate, name=name["peers"], line={"dash": "dot"}),
             ]
         )
-        fig.update_yaxes(tickformat=".0%")
+        if ins.figures["value"][1] == "pct":  # a rate; counts keep plain numbers
+            fig.update_yaxes(tickformat=".0%")
         fig.update_xaxes(**i18n.date_ticks(lang, "week"))
     elif ins.type == "referrals_overdue":
         fig = go.Figure(
@@ -80,7 +80,7 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig = _bar(d, "slice", "pct_prev", ins.org_id, key="slice", lang=lang)
         fig.add_hline(y=float(d.peer_rate.iloc[0]), line_dash="dash")
         fig.update_yaxes(tickformat=".0%")
-    elif ins.type == "campaign_outperformance":
+    elif ins.type in ("campaign_outperformance", "campaign_underperformance"):
         fig = _bar(d, "campaign_id", "conversion", ins.labels["campaign_id"][0], key="campaign_id", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     elif ins.type == "target_risk":
@@ -98,7 +98,7 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
     elif ins.type == "dormant_high_value":
         fig = _bar(d, "org_id", "dormant_aum", lang=lang)
         _money(fig, lang)
-    elif ins.type == "lifecycle_unreached":
+    elif ins.type in ("lifecycle_unreached", "untouched_cohort"):
         fig = _bar(d, "org_id", "coverage", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     else:

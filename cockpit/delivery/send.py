@@ -79,7 +79,9 @@ def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
 
 
 def _insight_key(i) -> str:
-    return f"{i.type}|{i.org_id}"
+    """What a digest has already sent: the insight's own key (type, node, series, week...) when it has one,
+    so a new week's change at a node is news even after another change there was sent."""
+    return "|".join(str(k) for k in i.key) if getattr(i, "key", ()) else f"{i.type}|{i.org_id}"
 
 
 def render(

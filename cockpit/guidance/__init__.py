@@ -23,6 +23,7 @@ from cockpit.warehouse.layer import Scope, Warehouse
 
 AUDIENCES = ("executive", "branch_head", "frontline")
 SEVERITIES = {3: "high", 2: "medium", 1: "low"}
+PAGE_SIZE = 10  # insights shown at once on the page and in a report; the rest are counted
 
 
 @dataclass(eq=False)
@@ -36,6 +37,13 @@ class Insight:
     figures: dict[str, tuple[float | None, str]]
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # (zh, en)
     detail: pd.DataFrame | None = None  # the data behind the evidence chart
+    key: tuple = ()  # what the finding is about (type, node, series, direction, week): identity and tie-break
+    standing: bool = False  # a condition that has held for long: reported once, after the news
+
+    def sort_key(self) -> tuple:
+        """Standing conditions after news, most severe first, then a stable key: the same warehouse gives
+        the same order."""
+        return (self.standing, -self.severity, self.type, self.org_id, tuple(str(k) for k in self.key))
 
     def _values(self, lang: str) -> dict[str, str]:
         out = {k: i18n.fmt(v, unit, lang) for k, (v, unit) in self.figures.items()}
@@ -50,6 +58,18 @@ class Insight:
 
     def title(self, lang: str = "zh") -> str:
         return i18n.t(f"guidance.{self.type}.title", lang)
+
+    def topic(self, lang: str = "zh") -> str:
+        """What the finding is about in a few words (the metric, series, campaign or route), for headings."""
+        i = 0 if lang == "zh" else 1
+        for k in ("metric", "subject", "campaign"):
+            if k in self.labels:
+                return self.labels[k][i]
+        if "route_from" in self.labels:
+            return f"{self.labels['route_from'][i]}→{self.labels['route_to'][i]}"
+        if "to_stage" in self.labels:
+            return f"{self.labels['from_stage'][i]}→{self.labels['to_stage'][i]}"
+        return ""
 
     def baseline(self, lang: str = "zh") -> str:
         """The rule and baseline the figures were compared with."""
@@ -76,6 +96,7 @@ class Insight:
             "text": self.text(lang),
             "baseline": self.baseline(lang),
             "action": self.action(lang),
+            "standing": self.standing,
         }
 
 
@@ -111,18 +132,18 @@ class Context:
 def families() -> list[Callable[[Context], list[Insight]]]:
     from cockpit.guidance import (
         campaigns,
+        changes,
         contributors,
         dormant,
         funnel,
         lifecycle,
         referrals,
         targets,
-        unusual,
     )
 
     return [
         targets.find,
-        unusual.find,
+        changes.find,
         contributors.find,
         contributors.find_concentration,
         funnel.find,
@@ -138,12 +159,17 @@ def generate(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> list[I
     wh.check_org(scope, org_id)
     ctx = Context(wh, scope, org_id, period)
     found = [i for find in families() for i in find(ctx)]
-    return sorted(found, key=lambda i: (-i.severity, i.type, i.org_id))
+    return sorted(found, key=Insight.sort_key)
+
+
+def page(insights: list[Insight], n: int = PAGE_SIZE) -> tuple[list[Insight], int]:
+    """The first n insights to show and how many more there are (said as "另有 N 项", never dropped)."""
+    return insights[:n], max(0, len(insights) - n)
 
 
 def table(insights: list[Insight], lang: str = "zh") -> pd.DataFrame:
-    cols = ["severity", "type", "audience", "org_id", "title", "text", "baseline", "action"]
+    cols = ["severity", "type", "audience", "org_id", "title", "text", "baseline", "action", "standing"]
     return pd.DataFrame([i.row(lang) for i in insights], columns=cols)
 
 
-__all__ = ["AUDIENCES", "Context", "Insight", "SEVERITIES", "generate", "table"]
+__all__ = ["AUDIENCES", "Context", "Insight", "PAGE_SIZE", "SEVERITIES", "generate", "page", "table"]

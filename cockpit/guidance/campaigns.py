@@ -1,9 +1,11 @@
-"""Campaign outperformance: a campaign whose Interest -> Action conversion is far above the others'.
-Counts come from the one SICAS definition (queries/sicas_funnel.sql by campaign).
+"""Campaigns far better or far worse than the others: Interest -> Action conversion against the
+other campaigns' median. Counts come from the one SICAS definition (queries/sicas_funnel.sql by campaign).
 
 Rule: over the recent window, for each campaign with at least MIN_BASE customers at Interest,
-conversion = customers at Action / customers at Interest; flagged when it is at least RATIO times
-the median conversion of the other campaigns. It is good news: the action is to reuse what works.
+conversion = customers at Action / customers at Interest; outperforming when it is at least RATIO times
+the median conversion of the other campaigns (reuse what works), under-performing when it is below
+1 / RATIO of it (adjust or stop it). A campaign that got worse against its own past is found by the
+weekly change detector (cockpit/guidance/changes.py, Interest -> Connect per campaign).
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ def find(ctx: Context) -> list[Insight]:
     out = []
     for row in df.itertuples():
         others = df[df.campaign_id != row.campaign_id].conversion.median()
-        if others > 0 and row.conversion >= RATIO * others:
+        better = others > 0 and row.conversion >= RATIO * others
+        worse = others > 0 and row.conversion * RATIO < others
+        if better or worse:
             n = names.loc[row.campaign_id] if row.campaign_id in names.index else None
             label = (n.name_zh, n.name_en) if n is not None else (row.campaign_id, row.campaign_id)
             out.append(
                 Insight(
-                    "campaign_outperformance",
+                    "campaign_outperformance" if better else "campaign_underperformance",
                     "executive",
                     1,
                     ctx.org_id,
@@ -52,10 +56,12 @@ def find(ctx: Context) -> list[Insight]:
                         "others": (others, "pct"),
                         "interest": (row.interest, "count"),
                         "actions": (row.actions, "count"),
-                        "ratio": (row.conversion / others, "score"),
+                        "ratio": (row.conversion / others, "decimal2"),
+                        "points": (abs(others - row.conversion) * 100, "score"),
                     },
                     {"campaign": label, "campaign_id": (row.campaign_id, row.campaign_id)},
                     named(ctx, df, "campaign_id", "campaign"),
+                    key=("campaign", ctx.org_id, row.campaign_id, "better" if better else "worse"),
                 )
             )
     return out

@@ -47,7 +47,11 @@ def top_contributors(df: pd.DataFrame) -> pd.DataFrame:
         part = df[df.dimension == dim]
         part = part[part.delta * delta > 0]
         if not part.empty and delta:
-            top = part.loc[part.delta.abs().idxmax()]
+            top = (
+                part.assign(size=part.delta.abs())
+                .sort_values(["size", "member"], ascending=[False, True])
+                .iloc[0]
+            )
             rows.append(
                 {"dimension": dim, "member": top.member, "delta": top.delta, "share": top.delta / delta}
             )
@@ -65,7 +69,11 @@ def _member_label(ctx: Context, dim: str, member: str) -> tuple[str, str]:
     return product_label(ctx, member)
 
 
-def _parts(tops: pd.DataFrame, labels: dict, lang: str) -> str:
+def _signed(value: float, unit: str, lang: str) -> str:
+    return ("+" if value > 0 else "−") + i18n.fmt(abs(value), unit, lang)
+
+
+def _parts(tops: pd.DataFrame, labels: dict, lang: str, unit: str) -> str:
     """'下级机构 X（40.1%）、渠道 Y（35.7%）…' naming only the dimensions that have a contributor
     (a leaf node has no children).
     """
@@ -76,6 +84,7 @@ def _parts(tops: pd.DataFrame, labels: dict, lang: str) -> str:
             lang,
             name=labels[dim][i],
             share=i18n.pct(tops.loc[dim, "share"], lang),
+            delta=_signed(tops.loc[dim, "delta"], unit, lang),
         )
         for dim in DIMENSIONS
         if dim in tops.index
@@ -111,8 +120,8 @@ def find(ctx: Context) -> list[Insight]:
             else:
                 figures[f"{dim}_share"] = (float("nan"), "pct")
                 labels[dim] = ("—", "—")
-        labels["parts"] = tuple(_parts(tops, labels, lang) for lang in ("zh", "en"))
-        labels["focus"] = tuple(_focus(tops, labels, lang) for lang in ("zh", "en"))
+        labels["parts"] = (_parts(tops, labels, "zh", m.unit), _parts(tops, labels, "en", m.unit))
+        labels["focus"] = (_focus(tops, labels, "zh"), _focus(tops, labels, "en"))
         worse = (cur < prev) == m.higher_is_better
         out.append(
             Insight(
@@ -123,6 +132,7 @@ def find(ctx: Context) -> list[Insight]:
                 figures,
                 labels,
                 named(ctx, df[df.dimension == "org"].reset_index(drop=True), "member"),
+                key=("top_contributors", ctx.org_id, mid),
             )
         )
     return out
@@ -139,7 +149,7 @@ def find_concentration(ctx: Context) -> list[Insight]:
         share = part.cur / part.cur.sum()
         limit = max(CONCENTRATION, 1.5 / n)
         if share.max() >= limit:
-            top = part.loc[share.idxmax()]
+            top = part.assign(share=share).sort_values(["share", "member"], ascending=[False, True]).iloc[0]
             m = metrics.get(mid)
             out.append(
                 Insight(
@@ -156,6 +166,7 @@ def find_concentration(ctx: Context) -> list[Insight]:
                     },
                     {"metric": (m.name("zh"), m.name("en")), "top": org_label(ctx, top.member)},
                     named(ctx, part.assign(share=share).reset_index(drop=True), "member"),
+                    key=("concentration", ctx.org_id, mid, top.member),
                 )
             )
     return out

@@ -7,9 +7,10 @@ The customers themselves are on the frontline action lists (cockpit/guidance/act
 first; the insight names the TOP_N largest and the share of the dormant assets they hold, so the list
 starts where it matters.
 
-On the sparse demo bank about 40% of customers of every tier go 120 days without a touchpoint (about
-six events a customer a year), so the share there is high for every tier; the rule is the usual
-definition of a dormant high-value customer and is kept.
+News or standing: when at most STANDING_NEW of the dormant customers became dormant in the last
+RECENT_DAYS, the condition is standing: one note (severity 1, marked standing) after the news.
+Otherwise severity rises with the share and the customers at stake. On the sparse demo bank about 40% of
+customers of every tier go 120 days without a touchpoint, a standing condition.
 """
 
 from __future__ import annotations
@@ -20,17 +21,26 @@ from cockpit.guidance.names import named, org_label
 DORMANT_TIER = 4
 DORMANT_DAYS = 120
 TOP_N = 20
+RECENT_DAYS = 30
+STANDING_NEW = 0.25
 
 
 def find(ctx: Context) -> list[Insight]:
     df = ctx.run(
-        "guidance_dormant", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
+        "guidance_dormant",
+        org_id=ctx.org_id,
+        as_of=ctx.as_of,
+        min_tier=DORMANT_TIER,
+        days=DORMANT_DAYS,
+        recent=RECENT_DAYS,
     )
     if df.empty or df.dormant.sum() == 0:
         return []
     df = df.assign(share=df.dormant / df.high_value)
     total, dormant = df.high_value.sum(), df.dormant.sum()
     share = dormant / total
+    newly = df.newly.sum() / dormant  # became dormant in the last RECENT_DAYS
+    standing = newly <= STANDING_NEW
     top = df.sort_values("dormant_aum", ascending=False).iloc[0]
     people = ctx.run(
         "action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
@@ -42,7 +52,7 @@ def find(ctx: Context) -> list[Insight]:
         Insight(
             "dormant_high_value",
             "frontline",
-            3 if share >= 0.2 else 2 if share >= 0.05 else 1,
+            1 if standing else 3 if share >= 0.2 else 2 if share >= 0.05 else 1,
             ctx.org_id,
             {
                 "customers": (dormant, "count"),
@@ -55,6 +65,8 @@ def find(ctx: Context) -> list[Insight]:
                 "median_share": (df.share.median(), "pct"),
                 "top_n": (len(largest), "count"),
                 "top_n_aum": (largest.aum.sum(), "money"),
+                "newly": (newly, "pct"),
+                "recent": (RECENT_DAYS, "count"),
                 "top_n_share": (
                     largest.aum.sum() / df.dormant_aum.sum() if df.dormant_aum.sum() else float("nan"),
                     "pct",
@@ -62,5 +74,7 @@ def find(ctx: Context) -> list[Insight]:
             },
             {"top": org_label(ctx, top.org_id)},
             named(ctx, df[["org_id", "high_value", "dormant", "dormant_aum", "share"]], "org_id"),
+            key=("dormant_high_value", ctx.org_id),
+            standing=bool(standing),
         )
     ]

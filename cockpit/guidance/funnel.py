@@ -65,6 +65,7 @@ def find(ctx: Context) -> list[Insight]:
                     "lost": (row.base * row.peer_rate - row.customers, "count"),
                     "gap": (row.gap, "pct"),
                     "shortfall": (-row.gap, "pct"),
+                    "points": ((row.peer_rate - row.pct_prev) * 100, "score"),
                     "z": (row.z, "score"),
                 },
                 {
@@ -73,6 +74,7 @@ def find(ctx: Context) -> list[Insight]:
                     "to_stage": stage_label(row.stage),
                 },
                 named(ctx, detail.reset_index(drop=True), "slice"),
+                key=("funnel_leak", row.slice, row.stage),
             )
         )
     return out

@@ -6,7 +6,7 @@ referrals not followed up within the route's SLA (late or still open; the on-tim
 queries/referral_monthly.sql, shared with the channel pages). The baseline is the route's
 median monthly miss share over the months before the window. A month is flagged when its miss
 share is at least MIN_GAP above the baseline and the binomial z-score
-(missed - n p0) / sqrt(n p0 (1 - p0)) is at least Z_FLAG.
+(missed - n p0) / sqrt(n p0 (1 - p0)) is at least Z_FLAG, on at least MIN_REFERRALS referrals that month.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from cockpit.guidance.names import channel_label
 Z_FLAG = 3.5
 MIN_GAP = 0.15
 MIN_MISSED = 5
+MIN_REFERRALS = 30
 HISTORY_MONTHS = 12
 
 
@@ -50,7 +51,11 @@ def find(ctx: Context) -> list[Insight]:
         return []
     df = scored(raw, ctx.window_start)
     hits = df[
-        df.recent & (df.missed >= MIN_MISSED) & (df.z >= Z_FLAG) & (df.miss_share >= df.baseline + MIN_GAP)
+        df.recent
+        & (df.missed >= MIN_MISSED)
+        & (df.referrals >= MIN_REFERRALS)
+        & (df.z >= Z_FLAG)
+        & (df.miss_share >= df.baseline + MIN_GAP)
     ]
     out = []
     for row in hits.itertuples():
@@ -69,11 +74,13 @@ def find(ctx: Context) -> list[Insight]:
                     "share": (row.miss_share, "pct"),
                     "baseline": (row.baseline, "pct"),
                     "z": (row.z, "score"),
+                    "min_referrals": (MIN_REFERRALS, "count"),
                 },
                 {"route_from": frm, "route_to": to, "month": (month, month)},
                 route[["month_start", "referrals", "on_time", "miss_share", "baseline"]].reset_index(
                     drop=True
                 ),
+                key=("referrals_overdue", ctx.org_id, row.from_channel_id, row.to_channel_id, month),
             )
         )
     return out

@@ -420,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.set_defaults(func=cmd_users)
     __import__("cockpit.ops.report_cli", fromlist=["add_parser"]).add_parser(sub)
+    __import__("cockpit.ops.guidance_check", fromlist=["add_parser"]).add_parser(sub)
     # `cockpit seed --db x.duckdb` as well as `cockpit --db x.duckdb seed`: the subcommand's value wins.
     for sp in sub.choices.values():
         sp.add_argument(
