@@ -38,8 +38,9 @@ def test_an_action_lives_from_insight_to_done_with_its_history(wh, as_of, people
     head, mgr = people["head_r02"], people["mgr_r02"]
     found = guidance.generate(wh, head.scope, "R02", Period.containing("month", as_of, as_of))
     assert found, "the lagging region should produce insights"
-    with pytest.raises(actions.ActionError, match="org R02 is outside the owner's scope"):
-        actions.create_from_insight(wh, head, found[0], owner="mgr_r02", due=as_of, lang="en")
+    above = next(i for i in found if not i.org_id.startswith(mgr.org_ids[0]))  # not the manager's own node
+    with pytest.raises(actions.ActionError, match=f"org {above.org_id} is outside the owner's scope"):
+        actions.create_from_insight(wh, head, above, owner="mgr_r02", due=as_of, lang="en")
     # the region's insight stays with its head; the manager gets the insights about their own portfolio
     period = Period.containing("month", as_of, as_of)
     insight = guidance.generate(wh, head.scope, "R02B01T1M1", period)[0]
