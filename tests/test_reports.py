@@ -12,7 +12,6 @@ import pytest
 
 from cockpit.core import i18n
 from cockpit.core.periods import Period
-from cockpit.domain import metrics
 from cockpit.ops import cli
 from cockpit.reports import batch, data, excel, pdf
 from cockpit.state import appstate
@@ -52,10 +51,11 @@ def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tm
         "report.actions",
     ):
         assert i18n.t(key, "zh") in text, key
-    assert "上海分行" in text and "R02" in text
+    assert "上海分行" in text and "R02" not in text  # the node by its name, never its code
     dep = r02.kpis.set_index("metric").loc["deposits"]
-    assert metrics.get("deposits").fmt(dep.actual, "zh") in text
-    assert metrics.get("deposits").fmt(dep.target, "zh") in text
+    scale = 1e8 if max(dep.actual, dep.target) >= 1e8 else 1e4
+    assert f"存款余额（{'亿元' if scale == 1e8 else '万元'}）" in text
+    assert f"{dep.actual / scale:,.2f}" in text and f"{dep.target / scale:,.2f}" in text
     assert i18n.t(f"report.status.{dep.status}", "zh") in text
     first = r02.insights.iloc[0]
     assert first.title in text
@@ -66,7 +66,7 @@ def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tm
 def test_pdf_in_english_holds_english_title(wh, period, tmp_path):
     r = data.collect(wh, scope_of("head_r01b02"), "R01B02", period, "en")
     text = pdf_text(pdf.build(r), tmp_path)
-    assert "Operating report" in text and "R01B02" in text
+    assert "Operating report" in text and "Beijing Zhongshan Rd Sub-branch" in text and "R01B02" not in text
 
 
 def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):

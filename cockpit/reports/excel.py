@@ -138,15 +138,18 @@ def sheets(r: ReportData) -> dict[str, pd.DataFrame]:
     out = {}
     for key, cols in SHEETS.items():
         df = frames[key]
-        out[key] = pd.DataFrame(
+        sheet = pd.DataFrame(
             {
-                i18n.t(c.header, r.lang): [
+                j: [
                     _cell(v, c.kind, r.lang, r.names)
                     for v in (df[c.source] if c.source in df else [None] * len(df))
                 ]
-                for c in cols
-            }
+                for j, c in enumerate(cols)
+            },
+            index=range(len(df)),
         )
+        sheet.columns = [i18n.t(c.header, r.lang) for c in cols]
+        out[key] = sheet
     return out
 
 
@@ -197,7 +200,7 @@ def build(r: ReportData) -> bytes:
                     wrap if wide else formats.get(c.kind),
                     {"hidden": c.kind == "key"},
                 )
-                for i, value in enumerate(df[header], start=1):
+                for i, value in enumerate(df.iloc[:, j], start=1):
                     if units.missing(value):
                         continue
                     fmt = formats.get(units_of[i - 1] if c.kind == "metric" else c.kind)
