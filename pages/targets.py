@@ -4,7 +4,7 @@ children.
 
 import streamlit as st
 
-from cockpit.app import drill, ui
+from cockpit.app import drill, pills, ui
 from cockpit.charts import targets as charts
 from cockpit.core import calendar, i18n
 from cockpit.domain import metrics, targets
@@ -53,11 +53,8 @@ columns = {
 }
 st.subheader(ui.tr("targets.summary"))
 summary = targets.table(frames, tg, [org], ids, prog)
-st.dataframe(
-    targets.for_display(summary, lang, labels, name_col).rename(columns=columns),
-    hide_index=True,
-    width="stretch",
-)
+shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
+st.dataframe(pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch")
 
 mid = st.selectbox(
     ui.tr("targets.metric"), ids, key="tg_metric", format_func=lambda m: metrics.get(m).name(lang)
@@ -149,9 +146,6 @@ if not children.empty:
         ),
         key="tg_children",
     )
-    st.dataframe(
-        targets.for_display(kids, lang, labels, name_col).rename(columns=columns),
-        hide_index=True,
-        width="stretch",
-    )
+    shown = targets.for_display(kids, lang, labels, name_col).rename(columns=columns)
+    st.dataframe(pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch")
     drill.children_buttons(children, "tg")
