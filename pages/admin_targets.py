@@ -28,7 +28,7 @@ year = c[1].selectbox(
 rows = ui.query("target_list", period_type=kind, year=year)
 st.download_button(
     ui.tr("admin_targets.download", n=len(rows)),
-    data=targets_io.export_excel(rows),
+    data=lambda: targets_io.export_excel(rows),  # built when the button is pressed, not on every load
     file_name="targets.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="at_download",

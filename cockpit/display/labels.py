@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cockpit.core import i18n
 from cockpit.display.units import BLANK, missing
-from cockpit.domain import sicas
+from cockpit.domain import metrics, sicas
 
 _STAGE_KEYS = {s.code: s.key for s in sicas.STAGES} | {s.key: s.key for s in sicas.STAGES}
 _KEYS = {
@@ -19,8 +19,13 @@ _KEYS = {
     "group": "group.{}",
     "role": "role.{}",
     "relation": "report.relation.{}",
+    "action_status": "loop.status.{}",
+    "action_event": "loop.event.{}",
+    "lang": "display.lang.{}",
+    "normalisation": "display.normalisation.{}",
+    "event_type": "display.event.{}",
 }
-KINDS = (*_KEYS, "stage", "route")
+KINDS = (*_KEYS, "stage", "route", "metric")
 
 
 def label(kind: str, code: object, lang: str = "zh") -> str:
@@ -31,6 +36,11 @@ def label(kind: str, code: object, lang: str = "zh") -> str:
     if kind == "stage":
         key = _STAGE_KEYS.get(text)
         return i18n.t(f"sicas.stage.{key}", lang) if key else text
+    if kind == "metric":
+        try:
+            return metrics.get(text).name(lang)
+        except metrics.MetricError:
+            return text
     if kind == "route":
         return " → ".join(label("group", part.strip(), lang) for part in text.replace("→", ">").split(">"))
     key = _KEYS[kind].format(int(code) if kind == "severity" else text)  # type: ignore[call-overload]

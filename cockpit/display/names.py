@@ -5,11 +5,13 @@ its parents' names, nearest first, until it is unique: 北京人民路支行 / �
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from cockpit.core import i18n
 from cockpit.display.units import BLANK, missing
+from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, Warehouse
 
 SEP = " / "
@@ -23,6 +25,7 @@ class Names:
     short: dict[str, str]
     paths: dict[str, str]
     channels: dict[str, str]
+    users: dict[str, str] = field(default_factory=dict)
 
     def org(self, org_id: object, full: bool = False) -> str:
         """The node's name (with its parents where the name repeats; `full`: its whole path)."""
@@ -32,6 +35,10 @@ class Names:
         if full:
             return self.paths.get(key, key)
         return self.orgs.get(key, key)
+
+    def user(self, username: object) -> str:
+        """A user by their display name in the reader's language; a username nobody holds reads as itself."""
+        return BLANK if missing(username) else self.users.get(str(username), str(username))
 
     def channel(self, channel_id: object) -> str:
         return BLANK if missing(channel_id) else self.channels.get(str(channel_id), str(channel_id))
@@ -75,7 +82,10 @@ def for_reader(wh: Warehouse, scope: Scope, lang: str = "zh") -> Names:
 def from_frames(tree: pd.DataFrame, channels: pd.DataFrame, lang: str = "zh") -> Names:
     labels, short, paths = org_labels(tree, lang)
     col = "name_zh" if lang == "zh" else "name_en"
-    return Names(labels, short, paths, dict(zip(channels.channel_id.astype(str), channels[col].astype(str))))
+    users = {"cli": i18n.t("display.user.cli", lang)}  # what the command line records as its user
+    users.update({u.username: person(u.name, lang) for u in auth.list_users()})
+    channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
+    return Names(labels, short, paths, channel_names, users)
 
 
 _BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$")

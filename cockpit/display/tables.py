@@ -14,7 +14,7 @@ from cockpit.display import labels, units
 from cockpit.display.names import Names
 
 UNIT_KINDS = ("money", "count", "rate", "score", "date")
-NAME_KINDS = ("org", "org_path", "channel")
+NAME_KINDS = ("org", "org_path", "channel", "user")
 
 
 def titled(name: str, unit: str | None, lang: str = "zh") -> str:
@@ -53,6 +53,8 @@ def cells(col: Col, values: pd.Series, lang: str, names: Names | None) -> tuple[
             raise ValueError(f"column {col.key!r} names {kind}s: pass the reader's Names")
         if kind == "channel":
             return [names.channel(v) for v in values], None
+        if kind == "user":
+            return [names.user(v) for v in values], None
         return [names.org(v, full=kind == "org_path") for v in values], None
     if kind in labels.KINDS:
         return [labels.label(kind, v, lang) for v in values], None
