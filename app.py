@@ -38,7 +38,8 @@ nav = st.navigation(
     [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
 )
 with st.sidebar:
-    st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")
+    who = ui.names().user(user.username)  # the display name in the reader's language
+    st.markdown(f"**{ui.tr('app.title')}**  \n{who} · {ui.tr('role.' + user.role)}")
     signin.logout_button(KEY)
 st.session_state["_filters"] = ui.sidebar_filters()
 nav.run()

@@ -9,17 +9,22 @@ RAW_ID = re.compile(r"(?<![A-Za-z0-9])(?:HO|R\d{2}(?:B\d{2})?(?:T\d+)?(?:M\d+)?)
 SNAKE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_])")
 BLANKS = re.compile(r"(?<![A-Za-z])(?:None|nan|NaN|NaT|null|undefined)(?![A-Za-z])")
 EXAMPLES = re.compile(r"\S+@\S+|https?://\S+")  # an address or a web hook: written as it is
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+# Streamlit's markdown directives around what the reader sees: :red-badge[落后], :material/flag:
+MARKUP = re.compile(r":[a-z]+-(?:badge|background)\[|:material/[a-z_]+:")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]+")
 # Proper names and abbreviations a Chinese banker reads as they are.
-ALLOWED_IN_ZH = {"SICAS", "AUM", "App", "SLA", "PDF", "Excel", "CSV", "ID", "KPI", "English", "min", "max"}
+ALLOWED_IN_ZH = {"SICAS", "AUM", "App", "SLA", "KPI", "ID", "UCI", "English", "min", "max"}
+ALLOWED_IN_ZH |= {"PDF", "Excel", "CSV", "Parquet", "xlsx"}  # file formats
 
 
 def problems(text: str, lang: str, allowed: set[str] = frozenset()) -> list[str]:
     """Every offending token of `text` (empty when it reads clean), each with a little context."""
     found = []
-    text = EXAMPLES.sub(" ", text)
+    text = MARKUP.sub(" ", EXAMPLES.sub(" ", text))
 
     def note(m: re.Match) -> None:
+        if m.group() in allowed:
+            return
         found.append(text[max(0, m.start() - 20) : m.end() + 20].replace("\n", " "))
 
     for pattern in (RAW_ID, SNAKE, BLANKS):
@@ -27,7 +32,7 @@ def problems(text: str, lang: str, allowed: set[str] = frozenset()) -> list[str]
             note(m)
     if lang == "zh":
         for m in LATIN_WORD.finditer(text):
-            if m.group() not in ALLOWED_IN_ZH | set(allowed):
+            if m.group() not in ALLOWED_IN_ZH:
                 note(m)
     return found
 

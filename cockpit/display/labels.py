@@ -24,6 +24,7 @@ _KEYS = {
     "lang": "display.lang.{}",
     "normalisation": "display.normalisation.{}",
     "event_type": "display.event.{}",
+    "mapping": "display.mapping.{}",
 }
 KINDS = (*_KEYS, "stage", "route", "metric")
 
