@@ -68,8 +68,8 @@ st.caption(ui.tr("overview.compare_note", prev_start=prev_start, prev_end=prev_e
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader(ui.tr("overview.children"))
     if board.metrics and board.children.org_id.nunique() > 1:  # a ranking of one says nothing
+        st.subheader(ui.tr("overview.children"))
         pick = st.selectbox(
             ui.tr("overview.children_metric"),
             board.metrics,
