@@ -180,3 +180,29 @@ def test_reports_page_offers_both_downloads(app):
     at.switch_page("pages/reports.py").run()
     assert not at.exception
     assert len(at.get("download_button")) == 2
+
+
+def test_the_reports_page_lists_the_sections_and_previews_page_one(app):
+    at = app("head_r02", lang="zh")
+    at.switch_page("pages/reports.py").run()
+    shown = "\n".join(m.value for m in at.markdown)
+    for key in ("report.kpis", "report.charts", "report.guidance", "report.actions"):
+        assert i18n.t(key, "zh") in shown, key
+    images = lambda: [n for n in at.main if getattr(n, "type", "") == "image"]  # noqa: E731
+    assert not images()  # nothing built before it is asked for
+    at.button(key="report_preview").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(images()) == 1
+
+
+def test_the_preview_is_page_one_as_a_png_at_the_asked_resolution(r02):
+    import struct
+
+    from cockpit.reports import preview
+
+    png = preview.first_page(pdf.build(r02), dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == pytest.approx(210 / 25.4 * 50, abs=1) and height == pytest.approx(
+        297 / 25.4 * 50, abs=1
+    )  # A4
