@@ -52,10 +52,11 @@ def day(value: object, lang: str = "zh") -> str:
     if missing(value):
         return BLANK
     if isinstance(value, str):
+        text = value
         try:
-            value = dt.datetime.fromisoformat(value)
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, dt.datetime):
         if (value.hour, value.minute, value.second) == (0, 0, 0):
             return value.date().isoformat()

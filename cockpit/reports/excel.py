@@ -116,7 +116,7 @@ def _cell(value: object, kind: str, lang: str, names: Names) -> object:
         return None
     if kind in ("key", "text", "metric") or kind in NUMBER_FORMATS:
         if kind == "date":
-            return pd.Timestamp(value).to_pydatetime()  # type: ignore[arg-type]
+            return pd.Timestamp(value).to_pydatetime()
         return value
     if kind == "org":
         return names.org(value)
