@@ -7,6 +7,7 @@ import streamlit as st
 from cockpit.app import drill, pills, ui
 from cockpit.charts import targets as charts
 from cockpit.core import calendar, i18n
+from cockpit.display import statuses
 from cockpit.domain import metrics, targets
 from cockpit.state import actions
 
@@ -78,6 +79,8 @@ c[4].metric(
     delta=i18n.fmt(view.days_ahead, "days", lang) if view.days_ahead is not None else None,
     help=ui.tr("targets.days_ahead_help"),
 )
+if view.status in ("red", "amber"):  # every red or amber status says why, in one line
+    st.caption(statuses.why(summary[summary.metric == mid].iloc[0], prog.ratio, lang))
 c = st.columns(4)
 fc = view.forecast
 c[0].metric(

@@ -118,3 +118,53 @@ def test_the_workbook_formats_rates_money_and_dates(report):
     assert funnel.cell(3, prev).number_format == "0.0%"
     expected = report.funnel.customers.iloc[1] / report.funnel.customers.iloc[0]
     assert funnel.cell(3, prev).value == pytest.approx(expected)
+
+
+def _board(wh, user, org, as_of):
+    from cockpit.core import calendar
+    from cockpit.domain import landing, targets
+
+    p = Period.parse(as_of.strftime("%Y-%m"), as_of)
+    s = scope_of(user)
+    frames = {
+        k: wh.run("metric_values", s, {"start": a, "end": b, "parent": org})
+        for k, (a, b) in targets.windows(p).items()
+    }
+    tg = wh.run("target_values", s, {"period_type": "month", "period_start": p.start, "parent": org})
+    prog = calendar.progress(wh.run("calendar_days", s, {"start": p.start, "end": p.end}), p)
+    return landing.board(frames, tg, org, prog), prog
+
+
+def test_the_overview_is_the_cockpit_tiles_ranking_red_items_and_findings(app, wh, as_of):
+    from cockpit.display import statuses
+
+    board, prog = _board(wh, "head_r02", "R02", as_of)
+    lagging = board.lagging()
+    assert not lagging.empty and lagging.status.iloc[0] == "red"  # the lagging region has red metrics
+    assert list(lagging.pace[lagging.status == "red"]) == sorted(lagging.pace[lagging.status == "red"])
+    ranked = board.ranked("deposits")
+    assert set(ranked.org_id) == {"R02B01", "R02B02"}
+    assert list(ranked.pace) == sorted(ranked.pace, reverse=True)
+    at = app("head_r02", lang="zh")
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    for row in lagging.itertuples():
+        assert statuses.why(row, prog.ratio, "zh") in shown  # each red or amber item with its reason
+    assert len(at.get("plotly_chart")) == 1  # the children ranked
+    assert len(at.metric) == 5
+    findings = [m.value for m in at.main.markdown if m.value.startswith("**") and " · " in m.value]
+    assert 1 <= len(findings) <= 3 and all("上海" in f for f in findings)
+
+
+def test_a_managers_overview_ranks_nothing_and_a_red_target_says_why(app, wh, as_of):
+    at = app("manager1", lang="zh")
+    assert not at.exception
+    assert not at.get("plotly_chart")  # no children: no ranking of one
+    assert "下级机构排名" not in [h.value for h in at.subheader]
+    at = app("head_r02", lang="zh")
+    at.switch_page("pages/targets.py").run()
+    at.selectbox(key="tg_metric").set_value("deposits").run()
+    board, prog = _board(wh, "head_r02", "R02", as_of)
+    row = board.node.set_index("metric").loc["deposits"]
+    assert row.status == "red"
+    assert any(units.rate(row.pace) in c.value and "不到时间进度" in c.value for c in at.caption)
