@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 from cockpit.core import i18n
 
@@ -42,9 +42,7 @@ def count(value: object, lang: str = "zh") -> str:
 
 def rate(value: object, lang: str = "zh") -> str:
     """A ratio (0.123) as a percentage with one decimal (12.3%)."""
-    if missing(value):
-        return BLANK
-    return format_percent(float(value), locale=_LOCALE[lang], format="#,##0.0%")  # type: ignore[arg-type]
+    return BLANK if missing(value) else i18n.pct(float(value), lang)  # type: ignore[arg-type]
 
 
 def day(value: object, lang: str = "zh") -> str:
