@@ -53,7 +53,9 @@ else:
             "lang": lang_labels.get(s.lang, s.lang),
             "active": s.active,
             "created_by": names.user(s.created_by),
-            "recipients": "; ".join(f"{subs.mask(r.address)} → {names.user(r.username)}" for r in s.recipients),
+            "recipients": "; ".join(
+                f"{subs.mask(r.address)} → {names.user(r.username)}" for r in s.recipients
+            ),
         }
         for s in listed
     ]
