@@ -7,7 +7,6 @@ import streamlit as st
 from cockpit.app import drill, ui
 from cockpit.charts import scorecard as charts
 from cockpit.core import calendar, i18n
-from cockpit.display import labels
 from cockpit.domain import scorecard
 
 f, lang = ui.filters(), ui.lang()
@@ -107,9 +106,7 @@ if not children.empty:
 with st.expander(ui.tr("scorecard.rules")):
     st.markdown(ui.tr("scorecard.rules_text", cap=cfg.cap))
     st.dataframe(
-        scorecard.rules_table(cfg, lang)
-        .assign(rule=lambda d: [labels.label("normalisation", r, lang) for r in d.rule])
-        .rename(
+        scorecard.rules_table(cfg, lang).rename(
             columns={
                 "dimension": ui.tr("scorecard.dimension"),
                 "indicator": ui.tr("scorecard.indicator"),

@@ -5,6 +5,8 @@ workbook, the sign-in names and commands an administrator types."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cockpit.app.navigation import pages_for
@@ -33,7 +35,9 @@ def test_every_page_reads_in_words(app, username, lang):
     for spec in pages_for(auth.get_user(username).role):
         at.switch_page(spec.path).run()
         assert not at.exception, (spec.url_path, [e.message for e in at.exception])
-        bad = problems(app_text(at), lang, AS_WRITTEN.get(spec.url_path, set()))
+        # AppTest has no client: the sign-in's recorded address is a mock object there, an address elsewhere
+        text = re.sub(r"<MagicMock name='[^']*'(?: id='?[0-9]*'?)?>?", "", app_text(at))
+        bad = problems(text, lang, AS_WRITTEN.get(spec.url_path, set()))
         if bad:
             found[spec.url_path] = sorted(set(bad))[:8]
     assert found == {}

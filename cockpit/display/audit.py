@@ -17,11 +17,13 @@ from cockpit.display.tables import Col, present
 LOG_COLS = (Col("at", "date"), Col("username", "user"), Col("action"), Col("detail"))
 USER_COLS = (Col("username"), Col("name"), Col("role", "role"), Col("orgs"), Col("locked"))
 _ORG_KEYS = {"org_id", "orgs"}
-_USER_KEYS = {"username", "owner"}
+_USER_KEYS = {"username", "owner", "user"}
 _CODE_KEYS = {"role": "role", "status": "action_status", "lang": "lang"}
 
 
 def _value(key: str, value: Any, lang: str, names: Names) -> str:
+    if isinstance(value, bool):
+        return i18n.t("display.yes" if value else "display.no", lang)
     if isinstance(value, list):
         return i18n.t("display.list_sep", lang).join(_value(key, v, lang, names) for v in value)
     if key in _ORG_KEYS:

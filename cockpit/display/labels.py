@@ -22,7 +22,6 @@ _KEYS = {
     "action_status": "loop.status.{}",
     "action_event": "loop.event.{}",
     "lang": "display.lang.{}",
-    "normalisation": "display.normalisation.{}",
     "event_type": "display.event.{}",
     "mapping": "display.mapping.{}",
 }
