@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cockpit.app import signin, ui
+from cockpit.app import assets, signin, ui
 from cockpit.app.navigation import PAGES, pages_for
 from cockpit.core import config
 
 config.private_files()  # what this process writes (state, reports, logs) is readable by its owner only
-st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=":material/explore:", layout="wide")
+st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=str(assets.FAVICON), layout="wide")
 KEY = signin.cookie_key()
 
 
@@ -38,7 +38,8 @@ nav = st.navigation(
     [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
 )
 with st.sidebar:
-    st.markdown(f"**{ui.tr('app.title')}**  \n{user.name} · {ui.tr('role.' + user.role)}")
+    who = ui.names().user(user.username)  # the display name in the reader's language
+    st.markdown(f"**{ui.tr('app.title')}**  \n{who} · {ui.tr('role.' + user.role)}")
     signin.logout_button(KEY)
 st.session_state["_filters"] = ui.sidebar_filters()
 nav.run()

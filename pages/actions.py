@@ -7,6 +7,8 @@ import streamlit as st
 from cockpit.app import ui
 from cockpit.charts.loop import outcome_bars
 from cockpit.core import i18n
+from cockpit.display import history
+from cockpit.display.tables import Col, present
 from cockpit.domain import outcome
 from cockpit.state import actions
 
@@ -16,19 +18,31 @@ mine, team, new, result = st.tabs(
     [ui.tr("loop.tab.mine"), ui.tr("loop.tab.team"), ui.tr("loop.tab.new"), ui.tr("loop.tab.outcome")]
 )
 labels = {s: ui.tr(f"loop.status.{s}") for s in actions.STATUSES}
+names = ui.names()
+TABLE = [
+    Col("id"),
+    Col("title"),
+    Col("insight_type", "insight_type"),
+    Col("org_id", "org"),
+    Col("metric", "metric"),
+]
+TABLE += [
+    Col("owner", "user"),
+    Col("created_by", "user"),
+    Col("due_date", "date"),
+    Col("status", "action_status"),
+]
+TABLE += [Col("reason"), Col("done_on", "date"), Col("customers", "count"), Col("version")]
+TABLE += [Col("updated_by", "user"), Col("updated_at", "date")]
+TABLE = [Col(c.key, c.kind, f"loop.col.{c.key}") for c in TABLE]
 
 
 def show(listed: list, key: str) -> None:
     if not listed:
         st.info(ui.tr("loop.none"))
         return
-    table = actions.frame(listed).assign(status=lambda d: d.status.map(labels))
-    st.dataframe(
-        table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        key=f"{key}_table",
-    )
+    table = present(actions.frame(listed), TABLE, lang, names)
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
     pick = st.selectbox(
         ui.tr("loop.pick"),
         [a.id for a in listed],
@@ -41,7 +55,7 @@ def show(listed: list, key: str) -> None:
     st.caption(
         ui.tr(
             "loop.meta",
-            owner=a.owner,
+            owner=names.user(a.owner),
             due=a.due_date,
             status=labels[a.status],
             customers=len(a.customers),
@@ -83,7 +97,8 @@ def show(listed: list, key: str) -> None:
                     st.error(str(e))
                 except actions.ActionError as e:
                     st.error(str(e))
-    st.dataframe(actions.history(a.id), hide_index=True, width="stretch", key=f"{key}_history")
+    shown = history.readable(actions.history(a.id), lang, names)
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"{key}_history")
 
 
 with mine:
@@ -99,13 +114,16 @@ with new:
             ui.tr("loop.insight"),
             range(len(found)),
             key="new_insight",
-            format_func=lambda i: f"{found[i].title(lang)} · {found[i].org_id}",
+            format_func=lambda i: f"{found[i].title(lang)} · {names.org(found[i].org_id)}",
         )
         st.caption(found[idx].text(lang))
         listed = ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
         with st.form("new_form"):
             owner = st.selectbox(
-                ui.tr("loop.col.owner"), actions.assignable_owners(wh, user), key="new_owner"
+                ui.tr("loop.col.owner"),
+                actions.assignable_owners(wh, user),
+                key="new_owner",
+                format_func=names.user,
             )
             due = st.date_input(
                 ui.tr("loop.col.due_date"), value=f["as_of"] + dt.timedelta(days=14), key="new_due"
@@ -162,8 +180,10 @@ with result:
             key="outcome_chart",
             width="stretch",
         )
+        kind = {"insight_type": "insight_type", "org_id": "org", "owner": "user"}[by]
+        named = present(table[[by]], [Col(by, kind, f"loop.col.{by}")], lang, names)
         st.dataframe(
-            table.rename(columns=lambda c: ui.tr(f"loop.col.{c}")),
+            table.assign(**{by: named.iloc[:, 0]}).rename(columns=lambda c: ui.tr(f"loop.col.{c}")),
             hide_index=True,
             width="stretch",
             key="outcome_table",

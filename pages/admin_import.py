@@ -5,6 +5,7 @@ import streamlit as st
 
 from cockpit.app import signin, ui
 from cockpit.core import config, i18n
+from cockpit.display import labels
 from seed.ingest import importer
 
 ui.require_entrypoint()  # before anything: this page may have been asked for directly
@@ -15,7 +16,8 @@ mapping = st.selectbox(
     ui.tr("import.mapping"), importer.mapping_names(), key="import_mapping", help=ui.tr("import.mapping_help")
 )
 spec = importer.load_mapping(mapping)
-st.caption(spec.get("description", ""))
+described = labels.label("mapping", mapping, ui.lang())  # the mapping's description in the reader's language
+st.caption(described if described != mapping else spec.get("description", ""))
 if spec.get("adapter"):
     st.warning(ui.tr("import.replaces"))
 else:

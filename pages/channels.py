@@ -238,10 +238,10 @@ with t_attr:
     else:
         st.dataframe(
             table(
-                staff.assign(
+                staff.drop(columns=["invitation_code"], errors="ignore").assign(
                     **{
-                        c: staff[c].map(lambda v: org_names.get(v, v))
-                        for c in ("org_id", "team_org_id")
+                        c: staff[c].map(ui.names().org)
+                        for c in ("credited_to", "org_id", "team_org_id")
                         if c in staff
                     }
                 )

@@ -57,7 +57,9 @@ if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
     todo = actions.action_list(ctx, lang)
-    st.dataframe(actions.for_display(todo, lang), hide_index=True, width="stretch", key="action_table")
+    reader = ui.names()  # org nodes and managers by name
+    named = todo.assign(org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org))
+    st.dataframe(actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table")
 
     def _export(kind: str) -> bytes:
         appstate.audit(

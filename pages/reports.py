@@ -4,7 +4,7 @@ the user's scope; each download is recorded in the audit log."""
 import streamlit as st
 
 from cockpit.app import ui
-from cockpit.reports import batch, data
+from cockpit.reports import batch, data, preview
 from cockpit.state import appstate
 
 f = ui.filters()
@@ -19,6 +19,15 @@ def _make(fmt: str) -> bytes:
     return batch.render(r, fmt)
 
 
+st.markdown(ui.tr("report.contains"))
+st.markdown("\n".join(f"- {ui.tr(key)}" for key in preview.SECTIONS))
+if st.button(ui.tr("report.preview"), key="report_preview"):  # built only when asked for
+    with st.spinner(ui.tr("report.preview_making")):
+        pdf = batch.render(data.collect(ui.warehouse(), user.scope, f["org_id"], p, lang), "pdf")
+        try:
+            st.image(preview.first_page(pdf), caption=ui.tr("report.preview_caption"), width=320)
+        except preview.PreviewUnavailable as e:
+            st.warning(str(e))
 c1, c2 = st.columns(2)
 c1.download_button(
     ui.tr("report.download_pdf"),

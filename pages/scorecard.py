@@ -32,16 +32,19 @@ if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
 me = me.iloc[0]
 c = st.columns(5)
 c[0].metric(ui.tr("scorecard.score"), i18n.fmt(float(me.score), "score", lang))
-c[1].metric(ui.tr("scorecard.rank"), ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings)))
-c[2].metric(
-    ui.tr("scorecard.tier_rank"), ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size))
-)
+alone = ui.tr("scorecard.no_peers")  # a rank among one says nothing
+rank = ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings))
+c[1].metric(ui.tr("scorecard.rank"), rank if me.siblings > 1 else alone)
+tier = ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size))
+c[2].metric(ui.tr("scorecard.tier_rank"), tier if me.tier_size > 1 else alone)
 c[3].metric(ui.tr("scorecard.quartile"), ui.tr("scorecard.quartile_value", q=int(me.quartile)))
 c[4].metric(ui.tr("scorecard.rank_change"), "—" if me.rank_change is None else f"{int(me.rank_change):+d}")
 
 peers = rows[rows.relation.isin(["self", "sibling", "peer"])]
-st.subheader(ui.tr("scorecard.peers"))
-st.plotly_chart(charts.ranking_bars(peers, name_col, org, ui.tr("scorecard.peers")), key="sc_peers")
+if len(peers) > 1:  # no one-bar ranking
+    st.subheader(ui.tr("scorecard.peers"))
+    fig = charts.ranking_bars(peers, name_col, org, ui.tr("scorecard.peers"))
+    st.plotly_chart(fig, key="sc_peers")
 if (peers.relation == "peer").any():
     st.caption(ui.tr("scorecard.peers_note"))
 

@@ -6,6 +6,7 @@ import streamlit as st
 from cockpit.app import ui
 from cockpit.charts import sicas as charts
 from cockpit.core import i18n
+from cockpit.display import labels
 from cockpit.domain import channels, sicas
 
 f = ui.filters()
@@ -24,7 +25,11 @@ st.caption(
 with st.expander(ui.tr("sicas.definition")):
     st.markdown(ui.tr("sicas.rule"))
     st.markdown(
-        "\n".join(f"- **{ui.tr(f'sicas.stage.{s.key}')}**: {', '.join(s.event_types)}" for s in sicas.STAGES)
+        "\n".join(
+            f"- **{ui.tr(f'sicas.stage.{s.key}')}**: "
+            + ui.tr("display.list_sep").join(labels.label("event_type", e, ui.lang()) for e in s.event_types)
+            for s in sicas.STAGES
+        )
     )
 stages = {s.code: ui.tr(f"sicas.stage.{s.key}") for s in sicas.STAGES}
 base = {"org_id": f["org_id"], "channel_group": f["channel_group"]}
@@ -170,7 +175,10 @@ drop = sicas.mask_dropoffs(
 )
 st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
 states = {s: ui.tr(f"channels.state.{s}") for s in channels.STATES}
+reader = ui.names()
 shown = drop.assign(
+    org_id=drop.org_id.map(reader.org),
+    manager_id=drop.manager_id.map(reader.org),
     stopped_at=drop.stopped_at.map(stages),
     segment=drop.segment.map(names),
     entry_channel_id=drop.entry_channel_id.map(names),

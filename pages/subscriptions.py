@@ -6,18 +6,25 @@ import streamlit as st
 from cockpit.app import ui
 from cockpit.delivery import send as delivery
 from cockpit.delivery import subscriptions as subs
+from cockpit.display import labels
 
 f, user, wh = ui.filters(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.subscriptions"))
 st.caption(ui.tr("loop.sub.caption"))
 kinds = {k: ui.tr(f"loop.sub.kind.{k}") for k in subs.KINDS}
 freqs = {k: ui.tr(f"loop.sub.freq.{k}") for k in subs.FREQUENCIES}
+lang_labels = {c: labels.label("lang", c, ui.lang()) for c in subs.LANGS}
+names = ui.names()
 with st.form("sub_form"):
     st.markdown(ui.tr("loop.sub.for_org", org=f["org_name"]))
     kind = st.selectbox(ui.tr("loop.sub.kind"), subs.KINDS, format_func=kinds.get, key="sub_kind")
     freq = st.selectbox(ui.tr("loop.sub.frequency"), subs.FREQUENCIES, format_func=freqs.get, key="sub_freq")
     lang = st.selectbox(
-        ui.tr("filter.language"), subs.LANGS, index=subs.LANGS.index(ui.lang()), key="sub_lang"
+        ui.tr("filter.language"),
+        subs.LANGS,
+        index=subs.LANGS.index(ui.lang()),
+        key="sub_lang",
+        format_func=lang_labels.get,
     )
     lines = st.text_area(
         ui.tr("loop.sub.recipients"),
@@ -40,13 +47,15 @@ else:
     rows = [
         {
             "id": s.id,
-            "org_id": s.org_id,
+            "org_id": names.org(s.org_id),
             "kind": kinds[s.kind],
             "frequency": freqs[s.frequency],
-            "lang": s.lang,
+            "lang": lang_labels.get(s.lang, s.lang),
             "active": s.active,
-            "created_by": s.created_by,
-            "recipients": "; ".join(f"{subs.mask(r.address)} → {r.username}" for r in s.recipients),
+            "created_by": names.user(s.created_by),
+            "recipients": "; ".join(
+                f"{subs.mask(r.address)} → {names.user(r.username)}" for r in s.recipients
+            ),
         }
         for s in listed
     ]

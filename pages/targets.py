@@ -4,9 +4,10 @@ children.
 
 import streamlit as st
 
-from cockpit.app import drill, ui
+from cockpit.app import drill, pills, ui
 from cockpit.charts import targets as charts
 from cockpit.core import calendar, i18n
+from cockpit.display import statuses
 from cockpit.domain import metrics, targets
 from cockpit.state import actions
 
@@ -53,11 +54,8 @@ columns = {
 }
 st.subheader(ui.tr("targets.summary"))
 summary = targets.table(frames, tg, [org], ids, prog)
-st.dataframe(
-    targets.for_display(summary, lang, labels, name_col).rename(columns=columns),
-    hide_index=True,
-    width="stretch",
-)
+shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
+st.dataframe(pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch")
 
 mid = st.selectbox(
     ui.tr("targets.metric"), ids, key="tg_metric", format_func=lambda m: metrics.get(m).name(lang)
@@ -81,6 +79,8 @@ c[4].metric(
     delta=i18n.fmt(view.days_ahead, "days", lang) if view.days_ahead is not None else None,
     help=ui.tr("targets.days_ahead_help"),
 )
+if view.status in ("red", "amber"):  # every red or amber status says why, in one line
+    st.caption(statuses.why(summary[summary.metric == mid].iloc[0], prog.ratio, lang))
 c = st.columns(4)
 fc = view.forecast
 c[0].metric(
@@ -149,9 +149,6 @@ if not children.empty:
         ),
         key="tg_children",
     )
-    st.dataframe(
-        targets.for_display(kids, lang, labels, name_col).rename(columns=columns),
-        hide_index=True,
-        width="stretch",
-    )
+    shown = targets.for_display(kids, lang, labels, name_col).rename(columns=columns)
+    st.dataframe(pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch")
     drill.children_buttons(children, "tg")

@@ -6,9 +6,23 @@ import pytest
 
 
 def _visible_orgs(at) -> list[str]:
-    """The org ids the org picker offers (its labels end in '(ORG_ID)')."""
+    """The org ids the org picker offers. Its labels are names (parents added where a name repeats), unique
+    within the user's own tree: each maps back to one node of it, and a label from elsewhere fails here."""
+    from cockpit.app import ui
+    from cockpit.core import config
+    from cockpit.display import names
+    from cockpit.state.auth import get_user
+    from cockpit.warehouse.layer import open_warehouse
+
+    scope = get_user(at.session_state["username"]).scope
+    wh = open_warehouse(config.warehouse_target())
+    tree = wh.run("org_tree", scope)
+    reader = names.from_frames(tree, wh.run("channels", scope), at.session_state["lang"])
+    by_label = {label.strip(ui.TREE_INDENT + "└ "): o for o, label in ui.org_options(tree, reader).items()}
     box = next(s for s in at.selectbox if s.key == "f_org")
-    return [o.rsplit("(", 1)[1].rstrip(")") for o in box.options]
+    ids = [by_label[o.strip(ui.TREE_INDENT + "└ ")] for o in box.options]
+    assert len(set(ids)) == len(ids)
+    return ids
 
 
 def test_url_query_param_for_another_branch_is_refused(app, attacks):

@@ -12,7 +12,6 @@ import pytest
 
 from cockpit.core import i18n
 from cockpit.core.periods import Period
-from cockpit.domain import metrics
 from cockpit.ops import cli
 from cockpit.reports import batch, data, excel, pdf
 from cockpit.state import appstate
@@ -52,10 +51,11 @@ def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tm
         "report.actions",
     ):
         assert i18n.t(key, "zh") in text, key
-    assert "上海分行" in text and "R02" in text
+    assert "上海分行" in text and "R02" not in text  # the node by its name, never its code
     dep = r02.kpis.set_index("metric").loc["deposits"]
-    assert metrics.get("deposits").fmt(dep.actual, "zh") in text
-    assert metrics.get("deposits").fmt(dep.target, "zh") in text
+    scale = 1e8 if max(dep.actual, dep.target) >= 1e8 else 1e4
+    assert f"存款余额（{'亿元' if scale == 1e8 else '万元'}）" in text
+    assert f"{dep.actual / scale:,.2f}" in text and f"{dep.target / scale:,.2f}" in text
     assert i18n.t(f"report.status.{dep.status}", "zh") in text
     first = r02.insights.iloc[0]
     assert first.title in text
@@ -66,7 +66,7 @@ def test_pdf_opens_with_its_sections_chinese_title_and_the_nodes_figures(r02, tm
 def test_pdf_in_english_holds_english_title(wh, period, tmp_path):
     r = data.collect(wh, scope_of("head_r01b02"), "R01B02", period, "en")
     text = pdf_text(pdf.build(r), tmp_path)
-    assert "Operating report" in text and "R01B02" in text
+    assert "Operating report" in text and "Beijing Zhongshan Rd Sub-branch" in text and "R01B02" not in text
 
 
 def test_workbook_reads_back_equal_to_the_named_queries(wh, r02, period):
@@ -180,3 +180,29 @@ def test_reports_page_offers_both_downloads(app):
     at.switch_page("pages/reports.py").run()
     assert not at.exception
     assert len(at.get("download_button")) == 2
+
+
+def test_the_reports_page_lists_the_sections_and_previews_page_one(app):
+    at = app("head_r02", lang="zh")
+    at.switch_page("pages/reports.py").run()
+    shown = "\n".join(m.value for m in at.markdown)
+    for key in ("report.kpis", "report.charts", "report.guidance", "report.actions"):
+        assert i18n.t(key, "zh") in shown, key
+    images = lambda: [n for n in at.main if getattr(n, "type", "") == "image"]  # noqa: E731
+    assert not images()  # nothing built before it is asked for
+    at.button(key="report_preview").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(images()) == 1
+
+
+def test_the_preview_is_page_one_as_a_png_at_the_asked_resolution(r02):
+    import struct
+
+    from cockpit.reports import preview
+
+    png = preview.first_page(pdf.build(r02), dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == pytest.approx(210 / 25.4 * 50, abs=1) and height == pytest.approx(
+        297 / 25.4 * 50, abs=1
+    )  # A4

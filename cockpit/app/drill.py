@@ -56,3 +56,19 @@ def children_buttons(children: pd.DataFrame, key: str) -> None:
         cols[1 + i % 6].button(
             getattr(row, name), key=f"{key}_drill_{row.org_id}", on_click=_go, args=(row.org_id,)
         )
+
+
+def chart_click(key: str, org_ids: list[str]):
+    """An on_select callback for st.plotly_chart(key=key): a click on the i-th bar opens org_ids[i] (only
+    a node the picker offers; anything else is ignored)."""
+
+    def go() -> None:
+        event = st.session_state.get(key)
+        points = (event or {}).get("selection", {}).get("points", []) if event else []
+        if not points:
+            return
+        i = points[0].get("point_index", points[0].get("point_number"))
+        if i is not None and 0 <= int(i) < len(org_ids) and org_ids[int(i)] in pickable(ui.org_tree()):
+            _go(org_ids[int(i)])
+
+    return go

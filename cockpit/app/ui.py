@@ -15,6 +15,7 @@ import streamlit as st
 
 from cockpit.core import config, i18n
 from cockpit.core.periods import KINDS, Period, periods_back_to
+from cockpit.display import names as display_names
 from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
 from cockpit.warehouse.queries import QueryError
@@ -208,18 +209,37 @@ def org_tree() -> pd.DataFrame:
     return query("org_tree")
 
 
-def org_label(row: pd.Series) -> str:
-    name = row["name_zh"] if lang() == "zh" else row["name_en"]
-    return f"{'  ' * int(row['level'])}{name} ({row['org_id']})"
+TREE_INDENT = "\u3000"  # an ideographic space: the dropdown keeps it where it drops ordinary leading spaces
+TREE_MARK = "└ "
 
 
-def _labels_to_ids(tree: pd.DataFrame) -> dict[str, str]:
-    """Each node's picker label in either language (without its indent), to its id."""
+def names() -> display_names.Names:
+    """The names of the nodes and channels the user may see, in their language (cockpit.display)."""
+    return display_names.from_frames(org_tree(), query("channels"), lang())
+
+
+def org_options(tree: pd.DataFrame, reader: display_names.Names) -> dict[str, str]:
+    """The org picker's labels: indented by level under a branch mark (a tree, read top to bottom), each
+    named with its parents where its name repeats, so typing any part of a path finds it."""
+    top = int(tree.level.min()) if not tree.empty else 0
     return {
-        f"{row[name]} ({row['org_id']})": row["org_id"]
-        for _, row in tree.iterrows()
-        for name in ("name_zh", "name_en")
+        o: f"{TREE_INDENT * (int(level) - top)}{TREE_MARK if level > top else ''}{reader.org(o)}"
+        for o, level in zip(tree.org_id, tree.level)
     }
+
+
+def _bare(label: str) -> str:
+    return label.strip().lstrip(TREE_INDENT).removeprefix(TREE_MARK).strip()
+
+
+def _labels_to_ids(pickable: pd.DataFrame, tree: pd.DataFrame) -> dict[str, str]:
+    """Each node's picker label in either language (without its indent and mark), to its id."""
+    channels = query("channels")
+    out: dict[str, str] = {}
+    for language in i18n.LANGS:
+        reader = display_names.from_frames(tree, channels, language)
+        out.update({_bare(label): o for o, label in org_options(pickable, reader).items()})
+    return out
 
 
 def _home_org(tree: pd.DataFrame) -> str:
@@ -269,15 +289,25 @@ def sidebar_filters() -> dict[str, Any]:
         pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
         ids = list(pickable.org_id)
         chosen = st.session_state.get("f_org")
-        if chosen not in ids and str(chosen).strip() in _labels_to_ids(pickable):
+        back = _labels_to_ids(pickable, tree) if chosen not in ids else {}
+        if chosen not in ids and _bare(str(chosen)) in back:
             # the picker handed back its label in the other language after a language switch: not a refusal
-            chosen = st.session_state["f_org"] = _labels_to_ids(pickable)[str(chosen).strip()]
+            chosen = st.session_state["f_org"] = back[_bare(str(chosen))]
         if chosen not in ids:
             if chosen is not None:  # crafted widget state or a node that left the user's scope
                 st.session_state["f_scope_refused"] = str(chosen)
             st.session_state["f_org"] = _home_org(tree)
-        labels = dict(zip(pickable.org_id, pickable.apply(org_label, axis=1)))
-        org = st.selectbox(tr("filter.org"), ids, key="f_org", format_func=lambda o: labels.get(o, o))
+        reader = names()
+        labels = org_options(pickable, reader)
+        org = st.selectbox(
+            tr("filter.org"),
+            ids,
+            key="f_org",
+            format_func=lambda o: labels.get(o, o),
+            placeholder=tr("filter.org_search"),
+            help=tr("filter.org_help"),
+        )
+        st.caption(reader.org(org, full=True))  # the whole path, however narrow the box
         if st.session_state.get("f_group") not in CHANNEL_GROUPS:
             st.session_state["f_group"] = "all"
         group_labels = {g: tr(f"group.{g}") for g in CHANNEL_GROUPS}
@@ -290,11 +320,10 @@ def sidebar_filters() -> dict[str, Any]:
     if refused:
         st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
     period = Period.parse(label, day)
-    org_row = tree.set_index("org_id").loc[org]
     return {
         "period": period,
         "org_id": org,
-        "org_name": org_row["name_zh"] if lang() == "zh" else org_row["name_en"],
+        "org_name": reader.org(org),
         "channel_group": group,
         "as_of": day,
     }

@@ -370,11 +370,14 @@ def loop_summary(detail: pd.DataFrame, lang: str, cfg: Config | None = None) -> 
 
 
 def _rule_text(ind: Indicator, lang: str) -> str:
-    """The rule as shown: 'capped', or a band from its floor to its goal in the metric's unit."""
+    """The rule as shown, in words: capped achievement, or a band from its floor to its goal in the metric's
+    unit."""
+    from cockpit.core import i18n
+
     if ind.rule != "bands":
-        return ind.rule
+        return i18n.t(f"scorecard.rule_text.{ind.rule}", lang)
     m = metrics.get(ind.metric)
-    return f"bands {m.fmt(ind.floor, lang)} → {m.fmt(ind.goal, lang)}"
+    return i18n.t("scorecard.rule_text.bands", lang, floor=m.fmt(ind.floor, lang), goal=m.fmt(ind.goal, lang))
 
 
 def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
@@ -399,7 +402,7 @@ def rules_table(cfg: Config, lang: str) -> pd.DataFrame:
                 "dimension": cfg.loop_name[lang],
                 "indicator": cfg.loop_name[lang],
                 "weight": cfg.loop_weight,
-                "rule": LOOP,
+                "rule": i18n.t(f"scorecard.rule_text.{LOOP}", lang),
                 "definition": i18n.t(
                     "scorecard.loop.definition", lang, span=f"{outcome.EFFECT_SPAN * 100:g}"
                 ),

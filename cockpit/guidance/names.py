@@ -17,9 +17,7 @@ def channel_label(ctx: Context, channel_id: str) -> tuple[str, str]:
 
 
 def org_label(ctx: Context, org_id: str) -> tuple[str, str]:
-    names = _table(ctx, "org_tree", "org_id")
-    zh, en = names.get(org_id, (org_id, org_id))
-    return f"{zh}（{org_id}）", f"{en} ({org_id})"
+    return _table(ctx, "org_tree", "org_id").get(org_id, (org_id, org_id))
 
 
 def product_label(ctx: Context, product_id: str) -> tuple[str, str]:

@@ -9,15 +9,17 @@ referral matrix (report_referral_matrix), the guidance and the action list.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from cockpit import guidance
 from cockpit.core.periods import Period
+from cockpit.display import names as display_names
 from cockpit.domain import metrics, scorecard
 from cockpit.guidance import Context, actions
 from cockpit.guidance.targets import target_table
+from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, Warehouse
 
 
@@ -35,10 +37,23 @@ class ReportData:
     insights: pd.DataFrame
     actions: pd.DataFrame
     generated: dt.datetime
+    names: display_names.Names = field(default_factory=lambda: display_names.Names({}, {}, {}, {}))
+    user_name: str = ""  # the generating user's display name in the report's language
 
 
-def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str = "zh") -> ReportData:
-    """All figures of the report of `org_id` for `period`; refuses a node outside the scope."""
+def _display_name(username: str) -> str:
+    """The user's display name, their username when they are not a known user (a batch run)."""
+    try:
+        return auth.get_user(username).name
+    except auth.UserError:
+        return username
+
+
+def collect(
+    wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str = "zh", user_name: str = ""
+) -> ReportData:
+    """All figures of the report of `org_id` for `period`; refuses a node outside the scope. `user_name`:
+    the display name of the user it is made for (their username when not given)."""
     wh.check_org(scope, org_id)
     ctx = Context(wh, scope, org_id, period)
     table, progress = target_table(ctx)
@@ -57,6 +72,7 @@ def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str 
         "referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group"
     )
     found = guidance.generate(wh, scope, org_id, period)
+    reader = display_names.from_frames(ctx.run("org_tree"), ctx.run("channels"), lang)
     return ReportData(
         org_id,
         name,
@@ -70,4 +86,6 @@ def collect(wh: Warehouse, scope: Scope, org_id: str, period: Period, lang: str 
         guidance.table(found, lang),
         actions.action_list(ctx, lang),
         dt.datetime.now(),
+        reader,
+        display_names.person(user_name or _display_name(scope.username), lang),
     )

@@ -11,13 +11,28 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from cockpit.core import i18n
-from cockpit.domain import sicas, status
+from cockpit.display import labels, units
+from cockpit.display.tables import Col, present, titled
+from cockpit.domain import metrics, status
 from cockpit.reports.data import ReportData
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
 SC_INDEX = 2  # Simplified Chinese face in the Noto Sans CJK collection
 NAVY = (31, 58, 95)
+HEAD_FILL = (221, 230, 240)  # a pale header, navy bold text on it
+ZEBRA = (244, 246, 249)  # every other body row; the rest white, text black
 MAX_ACTIONS = 40
+# A line may break after these (the end of a phrase) rather than in the middle of a word or phrase.
+PHRASE_ENDS = "，。；：、）)！？ "
+ACTION_COLS = (
+    Col("customer_id", header="display.col.customer_id"),
+    Col("manager_id", "org"),
+    Col("segment", "segment"),
+    Col("aum", "money"),
+    Col("reason"),
+    Col("channel"),
+    Col("channel_conversion", "rate"),
+)
 
 
 class FontMissing(RuntimeError):
@@ -96,12 +111,93 @@ class Report(FPDF):
         self.set_y(y + 3)
 
     def grid(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
+        """A table with a pale header and white / light grey rows, so dark text always reads."""
         self.set_font("cjk", "", 8)
-        head = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)
-        with self.table(col_widths=widths, headings_style=head, line_height=5, text_align="LEFT") as t:
+        self.set_text_color(0)
+        self.set_draw_color(200)
+        self.set_fill_color(255)  # fpdf2 fills unstriped rows with the current colour (a chart's navy)
+        head = FontFace(emphasis="BOLD", color=NAVY, fill_color=HEAD_FILL)
+        with self.table(
+            col_widths=widths,
+            headings_style=head,
+            line_height=5,
+            text_align="LEFT",
+            cell_fill_color=ZEBRA,
+            cell_fill_mode="ROWS",
+        ) as t:
             t.row(header)
             for r in rows:
                 t.row([str(c) for c in r])
+        self.set_draw_color(0)
+
+    def phrase_lines(self, text: str, width: float) -> list[str]:
+        """`text` cut into lines no wider than `width`, each break after a phrase's end where one fits."""
+        lines: list[str] = []
+        for para in text.split("\n"):
+            line, phrase = "", ""
+            for ch in para + "\0":
+                if ch != "\0":
+                    phrase += ch
+                if ch not in PHRASE_ENDS and ch != "\0":
+                    continue
+                if self.get_string_width(line + phrase) <= width:
+                    line += phrase
+                else:
+                    if line:
+                        lines.append(line.rstrip())
+                    line = ""
+                    while self.get_string_width(phrase) > width:  # one phrase longer than a line
+                        cut = next(
+                            i for i in range(len(phrase), 0, -1) if self.get_string_width(phrase[:i]) <= width
+                        )
+                        lines.append(phrase[:cut])
+                        phrase = phrase[cut:]
+                    line = phrase.lstrip()
+                phrase = ""
+            lines.append(line.rstrip())
+        return lines
+
+    def paragraph(self, text: str, h: float = 5) -> None:
+        """A left-aligned paragraph broken at phrase ends."""
+        width = self.w - self.l_margin - self.r_margin
+        for line in self.phrase_lines(text, width - 1):
+            self.cell(0, h, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def kpi_scale(metric: str, values: tuple[float, float], lang: str) -> units.MoneyScale | None:
+    """The one money scale of a KPI row (actual and target in the same unit), None for other units."""
+    return units.money_scale(values, lang) if metrics.get(metric).unit == "money" else None
+
+
+def kpi_label(metric: str, name: str, values: tuple[float, float], lang: str) -> str:
+    """The metric's name with the unit of its row: 存款余额（亿元）."""
+    unit = metrics.get(metric).unit
+    scale = kpi_scale(metric, values, lang)
+    shown = (
+        scale.unit(lang)
+        if scale
+        else i18n.t(f"display.unit.{unit}", lang)
+        if unit in ("score", "seconds")
+        else None
+    )
+    return titled(name, shown, lang)
+
+
+def kpi_figures(metric: str, values: tuple[float, float], lang: str) -> list[str]:
+    scale = kpi_scale(metric, values, lang)
+    unit = metrics.get(metric).unit
+    return [scale.format(v, lang) if scale else units.figure(v, unit, lang) for v in values]
+
+
+def guidance_heading(severity: int, title: str, org: str, lang: str = "zh") -> str:
+    """A finding's heading in words: 高风险 · 目标风险 · 上海分行."""
+    return i18n.t(
+        "report.guidance_heading",
+        lang,
+        severity=labels.label("severity", severity, lang),
+        title=title,
+        org=org,
+    )
 
 
 def build(r: ReportData) -> bytes:
@@ -124,7 +220,7 @@ def build(r: ReportData) -> bytes:
         10,
         tr(
             "report.subtitle",
-            org=f"{r.org_name} ({r.org_id})",
+            org=r.names.org(r.org_id, full=True),
             period=r.period.label,
             as_of=i18n.date(r.period.to_date, lang),
         ),
@@ -134,32 +230,27 @@ def build(r: ReportData) -> bytes:
     )
     pdf.set_font("cjk", "", 9)
     pdf.ln(20)
-    pdf.multi_cell(
-        0, 6, tr("report.generated", user=r.username, at=r.generated.strftime("%Y-%m-%d %H:%M")), align="C"
-    )
+    pdf.multi_cell(0, 6, tr("report.generated", user=r.user_name, at=units.day(r.generated)), align="C")
     # KPIs against targets
     pdf.add_page()
     pdf.heading(tr("report.kpis"))
     k = r.kpis
-    from cockpit.domain import metrics
-
     rows = [
         [
-            m_name,
-            metrics.get(m).fmt(a, lang),
-            metrics.get(m).fmt(t, lang),
-            i18n.pct(ach, lang),
-            i18n.pct(p, lang),
-            tr(f"report.status.{s}"),
+            kpi_label(m, name, (a, t), lang),
+            *kpi_figures(m, (a, t), lang),
+            units.rate(ach, lang),
+            units.rate(p, lang),
+            labels.label("status", s, lang),
         ]
-        for m, m_name, a, t, ach, p, s in zip(
+        for m, name, a, t, ach, p, s in zip(
             k.metric, k.metric_name, k.actual, k.target, k.achievement, k.pace, k.status
         )
     ]
     pdf.grid(
         [tr(f"report.col.{c}") for c in ("metric_name", "actual", "target", "achievement", "pace", "status")],
         rows,
-        (40, 30, 30, 25, 25, 30),
+        (48, 26, 26, 25, 25, 30),
     )
     # Charts
     pdf.heading(tr("report.charts"))
@@ -169,7 +260,7 @@ def build(r: ReportData) -> bytes:
             tr("report.chart_pace"),
             list(k.metric_name),
             [max(0.0, v) if v == v else 0 for v in k.pace.fillna(0)],
-            [i18n.pct(v, lang) for v in k.pace],
+            [units.rate(v, lang) for v in k.pace],
             [_hex(status.COLOURS[s]) for s in k.status],
             marker=progress,
         )
@@ -177,32 +268,33 @@ def build(r: ReportData) -> bytes:
     if not f.empty:
         pdf.bars(
             tr("report.chart_funnel"),
-            [tr(f"sicas.stage.{sicas.stage(c).key}") for c in f.stage],
+            [labels.label("stage", c, lang) for c in f.stage],
             list(f.customers.astype(float)),
-            [f"{i18n.count(c, lang)} ({i18n.pct(p, lang)})" for c, p in zip(f.customers, f.pct_first)],
+            [f"{units.count(c, lang)} ({units.rate(p, lang)})" for c, p in zip(f.customers, f.pct_first)],
         )
     ref = r.referrals
     if not ref.empty:
         pdf.bars(
             tr("report.chart_referrals"),
-            [f"{tr('group.' + a)} → {tr('group.' + b)}" for a, b in zip(ref.from_group, ref.to_group)],
+            [labels.label("route", f"{a} → {b}", lang) for a, b in zip(ref.from_group, ref.to_group)],
             list(ref.on_time_rate),
-            [f"{i18n.pct(v, lang)} / {n}" for v, n in zip(ref.on_time_rate, ref.created)],
+            [
+                tr("report.rate_of", rate=units.rate(v, lang), n=units.count(n, lang))
+                for v, n in zip(ref.on_time_rate, ref.created)
+            ],
         )
     rk = r.ranking
-    if not rk.empty:
-        name_col = "name_zh" if lang == "zh" else "name_en"
-        this = tr("report.relation.self")
-        labels = [
-            f"{this} {i}/{int(n)} {nm}" if rel == "self" else f"{i}. {nm}"
-            for rel, i, n, nm in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk[name_col])
+    if len(rk) > 1:  # a ranking of one member says nothing
+        bar_labels = [
+            tr("report.rank_self", rank=i, of=int(n)) if rel == "self" and n > 1 else r.names.org(o)
+            for rel, i, n, o in zip(rk.relation, rk["rank"], rk.siblings.fillna(0), rk.org_id)
         ]
         colours = [NAVY if rel == "self" else (96, 125, 139) for rel in rk.relation]
         pdf.bars(
             tr("report.chart_ranking"),
-            labels,
+            bar_labels,
             [float(v) for v in rk.score.fillna(0)],
-            [i18n.fmt(v, "score", lang) for v in rk.score],
+            [units.score(v, lang) for v in rk.score],
             colours,
         )
     # Guidance
@@ -212,20 +304,13 @@ def build(r: ReportData) -> bytes:
         pdf.cell(0, 6, tr("report.none"), new_x="LMARGIN", new_y="NEXT")
     for g in r.insights.itertuples():
         pdf.set_font("cjk", "B", 10)
-        pdf.multi_cell(
-            0,
-            6,
-            align="L",
-            text=f"[{tr(f'guidance.severity.{g.severity}')}] {g.title} · {g.org_id}",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        pdf.paragraph(guidance_heading(g.severity, g.title, r.names.org(g.org_id), lang), h=6)
         pdf.set_font("cjk", "", 9)
-        pdf.multi_cell(0, 5, g.text, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(g.text)
         pdf.set_text_color(90)
-        pdf.multi_cell(0, 5, g.baseline, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(g.baseline)
         pdf.set_text_color(0)
-        pdf.multi_cell(0, 5, "→ " + g.action, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph("→ " + g.action)
         pdf.ln(2)
     # Action list
     pdf.heading(tr("report.actions"))
@@ -235,13 +320,7 @@ def build(r: ReportData) -> bytes:
     else:
         shown = a.head(MAX_ACTIONS)
         if len(a) > len(shown):
-            pdf.multi_cell(
-                0, 5, tr("report.actions_more", n=len(a), shown=len(shown)), new_x="LMARGIN", new_y="NEXT"
-            )
-        cols = ("customer_id", "manager_id", "segment", "aum", "reason", "channel", "channel_conversion")
-        rows = [
-            [c, m or "—", s, i18n.money(v, lang), why, ch, i18n.pct(cv, lang)]
-            for c, m, s, v, why, ch, cv in shown[list(cols)].itertuples(index=False)
-        ]
-        pdf.grid([i18n.t(f"action.col.{c}", lang) for c in cols], rows, (20, 28, 20, 22, 40, 28, 22))
+            pdf.paragraph(tr("report.actions_more", n=len(a), shown=len(shown)))
+        table = present(shown, ACTION_COLS, lang, r.names)
+        pdf.grid(list(table.columns), table.values.tolist(), (14, 34, 22, 28, 36, 30, 26))
     return bytes(pdf.output())

@@ -137,8 +137,9 @@ def build_orgs(size: Size) -> pd.DataFrame:
                 for m in range(size.managers):
                     mid = f"{tid}M{m + 1}"
                     k = r * 7919 + b * 104729 + t * 31 + m * 17
-                    name = ref.SURNAMES[k % len(ref.SURNAMES)] + ref.GIVEN[(k // 7) % len(ref.GIVEN)]
-                    rows.append((mid, tid, 4, f"客户经理{name}", f"Manager {mid}"))
+                    sur, given = ref.SURNAMES[k % len(ref.SURNAMES)], ref.GIVEN[(k // 7) % len(ref.GIVEN)]
+                    name_en = f"{ref.PINYIN[sur]} {ref.PINYIN[given]}"
+                    rows.append((mid, tid, 4, f"客户经理{sur}{given}", f"Manager {name_en}"))
     df = pd.DataFrame(rows, columns=["org_id", "parent_id", "level", "name_zh", "name_en"])
     parent = {o: p for o, p, *_ in rows}
 

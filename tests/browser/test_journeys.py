@@ -74,6 +74,10 @@ def download_report(page, username: str) -> None:
 
 @pytest.mark.parametrize("username", [u[0] for u in auth.DEMO_USERS])
 def test_role_journey(server, page, username):
+    outside: list[str] = []  # a bank's closed network: the page may fetch nothing but the cockpit itself
+    page.on(
+        "request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url)
+    )
     sign_in(page, server, username)
     try:
         page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
@@ -111,6 +115,7 @@ def test_role_journey(server, page, username):
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("textbox", name=re.compile("用户名|Username")).wait_for(timeout=60_000)
     page.get_by_role("button", name="Sign out").wait_for(state="detached", timeout=60_000)
+    assert outside == [], f"{username}: requests left the server: {sorted(set(outside))[:5]}"
 
 
 def test_wrong_password_in_the_browser(server, page):

@@ -1,0 +1,101 @@
+"""Names of org nodes (managers included: they are the tree's leaves) and channels in the reader's
+language. A name that repeats in the reader's tree (every sub-branch has a "wealth team") is told apart by
+its parents' names, nearest first, until it is unique: 北京人民路支行 / 人民路财富团队, never by its id."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cockpit.core import i18n
+from cockpit.display.units import BLANK, missing
+from cockpit.state import auth
+from cockpit.warehouse.layer import Scope, Warehouse
+
+SEP = " / "
+
+
+@dataclass(frozen=True)
+class Names:
+    """Labels of the org nodes and channels one reader may see; unknown ids read as themselves."""
+
+    orgs: dict[str, str]
+    short: dict[str, str]
+    paths: dict[str, str]
+    channels: dict[str, str]
+    users: dict[str, str] = field(default_factory=dict)
+
+    def org(self, org_id: object, full: bool = False) -> str:
+        """The node's name (with its parents where the name repeats; `full`: its whole path)."""
+        if missing(org_id):
+            return BLANK
+        key = str(org_id)
+        if full:
+            return self.paths.get(key, key)
+        return self.orgs.get(key, key)
+
+    def user(self, username: object) -> str:
+        """A user by their display name in the reader's language; a username nobody holds reads as itself."""
+        return BLANK if missing(username) else self.users.get(str(username), str(username))
+
+    def channel(self, channel_id: object) -> str:
+        return BLANK if missing(channel_id) else self.channels.get(str(channel_id), str(channel_id))
+
+
+def org_labels(tree: pd.DataFrame, lang: str = "zh") -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(label, short name, full path) per org id of an org_tree frame."""
+    col = "name_zh" if lang == "zh" else "name_en"
+    name = dict(zip(tree.org_id.astype(str), tree[col].astype(str)))
+    parent = {str(o): (None if missing(p) else str(p)) for o, p in zip(tree.org_id, tree.parent_id)}
+
+    def chain(org: str) -> list[str]:
+        out, node = [], parent.get(org)
+        while node is not None and node in name:
+            out.append(node)
+            node = parent.get(node)
+        return out
+
+    labels = dict(name)
+    clashes = tree.groupby(col).org_id.apply(list)
+    for ids in clashes[clashes.map(len) > 1]:
+        ids = [str(i) for i in ids]
+        chains = {o: chain(o) for o in ids}
+        for depth in range(1, max(len(c) for c in chains.values()) + 1):
+            cand = {
+                o: SEP.join([name[a] for a in reversed(c[:depth])] + [name[o]]) for o, c in chains.items()
+            }
+            labels.update(cand)
+            if len(set(cand.values())) == len(cand):
+                break
+    paths = {o: SEP.join([name[a] for a in reversed(chain(o))] + [name[o]]) for o in name}
+    return labels, name, paths
+
+
+def for_reader(wh: Warehouse, scope: Scope, lang: str = "zh") -> Names:
+    """The names a reader with `scope` may see, read through the scoped warehouse layer."""
+    tree = wh.run("org_tree", scope, {})
+    return from_frames(tree, wh.run("channels", scope, {}), lang)
+
+
+def from_frames(tree: pd.DataFrame, channels: pd.DataFrame, lang: str = "zh") -> Names:
+    labels, short, paths = org_labels(tree, lang)
+    col = "name_zh" if lang == "zh" else "name_en"
+    # what the command line, the demo set-up and an unnamed failed sign-in record as their user
+    users = {u: i18n.t(f"display.user.{u}", lang) for u in ("cli", "demo", "-")}
+    users.update({u.username: person(u.name, lang) for u in auth.list_users()})
+    channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
+    return Names(labels, short, paths, channel_names, users)
+
+
+_BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$")
+
+
+def person(name: str, lang: str = "zh") -> str:
+    """A user's display name in the reader's language: a name written in both ("北京分行行长 Head of
+    Beijing", Chinese first) shows the reader's half; any other name shows as written."""
+    m = _BILINGUAL.match(name.strip())
+    if not m:
+        return name
+    return m["zh"].strip() if lang == "zh" else m["en"].strip()

@@ -1,0 +1,170 @@
+"""The display layer: each unit's formatter against a computation of its own, org names told apart by
+their parents exactly where they repeat, codes by name; and both reports, in both languages, read clean
+(pdftotext, openpyxl): no raw id, snake_case code, None or nan, no English words in the Chinese text."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from cockpit.core.periods import Period
+from cockpit.display import labels, names, units
+from cockpit.display.tables import Col, present
+from cockpit.reports import data, excel, pdf
+from tests.conftest import scope_of
+from tests.rendered import problems
+
+
+def test_each_unit_has_one_formatter():
+    assert units.score(79.7691) == "79.8"
+    assert units.count(3.3) == "3" and units.count(14359) == "14,359"
+    assert units.rate(0.1234) == "12.3%" and units.rate(20.04) == "2,004.0%"
+    assert units.money(13113037.38) == "1,311.30万" and units.money(142680878.94) == "1.43亿"
+    assert units.money(35239836.1, "en") == "35.24M"
+    for blank in (None, float("nan"), float("inf"), "None", "nan", pd.NaT):
+        assert units.figure(blank, "count") == "—"
+    assert units.day("2026-11-05T10:22:33") == "2026-11-05 10:22"
+
+
+def test_a_money_column_is_written_in_one_unit_stated_in_its_header():
+    df = pd.DataFrame({"aum": [35239836.1, 78500.0, None]})
+    shown = present(df, [Col("aum", "money")], "zh")
+    assert list(shown.columns) == ["资产余额（万元）"]
+    assert list(shown.iloc[:, 0]) == ["3,523.98", "7.85", "—"]
+    big = present(pd.DataFrame({"aum": [2.5e8, 4e6]}), [Col("aum", "money")], "zh")
+    assert list(big.columns) == ["资产余额（亿元）"] and list(big.iloc[:, 0]) == ["2.50", "0.04"]
+
+
+def test_repeating_names_carry_their_parents_and_only_they(wh):
+    tree = wh.run("org_tree", scope_of("exec"))
+    reader = names.from_frames(tree, wh.run("channels", scope_of("exec")), "zh")
+    counts = tree.name_zh.value_counts()
+    for row in tree.itertuples():
+        label = reader.org(row.org_id)
+        if counts[row.name_zh] == 1:
+            assert label == row.name_zh
+        else:
+            parent = tree.set_index("org_id").name_zh[row.parent_id]
+            assert label == f"{parent}{names.SEP}{row.name_zh}", row.org_id
+    assert len(set(map(reader.org, tree.org_id))) == len(tree)  # every node told apart
+    assert reader.org("R01B01", full=True) == "总行 / 北京分行 / 北京人民路支行"
+    assert reader.channel("wecom_1to1") == "企业微信一对一"
+
+
+def test_codes_read_by_name_and_unknown_codes_as_themselves():
+    assert labels.label("segment", "sme_owner") == "小微企业主"
+    assert labels.label("lifecycle", "won_back", "en") == "Won back"
+    assert labels.label("stage", "H") == "分享" and labels.label("stage", "connect", "en") == "Connect"
+    assert labels.label("route", "offline → remote") == "线下 → 远程"
+    assert labels.label("insight_type", "dormant_high_value") == "沉睡高价值客户"
+    assert labels.label("segment", "brand_new") == "brand_new"
+    assert names.person("北京分行行长 Head of Beijing", "zh") == "北京分行行长"
+    assert names.person("北京分行行长 Head of Beijing", "en") == "Head of Beijing"
+    assert names.person("Ada Lovelace", "zh") == "Ada Lovelace"
+
+
+@pytest.fixture(scope="module")
+def period(as_of):
+    return Period.parse(as_of.strftime("%Y-%m"), as_of)
+
+
+REPORTS = [("head_r02", "R02", "zh"), ("head_r02", "R02", "en"), ("manager1", "R01B01T1M1", "zh")]
+
+
+@pytest.fixture(scope="module", params=REPORTS, ids=["-".join(r) for r in REPORTS])
+def report(request, wh, period):
+    user, org, lang = request.param
+    return data.collect(wh, scope_of(user), org, period, lang)
+
+
+def test_the_pdf_reads_clean(report, tmp_path):
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.build(report))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert problems(text, report.lang) == []
+    if report.lang == "zh":
+        assert "资产余额（万元）" in text and "（元）" not in text
+
+
+def test_the_workbook_reads_clean_outside_its_hidden_key_columns(report):
+    book = openpyxl.load_workbook(io.BytesIO(excel.build(report)))
+    seen, hidden = [], 0
+    for ws in book.worksheets:
+        # a run of equal columns is stored once, as min..max
+        keys = {i for d in ws.column_dimensions.values() if d.hidden for i in range(d.min, d.max + 1)}
+        hidden += len(keys)
+        for col in ws.iter_cols():
+            if col[0].column not in keys:
+                seen += [str(c.value) for c in col if isinstance(c.value, str)]
+    assert hidden >= 5  # org, metric, stage, type and channel codes stay for joins
+    assert problems("\n".join(seen), report.lang) == []
+
+
+def test_the_workbook_formats_rates_money_and_dates(report):
+    book = openpyxl.load_workbook(io.BytesIO(excel.build(report)))
+    kpis = book.worksheets[1]
+    heads = [c.value for c in kpis[1]]
+    ach = heads.index(excel.i18n.t("report.col.achievement", report.lang)) + 1
+    assert kpis.cell(2, ach).number_format == "0.0%"
+    summary = book.worksheets[0]
+    assert summary.cell(6, 2).is_date and summary.cell(6, 2).number_format == "yyyy-mm-dd hh:mm"
+    funnel = book.worksheets[3]
+    heads = [c.value for c in funnel[1]]
+    prev = heads.index(excel.i18n.t("report.col.pct_prev", report.lang)) + 1
+    assert funnel.cell(3, prev).number_format == "0.0%"
+    expected = report.funnel.customers.iloc[1] / report.funnel.customers.iloc[0]
+    assert funnel.cell(3, prev).value == pytest.approx(expected)
+
+
+def _board(wh, user, org, as_of):
+    from cockpit.core import calendar
+    from cockpit.domain import landing, targets
+
+    p = Period.parse(as_of.strftime("%Y-%m"), as_of)
+    s = scope_of(user)
+    frames = {
+        k: wh.run("metric_values", s, {"start": a, "end": b, "parent": org})
+        for k, (a, b) in targets.windows(p).items()
+    }
+    tg = wh.run("target_values", s, {"period_type": "month", "period_start": p.start, "parent": org})
+    prog = calendar.progress(wh.run("calendar_days", s, {"start": p.start, "end": p.end}), p)
+    return landing.board(frames, tg, org, prog), prog
+
+
+def test_the_overview_is_the_cockpit_tiles_ranking_red_items_and_findings(app, wh, as_of):
+    from cockpit.display import statuses
+
+    board, prog = _board(wh, "head_r02", "R02", as_of)
+    lagging = board.lagging()
+    assert not lagging.empty and lagging.status.iloc[0] == "red"  # the lagging region has red metrics
+    assert list(lagging.pace[lagging.status == "red"]) == sorted(lagging.pace[lagging.status == "red"])
+    ranked = board.ranked("deposits")
+    assert set(ranked.org_id) == {"R02B01", "R02B02"}
+    assert list(ranked.pace) == sorted(ranked.pace, reverse=True)
+    at = app("head_r02", lang="zh")
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    for row in lagging.itertuples():
+        assert statuses.why(row, prog.ratio, "zh") in shown  # each red or amber item with its reason
+    assert len(at.get("plotly_chart")) == 1  # the children ranked
+    assert len(at.metric) == 5
+    findings = [m.value for m in at.main.markdown if m.value.startswith("**") and " · " in m.value]
+    assert 1 <= len(findings) <= 3 and all("上海" in f for f in findings)
+
+
+def test_a_managers_overview_ranks_nothing_and_a_red_target_says_why(app, wh, as_of):
+    at = app("manager1", lang="zh")
+    assert not at.exception
+    assert not at.get("plotly_chart")  # no children: no ranking of one
+    assert "下级机构排名" not in [h.value for h in at.subheader]
+    at = app("head_r02", lang="zh")
+    at.switch_page("pages/targets.py").run()
+    at.selectbox(key="tg_metric").set_value("deposits").run()
+    board, prog = _board(wh, "head_r02", "R02", as_of)
+    row = board.node.set_index("metric").loc["deposits"]
+    assert row.status == "red"
+    assert any(units.rate(row.pace) in c.value and "不到时间进度" in c.value for c in at.caption)
