@@ -342,7 +342,7 @@ def _stored_funnel(as_of: dt.date) -> list[list[Any]]:
     wh = open_warehouse(config_target())
     p = Period.containing("month", as_of, as_of)
     prev = p.previous()
-    asks = [
+    asks: list[dict[str, Any]] = [
         {"start": p.start, "end": p.to_date},
         {"start": prev[0], "end": prev[1]},
         {"start": p.start, "end": p.to_date, "by": "channel"},
