@@ -30,8 +30,9 @@ from cockpit.warehouse.duck import one_row
 
 # Built by `full_build`'s portable statements on any engine (Spark too).
 PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
-# The stored funnel is built by DuckDB only (cockpit/warehouse/funnel_mart.py); elsewhere it stays empty and
-# queries/sicas_funnel.sql computes from the events.
+# The stored funnel is built by DuckDB only (cockpit/warehouse/funnel_mart.py); other engines get it copied
+# (`cockpit export`, cockpit/warehouse/spark.py) or leave it empty, and queries/sicas_funnel.sql then computes
+# from the events.
 MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
