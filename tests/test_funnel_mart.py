@@ -136,6 +136,20 @@ def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp
     wh.engine.dispose()
 
 
+def test_steps_without_any_time_store_no_hours_as_the_query_shows_none(bank, tmp_path):
+    """Data holding one date per month (an import without times) has no hours between stages to show."""
+    path = _copy(bank, tmp_path)
+    con = duckdb.connect(str(path))
+    con.execute("update events set event_ts = cast(date_trunc('month', event_date) as timestamp)")
+    marts.build(con)
+    con.close()
+    wh = Warehouse(str(path))
+    start, end = stored_windows(wh)[-1]
+    got = assert_same(wh, HO, {"org_id": "R01", "start": start, "end": end})
+    assert got.customers.iloc[0] > 0 and got.median_hours.isna().all() and got.p75_hours.isna().all()
+    wh.engine.dispose()
+
+
 def test_a_one_day_build_gives_what_a_full_build_gives(bank, tmp_path):
     path = _copy(bank, tmp_path)
     con = duckdb.connect(str(path))
