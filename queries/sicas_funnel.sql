@@ -1,4 +1,5 @@
--- description: SICAS funnel of an org node (rule in cockpit/domain/sicas.py): unique customers per stage, % of first and previous stage, median and 75th-percentile hours from the previous stage; per slice of a breakdown, for the whole window or per calendar week.
+-- description: SICAS funnel of an org node (rule in cockpit/domain/sicas.py): unique customers per stage, % of first and previous stage, median and 75th-percentile hours from the previous stage (for the whole funnel; slices carry counts and shares); per slice of a breakdown, for the whole window or per calendar week. Answered from sicas_funnel_stored when the build stores the window and node.
+-- stored: sicas_funnel_stored
 -- include: sicas_reach
 -- include: sicas_stages
 -- param: org_id org
@@ -60,9 +61,9 @@ agg as (
   -- at midnight (a source that records days only, such as UCI Bank Marketing)
   select slice, w, stage_no, count(*) as customers,
          case when count(case when t <> t_prev or t <> date_trunc('day', t) then 1 end) > 0 then
-           percentile_cont(0.5) within group (order by date_diff('second', t_prev, t) / 3600.0) end as median_hours,
+           percentile_cont(0.5) within group (order by case when :by = 'total' then date_diff('second', t_prev, t) / 3600.0 end) end as median_hours,
          case when count(case when t <> t_prev or t <> date_trunc('day', t) then 1 end) > 0 then
-           percentile_cont(0.75) within group (order by date_diff('second', t_prev, t) / 3600.0) end as p75_hours
+           percentile_cont(0.75) within group (order by case when :by = 'total' then date_diff('second', t_prev, t) / 3600.0 end) end as p75_hours
   from steps
   group by slice, w, stage_no
 ),

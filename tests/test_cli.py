@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,42 @@ def test_db_is_accepted_after_every_subcommand(tmp_path, capsys):
     args = parser.parse_args(["seed", "--db", "after.duckdb"])
     assert args.db == "after.duckdb"
     assert parser.parse_args(["--db", "before.duckdb", "build"]).db == "before.duckdb"
+
+
+def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
+    """`cockpit run` execs Streamlit: the pid it was started as serves the app, and a TERM to it leaves no
+    server behind holding the port."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from cockpit.app import server
+
+    port = server.free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cockpit.ops.cli", "run", "--port", str(port)],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, up = time.monotonic() + 90, False
+        while time.monotonic() < deadline and proc.poll() is None and not up:
+            try:
+                up = (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
+                    == b"ok"
+                )
+            except OSError:
+                time.sleep(0.5)
+        assert up, "the server did not answer"
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"streamlit" in cmdline and b"run" in cmdline
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+            s.connect(("127.0.0.1", port))
+    finally:
+        if proc.poll() is None:
+            proc.kill()

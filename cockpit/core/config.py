@@ -74,6 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds before the first retry of a failed delivery; doubled after each attempt.",
     ),
     Setting(
+        "COCKPIT_BUILD_MEMORY",
+        "8GB",
+        "DuckDB memory limit while `cockpit build` (and seed or import) writes the marts, e.g. 8GB; "
+        "beyond it DuckDB spills to disk.",
+    ),
+    Setting("COCKPIT_BUILD_THREADS", "", "DuckDB threads for building the marts; empty: one per core."),
+    Setting(
         "COCKPIT_ANONYMISE_PEERS",
         "0",
         "1 hides peers' names in rankings: branch heads see 'Peer 1', 'Peer 2' with their scores and ranks.",

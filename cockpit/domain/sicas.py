@@ -16,13 +16,16 @@ inclusive.
   later stage k at their first stage-k event in the window at or after the moment they counted at stage k-1.
   So a customer who skips a stage stops there, a stage reached before the window (or before the previous
   stage) does not count, and counts never grow from one stage to the next.
-- Time between stages: hours from the moment a customer counted at stage k-1 to the moment they counted at k.
+- Time between stages: hours from the moment a customer counted at stage k-1 to the moment they counted at k,
+  given for the whole funnel (breakdown slices carry counts and shares).
 - Breakdown: each customer falls in one slice per dimension: the channel, channel group and org node of their
   Sense event; their segment; the first campaign and the first product their events name in the window.
 
 The SQL that applies the rule is `queries/sicas_reach.sql` (per customer, the moment they counted at each
 stage), included by `queries/sicas_funnel.sql` (counts) and `queries/sicas_dropoff.sql` (the customers who
 stopped); tests/test_sicas.py checks both against an independent pandas computation and against each other.
+`cockpit build` stores the funnel of the standard windows (cockpit/warehouse/funnel_mart.py), read by the
+warehouse layer in place of the computation; tests/test_funnel_mart.py checks that both agree.
 
 Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()`, `BREAKDOWNS`,
 `ATTRIBUTES`, `conversion_breakdowns()`, `in_reading_order()`, `DROP_STAGES`; the weekly trend

@@ -10,7 +10,10 @@ It prints, in one run:
    raw events in DuckDB through the same warehouse layer (the overview as it was before the marts), and a
    naive dashboard that loads the events into pandas and groups in Python; with ratios, and whether the
    three give the same figures;
-4. a bounded load test: simultaneous signed-in browser sessions against one `cockpit run` server on
+4. the SICAS funnel as the page asks for it (this period, the previous one, a breakdown), read from the rows
+   `cockpit build` stored and computed from the events, as an executive and as a branch head, with the
+   ratio and whether both give the same figures;
+5. a bounded load test: simultaneous signed-in browser sessions against one `cockpit run` server on
    127.0.0.1 (cockpit/ops/loadtest.py), with p50 and p95 page times and the server's resident memory.
 Figures are printed, never asserted: they depend on the machine (also printed).
 """
@@ -330,6 +333,60 @@ def _three_ways(path: Path, as_of: dt.date) -> tuple[list[list[Any]], dict[str, 
     return rows, out
 
 
+def _stored_funnel(as_of: dt.date) -> list[list[Any]]:
+    """The SICAS page's funnel queries, stored against computed from the events, per role (warm engine)."""
+    from cockpit.core.periods import Period
+    from cockpit.state import auth
+    from cockpit.warehouse.layer import open_warehouse
+
+    wh = open_warehouse(config_target())
+    p = Period.containing("month", as_of, as_of)
+    prev = p.previous()
+    asks: list[dict[str, Any]] = [
+        {"start": p.start, "end": p.to_date},
+        {"start": prev[0], "end": prev[1]},
+        {"start": p.start, "end": p.to_date, "by": "channel"},
+    ]
+    rows = []
+    for username, org in (("exec", "HO"), ("head_r01", "R01")):
+        scope = auth.get_user(username).scope
+        times, same = {}, True
+        for stored in (True, False):
+            t0 = time.perf_counter()
+            got = [wh.run("sicas_funnel", scope, {"org_id": org, **a}, use_stored=stored) for a in asks]
+            times[stored] = (time.perf_counter() - t0) * 1000
+            if stored:
+                first = got
+            else:
+                same = all(_same_frame(a, b) for a, b in zip(first, got))
+        rows.append(
+            [
+                f"{username} ({org})",
+                f"{times[True]:.0f}",
+                f"{times[False]:.0f}",
+                f"{times[True] / times[False]:.3f}",
+                "yes" if same else "NO",
+            ]
+        )
+    return rows
+
+
+def _same_frame(a: Any, b: Any) -> bool:
+    import pandas as pd
+
+    try:
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    except AssertionError:
+        return False
+    return True
+
+
+def config_target() -> str:
+    from cockpit.core import config
+
+    return config.warehouse_target()
+
+
 def _load(path: Path, sessions: int) -> list[str]:
     """Browser sessions against one server: one alone, 10 at once for the server's memory, then `sessions`."""
     from cockpit.app import server
@@ -394,6 +451,10 @@ def main(size: str = "xs", sessions: int = 50) -> int:
     )
     rows, _ = _three_ways(path, day)
     print(_table(["way", "ms", "peak MB", "rows", "time vs marts", "memory vs marts", "same figures"], rows))
+    print(f"\nSICAS funnel, this month, the previous one and by channel ({day:%Y-%m}):")
+    print(
+        _table(["as", "stored ms", "from events ms", "stored / events", "same figures"], _stored_funnel(day))
+    )
     if sessions:
         print("\n" + "\n".join(_load(path, sessions)))
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,8 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("running as a demo: demo users are listed in the README (e.g. exec / exec-demo)")
     from cockpit.app import server
 
-    print(f"Beidou Cockpit on http://127.0.0.1:{args.port}")
-    return subprocess.call(server.command(args.port), env=env, cwd=server.APP.parent)
+    print(f"Beidou Cockpit on http://127.0.0.1:{args.port}", flush=True)
+    # The server replaces this process (same pid, no waiting parent holding memory): stopping `cockpit run`
+    # stops the server and frees the port.
+    cmd = server.command(args.port)
+    os.chdir(server.APP.parent)
+    os.execve(cmd[0], cmd, env)
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:

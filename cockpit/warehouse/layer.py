@@ -353,13 +353,20 @@ class Warehouse:
         params: dict[str, Any] | None = None,
         rows: list[tuple] | pd.DataFrame | None = None,
         settings: dict[str, Any] | None = None,
+        use_stored: bool = True,
     ) -> pd.DataFrame:
         """Run a named query for a user: validate parameters, check org parameters, bind, scope.
 
         `rows` fills the table a query declares with `-- rows:` (every value bound; none given = empty).
         `settings` fills its `-- setting:` values; only the module owning that configuration passes them.
+        A query with `-- stored:` is answered by its stored query when that returns rows (figures written by
+        `cockpit build`), else computed here; `use_stored=False` always computes (tests, the benchmark).
         """
         q = queries.get(name)
+        if q.stored is not None and rows is None and use_stored:
+            stored = self.run(q.stored, scope, params, settings=settings)
+            if not stored.empty:
+                return stored
         bound = q.bind(dict(params or {}), settings)
         rows_bound = bind_rows(name, rows) if rows is not None else {}
         bound.update(rows_bound)

@@ -19,14 +19,21 @@ The SQL is plain and portable; DuckDB runs it here and sqlglot can transpile it 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from typing import Any
 
+from cockpit.core import config
 from cockpit.core.periods import KINDS, MONTHS, Period
-from cockpit.warehouse import schema
+from cockpit.warehouse import funnel_mart, schema
 from cockpit.warehouse.duck import one_row
 
-MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
+# Built by `full_build`'s portable statements on any engine (Spark too).
+PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
+# The stored funnel is built by DuckDB only (cockpit/warehouse/funnel_mart.py); other engines get it copied
+# (`cockpit export`, cockpit/warehouse/spark.py) or leave it empty, and queries/sicas_funnel.sql then computes
+# from the events.
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
@@ -169,6 +176,7 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
 
     Returns the seconds taken and the rows each mart holds afterwards."""
     t0 = time.perf_counter()
+    limit_resources(con)
     ensure(con)
     con.execute("begin")
     try:
@@ -179,6 +187,20 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
         raise
     rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in MARTS}
     return {"seconds": time.perf_counter() - t0, **rows}
+
+
+def limit_resources(con: Any) -> None:
+    """Bound the build's memory and threads (COCKPIT_BUILD_MEMORY, COCKPIT_BUILD_THREADS): at size l an
+    unbounded build takes most of the machine; DuckDB spills what does not fit."""
+    memory = config.get("COCKPIT_BUILD_MEMORY").strip().replace(" ", "")
+    if not re.fullmatch(r"\d+(\.\d+)?[KMGT]i?B", memory, re.I):
+        raise MartError(f"COCKPIT_BUILD_MEMORY must look like 8GB or 512MB, got {memory[:20]!r}")
+    con.execute(f"set memory_limit = '{memory}'")
+    threads = config.get("COCKPIT_BUILD_THREADS").strip()
+    if threads:
+        if not threads.isdigit() or int(threads) < 1:
+            raise MartError(f"COCKPIT_BUILD_THREADS must be a whole number of threads, got {threads[:20]!r}")
+        con.execute(f"set threads = {int(threads)}")
 
 
 def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
@@ -198,6 +220,7 @@ def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
             _add_day(con, kind, day)
         # A new last day moves the through date of periods it does not belong to.
         con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
+    funnel_mart.build(con, day)
 
 
 def _add_day(con: Any, kind: str, day: dt.date) -> None:

@@ -8,6 +8,9 @@ Header lines (SQL comments at the top of the file):
     -- include: NAME                  (another named query, available as a CTE of that name)
     -- setting: NAME TYPE [= DEFAULT] (like a param, but set only by the module that owns the rule, from its
                                        configuration: `Warehouse.run(settings=...)`; no caller may give it)
+    -- stored: NAME                   (a query over figures stored by `cockpit build`, same parameters and
+                                       columns: the layer runs it first and this query only when it
+                                       returns no rows)
 
 The warehouse layer adds a `scope_orgs(org_id)` CTE holding every org node the user may see;
 a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id)`, the siblings
@@ -30,7 +33,7 @@ from typing import Any
 
 QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
 
-_HEADER = re.compile(r"^--\s*(description|scope|param|setting|include):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(description|scope|param|setting|include|stored):\s*(.*?)\s*$")
 SCOPES = ("subtree", "none", "peers")
 _PARAM = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one "
@@ -102,6 +105,7 @@ class NamedQuery:
     includes: tuple[str, ...] = ()
     fixed: tuple[Param, ...] = ()  # parameters of included queries, always at their defaults
     settings: tuple[Param, ...] = ()  # set from the owning module's configuration, never by a caller
+    stored: str | None = None  # the query over stored figures tried first (`-- stored:`)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -138,7 +142,14 @@ class NamedQuery:
 
 def _parse(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
-    meta: dict[str, Any] = {"description": "", "scope": "subtree", "params": [], "setting": [], "include": []}
+    meta: dict[str, Any] = {
+        "description": "",
+        "scope": "subtree",
+        "params": [],
+        "setting": [],
+        "include": [],
+        "stored": None,
+    }
     for line in text.splitlines():
         if not line.startswith("--"):
             if line.strip():
@@ -173,6 +184,7 @@ def _parse(path: Path) -> NamedQuery:
         tuple(meta["params"]),
         tuple(meta["include"]),
         settings=tuple(meta["setting"]),
+        stored=meta["stored"],
     )
 
 
@@ -194,7 +206,15 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
                     )
                 fixed[p.name] = p
     return NamedQuery(
-        q.name, q.description, q.sql, q.scope, q.params, q.includes, tuple(fixed.values()), q.settings
+        q.name,
+        q.description,
+        q.sql,
+        q.scope,
+        q.params,
+        q.includes,
+        tuple(fixed.values()),
+        q.settings,
+        q.stored,
     )
 
 
@@ -202,7 +222,25 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
 def catalogue() -> dict[str, NamedQuery]:
     """Every named query in queries/, by name."""
     parsed = {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
+    for q in parsed.values():
+        _check_stored(q, parsed)
     return {name: _resolve(q, parsed) if q.includes else q for name, q in parsed.items()}
+
+
+def _check_stored(q: NamedQuery, known: dict[str, NamedQuery]) -> None:
+    """A stored query stands in for its query: it must take exactly the same parameters and scope."""
+    if q.stored is None:
+        return
+    alt = known.get(q.stored)
+    if (
+        alt is None
+        or alt.stored is not None
+        or (alt.params, alt.settings, alt.scope) != (q.params, q.settings, q.scope)
+    ):
+        raise QueryError(
+            f"{q.name}.sql: stored query '{q.stored}' must exist, declare the same parameters, settings "
+            "and scope, and have no stored query itself"
+        )
 
 
 def get(name: str) -> NamedQuery:

@@ -96,7 +96,8 @@ def _pandas(frame) -> pd.DataFrame:
     return df
 
 
-DETAIL = [t for t in schema.tables() if t not in marts.MARTS]
+# Copied from DuckDB: the detail tables, and the stored funnel, which only DuckDB builds (marts.MARTS).
+DETAIL = [t for t in schema.tables() if t not in marts.PORTABLE_MARTS]
 
 
 def load(spark, source: str | Path, folder: str | Path) -> dict[str, int]:
@@ -135,14 +136,14 @@ def build_marts(spark) -> dict[str, int]:
     SQL.
     """
     con = SparkConnection(spark)
-    for table in marts.MARTS:
+    for table in marts.PORTABLE_MARTS:
         spark.sql(f"drop table if exists {table}")
         spark.sql(transpile(schema.ddl(table), "spark") + " using parquet")
     lo, hi = one_row(con, "select min(event_date), max(event_date) from events")
     if lo is not None:
         for sql, args in marts.full_build(lo, hi):
             con.execute(sql, args)
-    return {t: one_row(con, f"select count(*) from {t}")[0] for t in marts.MARTS}
+    return {t: one_row(con, f"select count(*) from {t}")[0] for t in marts.PORTABLE_MARTS}
 
 
 class SparkWarehouse(Warehouse):

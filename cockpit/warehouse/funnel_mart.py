@@ -1,0 +1,270 @@
+"""The stored SICAS funnel (`mart_sicas_funnel`): the funnel of every org node from the sub-branches up, for
+every window the cockpit offers, written by `cockpit build` so that pages read rows instead of ordering
+each customer's events at view time.
+
+Windows: each month, quarter and year to its through date (`mart_periods`), and the previous comparable
+window of each (cut to the same elapsed length, `cockpit.core.periods.Period.previous`), which is what the
+SICAS page sets beside it. For every window, node, channel-group filter ('all' and the group of the
+customer's Sense channel) and breakdown (total and `cockpit.domain.sicas.BREAKDOWNS`) the table holds the
+rows `queries/sicas_funnel.sql` returns: the same ordering rule, applied here to all nodes at once.
+
+How the rule reaches every node exactly: a customer whose events in a window all sit under one sub-branch
+(or one higher node) has the same stage moments at that node and every node above it, so they are ordered
+once and counted up the tree. The few seen under several such nodes are ordered once per node above their
+events, from that node's events alone. Teams and managers (levels 3 and 4), and other windows, are served
+by `queries/sicas_funnel.sql` from the events, their subtrees being small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cockpit.core.periods import Period
+
+TABLE = "mart_sicas_funnel"
+# The org levels stored: as for mart_org_day, teams and managers read their own (small) share of the events.
+STORED_LEVEL = 2
+
+# The events of the windows being built, with each event's node at level <= STORED_LEVEL. `{window}` is the
+# expression giving the window start of an event (date_trunc for a kind of period, or a fixed date).
+EVENTS_SQL = """
+create or replace temp table sf_ev as
+with mart_node as (
+  select c.descendant_id as org_id, c.ancestor_id as mart_org_id
+  from org_closure c
+  join orgs a on a.org_id = c.ancestor_id
+  join orgs d on d.org_id = c.descendant_id
+  where a.level = least(d.level, {level})
+)
+select {window} as w, e.event_id, e.customer_id, e.event_ts, e.stage, e.channel_id, e.org_id,
+       e.campaign_id, e.product_id, m.mart_org_id
+from events e
+join mart_node m on m.org_id = e.org_id
+where e.customer_id is not null and e.event_date between ? and ?
+"""
+
+# Customers seen under several stored nodes in a window: they are ordered again at every node above.
+MOVERS_SQL = """
+create or replace temp table sf_movers as
+select w, customer_id from sf_ev group by w, customer_id having min(mart_org_id) <> max(mart_org_id)
+"""
+
+# The ordering rule of cockpit/domain/sicas.py (as in queries/sicas_reach.sql), per (node, window, customer),
+# with the slices of queries/sicas_funnel.sql. One pass: each stage's moments are gathered per customer and
+# the stage counts at the first moment at or after the previous stage's. `own` marks a customer ordered at
+# their single node, who counts the same at every node above it.
+REACH_SQL = """
+create or replace temp table sf_reach as
+with ev as (
+  select e.*, e.mart_org_id as node_id from sf_ev e
+  union all
+  select e.*, c.ancestor_id as node_id
+  from sf_ev e
+  join sf_movers m on m.w = e.w and m.customer_id = e.customer_id
+  join org_closure c on c.descendant_id = e.mart_org_id and c.depth > 0
+),
+gathered as (
+  select node_id, customer_id, w,
+         min(event_ts) filter (where stage = 'S') as t1,
+         arg_min(channel_id, (event_ts, event_id)) filter (where stage = 'S') as channel_id,
+         arg_min(org_id, (event_ts, event_id)) filter (where stage = 'S') as sense_org_id,
+         list(event_ts) filter (where stage = 'I') as ts_i,
+         list(event_ts) filter (where stage = 'C') as ts_c,
+         list(event_ts) filter (where stage = 'A') as ts_a,
+         list(event_ts) filter (where stage = 'H') as ts_h,
+         arg_min(campaign_id, (event_ts, event_id)) filter (where campaign_id is not null) as campaign_id,
+         arg_min(product_id, (event_ts, event_id)) filter (where product_id is not null) as product_id
+  from ev
+  group by node_id, customer_id, w
+),
+s2 as (
+  select * exclude (ts_i), list_min(list_filter(ts_i, lambda x: x >= t1)) as t2
+  from gathered where t1 is not null
+),
+s3 as (select * exclude (ts_c), list_min(list_filter(ts_c, lambda x: x >= t2)) as t3 from s2),
+s4 as (select * exclude (ts_a), list_min(list_filter(ts_a, lambda x: x >= t3)) as t4 from s3),
+s5 as (select * exclude (ts_h), list_min(list_filter(ts_h, lambda x: x >= t4)) as t5 from s4)
+select r.node_id, m.customer_id is null as own, r.customer_id, r.w, r.t1, r.t2, r.t3, r.t4, r.t5,
+       r.channel_id, ch.channel_group, r.sense_org_id, k.segment, r.campaign_id, r.product_id
+from s5 r
+join channels ch on ch.channel_id = r.channel_id
+left join customers k on k.customer_id = r.customer_id
+left join sf_movers m on m.w = r.w and m.customer_id = r.customer_id
+"""
+
+# The whole funnel (breakdown 'total') per node, window and channel-group filter, with the hours between
+# stages, as queries/sicas_funnel.sql computes it for one node; one row per funnel, its five stages side by
+# side (the shares follow from the counts and are derived when read). A customer ordered at their own node
+# counts at every node above it too.
+TOTAL_SQL = """
+insert into mart_sicas_funnel
+with windows as (select * from (values {windows}) v(w, window_end)),
+at_node as (
+  select c.ancestor_id as org_id, r.w, r.channel_group, r.t1, r.t2, r.t3, r.t4, r.t5
+  from sf_reach r join org_closure c on c.descendant_id = r.node_id
+  where r.own
+  union all
+  select r.node_id, r.w, r.channel_group, r.t1, r.t2, r.t3, r.t4, r.t5 from sf_reach r where not r.own
+),
+filtered as (
+  select org_id, w, 'all' as cg, t1, t2, t3, t4, t5,
+         date_diff('second', t1, t2) / 3600.0 as h2, date_diff('second', t2, t3) / 3600.0 as h3,
+         date_diff('second', t3, t4) / 3600.0 as h4, date_diff('second', t4, t5) / 3600.0 as h5
+  from at_node
+  union all
+  select org_id, w, channel_group, t1, t2, t3, t4, t5,
+         date_diff('second', t1, t2) / 3600.0, date_diff('second', t2, t3) / 3600.0,
+         date_diff('second', t3, t4) / 3600.0, date_diff('second', t4, t5) / 3600.0
+  from at_node
+),
+agg as (
+  select org_id, w, cg, count(*) as c1, count(t2) as c2, count(t3) as c3, count(t4) as c4, count(t5) as c5,
+         quantile_cont(h2, [0.5, 0.75]) as q2, quantile_cont(h3, [0.5, 0.75]) as q3,
+         quantile_cont(h4, [0.5, 0.75]) as q4, quantile_cont(h5, [0.5, 0.75]) as q5,
+         {timed}
+  from filtered
+  group by org_id, w, cg
+)
+select a.w, wd.window_end, a.org_id, a.cg, 'total', 'total', a.c1, a.c2, a.c3, a.c4, a.c5,
+       case when a.timed2 then a.q2[1] end, case when a.timed2 then a.q2[2] end,
+       case when a.timed3 then a.q3[1] end, case when a.timed3 then a.q3[2] end,
+       case when a.timed4 then a.q4[1] end, case when a.timed4 then a.q4[2] end,
+       case when a.timed5 then a.q5[1] end, case when a.timed5 then a.q5[2] end
+from agg a join windows wd on wd.w = a.w
+"""
+
+# The breakdowns (counts only; the hours are the whole funnel's, see queries/sicas_funnel.sql) per node,
+# window, channel-group filter and slice. Customers ordered at their own node are counted there first and
+# the counts summed up the tree (a slice of 'child' becomes, above the node, the child holding the node).
+SLICES_SQL = """
+insert into mart_sicas_funnel
+with windows as (select * from (values {windows}) v(w, window_end)),
+child as (  -- for a node and each node below it: the node's child on the way down
+  select oc.descendant_id as org_id, o.parent_id, o.org_id as child_id
+  from org_closure oc join orgs o on o.org_id = oc.ancestor_id
+),
+here as (
+  select r.node_id, r.own, r.w, r.channel_group, r.channel_id, r.segment,
+         coalesce(r.campaign_id, '-') as campaign, coalesce(r.product_id, '-') as product,
+         coalesce(cd.child_id, r.sense_org_id) as child, r.t2, r.t3, r.t4, r.t5
+  from sf_reach r
+  join windows wd on wd.w = r.w
+  left join child cd on cd.org_id = r.sense_org_id and cd.parent_id = r.node_id
+),
+filtered as (
+  select *, 'all' as cg from here
+  union all
+  select *, channel_group as cg from here
+),
+counted as (
+  select node_id, own, w, cg, b.breakdown,
+         case b.breakdown
+           when 'channel' then channel_id
+           when 'channel_group' then channel_group
+           when 'segment' then segment
+           when 'campaign' then campaign
+           when 'product' then product
+           else child
+         end as slice,
+         count(*) as c1, count(t2) as c2, count(t3) as c3, count(t4) as c4, count(t5) as c5
+  from filtered
+  cross join (values ('channel'), ('channel_group'), ('segment'), ('campaign'), ('product'), ('child'))
+    b(breakdown)
+  group by all
+),
+lifted as (  -- own counts at the node and every node above it
+  select c.ancestor_id as org_id, n.w, n.cg, n.breakdown,
+         case when n.breakdown = 'child' and c.depth > 0 then cd.child_id else n.slice end as slice,
+         n.c1, n.c2, n.c3, n.c4, n.c5
+  from counted n
+  join org_closure c on c.descendant_id = n.node_id
+  left join child cd on cd.org_id = n.node_id and cd.parent_id = c.ancestor_id
+  where n.own
+  union all
+  select node_id, w, cg, breakdown, slice, c1, c2, c3, c4, c5 from counted where not own
+)
+select l.w, wd.window_end, l.org_id, l.cg, l.breakdown, l.slice,
+       sum(l.c1), sum(l.c2), sum(l.c3), sum(l.c4), sum(l.c5),
+       null, null, null, null, null, null, null, null
+from lifted l join windows wd on wd.w = l.w
+group by l.w, wd.window_end, l.org_id, l.cg, l.breakdown, l.slice
+"""
+
+
+# Hours are shown only where some step has a time of day or takes time: data holding only dates (an import
+# without times) has no hours to show, as in queries/sicas_funnel.sql.
+TIMED = ",\n         ".join(
+    f"count(case when t{k} <> t{k - 1} or t{k} <> date_trunc('day', t{k}) then 1 end) > 0 as timed{k}"
+    for k in range(2, 6)
+)
+
+
+def windows(periods: list[tuple[str, dt.date, dt.date]], as_of: dt.date) -> dict[str, list[tuple]]:
+    """The windows to store, from `mart_periods` rows (kind, start, through date) and the as-of date.
+
+    Returns, per kind, its periods to their through date, and under "cut" the previous comparable windows
+    that are not themselves one of those (each an own (start, end) pair). Each window appears once."""
+    seen: set[tuple[dt.date, dt.date]] = set()
+    out: dict[str, list[tuple]] = {}
+    for kind, start, through in sorted(periods):
+        if (start, through) not in seen:
+            seen.add((start, through))
+            out.setdefault(kind, []).append((start, through))
+    cut = []
+    for kind, start, _ in sorted(periods):
+        prev = Period(kind, start, as_of).previous()
+        if prev not in seen:
+            seen.add(prev)
+            cut.append(prev)
+    out["cut"] = cut
+    return out
+
+
+def _values(pairs: list[tuple[dt.date, dt.date]]) -> str:
+    # Only dates produced by the build itself go in here (never user input).
+    return ", ".join(f"(date '{lo.isoformat()}', date '{hi.isoformat()}')" for lo, hi in pairs)
+
+
+def _build_windows(
+    con: Any, window: str, pairs: list[tuple[dt.date, dt.date]], lo: dt.date, hi: dt.date, slices: bool
+) -> None:
+    """Order the customers of windows of one kind (or one cut window) and store their funnels; `slices`
+    adds the breakdowns (the previous windows are only shown whole)."""
+    con.execute(EVENTS_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
+    con.execute(MOVERS_SQL)
+    con.execute(REACH_SQL)
+    con.execute(TOTAL_SQL.format(windows=_values(pairs), timed=TIMED))
+    if slices:
+        con.execute(SLICES_SQL.format(windows=_values(pairs)))
+    for t in ("sf_reach", "sf_movers", "sf_ev"):
+        con.execute(f"drop table {t}")
+
+
+def build(con: Any, day: dt.date | None = None) -> None:
+    """Write the stored funnel from `events` and `mart_periods` (built first): every window, or, for a new
+    day, the windows that hold it and the previous windows that moved with it (those no longer offered are
+    deleted). Runs inside the caller's transaction."""
+    as_of = con.execute("select max(event_date) from events").fetchone()[0]
+    if as_of is None or day is None:
+        con.execute(f"delete from {TABLE}")
+    if as_of is None:
+        return
+    periods = con.execute("select period_type, period_start, through_date from mart_periods").fetchall()
+    todo = windows(periods, as_of)
+    if day is not None:
+        offered = {pair for pairs in todo.values() for pair in pairs}
+        stored = set(con.execute(f"select distinct window_start, window_end from {TABLE}").fetchall())
+        todo = {
+            kind: [p for p in pairs if p[0] <= day <= p[1] or p not in stored] for kind, pairs in todo.items()
+        }
+        for lo, hi in (stored - offered) | {p for pairs in todo.values() for p in pairs}:
+            con.execute(f"delete from {TABLE} where window_start = ? and window_end = ?", [lo, hi])
+    for kind, pairs in todo.items():
+        if kind == "cut":
+            for lo, hi in pairs:
+                _build_windows(con, f"date '{lo.isoformat()}'", [(lo, hi)], lo, hi, slices=False)
+        elif pairs:
+            lo, hi = min(p[0] for p in pairs), max(p[1] for p in pairs)
+            window = f"cast(date_trunc('{kind}', e.event_date) as date)"
+            _build_windows(con, window, pairs, lo, hi, slices=True)
