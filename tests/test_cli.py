@@ -18,9 +18,10 @@ INJECTIONS = [
 ]
 
 
-def cockpit(*args: str) -> subprocess.CompletedProcess:
+def cockpit(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cockpit.ops.cli", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=dict(os.environ),
@@ -116,23 +117,21 @@ def test_scoped_output_holds_only_the_users_subtree():
 def test_user_changes_exit_0_and_each_is_in_the_audit_log():
     from cockpit.state import appstate
 
-    def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "cockpit.ops.cli", "users", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=dict(os.environ),
-            timeout=120,
-        )
-
-    add = users(
-        "add", "cli_bob", "--role", "executive", "--org", "HO", "--password-stdin", stdin="pw-bob-1\n"
+    add = cockpit(
+        "users",
+        "add",
+        "cli_bob",
+        "--role",
+        "executive",
+        "--org",
+        "HO",
+        "--password-stdin",
+        stdin="pw-bob-1\n",
     )
     assert add.returncode == 0, add.stderr
-    reset = users("set-password", "cli_bob", "--password-stdin", stdin="pw-bob-2\n")
+    reset = cockpit("users", "set-password", "cli_bob", "--password-stdin", stdin="pw-bob-2\n")
     assert reset.returncode == 0, reset.stderr
-    gone = users("remove", "cli_bob")
+    gone = cockpit("users", "remove", "cli_bob")
     assert gone.returncode == 0, gone.stderr
     mine = [e for e in appstate.audit_entries(50) if json.loads(e["detail"]).get("user") == "cli_bob"]
     assert [e["action"] for e in mine] == ["user_removed", "password_set", "user_added"]
