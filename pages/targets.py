@@ -37,21 +37,8 @@ if not ids:
     st.info(ui.tr("targets.no_targets"))
     st.stop()
 labels = {s: ui.tr(f"status.{s}") for s in ("green", "amber", "red", "no_target", "not_started")}
-columns = {
-    c: ui.tr(f"targets.{c}")
-    for c in (
-        "name",
-        "metric",
-        "actual",
-        "target",
-        "achievement",
-        "pace",
-        "status",
-        "days_ahead",
-        "mom",
-        "yoy",
-    )
-}
+shown_columns = ["name", *targets.TABLE_COLUMNS[3:]]  # the table's figures, the node by its name
+columns = {c: ui.tr(f"targets.{c}") for c in shown_columns}
 st.subheader(ui.tr("targets.summary"))
 summary = targets.table(frames, tg, [org], ids, prog)
 shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
