@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from cockpit.guidance import changes
+from cockpit.warehouse.duck import one_row
 
 KINDS = (
     "drop",
@@ -156,12 +157,13 @@ _SUBTREE = "select descendant_id from org_closure where ancestor_id = ?"
 def plant(con: Any, story: Story, as_of: dt.date, period_start: dt.date, window_start: dt.date) -> None:
     """Write one story into the detail tables of a writable DuckDB copy."""
     if story.kind == "concentration":
-        mine, rest = con.execute(
+        mine, rest = one_row(
+            con,
             f"select sum(case when org_id in ({_SUBTREE}) then amount else 0 end), "
             f"sum(case when org_id in ({_SUBTREE}) then 0 else amount end) "
             "from events where stage = 'A' and event_date between ? and ?",
             [story.org_id, story.org_id, period_start, as_of],
-        ).fetchone()
+        )
         factor = story.size * rest / ((1 - story.size) * mine) if mine else 1.0
         con.execute(
             f"update events set amount = amount * ? where stage = 'A' and event_date between ? and ? "
@@ -229,7 +231,7 @@ def plant(con: Any, story: Story, as_of: dt.date, period_start: dt.date, window_
     ]
     if story.kind == "surge":
         extra = round((story.size - 1) * len(ids))
-        top = con.execute("select max(event_id) from events").fetchone()[0]
+        top = one_row(con, "select max(event_id) from events")[0]
         picks = [ids[i % len(ids)] for i in range(extra)]
         con.execute("create temp table if not exists planted_ids (n bigint, event_id bigint)")
         con.execute("delete from planted_ids")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlglot
 
 from cockpit.warehouse import schema
+from cockpit.warehouse.duck import one_row
 
 ORDER = {"events": "event_date, event_id", "balances_daily": "balance_date, org_id, category"}
 
@@ -85,7 +86,7 @@ def _copy_postgres(con, engine: sa.Engine, table: str, cols: list[str], select: 
     finally:
         raw.close()
     path.unlink()
-    return con.execute(f"select count(*) from {table}").fetchone()[0]
+    return one_row(con, f"select count(*) from {table}")[0]
 
 
 def _insert(con, engine: sa.Engine, table: str, select: str, batch: int = 50_000) -> int:

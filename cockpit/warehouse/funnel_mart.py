@@ -21,6 +21,7 @@ import datetime as dt
 from typing import Any
 
 from cockpit.core.periods import Period
+from cockpit.warehouse.duck import one_row
 
 TABLE = "mart_sicas_funnel"
 # The org levels stored: as for mart_org_day, teams and managers read their own (small) share of the events.
@@ -245,7 +246,7 @@ def build(con: Any, day: dt.date | None = None) -> None:
     """Write the stored funnel from `events` and `mart_periods` (built first): every window, or, for a new
     day, the windows that hold it and the previous windows that moved with it (those no longer offered are
     deleted). Runs inside the caller's transaction."""
-    as_of = con.execute("select max(event_date) from events").fetchone()[0]
+    as_of = one_row(con, "select max(event_date) from events")[0]
     if as_of is None or day is None:
         con.execute(f"delete from {TABLE}")
     if as_of is None:

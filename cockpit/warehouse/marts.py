@@ -185,7 +185,7 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
     except Exception:
         con.execute("rollback")
         raise
-    rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in MARTS}
+    rows = {t: one_row(con, f"select count(*) from {t}")[0] for t in MARTS}
     return {"seconds": time.perf_counter() - t0, **rows}
 
 
@@ -207,7 +207,7 @@ def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
     """The work of `build` inside the caller's open transaction (an import commits its rows and marts
     together)."""
     if day is None:
-        lo, hi = con.execute("select min(event_date), max(event_date) from events").fetchone()
+        lo, hi = one_row(con, "select min(event_date), max(event_date) from events")
         for table in MARTS:
             con.execute(f"delete from {table}")
         if lo is not None:
@@ -239,9 +239,9 @@ def _add_day(con: Any, kind: str, day: dt.date) -> None:
     gap = (
         through is None
         or through >= day
-        or con.execute(
-            "select count(*) from events where event_date > ? and event_date < ?", [through, day]
-        ).fetchone()[0]
+        or one_row(
+            con, "select count(*) from events where event_date > ? and event_date < ?", [through, day]
+        )[0]
     )
     if gap:
         con.execute("delete from mart_org_period where period_type = ? and period_start = ?", [kind, start])
