@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cockpit.domain.channels import SUITABLE_CHANNEL  # the demo's linkage touches follow the bank's rule
 from cockpit.warehouse import schema
 from cockpit.warehouse.duck import one_row
 from seed import reference as ref
@@ -184,15 +185,6 @@ NEXT_STATE = {
     "churned": "won_back",
 }
 REACH_P = {"new": 0.75, "growing": 0.6, "mature": 0.5, "dormant": 0.35, "churned": 0.25, "won_back": 0.7}
-# Which channel suits a customer after a lifecycle change, for the linkage touch.
-LINKAGE_CHANNEL = {
-    "new": "wecom_1to1",
-    "growing": "wecom_1to1",
-    "mature": "wealth_room",
-    "dormant": "call_out",
-    "churned": "call_out",
-    "won_back": "app",
-}
 OUTCOMES = ("converted", "declined", "pending")
 WEEK = 7 * 86400
 
@@ -467,7 +459,7 @@ def _lifecycle(bank: Bank, rng: np.random.Generator) -> tuple[pa.Table, np.ndarr
         t[ok],
         i.astype(np.int64) + 1,
         bank.cust_org[i],
-        np.array([CH[LINKAGE_CHANNEL[s]] for s in LIFECYCLE])[to[ok]],
+        np.array([CH[SUITABLE_CHANNEL[s]] for s in LIFECYCLE])[to[ok]],
         2,
         ET["chat"],
         staff=bank.cust_mgr[i],
