@@ -12,7 +12,7 @@ import pytest
 from cockpit.delivery import send as delivery
 from cockpit.delivery import subscriptions as subs
 from cockpit.state import actions, appstate, auth
-from cockpit.warehouse.layer import open_warehouse
+from cockpit.warehouse.layer import ScopeError, UnknownOrgError, open_warehouse
 
 R01_TEXT = "Beijing deposits 12% behind: call the R01 private-banking list"
 
@@ -117,6 +117,21 @@ def test_a_scope_refusal_does_not_list_the_callers_nodes(wh):
     with pytest.raises(Exception) as e:
         wh.check_org(auth.get_user("head_r02").scope, "R01")
     assert str(e.value) == "Org 'R01' is outside your scope; nothing is shown."
+
+
+def test_a_node_that_does_not_exist_is_named_so_only_to_who_sees_the_whole_tree(wh):
+    """Whether a node exists is itself a fact about other branches: a branch head hears the same refusal
+    for R99 (no such node) as for R01 (another branch); only a user who sees every node is told it is
+    unknown."""
+    for missing in ("R99", "R01"):
+        with pytest.raises(ScopeError) as refused:
+            wh.check_org(auth.get_user("head_r02").scope, missing)
+        assert not isinstance(refused.value, UnknownOrgError)
+        assert str(refused.value) == f"Org '{missing}' is outside your scope; nothing is shown."
+    with pytest.raises(UnknownOrgError) as unknown:
+        wh.check_org(auth.get_user("exec").scope, "R99")
+    assert str(unknown.value) == "Org 'R99' does not exist in this warehouse."
+    wh.check_org(auth.get_user("exec").scope, "R01")  # a node that exists passes
 
 
 def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch, attacks):

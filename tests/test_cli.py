@@ -83,6 +83,13 @@ def test_branch_head_is_refused_another_branch(attacks):
     assert out.returncode == 3 and "outside your scope" in out.stderr and out.stdout == ""
 
 
+def test_a_report_of_a_node_that_does_not_exist_is_wrong_input_for_the_executive(tmp_path):
+    out = cockpit("report", "--org", "R99", "--period", "2026-10", "--out", str(tmp_path))
+    assert out.returncode == 2 and "Org 'R99' does not exist in this warehouse." in out.stderr
+    out = cockpit("report", "--org", "R99", "--period", "2026-10", "--out", str(tmp_path), "--as", "head_r02")
+    assert out.returncode == 3 and "outside your scope" in out.stderr and not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("evil", INJECTIONS)
 def test_injection_strings_change_nothing_and_leak_nothing(attacks, evil):
     attacks.append("sql injection")

@@ -17,7 +17,14 @@ from cockpit.core import config, i18n
 from cockpit.core.periods import KINDS, Period, periods_back_to
 from cockpit.display import names as display_names
 from cockpit.state import auth
-from cockpit.warehouse.layer import Scope, ScopeError, Warehouse, WarehouseError, open_warehouse
+from cockpit.warehouse.layer import (
+    Scope,
+    ScopeError,
+    UnknownOrgError,
+    Warehouse,
+    WarehouseError,
+    open_warehouse,
+)
 from cockpit.warehouse.queries import QueryError
 
 CHANNEL_GROUPS: list[str] = ["all", "online", "remote", "offline"]
@@ -122,6 +129,8 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     try:
         key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
         return _cached_query(config.warehouse_target(), name, scope().key, key).copy()
+    except UnknownOrgError as e:
+        st.error(tr("error.unknown_org", detail=str(e)))
     except ScopeError as e:
         st.error(tr("error.scope", detail=str(e)))
     except QueryError as e:

@@ -124,7 +124,7 @@ def _run_named(wh, name: str, scope, params: dict[str, str]):
 def cmd_query(args: argparse.Namespace) -> int:
     from cockpit.state import auth
     from cockpit.warehouse import queries
-    from cockpit.warehouse.layer import ScopeError, WarehouseError, open_warehouse
+    from cockpit.warehouse.layer import ScopeError, UnknownOrgError, WarehouseError, open_warehouse
 
     if args.list or not args.name:
         for q in queries.catalogue().values():
@@ -145,6 +145,8 @@ def cmd_query(args: argparse.Namespace) -> int:
                 df = _run_named(spark.open_local(target, tmp), args.name, user.scope, params)
         else:
             df = _run_named(open_warehouse(target), args.name, user.scope, params)
+    except UnknownOrgError as e:
+        return _fail(str(e))
     except ScopeError as e:
         return _fail(str(e), EXIT_SCOPE)
     except (queries.QueryError, auth.UserError, WarehouseError, ValueError) as e:

@@ -20,7 +20,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cockpit.reports import batch
     from cockpit.reports.pdf import FontMissing
     from cockpit.state import auth
-    from cockpit.warehouse.layer import ScopeError, WarehouseError, open_warehouse
+    from cockpit.warehouse.layer import ScopeError, UnknownOrgError, WarehouseError, open_warehouse
 
     if not args.all and not args.org:
         return _fail("`cockpit report` needs --org ID or --all")
@@ -53,6 +53,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         bar.close()
         print(f"{len(paths)} reports written to {out}")
         return 0
+    except UnknownOrgError as e:
+        return _fail(str(e))
     except ScopeError as e:
         return _fail(str(e), EXIT_SCOPE)
     except (auth.UserError, WarehouseError, ValueError, FontMissing, OSError) as e:

@@ -38,6 +38,11 @@ class ScopeError(PermissionError):
     """The user asked for an org node outside their scope. The message says so without leaking data."""
 
 
+class UnknownOrgError(ScopeError):
+    """The org node does not exist. Said only to a user who sees the whole tree, so it reveals nothing;
+    everyone else hears "outside your scope" whether or not the node exists."""
+
+
 class WarehouseError(RuntimeError):
     """The warehouse is missing or unreachable, or a query failed; the message says what to do."""
 
@@ -343,8 +348,12 @@ class Warehouse:
 
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists."""
-        if not scope.org_ids or org_id not in self.visible_orgs(scope):
-            raise ScopeError(f"Org '{str(org_id)[:40]}' is outside your scope; nothing is shown.")
+        visible = self.visible_orgs(scope) if scope.org_ids else set()
+        if org_id in visible:
+            return
+        if visible and len(visible) == int(self.sql("select count(*) as n from orgs")["n"].iloc[0]):
+            raise UnknownOrgError(f"Org '{str(org_id)[:40]}' does not exist in this warehouse.")
+        raise ScopeError(f"Org '{str(org_id)[:40]}' is outside your scope; nothing is shown.")
 
     def run(
         self,
