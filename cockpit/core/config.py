@@ -37,6 +37,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Warehouse: a DuckDB file path or any SQLAlchemy URL. Default: $COCKPIT_HOME/warehouse.duckdb.",
     ),
     Setting(
+        "COCKPIT_STATE",
+        "",
+        "The app's own state (users, sessions, audit log, actions, subscriptions): a SQLite file path or "
+        "a PostgreSQL URL (postgresql+psycopg://...) that several servers share. "
+        "Default: $COCKPIT_HOME/state.sqlite.",
+    ),
+    Setting(
         "COCKPIT_COOKIE_KEY",
         "",
         "Secret (>= 32 bytes) that signs the login cookie. Required unless COCKPIT_DEMO=1.",
@@ -72,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
         "COCKPIT_DELIVERY_BACKOFF",
         "5",
         "Seconds before the first retry of a failed delivery; doubled after each attempt.",
+    ),
+    Setting(
+        "COCKPIT_DELIVERY_CLAIM_MINUTES",
+        "30",
+        "Minutes a `cockpit deliver` run holds a subscription it is sending; after that another run may "
+        "take it (the first one crashed).",
     ),
     Setting(
         "COCKPIT_BUILD_MEMORY",

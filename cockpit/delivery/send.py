@@ -7,6 +7,8 @@ SMTP (COCKPIT_SMTP_*); a WeCom group robot gets a markdown message and, for a re
 through the robot's upload_media address and then sent as a file message. Each send is tried
 COCKPIT_DELIVERY_ATTEMPTS times with a doubling pause (COCKPIT_DELIVERY_BACKOFF seconds first), and every
 outcome — sent, failed (with the last error), skipped (with the reason), dry run — goes to the delivery log.
+A run claims each subscription before sending it and asks again whether it is due, so runs started at the
+same moment (cron on two servers sharing the state) never send one twice.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 import smtplib
+import socket
 import ssl
 import time
 import urllib.parse
@@ -231,13 +235,28 @@ def deliver(
     last = subs.delivery_log(1)
     start_id = last[0]["id"] if last else 0
     cache: dict[tuple, Rendered] = {}  # one rendering per node, scope, kind, language and period in a run
+    run, mine = run_id(), set()
     for sub in subs.all_subscriptions(active_only=True):
         if not now and not subs.is_due(sub, at):
             continue
-        period = report_period(sub.frequency, as_of)
-        for rcpt in sub.recipients:
-            _deliver_one(wh, sub, rcpt, period, dry_run, sleep, cache)
-    return subs.log_since(start_id)
+        if not dry_run and not subs.claim(sub.id, run):
+            continue  # another run is sending it now
+        try:
+            if not now and not subs.is_due(sub, at):  # asked again under the claim: another run just sent it
+                continue
+            mine.add(sub.id)
+            period = report_period(sub.frequency, as_of)
+            for rcpt in sub.recipients:
+                _deliver_one(wh, sub, rcpt, period, dry_run, sleep, cache)
+        finally:
+            if not dry_run:
+                subs.release(sub.id, run)
+    return [r for r in subs.log_since(start_id) if r["subscription_id"] in mine]
+
+
+def run_id() -> str:
+    """Names one delivery run in a claim: the machine, the process and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _deliver_one(

@@ -12,50 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cockpit.state import appstate, auth
+from sqlalchemy import Connection, RowMapping, func, select
+
+from cockpit.core import config
+from cockpit.state import appstate, auth, db
+from cockpit.state.tables import delivery_log as log_table
+from cockpit.state.tables import subscription_recipients as recipients_table
+from cockpit.state.tables import subscriptions as table
 from cockpit.warehouse.layer import Warehouse
 
 KINDS = ("pdf", "xlsx", "digest")
 FREQUENCIES = ("daily", "weekly", "monthly")
 LANGS = ("zh", "en")
-
-DDL = """
-create table if not exists subscriptions (
-  id integer primary key autoincrement,
-  created_by text not null,
-  created_at text not null,
-  org_id text not null,
-  kind text not null,
-  frequency text not null,
-  lang text not null default 'zh',
-  active integer not null default 1
-);
-create table if not exists subscription_recipients (
-  id integer primary key autoincrement,
-  subscription_id integer not null references subscriptions(id),
-  address text not null,
-  channel text not null,
-  username text not null
-);
-create table if not exists delivery_log (
-  id integer primary key autoincrement,
-  at text not null,
-  subscription_id integer not null,
-  recipient_id integer,
-  address text not null,
-  username text not null,
-  org_id text,
-  status text not null,
-  attempts integer not null default 0,
-  files text not null default '',
-  detail text not null default ''
-);
-"""
 
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 _URL = re.compile(r"https?://[^\s]+")
@@ -86,11 +57,7 @@ class Subscription:
     recipients: tuple[Recipient, ...]
 
 
-@contextmanager
-def connect() -> Iterator[sqlite3.Connection]:
-    with appstate.connect(DDL) as con:
-        yield con
-
+connect = appstate.connect  # a write transaction on the state, for callers that plant or repair rows
 
 _SECRET_QUERY = re.compile(r"([?&](?:key|token|access_token|secret|sig|signature)=)([^&#]*)", re.I)
 
@@ -144,17 +111,22 @@ def create(
         if user is None or (user.username != by.username and not set(user.org_ids) <= mine):
             raise SubscriptionError(f"recipient {mask(address)}: {auth.NOT_ALLOWED}")
         checked.append((address.strip(), channel_of(address), user.username))
-    with connect() as con:
-        cur = con.execute(
-            "insert into subscriptions (created_by, created_at, org_id, kind, frequency, lang) "
-            "values (?, ?, ?, ?, ?, ?)",
-            (by.username, dt.datetime.now().isoformat(timespec="seconds"), org_id, kind, frequency, lang),
-        )
-        sid = cur.lastrowid
-        con.executemany(
-            "insert into subscription_recipients (subscription_id, address, channel, username) "
-            "values (?, ?, ?, ?)",
-            [(sid, *r) for r in checked],
+    with db.write() as con:
+        sid = con.execute(
+            table.insert()
+            .values(
+                created_by=by.username,
+                created_at=appstate.now(),
+                org_id=org_id,
+                kind=kind,
+                frequency=frequency,
+                lang=lang,
+            )
+            .returning(table.c.id)
+        ).scalar_one()
+        con.execute(
+            recipients_table.insert(),
+            [{"subscription_id": sid, "address": a, "channel": c, "username": u} for a, c, u in checked],
         )
     appstate.audit(
         by.username,
@@ -165,15 +137,18 @@ def create(
         frequency=frequency,
         recipients=[mask(r[0]) for r in checked],
     )
-    return get(int(sid or 0))
+    return get(int(sid))
 
 
-def _load(con: sqlite3.Connection, row: sqlite3.Row) -> Subscription:
+def _load(con: Connection, row: RowMapping) -> Subscription:
+    r = recipients_table.c
     rs = tuple(
-        Recipient(r["id"], r["address"], r["channel"], r["username"])
-        for r in con.execute(
-            "select * from subscription_recipients where subscription_id = ? order by id", (row["id"],)
-        )
+        Recipient(x["id"], x["address"], x["channel"], x["username"])
+        for x in con.execute(
+            select(r.id, r.address, r.channel, r.username)
+            .where(r.subscription_id == row["id"])
+            .order_by(r.id)
+        ).mappings()
     )
     return Subscription(
         row["id"],
@@ -189,18 +164,17 @@ def _load(con: sqlite3.Connection, row: sqlite3.Row) -> Subscription:
 
 
 def get(sid: int) -> Subscription:
-    with connect() as con:
-        row = con.execute("select * from subscriptions where id = ?", (int(sid),)).fetchone()
+    with db.read() as con:
+        row = con.execute(select(table).where(table.c.id == int(sid))).mappings().first()
         if row is None:
             raise SubscriptionError(f"there is no subscription #{sid}")
         return _load(con, row)
 
 
 def all_subscriptions(active_only: bool = False) -> list[Subscription]:
-    with connect() as con:
-        rows = con.execute(
-            "select * from subscriptions" + (" where active = 1" if active_only else "") + " order by id"
-        ).fetchall()
+    query = select(table).order_by(table.c.id)
+    with db.read() as con:
+        rows = con.execute(query.where(table.c.active == 1) if active_only else query).mappings().all()
         return [_load(con, r) for r in rows]
 
 
@@ -218,8 +192,8 @@ def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
     sub = get(sid)
     if by.username != sub.created_by and by.role != "admin":
         raise SubscriptionError(f"subscription #{sid}: no such subscription or not allowed")
-    with connect() as con:
-        con.execute("update subscriptions set active = ? where id = ?", (int(active), int(sid)))
+    with db.write() as con:
+        con.execute(table.update().where(table.c.id == int(sid)).values(active=int(active)))
     appstate.audit(by.username, "subscription_" + ("resumed" if active else "paused"), id=sid)
     return get(int(sid or 0))
 
@@ -233,45 +207,46 @@ def log(
     files: Sequence[str] = (),
     detail: str = "",
 ) -> None:
-    with connect() as con:
+    with db.write() as con:
         con.execute(
-            "insert into delivery_log (at, subscription_id, recipient_id, address, username, "
-            "org_id, status, attempts,"
-            " files, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                dt.datetime.now().isoformat(timespec="seconds"),
-                sub.id,
-                recipient.id,
-                mask(recipient.address),
-                recipient.username,
-                org_id,
-                status,
-                attempts,
-                ", ".join(files),
-                mask(detail)[:1000],
-            ),
+            log_table.insert().values(
+                at=appstate.now(),
+                subscription_id=sub.id,
+                recipient_id=recipient.id,
+                address=mask(recipient.address),
+                username=recipient.username,
+                org_id=org_id,
+                status=status,
+                attempts=attempts,
+                files=", ".join(files),
+                detail=mask(detail)[:1000],
+            )
         )
 
 
 def delivery_log(limit: int = 500) -> list[dict]:
-    with connect() as con:
-        return [dict(r) for r in con.execute("select * from delivery_log order by id desc limit ?", (limit,))]
+    with db.read() as con:
+        return [
+            dict(r)
+            for r in con.execute(select(log_table).order_by(log_table.c.id.desc()).limit(limit)).mappings()
+        ]
 
 
 def log_since(after_id: int) -> list[dict]:
     """The log rows written after row `after_id`, oldest first."""
-    with connect() as con:
-        return [
-            dict(r) for r in con.execute("select * from delivery_log where id > ? order by id", (after_id,))
-        ]
+    query = select(log_table).where(log_table.c.id > after_id).order_by(log_table.c.id)
+    with db.read() as con:
+        return [dict(r) for r in con.execute(query).mappings()]
 
 
 def last_sent(sid: int) -> dt.datetime | None:
-    with connect() as con:
-        row = con.execute(
-            "select max(at) from delivery_log where subscription_id = ? and status = 'sent'", (int(sid),)
-        ).fetchone()
-    return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+    with db.read() as con:
+        at = con.execute(
+            select(func.max(log_table.c.at)).where(
+                log_table.c.subscription_id == int(sid), log_table.c.status == "sent"
+            )
+        ).scalar()
+    return dt.datetime.fromisoformat(at) if at else None
 
 
 def is_due(sub: Subscription, now: dt.datetime) -> bool:
@@ -284,3 +259,30 @@ def is_due(sub: Subscription, now: dt.datetime) -> bool:
     if sub.frequency == "weekly":
         return last.isocalendar()[:2] != now.isocalendar()[:2]
     return (last.year, last.month) != (now.year, now.month)
+
+
+def claim(sid: int, by: str, at: dt.datetime | None = None) -> bool:
+    """Take subscription `sid` for the delivery run `by`: True for the one run that got it. A claim older
+    than COCKPIT_DELIVERY_CLAIM_MINUTES is taken again (its run crashed). One conditional update decides, so
+    two runs started at the same moment, on one machine or on two, never both send."""
+    at = at or dt.datetime.now()
+    stale = (at - dt.timedelta(minutes=float(config.get("COCKPIT_DELIVERY_CLAIM_MINUTES")))).isoformat(
+        timespec="seconds"
+    )
+    with db.write() as con:
+        taken = con.execute(
+            table.update()
+            .where(table.c.id == int(sid), (table.c.claimed_by.is_(None)) | (table.c.claimed_at < stale))
+            .values(claimed_by=by, claimed_at=at.isoformat(timespec="seconds"))
+        )
+        return taken.rowcount == 1
+
+
+def release(sid: int, by: str) -> None:
+    """Give back a claim (only the run that holds it can)."""
+    with db.write() as con:
+        con.execute(
+            table.update()
+            .where(table.c.id == int(sid), table.c.claimed_by == by)
+            .values(claimed_by=None, claimed_at=None)
+        )

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Connection, RowMapping, func, select
 
-from cockpit.state import appstate, auth
+from cockpit.state import appstate, auth, db
+from cockpit.state.tables import action_customers, action_events
+from cockpit.state.tables import actions as table
 from cockpit.warehouse.layer import Scope, Warehouse
 
 STATUSES = ("open", "in_progress", "done", "dismissed")
@@ -36,42 +37,6 @@ MOVES = {
     "done": {"open"},
     "dismissed": {"open"},
 }
-
-DDL = """
-create table if not exists actions (
-  id integer primary key autoincrement,
-  title text not null,
-  insight_type text not null,
-  org_id text not null,
-  metric text,
-  owner text not null,
-  created_by text not null,
-  created_at text not null,
-  due_date text not null,
-  status text not null default 'open',
-  reason text,
-  done_on text,
-  detail text not null default '{}',
-  version integer not null default 1,
-  updated_by text not null,
-  updated_at text not null
-);
-create table if not exists action_customers (
-  action_id integer not null references actions(id),
-  customer_id integer not null,
-  primary key (action_id, customer_id)
-);
-create table if not exists action_events (
-  id integer primary key autoincrement,
-  action_id integer not null references actions(id),
-  at text not null,
-  username text not null,
-  kind text not null,
-  detail text not null,
-  version integer not null
-);
-create index if not exists action_events_action on action_events(action_id);
-"""
 
 
 class ActionError(ValueError):
@@ -107,23 +72,18 @@ class Action:
         return self.status in OPEN_STATUSES
 
 
-@contextmanager
-def connect() -> Iterator[sqlite3.Connection]:
-    with appstate.connect(DDL) as con:
-        yield con
+_now = appstate.now
+connect = appstate.connect  # a write transaction on the state, for callers that plant or repair rows
 
 
-def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
-
-
-def _action(con: sqlite3.Connection, row: sqlite3.Row) -> Action:
-    custs = [
-        r[0]
-        for r in con.execute(
-            "select customer_id from action_customers where action_id = ? order by customer_id", (row["id"],)
-        )
-    ]
+def _action(con: Connection, row: RowMapping) -> Action:
+    custs = list(
+        con.execute(
+            select(action_customers.c.customer_id)
+            .where(action_customers.c.action_id == row["id"])
+            .order_by(action_customers.c.customer_id)
+        ).scalars()
+    )
     return Action(
         row["id"],
         row["title"],
@@ -146,8 +106,8 @@ def _action(con: sqlite3.Connection, row: sqlite3.Row) -> Action:
 
 
 def get(action_id: int) -> Action:
-    with connect() as con:
-        row = con.execute("select * from actions where id = ?", (int(action_id),)).fetchone()
+    with db.read() as con:
+        row = con.execute(select(table).where(table.c.id == int(action_id))).mappings().first()
         if row is None:
             raise ActionError(f"there is no action #{action_id}")
         return _action(con, row)
@@ -229,29 +189,26 @@ def create(
         raise ActionError(f"org {org_id} is outside the owner's scope: pick a node the owner may see")
     ids = _check_customers(wh, customers, *{by.username: by, owner_user.username: owner_user}.values())
     now = _now()
-    with connect() as con:
-        cur = con.execute(
-            "insert into actions (title, insight_type, org_id, metric, owner, created_by, "
-            "created_at, due_date, detail,"
-            " updated_by, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                title.strip()[:300],
-                insight_type,
-                org_id,
-                metric,
-                owner_user.username,
-                by.username,
-                now,
-                due.isoformat(),
-                json.dumps(detail or {}, ensure_ascii=False, default=str),
-                by.username,
-                now,
-            ),
-        )
-        aid = int(cur.lastrowid or 0)
-        con.executemany(
-            "insert into action_customers (action_id, customer_id) values (?, ?)", [(aid, c) for c in ids]
-        )
+    with db.write() as con:
+        aid = con.execute(
+            table.insert()
+            .values(
+                title=title.strip()[:300],
+                insight_type=insight_type,
+                org_id=org_id,
+                metric=metric,
+                owner=owner_user.username,
+                created_by=by.username,
+                created_at=now,
+                due_date=due.isoformat(),
+                detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+                updated_by=by.username,
+                updated_at=now,
+            )
+            .returning(table.c.id)
+        ).scalar_one()
+        if ids:
+            con.execute(action_customers.insert(), [{"action_id": aid, "customer_id": c} for c in ids])
         _event(
             con,
             aid,
@@ -266,13 +223,16 @@ def create(
     return get(aid)
 
 
-def _event(
-    con: sqlite3.Connection, action_id: int, username: str, kind: str, version: int, **detail: Any
-) -> None:
+def _event(con: Connection, action_id: int, username: str, kind: str, version: int, **detail: Any) -> None:
     con.execute(
-        "insert into action_events (action_id, at, username, kind, detail, version) values (?, "
-        "?, ?, ?, ?, ?)",
-        (action_id, _now(), username, kind, json.dumps(detail, ensure_ascii=False, default=str), version),
+        action_events.insert().values(
+            action_id=action_id,
+            at=_now(),
+            username=username,
+            kind=kind,
+            detail=json.dumps(detail, ensure_ascii=False, default=str),
+            version=version,
+        )
     )
 
 
@@ -388,22 +348,26 @@ def update(
     note = (comment or "").strip()[:2000]
     if not changes and not note:
         return current
-    with connect() as con:
-        con.execute("begin immediate")
-        row = con.execute(
-            "select version, updated_by, updated_at from actions where id = ?", (int(action_id),)
-        ).fetchone()
+    with db.write() as con:  # the row stays locked until the end (`for update`; SQLite: the write lock)
+        row = (
+            con.execute(
+                select(table.c.version, table.c.updated_by, table.c.updated_at)
+                .where(table.c.id == int(action_id))
+                .with_for_update()
+            )
+            .mappings()
+            .one()
+        )
         if row["version"] != version:
             raise StaleEdit(
                 f"Action #{action_id} was changed by {row['updated_by']} at {row['updated_at']}; reload "
                 "to see the change, then apply yours again. Nothing was saved."
             )
         new_version, now = version + 1, _now()
-        sets = ", ".join(f"{k} = ?" for k in changes)
         con.execute(
-            f"update actions set {sets}{', ' if sets else ''}version = ?, updated_by = ?, updated_at = ?"
-            " where id = ? and version = ?",
-            (*changes.values(), new_version, by.username, now, int(action_id), version),
+            table.update()
+            .where(table.c.id == int(action_id), table.c.version == version)
+            .values(**changes, version=new_version, updated_by=by.username, updated_at=now)
         )
         before = {"status": current.status, "due_date": current.due_date.isoformat(), "owner": current.owner}
         for k, v in changes.items():
@@ -431,14 +395,15 @@ def update(
 
 def history(action_id: int) -> pd.DataFrame:
     """Every change and comment of an action, oldest first."""
-    with connect() as con:
+    e = action_events.c
+    with db.read() as con:
         rows = [
             dict(r)
             for r in con.execute(
-                "select at, username, kind, detail, version from action_events where action_id = "
-                "? order by id",
-                (int(action_id),),
-            )
+                select(e.at, e.username, e.kind, e.detail, e.version)
+                .where(e.action_id == int(action_id))
+                .order_by(e.id)
+            ).mappings()
         ]
     return pd.DataFrame(rows, columns=["at", "username", "kind", "detail", "version"])
 
@@ -453,13 +418,13 @@ def comments(action_id: int) -> list[dict[str, Any]]:
 
 def stamp() -> int:
     """The latest action event's id: it moves whenever any action changes, so it can key a cache."""
-    with connect() as con:
-        return int(con.execute("select coalesce(max(id), 0) from action_events").fetchone()[0])
+    with db.read() as con:
+        return int(con.execute(select(func.coalesce(func.max(action_events.c.id), 0))).scalar_one())
 
 
 def all_actions() -> list[Action]:
-    with connect() as con:
-        return [_action(con, r) for r in con.execute("select * from actions order by id")]
+    with db.read() as con:
+        return [_action(con, r) for r in con.execute(select(table).order_by(table.c.id)).mappings().all()]
 
 
 def visible(wh: Warehouse, user: auth.User, mine_only: bool = False) -> list[Action]:

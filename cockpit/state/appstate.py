@@ -1,133 +1,73 @@
-"""The app's own state (users, sign-in back-off, audit log, flags), in SQLite in the data folder.
+"""The app's own state (users, sign-in back-off, audit log, flags), kept apart from the warehouse.
 
-Kept apart from the warehouse, which may be read-only or remote. One short-lived connection
-per call, so it is safe from Streamlit's threads and from several processes. The file (and its WAL
-companions) is readable by its owner only: it holds password hashes and session records.
+The warehouse may be read-only or remote; the state is written by every sign-in. Where it lives and how a
+transaction is taken is cockpit/state/db.py's business; the tables are in cockpit/state/tables.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from cockpit.core import config
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-DDL = """
-create table if not exists users (
-  username text primary key,
-  name text not null,
-  role text not null,
-  org_ids text not null,
-  password_hash text not null,
-  failed_attempts integer not null default 0,
-  locked_until text
-);
-create table if not exists sign_in_failures (
-  username text not null,
-  source text not null,
-  failures integer not null,
-  locked_until text,
-  primary key (username, source)
-);
-create table if not exists flags (
-  name text primary key,
-  set_at text not null
-);
-create table if not exists audit_log (
-  id integer primary key autoincrement,
-  at text not null,
-  username text not null,
-  action text not null,
-  detail text not null
-);
-"""
+from cockpit.state import db
+from cockpit.state.tables import audit_log, flags
 
-
-def db_path() -> Path:
-    return config.home() / "state.sqlite"
-
-
-_READY: set[tuple[str, int, str]] = set()  # (state file, its inode, tables) this process has created
-
-
-def _prepare(con: sqlite3.Connection, path: Path, ddl: str) -> None:
-    """Create tables once per file and process, in WAL mode: readers then never block the one writer, so
-    many sessions signing in at once wait their turn instead of failing with 'database is locked'."""
-    key = (str(path), path.stat().st_ino, ddl)
-    if key not in _READY:
-        con.execute("pragma journal_mode = wal")
-        con.executescript(ddl)
-        private(path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
-        _READY.add(key)
-
-
-def private(*paths: Path) -> None:
-    """Make files readable and writable by their owner only (mode 600), those that exist."""
-    for p in paths:
-        if p.exists():
-            os.chmod(p, 0o600)
+private = db.private
 
 
 @contextmanager
-def connect(ddl: str = DDL) -> Iterator[sqlite3.Connection]:
-    """A connection with the tables of `ddl` created (the app's own, or a module's: actions, subscriptions);
-    commits on success, rolls back on error."""
-    path = db_path()
-    if not path.exists():
-        path.touch(mode=0o600)
-    con = sqlite3.connect(path, timeout=30)
-    con.row_factory = sqlite3.Row
-    try:
-        _prepare(con, path, DDL)
-        if ddl != DDL:
-            _prepare(con, path, ddl)
+def connect() -> Iterator[Connection]:
+    """A write transaction on the state: commits on success, rolls back on error."""
+    with db.write() as con:
         yield con
-    except Exception:
-        con.rollback()
-        raise
-    else:
-        con.commit()
-    finally:
-        con.close()
+
+
+def now() -> str:
+    """The time as the state stores it (ISO text to the second)."""
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def insert_ignore(con: Connection, table: Any, **values: Any) -> None:
+    """Insert a row unless its key exists (`on conflict do nothing`, in the dialect of the state)."""
+    dialect = postgresql if con.dialect.name == "postgresql" else sqlite
+    con.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
 
 def audit(username: str, action: str, **detail: Any) -> None:
     """Record who did what, when (reports, downloads, logins, admin changes)."""
-    with connect() as con:
+    with db.write() as con:
         con.execute(
-            "insert into audit_log (at, username, action, detail) values (?, ?, ?, ?)",
-            (
-                dt.datetime.now().isoformat(timespec="seconds"),
-                username,
-                action,
-                json.dumps(detail, ensure_ascii=False, default=str),
-            ),
+            audit_log.insert().values(
+                at=now(),
+                username=username,
+                action=action,
+                detail=json.dumps(detail, ensure_ascii=False, default=str),
+            )
         )
 
 
 def flag(name: str) -> bool:
     """Whether a one-time step (such as creating the demo users) has been done in this data folder."""
-    with connect() as con:
-        return con.execute("select 1 from flags where name = ?", (name,)).fetchone() is not None
+    with db.read() as con:
+        return con.execute(select(flags.c.name).where(flags.c.name == name)).first() is not None
 
 
 def set_flag(name: str) -> None:
-    with connect() as con:
-        con.execute(
-            "insert or ignore into flags (name, set_at) values (?, ?)",
-            (name, dt.datetime.now().isoformat(timespec="seconds")),
-        )
+    with db.write() as con:
+        insert_ignore(con, flags, name=name, set_at=now())
 
 
 def audit_entries(limit: int = 500) -> list[dict[str, Any]]:
-    with connect() as con:
+    with db.read() as con:
         rows = con.execute(
-            "select at, username, action, detail from audit_log order by id desc limit ?", (limit,)
+            select(audit_log.c.at, audit_log.c.username, audit_log.c.action, audit_log.c.detail)
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
         )
-        return [dict(r) for r in rows]
+        return [dict(r._mapping) for r in rows]

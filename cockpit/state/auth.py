@@ -17,11 +17,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import bcrypt
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cockpit.core import config
-from cockpit.state import appstate, sessions
+from cockpit.state import appstate, db, sessions
+from cockpit.state.tables import sign_in_failures as failures_table
+from cockpit.state.tables import users as users_table
 from cockpit.warehouse.layer import Scope
 
 ROLES = ("executive", "branch_head", "manager", "admin")
@@ -98,22 +103,30 @@ def add_user(username: str, name: str, role: str, org_ids: list[str], password: 
         raise UserError("a user needs at least one org node (--org)")
     if len(password) < 8:
         raise UserError("the password must have at least 8 characters")
-    with appstate.connect() as con:
-        if con.execute("select 1 from users where username = ?", (u,)).fetchone():
-            raise UserError(f"user '{u}' exists already")
-        con.execute(
-            "insert into users (username, name, role, org_ids, password_hash) values (?, ?, ?, ?, ?)",
-            (u, name or u, role, ",".join(org_ids), hash_password(password)),
-        )
+    try:
+        with db.write() as con:
+            con.execute(
+                users_table.insert().values(
+                    username=u,
+                    name=name or u,
+                    role=role,
+                    org_ids=",".join(org_ids),
+                    password_hash=hash_password(password),
+                )
+            )
+    except IntegrityError:  # the key decides, so two servers adding the same name at once cannot both
+        raise UserError(f"user '{u}' exists already") from None
     appstate.audit(by, "user_added", user=u, role=role, orgs=list(org_ids))
     return get_user(u)
 
 
 def get_user(username: str) -> User:
-    with appstate.connect() as con:
-        row = con.execute(
-            "select * from users where username = ?", (str(username).strip().lower(),)
-        ).fetchone()
+    with db.read() as con:
+        row = (
+            con.execute(select(users_table).where(users_table.c.username == str(username).strip().lower()))
+            .mappings()
+            .first()
+        )
     if row is None:
         raise UserError(f"{NOT_ALLOWED}: '{str(username)[:40]}'")
     return User(
@@ -128,8 +141,8 @@ def get_user(username: str) -> User:
 
 
 def list_users() -> list[User]:
-    with appstate.connect() as con:
-        names = [r[0] for r in con.execute("select username from users order by username")]
+    with db.read() as con:
+        names = list(con.execute(select(users_table.c.username).order_by(users_table.c.username)).scalars())
     return [get_user(n) for n in names]
 
 
@@ -138,17 +151,21 @@ def set_password(username: str, password: str, by: str = "cli") -> None:
     if len(password) < 8:
         raise UserError("the password must have at least 8 characters")
     u = get_user(username).username
-    with appstate.connect() as con:
-        con.execute("update users set password_hash = ? where username = ?", (hash_password(password), u))
-        con.execute("delete from sign_in_failures where username = ?", (u,))
+    with db.write() as con:
+        con.execute(
+            users_table.update()
+            .where(users_table.c.username == u)
+            .values(password_hash=hash_password(password))
+        )
+        con.execute(failures_table.delete().where(failures_table.c.username == u))
     ended = sessions.end_all(u, "password_changed")
     appstate.audit(by, "password_set", user=u, sessions_ended=ended)
 
 
 def remove_user(username: str, by: str = "cli") -> None:
     u = get_user(username).username
-    with appstate.connect() as con:
-        con.execute("delete from users where username = ?", (u,))
+    with db.write() as con:
+        con.execute(users_table.delete().where(users_table.c.username == u))
     ended = sessions.end_all(u, "removed")
     appstate.audit(by, "user_removed", user=u, sessions_ended=ended)
 
@@ -159,8 +176,10 @@ LOCKED_FOREVER = "9999-12-31T00:00:00"
 def lock_user(username: str, by: str = "cli") -> None:
     """An admin's lock: the account cannot sign in until unlocked, and its open sessions end now."""
     u = get_user(username).username
-    with appstate.connect() as con:
-        con.execute("update users set locked_until = ? where username = ?", (LOCKED_FOREVER, u))
+    with db.write() as con:
+        con.execute(
+            users_table.update().where(users_table.c.username == u).values(locked_until=LOCKED_FOREVER)
+        )
     ended = sessions.end_all(u, "locked")
     appstate.audit(by, "user_locked", user=u, sessions_ended=ended)
 
@@ -168,9 +187,13 @@ def lock_user(username: str, by: str = "cli") -> None:
 def unlock_user(username: str, by: str = "cli") -> None:
     """Lift an admin's lock and every source's back-off for the user."""
     u = get_user(username).username
-    with appstate.connect() as con:
-        con.execute("update users set locked_until = null, failed_attempts = 0 where username = ?", (u,))
-        con.execute("delete from sign_in_failures where username = ?", (u,))
+    with db.write() as con:
+        con.execute(
+            users_table.update()
+            .where(users_table.c.username == u)
+            .values(locked_until=None, failed_attempts=0)
+        )
+        con.execute(failures_table.delete().where(failures_table.c.username == u))
     appstate.audit(by, "user_unlocked", user=u)
 
 
@@ -198,32 +221,37 @@ def _backoff_minutes(failures: int) -> int:
     return min(int(config.get("COCKPIT_LOCKOUT_MINUTES")) * 2 ** min(failures - limit, 10), 24 * 60)
 
 
+def _failures_of(username: str, source: str) -> Any:
+    return (failures_table.c.username == username) & (failures_table.c.source == source)
+
+
 def _wait(username: str, source: str, now: dt.datetime) -> int:
-    with appstate.connect() as con:
-        row = con.execute(
-            "select locked_until from sign_in_failures where username = ? and source = ?", (username, source)
-        ).fetchone()
-    if row is None or not row["locked_until"]:
+    with db.read() as con:
+        until = con.execute(
+            select(failures_table.c.locked_until).where(_failures_of(username, source))
+        ).scalar()
+    if not until:
         return 0
-    left = (dt.datetime.fromisoformat(row["locked_until"]) - now).total_seconds()
+    left = (dt.datetime.fromisoformat(until) - now).total_seconds()
     return max(0, -int(-left // 60))
 
 
 def _record_failure(username: str, source: str, now: dt.datetime) -> int:
-    """Count a wrong password from `source`; returns the minutes it must now wait (0: none)."""
-    with appstate.connect() as con:
-        row = con.execute(
-            "select failures from sign_in_failures where username = ? and source = ?", (username, source)
-        ).fetchone()
-        failures = (row["failures"] if row else 0) + 1
+    """Count a wrong password from `source`; returns the minutes it must now wait (0: none).
+
+    The count is raised in the database (`failures + 1` under the row's lock), so failures sent at once
+    to several servers sharing the state all count."""
+    with db.write() as con:
+        appstate.insert_ignore(con, failures_table, username=username, source=source, failures=0)
+        failures = con.execute(
+            failures_table.update()
+            .where(_failures_of(username, source))
+            .values(failures=failures_table.c.failures + 1)
+            .returning(failures_table.c.failures)
+        ).scalar_one()
         minutes = _backoff_minutes(failures)
         until = (now + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds") if minutes else None
-        con.execute(
-            "insert into sign_in_failures (username, source, failures, locked_until) values (?, ?, ?, ?) "
-            "on conflict (username, source) do update set failures = excluded.failures, "
-            "locked_until = excluded.locked_until",
-            (username, source, failures, until),
-        )
+        con.execute(failures_table.update().where(_failures_of(username, source)).values(locked_until=until))
     return minutes
 
 
@@ -246,8 +274,8 @@ def sign_in(username: str, password: str, source: str) -> User:
     stored = user.password_hash.encode() if user else _stand_in_hash()
     good = bcrypt.checkpw(str(password).encode()[:72], stored) and user is not None
     if good and user is not None and not user.locked(now):
-        with appstate.connect() as con:
-            con.execute("delete from sign_in_failures where username = ? and source = ?", (typed, source))
+        with db.write() as con:
+            con.execute(failures_table.delete().where(_failures_of(typed, source)))
         appstate.audit(user.username, "login", source=source)
         return user
     minutes = _record_failure(typed, source, now)

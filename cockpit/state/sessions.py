@@ -14,20 +14,11 @@ import hashlib
 import secrets
 
 import jwt
+from sqlalchemy import func, select
 
-from cockpit.state import appstate
+from cockpit.state import db
+from cockpit.state.tables import sessions as table
 
-DDL = """
-create table if not exists sessions (
-  sid_hash text primary key,
-  username text not null,
-  created_at text not null,
-  expires_at text not null,
-  ended_at text,
-  ended_why text
-);
-create index if not exists sessions_user on sessions (username);
-"""
 ALGORITHM = "HS256"  # the only algorithm accepted when a token is read
 DAYS = 1.0  # how long a session lasts without signing in again
 
@@ -45,10 +36,14 @@ def start(username: str, key: str, days: float = DAYS) -> str:
     sid = secrets.token_urlsafe(32)
     now = _now()
     expires = now + dt.timedelta(days=days)
-    with appstate.connect(DDL) as con:
+    with db.write() as con:
         con.execute(
-            "insert into sessions (sid_hash, username, created_at, expires_at) values (?, ?, ?, ?)",
-            (_hash(sid), username, now.isoformat(timespec="seconds"), expires.isoformat(timespec="seconds")),
+            table.insert().values(
+                sid_hash=_hash(sid),
+                username=username,
+                created_at=now.isoformat(timespec="seconds"),
+                expires_at=expires.isoformat(timespec="seconds"),
+            )
         )
     return jwt.encode({"sid": sid, "exp": int(expires.timestamp())}, key, algorithm=ALGORITHM)
 
@@ -70,10 +65,16 @@ def user_of(token: str | None, key: str) -> str | None:
     sid = _sid(token, key)
     if sid is None:
         return None
-    with appstate.connect(DDL) as con:
-        row = con.execute(
-            "select username, expires_at from sessions where sid_hash = ? and ended_at is null", (_hash(sid),)
-        ).fetchone()
+    with db.read() as con:
+        row = (
+            con.execute(
+                select(table.c.username, table.c.expires_at).where(
+                    table.c.sid_hash == _hash(sid), table.c.ended_at.is_(None)
+                )
+            )
+            .mappings()
+            .first()
+        )
     if row is None or dt.datetime.fromisoformat(row["expires_at"]) <= _now():
         return None
     return str(row["username"])
@@ -83,28 +84,33 @@ def end(token: str | None, key: str, why: str = "signed_out") -> None:
     """End the session of one token (sign-out)."""
     sid = _sid(token, key)
     if sid is not None:
-        with appstate.connect(DDL) as con:
+        with db.write() as con:
             con.execute(
-                "update sessions set ended_at = ?, ended_why = ? where sid_hash = ? and ended_at is null",
-                (_now().isoformat(timespec="seconds"), why, _hash(sid)),
+                table.update()
+                .where(table.c.sid_hash == _hash(sid), table.c.ended_at.is_(None))
+                .values(ended_at=_now().isoformat(timespec="seconds"), ended_why=why)
             )
 
 
 def end_all(username: str, why: str) -> int:
     """End every open session of a user (password change, lock, removal); returns how many were open."""
-    with appstate.connect(DDL) as con:
+    with db.write() as con:
         cur = con.execute(
-            "update sessions set ended_at = ?, ended_why = ? where username = ? and ended_at is null",
-            (_now().isoformat(timespec="seconds"), why, username),
+            table.update()
+            .where(table.c.username == username, table.c.ended_at.is_(None))
+            .values(ended_at=_now().isoformat(timespec="seconds"), ended_why=why)
         )
         return int(cur.rowcount)
 
 
 def open_count(username: str) -> int:
-    with appstate.connect(DDL) as con:
+    with db.read() as con:
         return int(
             con.execute(
-                "select count(*) from sessions where username = ? and ended_at is null and expires_at > ?",
-                (username, _now().isoformat(timespec="seconds")),
-            ).fetchone()[0]
+                select(func.count()).where(
+                    table.c.username == username,
+                    table.c.ended_at.is_(None),
+                    table.c.expires_at > _now().isoformat(timespec="seconds"),
+                )
+            ).scalar_one()
         )
