@@ -27,6 +27,15 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def pg_url():
+    """The URL of a throwaway PostgreSQL cluster's database, one cluster per test run (tests/pgcluster.py)."""
+    from pgcluster import cluster
+
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def wh(bank: Path):
     from cockpit.warehouse.layer import open_warehouse
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from sqlalchemy import text
 
 from cockpit.core import config
 from cockpit.state import appstate, auth, sessions
@@ -81,7 +82,9 @@ def test_nobody_can_lock_the_executive_out(bank, attacks):
     assert (e.value.kind, e.value.minutes) == ("wait", minutes)
     with appstate.connect() as con:  # the wait is over; the next wrong guess waits twice as long
         con.execute(
-            "update sign_in_failures set locked_until = '2000-01-01T00:00:00' where source = '10.66.6.6'"
+            text(
+                "update sign_in_failures set locked_until = '2000-01-01T00:00:00' where source = '10.66.6.6'"
+            )
         )
     with pytest.raises(auth.SignInRefused):
         auth.sign_in("exec", "guess again", "10.66.6.6")

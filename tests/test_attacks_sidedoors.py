@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 
 import pytest
+from sqlalchemy import text
 
 from cockpit.delivery import send as delivery
 from cockpit.delivery import subscriptions as subs
@@ -20,13 +21,14 @@ R01_TEXT = "Beijing deposits 12% behind: call the R01 private-banking list"
 def _plant_action(org_id: str, owner: str, title: str) -> int:
     """An action row as an older version wrote it (no check that the owner may see its node)."""
     with actions.connect() as con:
-        cur = con.execute(
-            "insert into actions (title, insight_type, org_id, metric, owner, created_by, created_at, "
-            "due_date, detail, updated_by, updated_at) values (?, 'manual', ?, null, ?, 'exec', "
-            "'2026-01-01T00:00:00', '2026-12-31', '{}', 'exec', '2026-01-01T00:00:00')",
-            (title, org_id, owner),
-        )
-        return int(cur.lastrowid)
+        return con.execute(
+            text(
+                "insert into actions (title, insight_type, org_id, metric, owner, created_by, created_at, "
+                "due_date, detail, updated_by, updated_at) values (:t, 'manual', :o, null, :w, 'exec', "
+                "'2026-01-01T00:00:00', '2026-12-31', '{}', 'exec', '2026-01-01T00:00:00') returning id"
+            ),
+            {"t": title, "o": org_id, "w": owner},
+        ).scalar_one()
 
 
 def test_an_action_on_another_branch_cannot_be_assigned_to_a_branch_head(wh, as_of, attacks):
@@ -94,7 +96,8 @@ def test_refusals_name_neither_another_users_scope_nor_whether_a_user_exists(wh,
     messages += [p["note"] for p in delivery.preview(wh, sub)]
     with appstate.connect() as con:  # the recipient leaves: previews and the log must not confirm who existed
         con.execute(
-            "update subscription_recipients set username = 'ghost' where subscription_id = ?", (sub.id,)
+            text("update subscription_recipients set username = 'ghost' where subscription_id = :s"),
+            {"s": sub.id},
         )
     messages += [p["note"] for p in delivery.preview(wh, subs.get(sub.id))]
     attacks.extend(["message leak"] * len(messages))
@@ -109,7 +112,7 @@ def test_a_subscription_of_a_node_the_creator_no_longer_sees_is_not_listed(wh):
     sub = subs.create(wh, head, "R02B01", "digest", "weekly", [("h@bank.local", "head_r02")])
     assert sub.id in [s.id for s in subs.mine(head, wh)]
     with appstate.connect() as con:  # as if head_r02 had moved, or the row came from an older version
-        con.execute("update subscriptions set org_id = 'R01B01' where id = ?", (sub.id,))
+        con.execute(text("update subscriptions set org_id = 'R01B01' where id = :s"), {"s": sub.id})
     assert sub.id not in [s.id for s in subs.mine(head, wh)]
 
 

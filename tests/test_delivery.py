@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 
 from cockpit.delivery import send as delivery
 from cockpit.delivery import subscriptions as subs
@@ -86,7 +87,7 @@ def robot():
 def only_new_subscriptions(bank):
     """Each test delivers only the subscriptions it creates."""
     with subs.connect() as con:
-        con.execute("update subscriptions set active = 0")
+        con.execute(text("update subscriptions set active = 0"))
 
 
 @pytest.fixture
@@ -212,7 +213,7 @@ def test_an_http_500_is_retried_until_the_robot_answers(wh, robot, monkeypatch, 
     assert (row["status"], row["attempts"]) == ("sent", 3) and pauses == [1.0, 2.0]
     robot.fail_first = 99
     with subs.connect() as con:
-        con.execute("delete from delivery_log where status = 'sent' and address = ?", (robot.url,))
+        con.execute(text("delete from delivery_log where status = 'sent' and address = :a"), {"a": robot.url})
     (row,) = run(wh, pauses)
     assert row["status"] == "failed" and "HTTP Error 500" in row["detail"]
 

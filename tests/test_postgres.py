@@ -1,79 +1,21 @@
 """The same warehouse on a real PostgreSQL server: every named query returns what DuckDB returns.
 
-A throwaway cluster is started on 127.0.0.1 in a temporary folder (Debian's postgresql package; CI
-installs it). If the server cannot be started, the tests fail with the reason: they never skip.
+A throwaway cluster is started on 127.0.0.1 (tests/pgcluster.py, the `pg_url` fixture of conftest.py). If
+the server cannot be started, the tests fail with the reason: they never skip.
 """
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_warehouse import sample_params, sample_settings
 
-from cockpit.app.server import free_port
 from cockpit.warehouse import export, queries, schema
 from cockpit.warehouse.layer import Scope, Warehouse
 
 pytestmark = pytest.mark.postgres
-
-BIN = Path(os.environ.get("COCKPIT_PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _as_postgres(*cmd: str) -> None:
-    """Run a server binary as the postgres user when we are root (initdb refuses root)."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    proc = subprocess.run([*prefix, *cmd], capture_output=True, text=True, timeout=60)
-    if proc.returncode:
-        pytest.fail(f"PostgreSQL command failed: {' '.join(cmd[:1])}: {proc.stderr.strip()[-500:]}")
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    if not (BIN / "initdb").exists():
-        pytest.fail(
-            f"PostgreSQL server binaries not found in {BIN}: apt-get install -y postgresql (or "
-            f"set COCKPIT_PG_BIN)"
-        )
-    root = Path(tempfile.mkdtemp(prefix="cockpit-pg-"))  # pytest's own folder is private to root
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    port = free_port()
-    data = root / "data"
-    _as_postgres(
-        str(BIN / "initdb"),
-        "-D",
-        str(data),
-        "--username=app",
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-    )
-    _as_postgres(
-        str(BIN / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(root / "server.log"),
-        "-w",
-        "-t",
-        "30",
-        "-o",
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
-        "start",
-    )
-    try:
-        _as_postgres(str(BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "app", "cockpit")
-        yield f"postgresql+psycopg://app@127.0.0.1:{port}/cockpit"
-    finally:
-        _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
