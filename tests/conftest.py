@@ -35,6 +35,33 @@ def pg_url():
         yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def state(request, bank, tmp_path, monkeypatch):
+    """An empty app state holding the demo users, on SQLite and on PostgreSQL; COCKPIT_STATE points at it."""
+    yield from _new_state(request, tmp_path, monkeypatch, request.param)
+
+
+@pytest.fixture
+def pg_state(request, bank, tmp_path, monkeypatch):
+    """The same on PostgreSQL only (servers sharing one state)."""
+    yield from _new_state(request, tmp_path, monkeypatch, "postgres")
+
+
+def _new_state(request, tmp_path, monkeypatch, kind: str):
+    from pgcluster import fresh_database
+    from states import plant_demo_users
+
+    from cockpit.state import db
+
+    target = str(tmp_path / "state.sqlite")
+    if kind == "postgres":
+        target = fresh_database(request.getfixturevalue("pg_url"))
+    plant_demo_users(target)
+    monkeypatch.setenv("COCKPIT_STATE", target)
+    yield target
+    db.engine(target).dispose()
+
+
 @pytest.fixture(scope="session")
 def wh(bank: Path):
     from cockpit.warehouse.layer import open_warehouse

@@ -14,39 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
-from pgcluster import fresh_database
 
 from cockpit.core import config
 from cockpit.delivery import subscriptions as subs
 from cockpit.state import actions, appstate, auth, db, migrate, sessions, tables
 
 KEY = "k" * 40
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def state(request, bank, tmp_path, monkeypatch):
-    """An empty state with copies of the demo users (their hashes: no bcrypt run per test)."""
-    demo = [auth.get_user(u) for u, *_ in auth.DEMO_USERS]
-    target = str(tmp_path / "state.sqlite")
-    if request.param == "postgres":
-        target = fresh_database(request.getfixturevalue("pg_url"))
-    monkeypatch.setenv("COCKPIT_STATE", target)
-    with db.write() as con:
-        con.execute(
-            tables.users.insert(),
-            [
-                {
-                    "username": u.username,
-                    "name": u.name,
-                    "role": u.role,
-                    "org_ids": ",".join(u.org_ids),
-                    "password_hash": u.password_hash,
-                }
-                for u in demo
-            ],
-        )
-    yield target
-    db.engine(target).dispose()
 
 
 def rows(sql: str, **params) -> list[dict]:
