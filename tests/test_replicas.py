@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from pgcluster import fresh_database
 from test_delivery import smtp  # noqa: F401 (a fixture: an SMTP sink on 127.0.0.1)
 
 from cockpit.core import config
 from cockpit.delivery import subscriptions as subs
-from cockpit.state import actions, auth, db
+from cockpit.state import actions, auth, db, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "replica-test-cookie-key-0123456789abcdef"
@@ -144,3 +145,21 @@ def test_two_deliver_runs_started_at_once_send_each_subscription_once(state, wh,
     with db.read() as con:  # every claim given back, but the one another run holds
         held = con.execute(sa.text("select id, claimed_by from subscriptions where claimed_by is not null"))
         assert [tuple(r) for r in held] == [(busy.id, "running-elsewhere")]
+
+
+@pytest.mark.postgres
+def test_two_replicas_starting_on_an_empty_database_create_it_once(pg_url, bank, tmp_path, monkeypatch):
+    target = fresh_database(pg_url)
+    monkeypatch.setenv("COCKPIT_STATE", target)
+    a, b = Replica(bank, tmp_path / "a.log"), Replica(bank, tmp_path / "b.log")
+    wrong = {"user": "exec", "password": "guess", "source": "10.8.8.8"}
+    a.send("sign_in", **wrong)  # the first request of each creates the tables, both at once
+    b.send("sign_in", **wrong)
+    assert a.answer() + b.answer() == ["failed:0", "failed:0"]  # nobody exists in an empty state
+    a.stop()
+    b.stop()
+    with db.read() as con:
+        versions = con.execute(sa.text("select version from state_schema")).scalars().all()
+        assert versions == [migrate.LATEST]
+        assert con.execute(sa.text("select failures from sign_in_failures")).scalar_one() == 2
+    db.engine(target).dispose()

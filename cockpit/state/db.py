@@ -114,11 +114,3 @@ def read() -> Iterator[Connection]:
     with _ready().connect() as con, con.begin():
         yield con
 
-
-def dispose() -> None:
-    """Close every pooled connection (tests that drop a database; a process about to fork)."""
-    with _LOCK:
-        for eng in _ENGINES.values():
-            eng.dispose()
-        _ENGINES.clear()
-        _READY.clear()
