@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from test_postgres import pg_url  # noqa: F401  (a throwaway PostgreSQL server)
 
 from cockpit.domain import outcome
 from cockpit.state import actions, auth

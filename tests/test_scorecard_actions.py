@@ -9,7 +9,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from test_outcome import pg_url, pg_wh  # noqa: F401  (the xs bank on a throwaway PostgreSQL server)
+from test_outcome import pg_wh  # noqa: F401  (the xs bank on a throwaway PostgreSQL server)
 from test_scorecard import independent_scores, period, progress  # noqa: F401  (the month of the as-of date)
 
 from cockpit.domain import outcome, scorecard

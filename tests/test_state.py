@@ -201,3 +201,36 @@ def test_a_state_file_of_the_first_release_is_upgraded_in_place(tmp_path, monkey
         con.execute(sa.text("update flags set set_at = set_at"))
         for p in (path, path.with_name("state.sqlite-wal"), path.with_name("state.sqlite-shm")):
             assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+@pytest.mark.postgres
+def test_a_sqlite_state_is_copied_whole_into_an_empty_postgresql(
+    bank, tmp_path, monkeypatch, wh, as_of, pg_url
+):
+    from pgcluster import fresh_database
+    from states import plant_demo_users
+
+    from cockpit.ops import cli
+
+    source = str(tmp_path / "single.sqlite")
+    plant_demo_users(source)
+    monkeypatch.setenv("COCKPIT_STATE", source)
+    head = auth.get_user("head_r01")
+    first = actions.create(wh, head, title="call", owner="manager1", due=as_of, org_id="R01B01T1M1")
+    actions.update(wh, head, first.id, 1, comment="done soon")
+    subs.create(wh, head, "R01", "xlsx", "monthly", [("h@bank.local", "head_r01")])
+    token = sessions.start("head_r01", KEY)
+    before = {
+        t: rows(f"select * from {t} order by 1, 2") for t in tables.metadata.tables if t != "state_schema"
+    }
+
+    target = fresh_database(pg_url)
+    assert cli.main(["state", "copy", "--to", target]) == 0
+    assert cli.main(["state", "copy", "--to", target]) == 2  # never into a state that holds rows
+    monkeypatch.setenv("COCKPIT_STATE", target)
+    after = {t: rows(f"select * from {t} order by 1, 2") for t in before}
+    assert after == before and sum(map(len, after.values())) > 10
+    assert sessions.user_of(token, KEY) == "head_r01"  # signed in on the new state as on the old
+    second = actions.create(wh, head, title="next", owner="manager1", due=as_of, org_id="R01B01T1M1")
+    assert second.id == first.id + 1  # the id sequence was moved past the copied rows
+    db.engine(target).dispose()

@@ -192,6 +192,19 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_state(args: argparse.Namespace) -> int:
+    from cockpit.state import transfer
+
+    try:
+        counts = transfer.copy_state(args.to)
+    except transfer.CopyError as e:
+        return _fail(str(e))
+    for table, n in counts.items():
+        print(f"{table:24} {n:>9}")
+    print(f"copied {sum(counts.values())} rows into {args.to.split('@')[-1]}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from cockpit.core import i18n
     from seed.ingest import importer
@@ -424,6 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--org", action="append", default=[], help="org node (repeat for several)")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.set_defaults(func=cmd_users)
+
+    st = sub.add_parser(
+        "state", help="the app's own state: copy it into an empty database (SQLite to PostgreSQL)"
+    )
+    st.add_argument("action", choices=["copy"])
+    st.add_argument(
+        "--to", required=True, help="the target, e.g. postgresql+psycopg://cockpit@db/cockpit_state"
+    )
+    st.set_defaults(func=cmd_state)
     __import__("cockpit.ops.report_cli", fromlist=["add_parser"]).add_parser(sub)
     __import__("cockpit.ops.guidance_check", fromlist=["add_parser"]).add_parser(sub)
     # `cockpit seed --db x.duckdb` as well as `cockpit --db x.duckdb seed`: the subcommand's value wins.

@@ -113,4 +113,3 @@ def read() -> Iterator[Connection]:
     """One read transaction: a consistent view, without holding the write lock."""
     with _ready().connect() as con, con.begin():
         yield con
-
