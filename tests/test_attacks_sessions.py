@@ -74,6 +74,25 @@ def _fail_round(username: str, source: str, attacks: list[str]) -> None:
         attacks.append("lock out exec")
 
 
+def test_a_client_cannot_choose_the_address_its_failures_count_under(bank, monkeypatch, attacks):
+    """X-Real-IP counts only from a listed proxy, and then each client behind it is counted by itself."""
+    assert auth.source_of("203.0.113.9", "10.1.1.1") == "203.0.113.9"  # no proxy is trusted
+    monkeypatch.setenv("COCKPIT_TRUSTED_PROXIES", "10.0.0.5, local")
+    assert auth.source_of("203.0.113.9", "10.1.1.1") == "203.0.113.9"  # sent straight to the server
+    assert auth.source_of(None, None) == "local"
+    for junk in ("1.2.3.4, 5.6.7.8", "exec' or 1=1", "", "x" * 500):
+        assert auth.source_of("10.0.0.5", junk) == "10.0.0.5"
+    attacks.extend(["spoofed X-Real-IP"] * 5)
+    attacker, executive = auth.source_of("10.0.0.5", "198.51.100.66"), auth.source_of(None, "10.2.2.2")
+    assert (attacker, executive) == ("198.51.100.66", "10.2.2.2")
+    _fail_round("exec", attacker, attacks)  # through the proxy, from the attacker's own address
+    with pytest.raises(auth.SignInRefused) as e:
+        auth.sign_in("exec", "exec-demo", attacker)
+    assert e.value.kind == "wait"
+    assert auth.sign_in("exec", "exec-demo", executive).username == "exec"  # the same proxy, another client
+    auth.unlock_user("exec", by="admin")
+
+
 def test_nobody_can_lock_the_executive_out(bank, attacks):
     minutes = int(config.get("COCKPIT_LOCKOUT_MINUTES"))
     _fail_round("exec", "10.66.6.6", attacks)

@@ -40,7 +40,7 @@ def cookie_key() -> str:
 def _source() -> str:
     """Where the sign-in comes from (the client's address), for the per-source back-off."""
     try:
-        return st.context.ip_address or "local"
+        return auth.source_of(st.context.ip_address, st.context.headers.get("X-Real-Ip"))
     except Exception:
         return "local"
 

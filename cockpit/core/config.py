@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Minutes that address waits, doubled by each further failure (at most a day).",
     ),
     Setting(
+        "COCKPIT_TRUSTED_PROXIES",
+        "",
+        "Reverse proxies in front of the servers (addresses, comma-separated; `local` for one on the same "
+        "machine): their X-Real-IP header names the client for the sign-in back-off. Empty: the "
+        "connection's own address.",
+    ),
+    Setting(
         "COCKPIT_SMTP_HOST",
         "",
         "SMTP server that `cockpit deliver` sends subscribed reports through; empty: email "

@@ -14,6 +14,7 @@ Every failed sign-in, back-off and user change is in the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -253,6 +254,20 @@ def _record_failure(username: str, source: str, now: dt.datetime) -> int:
         until = (now + dt.timedelta(minutes=minutes)).isoformat(timespec="seconds") if minutes else None
         con.execute(failures_table.update().where(_failures_of(username, source)).values(locked_until=until))
     return minutes
+
+
+def source_of(peer: str | None, real_ip: str | None) -> str:
+    """The client address a sign-in is counted under: the connection's peer (`local` when on this machine),
+    or, when that peer is a proxy listed in COCKPIT_TRUSTED_PROXIES, the X-Real-IP it set. A header from
+    anyone else is ignored, so a client cannot pick the address its failures are counted under."""
+    peer = peer or "local"
+    trusted = {p.strip() for p in config.get("COCKPIT_TRUSTED_PROXIES").split(",") if p.strip()}
+    if peer not in trusted or not real_ip:
+        return peer
+    try:
+        return str(ipaddress.ip_address(real_ip.strip()))
+    except ValueError:
+        return peer
 
 
 def sign_in(username: str, password: str, source: str) -> User:
