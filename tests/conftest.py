@@ -41,9 +41,9 @@ def state(request, bank, tmp_path, monkeypatch):
     yield from _new_state(request, tmp_path, monkeypatch, request.param)
 
 
-@pytest.fixture
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
 def pg_state(request, bank, tmp_path, monkeypatch):
-    """The same on PostgreSQL only (servers sharing one state)."""
+    """The same on PostgreSQL only (servers sharing one state); a test using it is marked `postgres`."""
     yield from _new_state(request, tmp_path, monkeypatch, "postgres")
 
 
