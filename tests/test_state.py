@@ -234,3 +234,20 @@ def test_a_sqlite_state_is_copied_whole_into_an_empty_postgresql(
     second = actions.create(wh, head, title="next", owner="manager1", due=as_of, org_id="R01B01T1M1")
     assert second.id == first.id + 1  # the id sequence was moved past the copied rows
     db.engine(target).dispose()
+
+
+def _pooled_in_child() -> tuple[int, int]:
+    pooled = db.engine().pool.checkedin()
+    appstate.audit("child", "forked")
+    return pooled, len([e for e in appstate.audit_entries() if e["action"] == "forked"])
+
+
+def test_a_forked_worker_opens_its_own_connections(state):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    appstate.audit("parent", "before")
+    assert db.engine().pool.checkedin() >= 1  # the parent keeps a connection in its pool
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(_pooled_in_child).result() == (0, 1)  # none of the parent's, and it can write
+    assert [e["username"] for e in appstate.audit_entries(2)] == ["child", "parent"]
