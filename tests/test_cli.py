@@ -160,8 +160,8 @@ def test_db_is_accepted_after_every_subcommand(tmp_path, capsys):
 
 
 def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
-    """`cockpit run` execs Streamlit: the pid it was started as serves the app, and a TERM to it leaves no
-    server behind holding the port."""
+    """`cockpit run` execs Streamlit: the pid it was started as serves the app (on the address it was given),
+    and a TERM to it leaves no server behind holding the port."""
     import signal
     import socket
     import time
@@ -171,7 +171,7 @@ def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
 
     port = server.free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cockpit.ops.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "cockpit.ops.cli", "run", "--port", str(port), "--address", "127.0.0.2"],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -181,7 +181,7 @@ def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
         while time.monotonic() < deadline and proc.poll() is None and not up:
             try:
                 up = (
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
+                    urllib.request.urlopen(f"http://127.0.0.2:{port}/_stcore/health", timeout=1).read()
                     == b"ok"
                 )
             except OSError:
@@ -189,10 +189,12 @@ def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
         assert up, "the server did not answer"
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
         assert b"streamlit" in cmdline and b"run" in cmdline
+        with socket.socket() as s, pytest.raises(ConnectionRefusedError):  # only the address it was given
+            s.connect(("127.0.0.1", port))
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         with socket.socket() as s, pytest.raises(ConnectionRefusedError):
-            s.connect(("127.0.0.1", port))
+            s.connect(("127.0.0.2", port))
     finally:
         if proc.poll() is None:
             proc.kill()

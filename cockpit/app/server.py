@@ -14,8 +14,8 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
-def command(port: int) -> list[str]:
-    """The Streamlit command line that serves the cockpit on 127.0.0.1:port, headless, without telemetry."""
+def command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """The Streamlit command line that serves the cockpit on address:port, headless, without telemetry."""
     return [
         sys.executable,
         "-m",
@@ -23,7 +23,7 @@ def command(port: int) -> list[str]:
         "run",
         str(APP),
         "--server.address",
-        "127.0.0.1",
+        address,
         "--server.port",
         str(port),
         "--server.headless",

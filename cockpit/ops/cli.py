@@ -90,10 +90,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("running as a demo: demo users are listed in the README (e.g. exec / exec-demo)")
     from cockpit.app import server
 
-    print(f"Beidou Cockpit on http://127.0.0.1:{args.port}", flush=True)
+    print(f"Beidou Cockpit on http://{args.address}:{args.port}", flush=True)
     # The server replaces this process (same pid, no waiting parent holding memory): stopping `cockpit run`
     # stops the server and frees the port.
-    cmd = server.command(args.port)
+    cmd = server.command(args.port, args.address)
     os.chdir(server.APP.parent)
     os.execve(cmd[0], cmd, env)
 
@@ -355,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="start the cockpit on 127.0.0.1 (building the demo bank if there is no warehouse)"
     )
     r.add_argument("--port", type=int, default=8501)
+    r.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="the address to serve on: 127.0.0.1, or one a reverse proxy on another machine reaches",
+    )
     r.add_argument(
         "--size",
         default="s",
