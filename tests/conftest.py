@@ -11,10 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder holding the xs demo bank and the demo users; the environment points at it."""
+def bank(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the xs demo bank and the demo users; the environment points at it. With
+    COCKPIT_TEST_STATE=postgres the app state of the whole run is a database on the throwaway cluster."""
     home = tmp_path_factory.mktemp("cockpit_home")
     os.environ["COCKPIT_HOME"] = str(home)
+    os.environ.pop("COCKPIT_STATE", None)
+    if os.environ.get("COCKPIT_TEST_STATE") == "postgres":
+        from pgcluster import fresh_database
+
+        os.environ["COCKPIT_STATE"] = fresh_database(request.getfixturevalue("pg_url"))
     os.environ["COCKPIT_WAREHOUSE"] = str(home / "warehouse.duckdb")
     os.environ["COCKPIT_DEMO"] = "1"
     os.environ.pop("COCKPIT_COOKIE_KEY", None)

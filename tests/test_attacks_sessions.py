@@ -202,6 +202,7 @@ def test_a_bad_token_gets_the_login_form_never_a_traceback(app, victim, attacks,
 # ---------------------------------------------------------------- door 7: demo users once
 def test_a_removed_demo_user_stays_removed(tmp_path, monkeypatch, attacks):
     monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
+    monkeypatch.delenv("COCKPIT_STATE", raising=False)  # a new data folder's own state
     assert "head_r01b02" in auth.ensure_demo_users()
     auth.remove_user("head_r01b02", by="admin")
     attacks.append("demo user resurrection")
@@ -225,7 +226,8 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_files_the_cockpit_creates_are_readable_by_their_owner_only(tmp_path):
-    out = _cli("seed", "--size", "xs", env={"COCKPIT_HOME": str(tmp_path), "COCKPIT_WAREHOUSE": ""})
+    fresh = {"COCKPIT_HOME": str(tmp_path), "COCKPIT_WAREHOUSE": "", "COCKPIT_STATE": ""}  # its own state
+    out = _cli("seed", "--size", "xs", env=fresh)
     assert out.returncode == 0, out.stderr
     made = [p for p in tmp_path.iterdir() if p.is_file()]
     assert {p.name for p in made} >= {"warehouse.duckdb", "state.sqlite"}
