@@ -62,6 +62,21 @@ def test_user_changes_are_stored_and_end_sessions(state):
     ]
 
 
+def test_a_password_change_and_the_end_of_its_sessions_commit_together(state, monkeypatch):
+    token, before = sessions.start("manager1", KEY), auth.get_user("manager1").password_hash
+
+    def broken() -> None:
+        raise RuntimeError("the server stops half-way")
+
+    with monkeypatch.context() as m, pytest.raises(RuntimeError):
+        m.setattr(sessions, "_now", broken)
+        auth.set_password("manager1", "another-secret")
+    assert auth.get_user("manager1").password_hash == before  # nothing half-done: the old password stands
+    assert sessions.user_of(token, KEY) == "manager1"
+    auth.set_password("manager1", "another-secret")
+    assert sessions.user_of(token, KEY) is None
+
+
 def test_sessions_end_one_or_all(state):
     a, b = sessions.start("exec", KEY), sessions.start("exec", KEY)
     sessions.end(a, KEY)

@@ -104,15 +104,12 @@ def add_user(username: str, name: str, role: str, org_ids: list[str], password: 
         raise UserError("a user needs at least one org node (--org)")
     if len(password) < 8:
         raise UserError("the password must have at least 8 characters")
+    hashed = hash_password(password)  # bcrypt outside the write lock
     try:
         with db.write() as con:
             con.execute(
                 users_table.insert().values(
-                    username=u,
-                    name=name or u,
-                    role=role,
-                    org_ids=",".join(org_ids),
-                    password_hash=hash_password(password),
+                    username=u, name=name or u, role=role, org_ids=",".join(org_ids), password_hash=hashed
                 )
             )
     except IntegrityError:  # the key decides, so two servers adding the same name at once cannot both
@@ -148,18 +145,15 @@ def list_users() -> list[User]:
 
 
 def set_password(username: str, password: str, by: str = "cli") -> None:
-    """A new password; every open session of the user ends (a stolen cookie stops working with it)."""
+    """A new password; every open session of the user ends in the same transaction (a stolen cookie stops
+    working with it, never after it)."""
     if len(password) < 8:
         raise UserError("the password must have at least 8 characters")
-    u = get_user(username).username
+    u, hashed = get_user(username).username, hash_password(password)  # bcrypt outside the write lock
     with db.write() as con:
-        con.execute(
-            users_table.update()
-            .where(users_table.c.username == u)
-            .values(password_hash=hash_password(password))
-        )
+        con.execute(users_table.update().where(users_table.c.username == u).values(password_hash=hashed))
         con.execute(failures_table.delete().where(failures_table.c.username == u))
-    ended = sessions.end_all(u, "password_changed")
+        ended = sessions.end_all(u, "password_changed", con)
     appstate.audit(by, "password_set", user=u, sessions_ended=ended)
 
 
@@ -167,7 +161,7 @@ def remove_user(username: str, by: str = "cli") -> None:
     u = get_user(username).username
     with db.write() as con:
         con.execute(users_table.delete().where(users_table.c.username == u))
-    ended = sessions.end_all(u, "removed")
+        ended = sessions.end_all(u, "removed", con)
     appstate.audit(by, "user_removed", user=u, sessions_ended=ended)
 
 
@@ -181,7 +175,7 @@ def lock_user(username: str, by: str = "cli") -> None:
         con.execute(
             users_table.update().where(users_table.c.username == u).values(locked_until=LOCKED_FOREVER)
         )
-    ended = sessions.end_all(u, "locked")
+        ended = sessions.end_all(u, "locked", con)
     appstate.audit(by, "user_locked", user=u, sessions_ended=ended)
 
 

@@ -14,7 +14,7 @@ import hashlib
 import secrets
 
 import jwt
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from cockpit.state import db
 from cockpit.state.tables import sessions as table
@@ -92,15 +92,18 @@ def end(token: str | None, key: str, why: str = "signed_out") -> None:
             )
 
 
-def end_all(username: str, why: str) -> int:
-    """End every open session of a user (password change, lock, removal); returns how many were open."""
-    with db.write() as con:
-        cur = con.execute(
-            table.update()
-            .where(table.c.username == username, table.c.ended_at.is_(None))
-            .values(ended_at=_now().isoformat(timespec="seconds"), ended_why=why)
-        )
-        return int(cur.rowcount)
+def end_all(username: str, why: str, con: Connection | None = None) -> int:
+    """End every open session of a user (password change, lock, removal); returns how many were open.
+    Given `con`, inside that transaction: the change that ends them and the ending commit together."""
+    if con is None:
+        with db.write() as own:
+            return end_all(username, why, own)
+    cur = con.execute(
+        table.update()
+        .where(table.c.username == username, table.c.ended_at.is_(None))
+        .values(ended_at=_now().isoformat(timespec="seconds"), ended_why=why)
+    )
+    return int(cur.rowcount)
 
 
 def open_count(username: str) -> int:
