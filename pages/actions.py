@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import insight_action, ui
 from cockpit.charts.loop import outcome_bars
 from cockpit.core import i18n
 from cockpit.display import history
@@ -43,6 +43,9 @@ def show(listed: list, key: str) -> None:
         return
     table = present(actions.frame(listed), TABLE, lang, names)
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+    opened = insight_action.wanted([a.id for a in listed]) if key == "mine" else None
+    if opened is not None:  # arrived from guidance's link to an existing action
+        st.session_state[f"{key}_pick"] = opened
     pick = st.selectbox(
         ui.tr("loop.pick"),
         [a.id for a in listed],

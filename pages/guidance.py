@@ -4,10 +4,9 @@ request, never dropped; managers also get their action list with CSV / Excel exp
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import insight_action, ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import PAGE_SIZE, Context, actions, page
-from cockpit.state import actions as loop
 from cockpit.state import appstate
 
 f = ui.filters()
@@ -37,22 +36,7 @@ for i, ins in enumerate(shown):
         fig = evidence(ins, lang)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
-        if st.button(
-            ui.tr("loop.make_action"), key=f"to_action_{i}"
-        ):  # the loop: cockpit/state/actions.py, pages/actions.py
-            made = loop.create_from_insight(
-                ui.warehouse(),
-                user,
-                ins,
-                owner=user.username,
-                due=f["as_of"] + loop.DEFAULT_DUE,
-                customers=loop.customers_for(
-                    ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
-                ),
-                lang=lang,
-                org_id=f["org_id"],
-            )
-            st.success(ui.tr("loop.created", id=made.id))
+        insight_action.button(ins, i, f)  # the loop: cockpit/state/actions.py, pages/actions.py
 if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
