@@ -79,7 +79,7 @@ c[0].metric(
     if prog.ended
     else ui.tr("targets.forecast_hidden", days=targets.FORECAST_MIN_DAYS),
 )
-c[1].metric(ui.tr("targets.needed"), m.fmt(view.needed_per_day, lang))
+c[1].metric(ui.tr("targets.needed"), m.fmt_pace(view.needed_per_day, lang))
 prev, yago = targets.windows(p)["previous"], targets.windows(p)["year_ago"]
 c[2].metric(
     ui.tr("targets.mom"),

@@ -5,6 +5,7 @@ their parents exactly where they repeat, codes by name; and both reports, in bot
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import openpyxl
@@ -168,3 +169,46 @@ def test_a_managers_overview_ranks_nothing_and_a_red_target_says_why(app, wh, as
     row = board.node.set_index("metric").loc["deposits"]
     assert row.status == "red"
     assert any(units.rate(row.pace) in c.value and "不到时间进度" in c.value for c in at.caption)
+
+
+def test_counts_read_whole_and_a_count_pace_keeps_a_decimal():
+    from cockpit.core import i18n
+    from cockpit.domain import metrics
+
+    assert [i18n.count(v) for v in (0.2, 3.3, 3.6, 14359.4)] == ["0", "3", "4", "14,359"]
+    assert i18n.fmt(0.4, "count") == "0" and metrics.get("actions").fmt(3.6) == "4"
+    actions = metrics.get("actions")  # a pace per working day is a rate, not a count
+    assert [actions.fmt_pace(v) for v in (0.04, 0.16, 0.0, 12.34)] == ["<0.1", "0.2", "0.0", "12.3"]
+    assert metrics.get("sales").fmt_pace(26812.3) == metrics.get("sales").fmt(26812.3) == "2.68万"
+
+
+def test_count_targets_are_whole_numbers(wh):
+    from cockpit.domain import metrics
+
+    counts = [m.id for m in metrics.all() if m.unit == "count"]
+    got = wh.sql("select metric, target_value from targets")
+    counted = got[got.metric.isin(counts)]
+    assert len(counted) and (counted.target_value == counted.target_value.round()).all()
+    assert (got.target_value != got.target_value.round()).any()  # money targets keep their cents
+
+
+def test_a_managers_guidance_compares_nobody_with_itself(app, wh, as_of):
+    from cockpit import guidance
+    from cockpit.charts.guidance import evidence
+
+    found = guidance.generate(
+        wh, scope_of("manager1"), "R01B01T1M1", Period.containing("month", as_of, as_of)
+    )
+    alone = [i for i in found if i.detail is not None and len(i.detail) == 1]
+    assert alone, "a manager's findings about their own node alone"
+    assert all(evidence(i, "zh") is None for i in alone)
+    for ins in found:
+        fig = evidence(ins, "zh")
+        bars = [t for t in (fig.data if fig is not None else ()) if t.type == "bar"]
+        assert not bars or sum(len(t.x) for t in bars) > 1, ins.type
+    at = app("manager1", lang="zh")
+    at.switch_page("pages/guidance.py").run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert re.search(r"目标 \d+(?:,\d{3})*（", text) and not re.search(r"目标 \d+\.\d（", text)
+    assert "需完成 0.0；" not in text

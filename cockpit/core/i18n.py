@@ -54,14 +54,21 @@ def money(value: float | None, lang: str = "zh") -> str:
 
 
 def count(value: float | None, lang: str = "zh") -> str:
-    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a
-    target,
-    a pace per day) keeps one decimal, so 0.4 does not read as 0."""
+    """A whole number with thousands separators: customers, actions and referrals are never fractional (a
+    count's target is whole too; a rate per day of a count is a pace, see `pace`)."""
     if value is None or value != value:
         return "—"
-    if abs(value) < 10 and value != round(value):
-        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.0")
     return format_decimal(round(value), locale=_LOCALE[lang])
+
+
+def pace(value: float | None, unit: str, lang: str = "zh") -> str:
+    """What a metric needs per working day: money and other units as `fmt`; a count per day keeps one
+    decimal, and a positive pace that would round to 0.0 reads <0.1, so work still needed never reads as 0."""
+    if unit != "count" or value is None or value != value:
+        return fmt(value, unit, lang)
+    if 0 < value < 0.05:
+        return "<" + format_decimal(0.1, locale=_LOCALE[lang], format="0.0")
+    return format_decimal(round(value, 1), locale=_LOCALE[lang], format="#,##0.0")
 
 
 def pct(value: float | None, lang: str = "zh", digits: int = 1) -> str:
