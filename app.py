@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cockpit.app import assets, signin, ui
+from cockpit.app import assets, chrome, signin, ui
 from cockpit.app.navigation import PAGES, pages_for
 from cockpit.core import config
 
 config.private_files()  # what this process writes (state, reports, logs) is readable by its owner only
 st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=str(assets.FAVICON), layout="wide")
 KEY = signin.cookie_key()
+chrome.localise(ui.lang())  # Streamlit's own English words, restyled for a Chinese reader
 
 
 def _login_page() -> None:

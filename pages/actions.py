@@ -109,7 +109,8 @@ with mine:
 with team:
     show([a for a in actions.visible(wh, user) if a.owner != user.username], "team")
 with new:
-    found = ui.insights(f["org_id"], f["period"])
+    with st.spinner(ui.tr("overview.loading_guidance")):
+        found = ui.insights(f["org_id"], f["period"])
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:
@@ -132,7 +133,10 @@ with new:
                 ui.tr("loop.col.due_date"), value=f["as_of"] + dt.timedelta(days=14), key="new_due"
             )
             custs = st.multiselect(
-                ui.tr("loop.customers"), actions.customers_for(found[idx], listed), key="new_customers"
+                ui.tr("loop.customers"),
+                actions.customers_for(found[idx], listed),
+                key="new_customers",
+                placeholder=ui.tr("loop.customers_pick"),
             )
             if st.form_submit_button(ui.tr("loop.create")):
                 try:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from cockpit.app import signin, ui
+from cockpit.app import chrome, signin, ui
 from cockpit.core import config, i18n
 from cockpit.display import labels
 from seed.ingest import importer
@@ -34,7 +34,9 @@ if "year_rule" in (spec.get("rules") or {}):  # a source without a year: its rul
     )
     rules = {"year_rule": chosen}
 upload = st.file_uploader(
-    ui.tr("import.upload"), type=["csv", "txt", "tsv", "parquet", "xlsx"], key="import_file"
+    ui.tr("import.upload", mb=chrome.upload_limit_mb()),
+    type=["csv", "txt", "tsv", "parquet", "xlsx"],
+    key="import_file",
 )
 go = st.button(ui.tr("import.button"), key="import_go", type="primary", disabled=upload is None)
 st.caption(ui.tr("import.cli_hint"))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cockpit.app import signin, ui
+from cockpit.app import chrome, signin, ui
 from cockpit.core import config
 from cockpit.ops import targets_io
 from cockpit.state import appstate
@@ -32,7 +32,8 @@ st.download_button(
     on_click="ignore",
 )
 st.subheader(ui.tr("admin_targets.import"))
-upload = st.file_uploader(ui.tr("admin_targets.upload"), type=["xlsx"], key="at_upload")
+label = ui.tr("admin_targets.upload", mb=chrome.upload_limit_mb())
+upload = st.file_uploader(label, type=["xlsx"], key="at_upload")
 if upload is not None and st.button(ui.tr("admin_targets.apply"), key="at_apply"):
     try:
         n = targets_io.import_excel(
