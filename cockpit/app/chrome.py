@@ -11,8 +11,8 @@ import streamlit as st
 ZH_CSS = """<style>
 [data-testid="stStatusWidget"] { visibility: hidden; }
 [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
-[data-testid="stFileUploaderDropzone"] button { font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button::after { content: "选择文件"; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-has-shortcut]::after { content: "选择文件"; }
 </style>"""
 
 
