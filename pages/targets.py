@@ -42,6 +42,7 @@ columns = {c: ui.tr(f"targets.{c}") for c in shown_columns}
 st.subheader(ui.tr("targets.summary"))
 summary = targets.table(frames, tg, [org], ids, prog)
 shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
+shown[ui.tr("targets.why")] = statuses.reasons(summary, prog.ratio, lang)  # each red or amber says why
 st.dataframe(pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch")
 
 mid = st.selectbox(
@@ -137,5 +138,6 @@ if not children.empty:
         key="tg_children",
     )
     shown = targets.for_display(kids, lang, labels, name_col).rename(columns=columns)
+    shown[ui.tr("targets.why")] = statuses.reasons(kids, prog.ratio, lang)
     st.dataframe(pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch")
     drill.children_buttons(children, "tg")

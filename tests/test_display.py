@@ -212,3 +212,31 @@ def test_a_managers_guidance_compares_nobody_with_itself(app, wh, as_of):
     text = "\n".join(m.value for m in at.markdown)
     assert re.search(r"目标 \d+(?:,\d{3})*（", text) and not re.search(r"目标 \d+\.\d（", text)
     assert "需完成 0.0；" not in text
+
+
+def test_every_red_or_amber_kpi_says_why_in_the_pdf_the_workbook_and_on_the_targets_page(
+    report, app, tmp_path
+):
+    from cockpit.display import statuses
+
+    k = report.kpis
+    lagging = k[k.status.isin(["red", "amber"])]
+    assert len(lagging), "the lagging region and the manager have red or amber metrics"
+    progress = k.attrs["time_progress"]
+    expected = [statuses.why(r, progress, report.lang) for r in lagging.itertuples()]
+    assert all(m in w for m, w in zip(lagging.metric_name, expected))  # an independent reading of the rule
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.build(report))
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert all(re.sub(r"\s+", "", w) in flat for w in expected)
+    kpis = openpyxl.load_workbook(io.BytesIO(excel.build(report))).worksheets[1]
+    heads = [c.value for c in kpis[1]]
+    why = heads.index(excel.i18n.t("report.col.why", report.lang)) + 1
+    cells = [kpis.cell(i + 2, why).value or "" for i in range(len(k))]
+    assert [c for c in cells if c] == expected
+    if report.lang == "zh" and report.org_id == "R02":
+        at = app("head_r02", lang="zh")
+        at.switch_page("pages/targets.py").run()
+        table = at.dataframe[0].value
+        assert [w for w in table["原因（红、黄）"] if w] == expected
