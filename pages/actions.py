@@ -1,4 +1,5 @@
-"""Actions: my actions and my team's, turning an insight into an action, updating it, and what followed."""
+"""Actions: my actions and my team's, turning an insight into an action, updating it, and what
+followed."""
 
 import datetime as dt
 
@@ -15,7 +16,12 @@ from cockpit.state import actions
 f, lang, user, wh = ui.filters(), ui.lang(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.actions"))
 mine, team, new, result = st.tabs(
-    [ui.tr("loop.tab.mine"), ui.tr("loop.tab.team"), ui.tr("loop.tab.new"), ui.tr("loop.tab.outcome")]
+    [
+        ui.tr("loop.tab.mine"),
+        ui.tr("loop.tab.team"),
+        ui.tr("loop.tab.new"),
+        ui.tr("loop.tab.outcome"),
+    ]
 )
 labels = {s: ui.tr(f"loop.status.{s}") for s in actions.STATUSES}
 names = ui.names()
@@ -80,7 +86,9 @@ def show(listed: list, key: str) -> None:
             )
             comment = st.text_area(ui.tr("loop.comment"), key=f"{key}_comment")
             if st.form_submit_button(ui.tr("loop.save")):
-                try:  # based on the version this user was shown, never on a fresher one read at submit time
+                # based on the version this user was shown, never on a fresher one read at submit
+                # time
+                try:
                     saved = actions.update(
                         wh,
                         user,

@@ -1,6 +1,7 @@
-"""Guidance: the insights for the chosen node and period, news first and most severe first, standing
-conditions marked and last; the first PAGE_SIZE open to their evidence, the rest are counted and listed on
-request, never dropped; managers also get their action list with CSV / Excel export."""
+"""Guidance: the insights for the chosen node and period, news first and most severe first,
+standing conditions marked and last; the first PAGE_SIZE open to their evidence, the rest are
+counted and listed on request, never dropped; managers also get their action list with CSV /
+Excel export."""
 
 import streamlit as st
 
@@ -43,8 +44,12 @@ if user.role == "manager":
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
     todo = actions.action_list(ctx, lang)
     reader = ui.names()  # org nodes and managers by name
-    named = todo.assign(org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org))
-    st.dataframe(actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table")
+    named = todo.assign(
+        org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org)
+    )
+    st.dataframe(
+        actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table"
+    )
 
     def _export(kind: str) -> bytes:
         appstate.audit(
