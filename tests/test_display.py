@@ -240,3 +240,15 @@ def test_every_red_or_amber_kpi_says_why_in_the_pdf_the_workbook_and_on_the_targ
         at.switch_page("pages/targets.py").run()
         table = at.dataframe[0].value
         assert [w for w in table["原因（红、黄）"] if w] == expected
+
+
+def test_the_head_offices_scorecard_ranks_it_among_nobody(app):
+    at = app("exec", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    for label in ("同级排名", "全行同层级排名", "四分位", "较上期名次变化"):  # the head office has no peers
+        assert shown[label] == "无同级机构", (label, shown[label])
+    at = app("head_r01", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    assert re.fullmatch(r"第 \d / 3 名", {m.label: m.value for m in at.metric}["同级排名"])
