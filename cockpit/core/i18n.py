@@ -45,11 +45,13 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
 
 
 def money(value: float | None, lang: str = "zh") -> str:
-    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted (the unit says yuan)."""
+    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted. A sum under 万 carries 元
+    in Chinese, so a sentence never sets a bare 5,799.11 beside 1.58万."""
     if value is None or value != value:
         return "—"
     if abs(value) < 10_000:
-        return format_decimal(round(value, 2), locale=_LOCALE[lang])
+        plain = format_decimal(round(value, 2), locale=_LOCALE[lang])
+        return f"{plain}元" if lang == "zh" else plain
     return format_compact_decimal(value, locale=_LOCALE[lang], fraction_digits=2)
 
 
