@@ -48,4 +48,5 @@ with st.sidebar:
     st.markdown(f"**{ui.tr('app.title')}**  \n{who} · {ui.tr('role.' + user.role)}")
     signin.logout_button(KEY)
 st.session_state["_filters"] = ui.sidebar_filters()
-nav.run()
+with st.spinner(ui.tr("app.loading")):  # Streamlit's Running widget is hidden in Chinese
+    nav.run()

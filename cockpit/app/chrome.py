@@ -1,8 +1,9 @@
 """Streamlit's own English words in the Chinese interface. Streamlit 1.67 has no parameter for the file
 uploader's "Upload" button and "200MB per file" line, nor for the "Running... / Stop" status widget, so in
 Chinese they are restyled here: the button reads 选择文件, the size line is hidden (the page's own label
-states the file types and the limit), and the status widget is hidden (each slow section shows its own
-spinner in the reader's language). What has a parameter (a multiselect's placeholder) uses it instead."""
+states the file types and the limit), and the status widget is hidden (the entrypoint runs every page
+under a spinner in the reader's language, and slow sections show their own). What has a parameter (a
+multiselect's placeholder) uses it instead."""
 
 from __future__ import annotations
 
