@@ -7,6 +7,7 @@ import streamlit as st
 from cockpit.app import drill, ui
 from cockpit.charts import scorecard as charts
 from cockpit.core import calendar, i18n
+from cockpit.display import scores as scores_words
 from cockpit.domain import scorecard
 
 f, lang = ui.filters(), ui.lang()
@@ -81,6 +82,8 @@ st.dataframe(
     width="stretch",
     key="sc_detail",
 )
+for line in scores_words.zero_reasons(detail, cfg, lang):  # a 0 of 12 says which rule gave it
+    st.caption(line)
 if (loop := scorecard.loop_summary(detail, lang)) is not None:
     st.markdown(loop)
     st.caption(

@@ -252,3 +252,24 @@ def test_the_head_offices_scorecard_ranks_it_among_nobody(app):
     at = app("head_r01", lang="zh")
     at.switch_page("pages/scorecard.py").run()
     assert re.fullmatch(r"第 \d / 3 名", {m.label: m.value for m in at.metric}["同级排名"])
+
+
+def test_an_indicator_scoring_nothing_says_which_rule_gave_it(app, wh, as_of):
+    from cockpit.domain import metrics
+
+    at = app("exec", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    table = next(d.value for d in at.dataframe if {"得分", "满分", "指标"} <= set(d.value.columns))
+    zero = table[(table["得分"] == "0.0") & (table["满分"] != "0.0")]
+    lines = [c.value for c in at.caption if "得 0 分" in c.value]
+    assert len(zero) and len(lines) == len(zero)  # one line per indicator that earned nothing
+    start = Period.parse(as_of.strftime("%Y-%m"), as_of).start
+    for name, line in zip(zero["指标"], lines):
+        assert line.startswith(f"{name} 得 0 分")
+        if "期初" in line and name == metrics.get("deposits").name("zh"):  # check the claim itself
+            bal = wh.sql(
+                "select balance_date, sum(balance) as b from balances_daily where category = 'deposit'"
+                " and balance_date in (:o, :n) group by 1 order by 1",
+                {"o": start - pd.Timedelta(days=1), "n": as_of},
+            )
+            assert bal.b.iloc[-1] <= bal.b.iloc[0]
