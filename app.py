@@ -45,7 +45,9 @@ nav = st.navigation(
 )
 with st.sidebar:
     who = ui.names().user(user.username)  # the display name in the reader's language
-    st.markdown(f"**{ui.tr('app.title')}**  \n{who} · {ui.tr('role.' + user.role)}")
+    role = ui.tr("role." + user.role)
+    signed = who if who == role else f"{who} · {role}"  # 客户经理, not 客户经理 · 客户经理
+    st.markdown(f"**{ui.tr('app.title')}**  \n{signed}")
     signin.logout_button(KEY)
 st.session_state["_filters"] = ui.sidebar_filters()
 with st.spinner(ui.tr("app.loading")):  # Streamlit's Running widget is hidden in Chinese

@@ -114,3 +114,9 @@ def test_a_language_switch_sends_each_choice_again_in_the_new_language():
     box, many = at.selectbox(key="freq"), at.multiselect(key="freqs")
     assert box.proto.set_value and box.proto.raw_value == "Weekly" and box.value == "weekly"
     assert many.proto.set_value and list(many.proto.raw_values) == ["Daily"]
+
+
+def test_the_signed_in_line_names_a_role_once(app):
+    for username, lang, line in (("manager1", "zh", "客户经理"), ("exec", "zh", "行长 · 总行管理层")):
+        at = app(username, lang=lang)
+        assert at.sidebar.markdown[0].value.endswith(f"  \n{line}")  # not 客户经理 · 客户经理
