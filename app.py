@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cockpit.app import assets, signin, ui
+from cockpit.app import assets, chrome, signin, ui
 from cockpit.app.navigation import PAGES, pages_for
 from cockpit.core import config
 
-config.private_files()  # what this process writes (state, reports, logs) is readable by its owner only
+config.private_files()  # what the process writes (state, reports, logs): readable by its owner only
 st.set_page_config(page_title="北斗驾驶舱 Beidou Cockpit", page_icon=str(assets.FAVICON), layout="wide")
 KEY = signin.cookie_key()
+chrome.localise(ui.lang())  # Streamlit's own English words, restyled for a Chinese reader
 
 
 def _login_page() -> None:
@@ -20,14 +21,19 @@ def _login_page() -> None:
 signin.current_username(KEY)  # the server-side session, checked again on every run
 
 if not st.session_state.get("authentication_status"):
-    # Every page's address leads to the login form while signed out (a deep link shows it, not "page not
-    # found").
+    # Every page's address leads to the login form while signed out (a deep link shows it, not
+    # "page not found").
     login_pages = [
         st.Page(
-            _login_page, title=ui.tr("login.form"), url_path="login", icon=":material/login:", default=True
+            _login_page,
+            title=ui.tr("login.form"),
+            url_path="login",
+            icon=":material/login:",
+            default=True,
         )
     ]
-    login_pages += [st.Page(_login_page, title=ui.tr("login.form"), url_path=p.url_path) for p in PAGES]
+    title = ui.tr("login.form")
+    login_pages += [st.Page(_login_page, title=title, url_path=p.url_path) for p in PAGES]
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 
@@ -39,7 +45,10 @@ nav = st.navigation(
 )
 with st.sidebar:
     who = ui.names().user(user.username)  # the display name in the reader's language
-    st.markdown(f"**{ui.tr('app.title')}**  \n{who} · {ui.tr('role.' + user.role)}")
+    role = ui.tr("role." + user.role)
+    signed = who if who == role else f"{who} · {role}"  # 客户经理, not 客户经理 · 客户经理
+    st.markdown(f"**{ui.tr('app.title')}**  \n{signed}")
     signin.logout_button(KEY)
 st.session_state["_filters"] = ui.sidebar_filters()
-nav.run()
+with st.spinner(ui.tr("app.loading")):  # Streamlit's Running widget is hidden in Chinese
+    nav.run()

@@ -1,10 +1,11 @@
-"""Actions: my actions and my team's, turning an insight into an action, updating it, and what followed."""
+"""Actions: my actions and my team's, turning an insight into an action, updating it, and what
+followed."""
 
 import datetime as dt
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import insight_action, ui
 from cockpit.charts.loop import outcome_bars
 from cockpit.core import i18n
 from cockpit.display import history
@@ -15,7 +16,12 @@ from cockpit.state import actions
 f, lang, user, wh = ui.filters(), ui.lang(), ui.current_user(), ui.warehouse()
 st.title(ui.tr("page.actions"))
 mine, team, new, result = st.tabs(
-    [ui.tr("loop.tab.mine"), ui.tr("loop.tab.team"), ui.tr("loop.tab.new"), ui.tr("loop.tab.outcome")]
+    [
+        ui.tr("loop.tab.mine"),
+        ui.tr("loop.tab.team"),
+        ui.tr("loop.tab.new"),
+        ui.tr("loop.tab.outcome"),
+    ]
 )
 labels = {s: ui.tr(f"loop.status.{s}") for s in actions.STATUSES}
 names = ui.names()
@@ -43,6 +49,9 @@ def show(listed: list, key: str) -> None:
         return
     table = present(actions.frame(listed), TABLE, lang, names)
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")
+    opened = insight_action.wanted([a.id for a in listed]) if key == "mine" else None
+    if opened is not None:  # arrived from guidance's link to an existing action
+        st.session_state[f"{key}_pick"] = opened
     pick = st.selectbox(
         ui.tr("loop.pick"),
         [a.id for a in listed],
@@ -77,7 +86,9 @@ def show(listed: list, key: str) -> None:
             )
             comment = st.text_area(ui.tr("loop.comment"), key=f"{key}_comment")
             if st.form_submit_button(ui.tr("loop.save")):
-                try:  # based on the version this user was shown, never on a fresher one read at submit time
+                # based on the version this user was shown, never on a fresher one read at submit
+                # time
+                try:
                     saved = actions.update(
                         wh,
                         user,
@@ -106,7 +117,8 @@ with mine:
 with team:
     show([a for a in actions.visible(wh, user) if a.owner != user.username], "team")
 with new:
-    found = ui.insights(f["org_id"], f["period"])
+    with st.spinner(ui.tr("overview.loading_guidance")):
+        found = ui.insights(f["org_id"], f["period"])
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:
@@ -129,7 +141,10 @@ with new:
                 ui.tr("loop.col.due_date"), value=f["as_of"] + dt.timedelta(days=14), key="new_due"
             )
             custs = st.multiselect(
-                ui.tr("loop.customers"), actions.customers_for(found[idx], listed), key="new_customers"
+                ui.tr("loop.customers"),
+                actions.customers_for(found[idx], listed),
+                key="new_customers",
+                placeholder=ui.tr("loop.customers_pick"),
             )
             if st.form_submit_button(ui.tr("loop.create")):
                 try:

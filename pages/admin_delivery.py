@@ -1,5 +1,5 @@
-"""Admin: the delivery log of subscribed reports — what was sent to whom, what failed and why, what was
-withheld.
+"""Admin: the delivery log of subscribed reports — what was sent to whom, what failed and why,
+what was withheld.
 """
 
 import pandas as pd
@@ -16,7 +16,11 @@ log = pd.DataFrame(subs.delivery_log())
 statuses = ["all", "sent", "failed", "skipped", "dry_run"]
 status_labels = {s: ui.tr(f"loop.log.{s}") for s in statuses}
 pick = st.radio(
-    ui.tr("loop.log.status"), statuses, horizontal=True, key="log_status", format_func=status_labels.get
+    ui.tr("loop.log.status"),
+    statuses,
+    horizontal=True,
+    key="log_status",
+    format_func=status_labels.get,
 )
 if log.empty:
     st.info(ui.tr("loop.log.empty"))

@@ -1,5 +1,6 @@
-"""Channel coordination: one section per pain — integration, service standard, online–offline referrals and
-return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in cockpit/domain/channels.py."""
+"""Channel coordination: one section per pain — integration, service standard, online–offline
+referrals and return flow, lifecycle linkage, attribution, WeCom private domain. Rules are in
+cockpit/domain/channels.py."""
 
 import streamlit as st
 
@@ -12,7 +13,9 @@ f = ui.filters()
 p = f["period"]
 lang = ui.lang()
 st.title(ui.tr("page.channels"))
-st.caption(ui.tr("channels.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date))
+st.caption(
+    ui.tr("channels.caption", org=f["org_name"], period=p.label, start=p.start, end=p.to_date)
+)
 win = {"org_id": f["org_id"], "start": p.start, "end": p.to_date}
 names = {
     **rules.names(lang, (ui.query("channels"), "channel_id")),
@@ -26,13 +29,16 @@ coverage = ui.query("channel_coverage", **win)
 
 
 def no_data(*sources: str) -> bool:
-    """Say "no data for this source" when the warehouse holds none of a section's sources (True then)."""
+    """Say "no data for this source" when the warehouse holds none of a section's sources (True
+    then)."""
     missing = rules.missing(coverage, *sources)
     if missing:
         st.info(
             ui.tr(
                 "channels.no_data",
-                sources=("、" if lang == "zh" else ", ").join(ui.tr(f"channels.source.{s}") for s in missing),
+                sources=("、" if lang == "zh" else ", ").join(
+                    ui.tr(f"channels.source.{s}") for s in missing
+                ),
             )
         )
     return bool(missing)
@@ -44,8 +50,8 @@ def named(df, *cols):
 
 
 def table(df, words=None):
-    """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns in the
-    reader's words.
+    """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns
+    in the reader's words.
     """
     return i18n.table(df, rules.UNITS, lang).rename(
         columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}")
@@ -80,17 +86,25 @@ with t_int:
         a, b = st.columns(2)
         a.plotly_chart(
             charts.bars(
-                mix[mix.kind == "channels"], "bucket", "share", {}, True, ui.tr("channels.by_channels")
+                mix[mix.kind == "channels"],
+                "bucket",
+                "share",
+                {},
+                True,
+                ui.tr("channels.by_channels"),
             ),
             key="ch_mix_channels",
         )
         b.plotly_chart(
-            charts.bars(mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")),
+            charts.bars(
+                mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")
+            ),
             key="ch_mix_groups",
         )
         mixed = mix[mix.kind == "mix"].drop(columns="kind")
         st.dataframe(
-            table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])), hide_index=True
+            table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])),
+            hide_index=True,
         )
 with t_svc:
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
@@ -135,14 +149,19 @@ with t_ref:
             st.info(ui.tr("channels.empty.referrals"))
         else:
             st.plotly_chart(
-                charts.titled(charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")),
+                charts.titled(
+                    charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")
+                ),
                 key="ch_ref_sankey",
             )
             shown = named(matrix, "from_id", "to_id").drop(columns=["from_group", "to_group"])
             st.dataframe(table(shown), hide_index=True)
         st.markdown(f"**{ui.tr('channels.route_trend')}**")
         monthly = ui.query(
-            "referral_monthly", org_id=f["org_id"], start=rules.route_trend_start(p.to_date), end=p.to_date
+            "referral_monthly",
+            org_id=f["org_id"],
+            start=rules.route_trend_start(p.to_date),
+            end=p.to_date,
         )
         stalled = rules.stalled_route(monthly)
         if stalled is not None:
@@ -177,7 +196,9 @@ with t_ref:
                     kind=back.kind.map(lambda k: ui.tr(f"channels.return.{k}")),
                     source=back.source.map(
                         lambda v: (
-                            ui.tr(f"channels.return.{v}") if str(v).startswith("prior_") else names.get(v, v)
+                            ui.tr(f"channels.return.{v}")
+                            if str(v).startswith("prior_")
+                            else names.get(v, v)
                         )
                     ),
                 )
@@ -197,7 +218,9 @@ with t_link:
         st.plotly_chart(
             charts.titled(
                 charts.linkage(
-                    link, names, (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any"))
+                    link,
+                    names,
+                    (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any")),
                 ),
                 ui.tr("channels.chart.linkage"),
                 ui.tr("channels.axis.state"),

@@ -1,20 +1,21 @@
-"""Guidance: the insights for the chosen node and period, news first and most severe first, standing
-conditions marked and last; the first PAGE_SIZE open to their evidence, the rest are counted and listed on
-request, never dropped; managers also get their action list with CSV / Excel export."""
+"""Guidance: the insights for the chosen node and period, news first and most severe first,
+standing conditions marked and last; the first PAGE_SIZE open to their evidence, the rest are
+counted and listed on request, never dropped; managers also get their action list with CSV /
+Excel export."""
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import insight_action, ui
 from cockpit.charts.guidance import evidence
 from cockpit.guidance import PAGE_SIZE, Context, actions, page
-from cockpit.state import actions as loop
 from cockpit.state import appstate
 
 f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
 st.title(ui.tr("guidance.page"))
 st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
-found = ui.insights(f["org_id"], p)
+with st.spinner(ui.tr("overview.loading_guidance")):  # a first visit computes every family
+    found = ui.insights(f["org_id"], p)
 if not found:
     st.info(ui.tr("guidance.none"))
 tree = ui.org_tree()
@@ -37,29 +38,18 @@ for i, ins in enumerate(shown):
         fig = evidence(ins, lang)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
-        if st.button(
-            ui.tr("loop.make_action"), key=f"to_action_{i}"
-        ):  # the loop: cockpit/state/actions.py, pages/actions.py
-            made = loop.create_from_insight(
-                ui.warehouse(),
-                user,
-                ins,
-                owner=user.username,
-                due=f["as_of"] + loop.DEFAULT_DUE,
-                customers=loop.customers_for(
-                    ins, ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
-                ),
-                lang=lang,
-                org_id=f["org_id"],
-            )
-            st.success(ui.tr("loop.created", id=made.id))
+        insight_action.button(ins, i, f)  # the loop: cockpit/state/actions.py, pages/actions.py
 if user.role == "manager":
     st.subheader(ui.tr("guidance.action_list"))
     ctx = Context(ui.warehouse(), user.scope, f["org_id"], p)
     todo = actions.action_list(ctx, lang)
     reader = ui.names()  # org nodes and managers by name
-    named = todo.assign(org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org))
-    st.dataframe(actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table")
+    named = todo.assign(
+        org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org)
+    )
+    st.dataframe(
+        actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table"
+    )
 
     def _export(kind: str) -> bytes:
         appstate.audit(

@@ -15,7 +15,9 @@ st.caption(ui.tr("report.page_caption", org=f["org_name"], period=p.label))
 
 def _make(fmt: str) -> bytes:
     r = data.collect(ui.warehouse(), user.scope, f["org_id"], p, lang)
-    appstate.audit(user.username, "report_downloaded", org_id=f["org_id"], period=p.label, format=fmt)
+    appstate.audit(
+        user.username, "report_downloaded", org_id=f["org_id"], period=p.label, format=fmt
+    )
     return batch.render(r, fmt)
 
 

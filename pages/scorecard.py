@@ -1,5 +1,5 @@
-"""Branch scorecard: score out of 100, rank among peers and in the tier, what lost points; children to drill
-into.
+"""Branch scorecard: score out of 100, rank among peers and in the tier, what lost points;
+children to drill into.
 """
 
 import streamlit as st
@@ -7,6 +7,7 @@ import streamlit as st
 from cockpit.app import drill, ui
 from cockpit.charts import scorecard as charts
 from cockpit.core import calendar, i18n
+from cockpit.display import scores as scores_words
 from cockpit.domain import scorecard
 
 f, lang = ui.filters(), ui.lang()
@@ -17,13 +18,18 @@ st.title(ui.tr("page.scorecard"))
 drill.breadcrumb(org, "sc")
 st.caption(
     ui.tr(
-        "scorecard.caption", org=f["org_name"], period=p.label, n=len(cfg.indicators) + (cfg.loop_weight > 0)
+        "scorecard.caption",
+        org=f["org_name"],
+        period=p.label,
+        n=len(cfg.indicators) + (cfg.loop_weight > 0),
     )
 )
 prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
 last = p.shifted(-1)
 last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=last.end), last)
-scores = ui.scorecard_scores(org, p, prog)  # action follow-through included, from the app's own state
+scores = ui.scorecard_scores(
+    org, p, prog
+)  # action follow-through included, from the app's own state
 rows = scorecard.ranking(scores, ui.scorecard_scores(org, last, last_prog))
 me = rows[rows.org_id == org]
 if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
@@ -37,8 +43,10 @@ rank = ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings))
 c[1].metric(ui.tr("scorecard.rank"), rank if me.siblings > 1 else alone)
 tier = ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size))
 c[2].metric(ui.tr("scorecard.tier_rank"), tier if me.tier_size > 1 else alone)
-c[3].metric(ui.tr("scorecard.quartile"), ui.tr("scorecard.quartile_value", q=int(me.quartile)))
-c[4].metric(ui.tr("scorecard.rank_change"), "—" if me.rank_change is None else f"{int(me.rank_change):+d}")
+quartile = ui.tr("scorecard.quartile_value", q=int(me.quartile))
+c[3].metric(ui.tr("scorecard.quartile"), quartile if me.tier_size > 1 else alone)
+moved = "—" if me.rank_change is None else f"{int(me.rank_change):+d}"
+c[4].metric(ui.tr("scorecard.rank_change"), moved if me.siblings > 1 else alone)
 
 peers = rows[rows.relation.isin(["self", "sibling", "peer"])]
 if len(peers) > 1:  # no one-bar ranking
@@ -74,9 +82,15 @@ st.dataframe(
     width="stretch",
     key="sc_detail",
 )
+for line in scores_words.zero_reasons(detail, cfg, lang):  # a 0 of 12 says which rule gave it
+    st.caption(line)
 if (loop := scorecard.loop_summary(detail, lang)) is not None:
     st.markdown(loop)
-    st.caption(ui.tr("scorecard.loop.rule", weight=f"{cfg.loop_weight:g}", rest=f"{100 - cfg.loop_weight:g}"))
+    st.caption(
+        ui.tr(
+            "scorecard.loop.rule", weight=f"{cfg.loop_weight:g}", rest=f"{100 - cfg.loop_weight:g}"
+        )
+    )
 
 children = rows[rows.relation == "child"]
 if not children.empty:
@@ -90,7 +104,9 @@ if not children.empty:
         "rank_change",
         *(["loop_score"] if cfg.loop_weight else []),
     ]
-    table = children.assign(loop_score=[i18n.pct(v, lang) for v in children.loop_score])[cols].rename(
+    table = children.assign(loop_score=[i18n.pct(v, lang) for v in children.loop_score])[
+        cols
+    ].rename(
         columns={
             name_col: ui.tr("targets.name"),
             "score": ui.tr("scorecard.score"),

@@ -1,5 +1,6 @@
-"""SICAS funnel: customers at each stage, conversion and time between stages, breakdowns, the weekly
-Connect → Action trend and the drop-off list for follow-up. The definition is cockpit/domain/sicas.py."""
+"""SICAS funnel: customers at each stage, conversion and time between stages, breakdowns, the
+weekly Connect → Action trend and the drop-off list for follow-up. The definition is
+cockpit/domain/sicas.py."""
 
 import streamlit as st
 
@@ -27,7 +28,9 @@ with st.expander(ui.tr("sicas.definition")):
     st.markdown(
         "\n".join(
             f"- **{ui.tr(f'sicas.stage.{s.key}')}**: "
-            + ui.tr("display.list_sep").join(labels.label("event_type", e, ui.lang()) for e in s.event_types)
+            + ui.tr("display.list_sep").join(
+                labels.label("event_type", e, ui.lang()) for e in s.event_types
+            )
             for s in sicas.STAGES
         )
     )
@@ -62,7 +65,9 @@ for col, key, value, change in zip(
         ui.tr(f"sicas.kpi.{key}"),
         value,
         None if change is None or change != change else i18n.pct(change, lang),
-        help=ui.tr("sicas.previous", start=prev_start, end=prev_end) if change is not None else None,
+        help=ui.tr("sicas.previous", start=prev_start, end=prev_end)
+        if change is not None
+        else None,
     )
 left, right = st.columns(2)
 left.plotly_chart(
@@ -74,7 +79,9 @@ left.plotly_chart(
 )
 right.plotly_chart(
     charts.titled(
-        charts.compare(cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))),
+        charts.compare(
+            cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))
+        ),
         ui.tr("sicas.chart.compare"),
         ui.tr("sicas.axis.stage"),
         ui.tr("sicas.axis.customers"),
@@ -90,7 +97,9 @@ shown_funnel = table.assign(
     },
 )
 st.dataframe(
-    shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")), hide_index=True, key="sicas_table"
+    shown_funnel.rename(columns=lambda c: ui.tr(f"sicas.col.{c}")),
+    hide_index=True,
+    key="sicas_table",
 )
 
 st.subheader(ui.tr("sicas.weekly"))
@@ -100,7 +109,9 @@ if worst:
     st.warning(ui.tr("sicas.worst_week", week=worst), icon=":material/trending_down:")
 st.plotly_chart(
     charts.titled(
-        charts.weekly_trend(weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang),
+        charts.weekly_trend(
+            weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang
+        ),
         ui.tr("sicas.chart.weekly"),
         ui.tr("sicas.axis.week"),
         ui.tr("sicas.axis.customers"),
@@ -116,14 +127,22 @@ by_names = {
     b: ui.tr(f"sicas.by.{b}") for b in sicas.BREAKDOWNS
 }  # labels made now: format_func runs outside the run
 by = st.selectbox(
-    ui.tr("sicas.by"), sicas.shown(sicas.BREAKDOWNS, coverage), key="sicas_by", format_func=by_names.get
+    ui.tr("sicas.by"),
+    sicas.shown(sicas.BREAKDOWNS, coverage),
+    key="sicas_by",
+    format_func=by_names.get,
 )
-sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by).query("stage in @known")
+sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by).query(
+    "stage in @known"
+)
 labels = ui.query("sicas_labels")
 names = {
     **dict(zip(labels.id, labels[f"name_{ui.lang()}"])),
     **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
-    **{c: ui.tr(f"sicas.segment.{c}") for c in ("mass", "young", "affluent", "sme_owner", "private")},
+    **{
+        c: ui.tr(f"sicas.segment.{c}")
+        for c in ("mass", "young", "affluent", "sme_owner", "private")
+    },
     **{g: ui.tr(f"group.{g}") for g in ("online", "remote", "offline")},
     "-": ui.tr("sicas.none"),
 }
@@ -145,7 +164,9 @@ if own:
     attr_names = {a: ui.tr(f"sicas.attr.{a}") for a in own}
     attr = st.selectbox(ui.tr("sicas.attr.pick"), own, key="sicas_attr", format_func=attr_names.get)
     conv = sicas.in_reading_order(
-        ui.query("funnel_conversion", org_id=f["org_id"], start=p.start, end=p.to_date, breakdown=attr)
+        ui.query(
+            "funnel_conversion", org_id=f["org_id"], start=p.start, end=p.to_date, breakdown=attr
+        )
     )
     st.dataframe(
         i18n.table(
@@ -171,7 +192,9 @@ stage = st.selectbox(
 )
 user = ui.current_user()
 drop = sicas.mask_dropoffs(
-    ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage), user.role, user.org_ids
+    ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage),
+    user.role,
+    user.org_ids,
 )
 st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
 states = {s: ui.tr(f"channels.state.{s}") for s in channels.STATES}
@@ -184,7 +207,9 @@ shown = drop.assign(
     entry_channel_id=drop.entry_channel_id.map(names),
     lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)),
 )
-shown = shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+shown = (
+    shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+)
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
 c1.download_button(

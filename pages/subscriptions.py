@@ -1,4 +1,5 @@
-"""Subscriptions: send a node's report or a digest of new insights on a schedule to people bound to users."""
+"""Subscriptions: send a node's report or a digest of new insights on a schedule to people bound
+to users."""
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +19,9 @@ names = ui.names()
 with st.form("sub_form"):
     st.markdown(ui.tr("loop.sub.for_org", org=f["org_name"]))
     kind = st.selectbox(ui.tr("loop.sub.kind"), subs.KINDS, format_func=kinds.get, key="sub_kind")
-    freq = st.selectbox(ui.tr("loop.sub.frequency"), subs.FREQUENCIES, format_func=freqs.get, key="sub_freq")
+    freq = st.selectbox(
+        ui.tr("loop.sub.frequency"), subs.FREQUENCIES, format_func=freqs.get, key="sub_freq"
+    )
     lang = st.selectbox(
         ui.tr("filter.language"),
         subs.LANGS,
@@ -29,7 +32,8 @@ with st.form("sub_form"):
     lines = st.text_area(
         ui.tr("loop.sub.recipients"),
         placeholder=(
-            "someone@bank.com head_r01\nhttps://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… manager1"
+            "someone@bank.com head_r01\n"
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… manager1"
         ),
         key="sub_recipients",
     )
@@ -70,7 +74,9 @@ else:
     )
     chosen = subs.get(pick)
     st.dataframe(
-        pd.DataFrame(delivery.preview(wh, chosen)).rename(columns=lambda c: ui.tr(f"loop.sub.preview.{c}")),
+        pd.DataFrame(delivery.preview(wh, chosen)).rename(
+            columns=lambda c: ui.tr(f"loop.sub.preview.{c}")
+        ),
         hide_index=True,
         width="stretch",
         key="sub_preview",

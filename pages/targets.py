@@ -1,5 +1,5 @@
-"""Operating targets: actual vs target, pace in working days, forecast, MoM / YoY and status; drill into
-children.
+"""Operating targets: actual vs target, pace in working days, forecast, MoM / YoY and status;
+drill into children.
 """
 
 import streamlit as st
@@ -29,7 +29,8 @@ st.caption(
     )
 )
 frames = {
-    k: ui.query("metric_values", start=a, end=b, parent=org) for k, (a, b) in targets.windows(p).items()
+    k: ui.query("metric_values", start=a, end=b, parent=org)
+    for k, (a, b) in targets.windows(p).items()
 }
 tg = ui.query("target_values", period_type=p.kind, period_start=p.start, parent=org)
 ids = targets.targeted_metrics(tg)
@@ -42,7 +43,12 @@ columns = {c: ui.tr(f"targets.{c}") for c in shown_columns}
 st.subheader(ui.tr("targets.summary"))
 summary = targets.table(frames, tg, [org], ids, prog)
 shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
-st.dataframe(pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch")
+shown[ui.tr("targets.why")] = statuses.reasons(
+    summary, prog.ratio, lang
+)  # each red or amber says why
+st.dataframe(
+    pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch"
+)
 
 mid = st.selectbox(
     ui.tr("targets.metric"), ids, key="tg_metric", format_func=lambda m: metrics.get(m).name(lang)
@@ -56,9 +62,13 @@ view = targets.node_view(frames, tg, org, mid, prog, fc=targets.forecast(series,
 c = st.columns(5)
 c[0].metric(m.name(lang), m.fmt(view.actual, lang), help=m.definition(lang))
 c[1].metric(ui.tr("targets.target"), m.fmt(view.target, lang))
-c[2].metric(ui.tr("targets.achievement"), i18n.pct(view.achievement, lang), help=ui.tr("targets.pace_help"))
+c[2].metric(
+    ui.tr("targets.achievement"), i18n.pct(view.achievement, lang), help=ui.tr("targets.pace_help")
+)
 c[3].metric(
-    ui.tr("targets.time_progress"), i18n.pct(prog.ratio, lang), help=ui.tr("targets.time_progress_help")
+    ui.tr("targets.time_progress"),
+    i18n.pct(prog.ratio, lang),
+    help=ui.tr("targets.time_progress_help"),
 )
 c[4].metric(
     ui.tr("targets.status"),
@@ -79,7 +89,7 @@ c[0].metric(
     if prog.ended
     else ui.tr("targets.forecast_hidden", days=targets.FORECAST_MIN_DAYS),
 )
-c[1].metric(ui.tr("targets.needed"), m.fmt(view.needed_per_day, lang))
+c[1].metric(ui.tr("targets.needed"), m.fmt_pace(view.needed_per_day, lang))
 prev, yago = targets.windows(p)["previous"], targets.windows(p)["year_ago"]
 c[2].metric(
     ui.tr("targets.mom"),
@@ -137,5 +147,8 @@ if not children.empty:
         key="tg_children",
     )
     shown = targets.for_display(kids, lang, labels, name_col).rename(columns=columns)
-    st.dataframe(pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch")
+    shown[ui.tr("targets.why")] = statuses.reasons(kids, prog.ratio, lang)
+    st.dataframe(
+        pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch"
+    )
     drill.children_buttons(children, "tg")

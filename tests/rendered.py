@@ -14,7 +14,7 @@ MARKUP = re.compile(r":[a-z]+-(?:badge|background)\[|:material/[a-z_]+:")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]+")
 # Proper names and abbreviations a Chinese banker reads as they are.
 ALLOWED_IN_ZH = {"SICAS", "AUM", "App", "SLA", "KPI", "ID", "UCI", "English", "min", "max"}
-ALLOWED_IN_ZH |= {"PDF", "Excel", "CSV", "Parquet", "xlsx"}  # file formats
+ALLOWED_IN_ZH |= {"PDF", "Excel", "CSV", "TXT", "TSV", "Parquet", "xlsx", "MB"}  # file formats, sizes
 
 
 def problems(text: str, lang: str, allowed: set[str] = frozenset()) -> list[str]:

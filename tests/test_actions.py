@@ -230,3 +230,31 @@ def test_the_guidance_page_turns_an_insight_into_my_action(app):
     made = [a for a in actions.all_actions() if a.id not in before]
     assert len(made) == 1 and made[0].owner == "manager1" and made[0].created_by == "manager1"
     assert any(f"#{made[0].id}" in s.value for s in at.success)
+    key = next(b.key for b in buttons)
+    at.run()  # the next look at the page: the same insight now links to its action instead
+    assert key not in [b.key for b in at.button], "a second press must not make a second action"
+    assert any(f"#{made[0].id}" in c.value and "already" in c.value for c in at.caption)
+    assert [a.id for a in actions.all_actions() if a.id not in before] == [made[0].id]
+    at.query_params["action"] = str(made[0].id)  # where the link leads: the actions page, that action open
+    at.switch_page("pages/actions.py").run()
+    assert not at.exception and at.selectbox(key="mine_pick").value == made[0].id
+
+
+def test_one_insight_makes_one_open_action(wh, as_of, people):
+    head = people["head_r02"]
+    insight = guidance.generate(wh, head.scope, "R02B01T1M1", Period.containing("month", as_of, as_of))[0]
+    first = actions.create_from_insight(wh, head, insight, owner="mgr_r02", due=as_of, lang="en")
+    count = len(actions.all_actions())
+    again = actions.create_from_insight(wh, head, insight, owner="mgr_r02", due=as_of, lang="zh")
+    assert again.id == first.id and len(actions.all_actions()) == count
+    assert actions.for_insight(wh, people["mgr_r02"], insight, owner="mgr_r02").id == first.id
+    assert actions.for_insight(wh, people["head_r01"], insight, owner="mgr_r02") is None  # not theirs to see
+    other = next(
+        i
+        for i in guidance.generate(wh, head.scope, "R02B01T1M1", Period.containing("month", as_of, as_of))
+        if actions.insight_key(i) != actions.insight_key(insight)
+    )
+    assert actions.create_from_insight(wh, head, other, owner="mgr_r02", due=as_of).id != first.id
+    actions.update(wh, head, first.id, first.version, status="done", done_on=as_of)
+    anew = actions.create_from_insight(wh, head, insight, owner="mgr_r02", due=as_of)
+    assert anew.id != first.id and anew.status == "open"  # the finding came back after the work was done

@@ -241,7 +241,7 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
         "count": r"-?\d{1,3}(,\d{3})*(\.\d)?",
         "decimal2": r"[\d,]+\.\d\d",
         "score": r"-?[\d,]+(\.\d)?",
-        "money": r"[\d,.]+[万亿]?",
+        "money": r"[\d,.]+[万亿元]?",
     }
     seen = set()
     for frame in (d.value for d in at.dataframe):

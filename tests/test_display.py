@@ -5,6 +5,7 @@ their parents exactly where they repeat, codes by name; and both reports, in bot
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import openpyxl
@@ -168,3 +169,107 @@ def test_a_managers_overview_ranks_nothing_and_a_red_target_says_why(app, wh, as
     row = board.node.set_index("metric").loc["deposits"]
     assert row.status == "red"
     assert any(units.rate(row.pace) in c.value and "不到时间进度" in c.value for c in at.caption)
+
+
+def test_counts_read_whole_and_a_count_pace_keeps_a_decimal():
+    from cockpit.core import i18n
+    from cockpit.domain import metrics
+
+    assert [i18n.count(v) for v in (0.2, 3.3, 3.6, 14359.4)] == ["0", "3", "4", "14,359"]
+    assert i18n.fmt(0.4, "count") == "0" and metrics.get("actions").fmt(3.6) == "4"
+    actions = metrics.get("actions")  # a pace per working day is a rate, not a count
+    assert [actions.fmt_pace(v) for v in (0.04, 0.16, 0.0, 12.34)] == ["<0.1", "0.2", "0.0", "12.3"]
+    assert metrics.get("sales").fmt_pace(26812.3) == metrics.get("sales").fmt(26812.3) == "2.68万"
+
+
+def test_count_targets_are_whole_numbers(wh):
+    from cockpit.domain import metrics
+
+    counts = [m.id for m in metrics.all() if m.unit == "count"]
+    got = wh.sql("select metric, target_value from targets")
+    counted = got[got.metric.isin(counts)]
+    assert len(counted) and (counted.target_value == counted.target_value.round()).all()
+    assert (got.target_value != got.target_value.round()).any()  # money targets keep their cents
+
+
+def test_a_managers_guidance_compares_nobody_with_itself(app, wh, as_of):
+    from cockpit import guidance
+    from cockpit.charts.guidance import evidence
+
+    found = guidance.generate(
+        wh, scope_of("manager1"), "R01B01T1M1", Period.containing("month", as_of, as_of)
+    )
+    alone = [i for i in found if i.detail is not None and len(i.detail) == 1]
+    assert alone, "a manager's findings about their own node alone"
+    assert all(evidence(i, "zh") is None for i in alone)
+    for ins in found:
+        fig = evidence(ins, "zh")
+        bars = [t for t in (fig.data if fig is not None else ()) if t.type == "bar"]
+        assert not bars or sum(len(t.x) for t in bars) > 1, ins.type
+    at = app("manager1", lang="zh")
+    at.switch_page("pages/guidance.py").run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert re.search(r"目标 \d+(?:,\d{3})*（", text) and not re.search(r"目标 \d+\.\d（", text)
+    assert "需完成 0.0；" not in text
+
+
+def test_every_red_or_amber_kpi_says_why_in_the_pdf_the_workbook_and_on_the_targets_page(
+    report, app, tmp_path
+):
+    from cockpit.display import statuses
+
+    k = report.kpis
+    lagging = k[k.status.isin(["red", "amber"])]
+    assert len(lagging), "the lagging region and the manager have red or amber metrics"
+    progress = k.attrs["time_progress"]
+    expected = [statuses.why(r, progress, report.lang) for r in lagging.itertuples()]
+    assert all(m in w for m, w in zip(lagging.metric_name, expected))  # an independent reading of the rule
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf.build(report))
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert all(re.sub(r"\s+", "", w) in flat for w in expected)
+    kpis = openpyxl.load_workbook(io.BytesIO(excel.build(report))).worksheets[1]
+    heads = [c.value for c in kpis[1]]
+    why = heads.index(excel.i18n.t("report.col.why", report.lang)) + 1
+    cells = [kpis.cell(i + 2, why).value or "" for i in range(len(k))]
+    assert [c for c in cells if c] == expected
+    if report.lang == "zh" and report.org_id == "R02":
+        at = app("head_r02", lang="zh")
+        at.switch_page("pages/targets.py").run()
+        table = at.dataframe[0].value
+        assert [w for w in table["原因（红、黄）"] if w] == expected
+
+
+def test_the_head_offices_scorecard_ranks_it_among_nobody(app):
+    at = app("exec", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    for label in ("同级排名", "全行同层级排名", "四分位", "较上期名次变化"):  # the head office has no peers
+        assert shown[label] == "无同级机构", (label, shown[label])
+    at = app("head_r01", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    assert re.fullmatch(r"第 \d / 3 名", {m.label: m.value for m in at.metric}["同级排名"])
+
+
+def test_an_indicator_scoring_nothing_says_which_rule_gave_it(app, wh, as_of):
+    from cockpit.domain import metrics
+
+    at = app("exec", lang="zh")
+    at.switch_page("pages/scorecard.py").run()
+    table = next(d.value for d in at.dataframe if {"得分", "满分", "指标"} <= set(d.value.columns))
+    zero = table[(table["得分"] == "0.0") & (table["满分"] != "0.0")]
+    lines = [c.value for c in at.caption if "得 0 分" in c.value]
+    assert len(zero) and len(lines) == len(zero)  # one line per indicator that earned nothing
+    start = Period.parse(as_of.strftime("%Y-%m"), as_of).start
+    for name, line in zip(zero["指标"], lines):
+        assert line.startswith(f"{name} 得 0 分")
+        if "期初" in line and name == metrics.get("deposits").name("zh"):  # check the claim itself
+            bal = wh.sql(
+                "select balance_date, sum(balance) as b from balances_daily where category = 'deposit'"
+                " and balance_date in (:o, :n) group by 1 order by 1",
+                {"o": start - pd.Timedelta(days=1), "n": as_of},
+            )
+            assert bal.b.iloc[-1] <= bal.b.iloc[0]

@@ -40,6 +40,7 @@ def test_money_reads_in_wan_and_yi_in_chinese_and_with_separators_in_english():
     assert i18n.money(12_345_678, "zh") == "1234.57万"
     assert i18n.money(123_456_789_012, "zh") == "1234.57亿"
     assert i18n.money(12_345_678, "en") == "12.35M"
+    assert i18n.money(5_799.11, "zh") == "5,799.11元" and i18n.money(5_799.11, "en") == "5,799.11"
     assert i18n.count(12_345, "en") == "12,345"
     assert i18n.pct(0.1234, "zh") == "12.3%"
 

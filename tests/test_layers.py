@@ -35,3 +35,23 @@ def test_the_check_sees_a_forbidden_import(tmp_path):
     page = tmp_path / "leaky.py"
     page.write_text("from cockpit.warehouse.layer import open_warehouse\nimport duckdb\n")
     assert [m for m in imported_modules(page) if m.startswith(FORBIDDEN)]
+
+
+PAGE_WIDTH = 100  # pages read top to bottom in short lines (pages/ruff.toml formats them to this width)
+
+
+def long_lines(path: Path) -> list[int]:
+    """The numbers of the lines of `path` longer than PAGE_WIDTH characters."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, 1) if len(line) > PAGE_WIDTH]
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_a_page_reads_in_lines_of_at_most_100_characters(path):
+    assert long_lines(path) == [], f"{path.name}: lines longer than {PAGE_WIDTH} characters"
+
+
+def test_the_width_check_counts_characters(tmp_path):
+    page = tmp_path / "wide.py"
+    page.write_text("x = 1\n" + "#" + "宽" * PAGE_WIDTH + "\n" + "y" * PAGE_WIDTH + "\n", encoding="utf-8")
+    assert long_lines(page) == [2]

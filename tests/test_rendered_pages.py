@@ -61,3 +61,62 @@ def test_the_checker_catches_what_it_should():
         assert problems(text, "zh"), text
     assert problems("Owner R02", "en") and not problems("Owner: Head of Shanghai, 62.7%", "en")
     assert not problems("存款余额（亿元） 1.43 SICAS 行动数 信用卡App", "zh")
+
+
+def test_streamlits_own_english_is_restyled_or_replaced_in_chinese(app):
+    """Streamlit's untranslatable words (the uploader's Upload and 200MB line, the Running / Stop widget) are
+    restyled in Chinese only, the uploader's label states what the hidden line said, and a multiselect
+    says 选择客户 instead of "Choose options"."""
+    import streamlit as st
+
+    from cockpit.app import chrome
+
+    css = [h.proto.body for h in app("manager1", lang="zh").get("html")]
+    assert chrome.ZH_CSS in css and "stStatusWidget" in chrome.ZH_CSS and "选择文件" in chrome.ZH_CSS
+    assert chrome.ZH_CSS not in [h.proto.body for h in app("manager1", lang="en").get("html")]
+    at = app("manager1", lang="zh")
+    at.switch_page("pages/actions.py").run()
+    assert at.multiselect(key="new_customers").placeholder == "选择客户"
+    at = app("admin", lang="zh")
+    at.switch_page("pages/admin_import.py").run()
+    label = next(e.proto.label for e in at.get("file_uploader"))
+    assert f"{st.get_option('server.maxUploadSize')}MB" in label and "Parquet" in label
+
+
+def _switching_app() -> None:
+    """A page with the app's language switch and a selectbox, a multiselect and a button labelled by it."""
+    import streamlit as st
+
+    from cockpit.app import chrome
+
+    def switch() -> None:
+        st.session_state["lang"] = st.session_state["lang_choice"]
+        chrome.relabel_widgets(skip="lang_choice")
+
+    lang = st.session_state.get("lang", "zh")
+    st.radio("lang", ["zh", "en"], key="lang_choice", on_change=switch)
+    words = {"daily": "每日" if lang == "zh" else "Daily", "weekly": "每周" if lang == "zh" else "Weekly"}
+    st.selectbox("freq", list(words), index=1, key="freq", format_func=words.get)
+    st.multiselect("freqs", list(words), default=["daily"], key="freqs", format_func=words.get)
+    st.button("go", key="go")
+    st.file_uploader("file", key="file")
+
+
+def test_a_language_switch_sends_each_choice_again_in_the_new_language():
+    """Streamlit's browser shows a selectbox's old label after format_func changes until the server sends
+    the value again (seen in Chromium: 每日 under an English page): the switch makes it send the value."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_switching_app).run()
+    assert not at.selectbox(key="freq").proto.set_value  # nothing is pushed without a switch
+    at.radio(key="lang_choice").set_value("en").run()
+    assert not at.exception
+    box, many = at.selectbox(key="freq"), at.multiselect(key="freqs")
+    assert box.proto.set_value and box.proto.raw_value == "Weekly" and box.value == "weekly"
+    assert many.proto.set_value and list(many.proto.raw_values) == ["Daily"]
+
+
+def test_the_signed_in_line_names_a_role_once(app):
+    for username, lang, line in (("manager1", "zh", "客户经理"), ("exec", "zh", "行长 · 总行管理层")):
+        at = app(username, lang=lang)
+        assert at.sidebar.markdown[0].value.endswith(f"  \n{line}")  # not 客户经理 · 客户经理

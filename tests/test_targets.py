@@ -294,6 +294,8 @@ def test_import_rejects_each_bad_row_with_its_row_number_and_applies_nothing(wri
     book.loc[1, "org_id"] = "R99"  # Excel row 3
     book.loc[2, "metric"] = "profit"  # row 4
     book.loc[3, "target_value"] = -10  # row 5
+    assert book.loc[4, "metric"] == "new_customers"
+    book.loc[4, "target_value"] = 2.5  # row 6: a count target is whole
     book = pd.concat([book, book.iloc[[0]]], ignore_index=True)  # row 8 duplicates row 2
     before = _targets_checksum(writable)
     with pytest.raises(targets_io.TargetImportError) as err:
@@ -303,6 +305,7 @@ def test_import_rejects_each_bad_row_with_its_row_number_and_applies_nothing(wri
         "row 3: unknown org 'R99'",
         "row 4: unknown metric 'profit'",
         "row 5: negative target -10",
+        "row 6: new_customers counts whole customers or actions: 2.5 is not a whole number",
         "row 8: duplicate of row 2",
     ]
     assert "nothing was imported" in str(err.value)
@@ -379,39 +382,22 @@ def test_trend_dates_read_as_numbers_for_chinese_readers():
     )
 
 
-def test_a_small_nodes_fractional_count_target_keeps_a_decimal(wh):
+def test_a_small_nodes_count_target_is_whole_and_reads_whole(wh):
+    """A count target is a whole number (the demo rounds a node's share up; the workbook refuses a
+    fraction), so the smallest manager's target reads as what it is: 1 new customer, not 0.5."""
     from cockpit.core import i18n
 
-    small = wh.sql("""select t.target_value from targets t join orgs o on o.org_id = t.org_id
-                      where o.level = 4 and t.metric = 'new_customers' order by t.target_value limit
-                      1""").target_value.iloc[0]
-    table = pd.DataFrame(
-        [
-            {
-                "name_zh": "客户经理",
-                "metric": "new_customers",
-                "actual": 0.0,
-                "target": 0.46,
-                "achievement": 0.0,
-                "pace": 0.0,
-                "status": "red",
-                "days_ahead": None,
-                "mom": None,
-                "yoy": None,
-            }
-        ]
-    )
-    shown = targets.for_display(table, "zh", {"red": "落后"}, "name_zh")
-    assert shown.target.iloc[0] == "0.5" and shown.actual.iloc[0] == "0"
-    if (
-        small != round(small) and small < 10
-    ):  # what the targets page shows for the smallest manager-level target
-        shown_small = i18n.fmt(small, "count", "zh")
-        assert "." in shown_small and float(shown_small) == pytest.approx(small, abs=0.051)
+    small = wh.sql("""select min(t.target_value) as v from targets t join orgs o on o.org_id = t.org_id
+                      where o.level = 4 and t.metric = 'new_customers'""").v.iloc[0]
+    assert small >= 1 and small == round(small)
+    row = {"name_zh": "客户经理", "metric": "new_customers", "actual": 0.0, "target": small}
+    row |= {"achievement": 0.0, "pace": 0.0, "status": "red", "days_ahead": None, "mom": None, "yoy": None}
+    shown = targets.for_display(pd.DataFrame([row]), "zh", {"red": "落后"}, "name_zh")
+    assert shown.target.iloc[0] == str(int(small)) and shown.actual.iloc[0] == "0"
     assert (
         i18n.count(1234.0, "zh") == "1,234"
         and i18n.count(12.4, "en") == "12"
-        and i18n.count(3.0, "en") == "3"
+        and i18n.count(0.46, "en") == "0"
     )
 
 

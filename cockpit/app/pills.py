@@ -8,16 +8,13 @@ from collections.abc import Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from cockpit.domain.status import COLOURS
-
-DARK_TEXT = {"amber"}  # white on amber does not read
+from cockpit.domain.status import COLOURS, text_colour
 
 
 def css(status: str) -> str:
     """The cell style of one status: its colour as the background, readable text on it."""
     colour = COLOURS.get(status, COLOURS["no_target"])
-    text = "#1f2328" if status in DARK_TEXT else "#ffffff"
-    return f"background-color: {colour}; color: {text}; font-weight: 600; border-radius: 10px"
+    return f"background-color: {colour}; color: {text_colour(status)}; font-weight: 600; border-radius: 10px"
 
 
 def table(frame: pd.DataFrame, column: str, statuses: Sequence[str]) -> Styler:

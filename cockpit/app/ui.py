@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from cockpit.app import chrome
 from cockpit.core import config, i18n
 from cockpit.core.periods import KINDS, Period, periods_back_to
 from cockpit.display import names as display_names
@@ -37,6 +38,7 @@ def lang() -> str:
 
 def _set_lang() -> None:
     st.session_state["lang"] = st.session_state["lang_choice"]
+    chrome.relabel_widgets(skip="lang_choice")  # the boxes show their choice in the new language
 
 
 def language_switch() -> None:

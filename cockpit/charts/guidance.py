@@ -46,6 +46,12 @@ def _money(fig: go.Figure, lang: str, what: str = "") -> None:
         fig.update_yaxes(title_text=i18n.t(f"guidance.axis.{what}yuan", lang), tickformat="~s")
 
 
+def _one_bar(fig: go.Figure) -> bool:
+    """True for a bar chart of a single bar (lines beside it are only its reference)."""
+    bars = [t for t in fig.data if t.type == "bar"]
+    return bool(bars) and sum(len(t.x) for t in bars) <= 1
+
+
 def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
     """The chart behind an insight, or None when it has no detail to draw; legends and units in the reader's
     language.
@@ -102,6 +108,8 @@ def evidence(ins: Insight, lang: str = "zh") -> go.Figure | None:
         fig = _bar(d, "org_id", "coverage", lang=lang)
         fig.update_yaxes(tickformat=".0%")
     else:
+        return None
+    if _one_bar(fig):  # a node beside nobody: the sentence says it all, a chart would compare it with itself
         return None
     fig.update_layout(
         height=280,

@@ -45,23 +45,32 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
 
 
 def money(value: float | None, lang: str = "zh") -> str:
-    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted (the unit says yuan)."""
+    """Money: 1234.57万 / 1.23亿 in Chinese, 12.3M in English; ¥ prefix omitted. A sum under 万 carries 元
+    in Chinese, so a sentence never sets a bare 5,799.11 beside 1.58万."""
     if value is None or value != value:
         return "—"
     if abs(value) < 10_000:
-        return format_decimal(round(value, 2), locale=_LOCALE[lang])
+        plain = format_decimal(round(value, 2), locale=_LOCALE[lang])
+        return f"{plain}元" if lang == "zh" else plain
     return format_compact_decimal(value, locale=_LOCALE[lang], fraction_digits=2)
 
 
 def count(value: float | None, lang: str = "zh") -> str:
-    """A whole number with thousands separators; a fractional value below 10 (a small node's share of a
-    target,
-    a pace per day) keeps one decimal, so 0.4 does not read as 0."""
+    """A whole number with thousands separators: customers, actions and referrals are never fractional (a
+    count's target is whole too; a rate per day of a count is a pace, see `pace`)."""
     if value is None or value != value:
         return "—"
-    if abs(value) < 10 and value != round(value):
-        return format_decimal(value, locale=_LOCALE[lang], format="#,##0.0")
     return format_decimal(round(value), locale=_LOCALE[lang])
+
+
+def pace(value: float | None, unit: str, lang: str = "zh") -> str:
+    """What a metric needs per working day: money and other units as `fmt`; a count per day keeps one
+    decimal, and a positive pace that would round to 0.0 reads <0.1, so work still needed never reads as 0."""
+    if unit != "count" or value is None or value != value:
+        return fmt(value, unit, lang)
+    if 0 < value < 0.05:
+        return "<" + format_decimal(0.1, locale=_LOCALE[lang], format="0.0")
+    return format_decimal(round(value, 1), locale=_LOCALE[lang], format="#,##0.0")
 
 
 def pct(value: float | None, lang: str = "zh", digits: int = 1) -> str:

@@ -26,5 +26,10 @@ def why(row: Any, time_progress: float, lang: str = "zh") -> str:
     )
 
 
+def reasons(table: Any, time_progress: float, lang: str = "zh") -> list[str]:
+    """For each row of a targets.table frame, why it is red or amber (`why`), or nothing when it is not."""
+    return [why(r, time_progress, lang) if r.status in ("red", "amber") else "" for r in table.itertuples()]
+
+
 def status_label(status: str, lang: str = "zh") -> str:
     return labels.label("status", status, lang)

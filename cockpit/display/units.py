@@ -35,9 +35,7 @@ def score(value: object, lang: str = "zh") -> str:
 
 def count(value: object, lang: str = "zh") -> str:
     """A whole number with thousands separators (customers, actions, referrals are never fractional)."""
-    if missing(value):
-        return BLANK
-    return format_decimal(round(float(value)), locale=_LOCALE[lang], format="#,##0")  # type: ignore[arg-type]
+    return BLANK if missing(value) else i18n.count(float(value), lang)  # type: ignore[arg-type]
 
 
 def rate(value: object, lang: str = "zh") -> str:

@@ -48,6 +48,10 @@ class Metric:
     def fmt(self, value: float | None, lang: str = "zh") -> str:
         return i18n.fmt(value, self.unit, lang)
 
+    def fmt_pace(self, value: float | None, lang: str = "zh") -> str:
+        """What the metric needs per working day (a count's pace keeps a decimal: see i18n.pace)."""
+        return i18n.pace(value, self.unit, lang)
+
     @property
     def higher_is_better(self) -> bool:
         return self.direction == "higher"

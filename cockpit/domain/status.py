@@ -23,6 +23,11 @@ COLOURS = {
     "no_target": "#9e9e9e",
     "not_started": "#9e9e9e",
 }
+TEXT_ON = {"amber": "#1f2328"}  # the text colour on a status's colour: dark on amber, white on the others
+
+
+def text_colour(status: str) -> str:
+    return TEXT_ON.get(status, "#ffffff")
 
 
 def _missing(x: float | None) -> bool:

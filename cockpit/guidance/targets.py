@@ -184,7 +184,7 @@ def _insight(ctx, table, progress, view, m, org, reasons, ended, standing) -> In
                         "guidance.target_risk.advice",
                         lang,
                         remaining=i18n.count(progress.remaining, lang),
-                        pace_needed=m.fmt(view.needed_per_day, lang)
+                        pace_needed=m.fmt_pace(view.needed_per_day, lang)
                         if view.needed_per_day is not None
                         else "—",
                     )

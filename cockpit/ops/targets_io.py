@@ -115,6 +115,8 @@ def validate(frame: pd.DataFrame, known_orgs: set[str]) -> Checked:
             problems.append(f"target_value is not a number: '{str(rec.target_value)[:20]}'")
         elif value < 0:
             problems.append(f"negative target {value:g}")
+        elif metric in metrics.ids() and metrics.get(metric).unit == "count" and value != round(value):
+            problems.append(f"{metric} counts whole customers or actions: {value:g} is not a whole number")
         key = (org, metric, kind, start)
         if key in seen:
             problems.append(f"duplicate of row {seen[key]}")

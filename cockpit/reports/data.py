@@ -16,6 +16,7 @@ import pandas as pd
 from cockpit import guidance
 from cockpit.core.periods import Period
 from cockpit.display import names as display_names
+from cockpit.display import statuses
 from cockpit.domain import metrics, scorecard
 from cockpit.guidance import Context, actions
 from cockpit.guidance.targets import target_table
@@ -61,6 +62,7 @@ def collect(
     name = tree.loc[org_id, "name_zh" if lang == "zh" else "name_en"]
     kpis = table[table.org_id == org_id].reset_index(drop=True)
     kpis.insert(2, "metric_name", [metrics.get(m).name(lang) for m in kpis.metric])
+    kpis["why"] = statuses.reasons(kpis, progress.ratio, lang)  # every red or amber status says why
     kpis.attrs["time_progress"] = progress.ratio
     scores = scorecard.scores(
         wh, scope, org_id, period, progress

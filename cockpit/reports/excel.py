@@ -27,7 +27,7 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
 }
-WIDE = {"text", "baseline", "action", "script"}
+WIDE = {"text", "baseline", "action", "script", "why"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ SHEETS: dict[str, list[XCol]] = {
         _c("achievement", "rate"),
         _c("pace", "rate"),
         _c("status", "status"),
+        _c("why"),
     ],
     "ranking": [
         _c("relation", "relation"),

@@ -110,8 +110,15 @@ class Report(FPDF):
             self.set_draw_color(0)
         self.set_y(y + 3)
 
-    def grid(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
-        """A table with a pale header and white / light grey rows, so dark text always reads."""
+    def grid(
+        self,
+        header: list[str],
+        rows: list[list[str]],
+        widths: tuple[int, ...],
+        pills: tuple[int, list[str]] | None = None,
+    ) -> None:
+        """A table with a pale header and white / light grey rows, so dark text always reads. `pills`:
+        (column, a status per row) draws that column's cells in the status's colour, as the pages do."""
         self.set_font("cjk", "", 8)
         self.set_text_color(0)
         self.set_draw_color(200)
@@ -126,8 +133,10 @@ class Report(FPDF):
             cell_fill_mode="ROWS",
         ) as t:
             t.row(header)
-            for r in rows:
-                t.row([str(c) for c in r])
+            for i, r in enumerate(rows):
+                row = t.row()
+                for j, c in enumerate(r):
+                    row.cell(str(c), style=_pill(pills[1][i]) if pills and j == pills[0] else None)
         self.set_draw_color(0)
 
     def phrase_lines(self, text: str, width: float) -> list[str]:
@@ -162,6 +171,12 @@ class Report(FPDF):
         width = self.w - self.l_margin - self.r_margin
         for line in self.phrase_lines(text, width - 1):
             self.cell(0, h, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _pill(code: str) -> FontFace:
+    """A status cell in the status's colour with readable text on it (cockpit.app.pills on the pages)."""
+    fill = _hex(status.COLOURS.get(code, status.COLOURS["no_target"]))
+    return FontFace(emphasis="BOLD", color=_hex(status.text_colour(code)), fill_color=fill)
 
 
 def kpi_scale(metric: str, values: tuple[float, float], lang: str) -> units.MoneyScale | None:
@@ -251,7 +266,10 @@ def build(r: ReportData) -> bytes:
         [tr(f"report.col.{c}") for c in ("metric_name", "actual", "target", "achievement", "pace", "status")],
         rows,
         (48, 26, 26, 25, 25, 30),
+        pills=(5, list(k.status)),
     )
+    for line in (w for w in k.get("why", []) if w):  # every red or amber status says why, in one line
+        pdf.paragraph(line)
     # Charts
     pdf.heading(tr("report.charts"))
     if not k.empty:

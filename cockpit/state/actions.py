@@ -250,7 +250,10 @@ def create_from_insight(
     """An action from a guidance insight (cockpit.guidance.Insight): its title, text, suggested action and
     baseline are kept with it, so the outcome can be read per insight type. An insight about a slice that is
     not an org node (a channel, a segment) is filed under `org_id`, the node the guidance was asked for."""
-    node = insight.org_id if insight.org_id in wh.visible_orgs(by.scope) or org_id is None else org_id
+    node = _insight_node(wh, by, insight, org_id)
+    existing = for_insight(wh, by, insight, owner=owner, org_id=org_id)
+    if existing is not None:  # one insight, one open action per owner: a second click opens the first
+        return existing
     return create(
         wh,
         by,
@@ -261,8 +264,40 @@ def create_from_insight(
         insight_type=insight.type,
         metric=insight.metric_id(),
         customers=customers,
-        detail={"text": insight.text(lang), "baseline": insight.baseline(lang), "severity": insight.severity},
+        detail={
+            "text": insight.text(lang),
+            "baseline": insight.baseline(lang),
+            "severity": insight.severity,
+            "insight": insight_key(insight),
+        },
     )
+
+
+def _insight_node(wh: Warehouse, by: auth.User, insight: Any, org_id: str | None) -> str:
+    """The node an insight's action is filed under: its own, or `org_id` when it is not a visible node."""
+    return insight.org_id if insight.org_id in wh.visible_orgs(by.scope) or org_id is None else org_id
+
+
+def insight_key(insight: Any) -> str:
+    """What makes two insights the same finding (cockpit.guidance.Insight.key: type, node, series, direction,
+    week), as text: the same finding next week is a new one, the same finding seen again is not."""
+    return json.dumps([str(k) for k in (insight.key or (insight.type, insight.org_id))], ensure_ascii=False)
+
+
+def for_insight(
+    wh: Warehouse, by: auth.User, insight: Any, *, owner: str, org_id: str | None = None
+) -> Action | None:
+    """The open action already made from this insight for `owner`, or None; only one `by` may read. A done
+    or dismissed one does not count: the finding came back, so it is new work."""
+    node = _insight_node(wh, by, insight, org_id)
+    with connect() as con:
+        row = con.execute(
+            "select * from actions where owner = ? and insight_type = ? and org_id = ?"
+            " and status in (?, ?) and json_extract(detail, '$.insight') = ? order by id limit 1",
+            (owner, insight.type, node, *OPEN_STATUSES, insight_key(insight)),
+        ).fetchone()
+        found = _action(con, row) if row is not None else None
+    return found if found is not None and readable(wh, by, found) else None
 
 
 def create_from_list(

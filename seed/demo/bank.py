@@ -735,7 +735,10 @@ start_bal as (
 ), factors as (
   select n.org_id, 0.95 + (hash(n.org_id, {seed}) % 1000) / 1000.0 * 0.25 as f from nodes n
 )
-select n.org_id, m.metric, p.period_type, p.period_start,
+select org_id, metric, period_type, period_start,
+  -- counts (actions, new customers) are whole: a node's target is rounded up, so any expected flow asks for 1
+  (case when metric in ('actions', 'new_customers') then ceil(raw) else raw end) as target_value
+from (select n.org_id, m.metric, p.period_type, p.period_start,
   round(case m.metric
     when 'deposits' then coalesce(s.deposits, 0) * pow(1 + {g}, date_diff('day', date '{start}',
     p.period_end) / 365.25)
@@ -745,7 +748,7 @@ select n.org_id, m.metric, p.period_type, p.period_start,
     when 'fee_income' then coalesce(fl.fees, 0) * fa.f * (date_diff('day', p.period_start, p.period_end) + 1)
     when 'new_customers' then coalesce(nw.new_customers, 0) * fa.f * (date_diff('day', p.period_start,
     p.period_end) + 1)
-  end, 2) as target_value
+  end, 2) as raw
 from nodes n
 cross join (values ('deposits'), ('aum'), ('actions'), ('sales'), ('fee_income'), ('new_customers')) m(metric)
 cross join periods p
@@ -753,6 +756,7 @@ left join start_bal s on s.org_id = n.org_id
 left join flows fl on fl.org_id = n.org_id
 left join news nw on nw.org_id = n.org_id
 join factors fa on fa.org_id = n.org_id
+) n
 """
 
 
