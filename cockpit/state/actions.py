@@ -290,12 +290,24 @@ def for_insight(
     """The open action already made from this insight for `owner`, or None; only one `by` may read. A done
     or dismissed one does not count: the finding came back, so it is new work."""
     node = _insight_node(wh, by, insight, org_id)
-    with connect() as con:
-        row = con.execute(
-            "select * from actions where owner = ? and insight_type = ? and org_id = ?"
-            " and status in (?, ?) and json_extract(detail, '$.insight') = ? order by id limit 1",
-            (owner, insight.type, node, *OPEN_STATUSES, insight_key(insight)),
-        ).fetchone()
+    key = insight_key(insight)
+    with db.read() as con:
+        rows = (
+            con.execute(
+                select(table)
+                .where(
+                    table.c.owner == owner,
+                    table.c.insight_type == insight.type,
+                    table.c.org_id == node,
+                    table.c.status.in_(OPEN_STATUSES),
+                )
+                .order_by(table.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        # the insight's key is inside the detail JSON, read here rather than with a dialect's JSON operator
+        row = next((r for r in rows if json.loads(r["detail"] or "{}").get("insight") == key), None)
         found = _action(con, row) if row is not None else None
     return found if found is not None and readable(wh, by, found) else None
 
