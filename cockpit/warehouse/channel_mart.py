@@ -61,19 +61,27 @@ ev as (
   join movers m on m.w = e.w and m.customer_id = e.customer_id
   join org_closure c on c.descendant_id = e.mart_org_id and c.depth > 0
 ),
+seen as (  -- each customer's channels once (a channel has one group): plain counts instead of distinct ones
+  select distinct node_id, w, customer_id, channel_id, channel_group from ev
+),
 gathered as (
-  select node_id, w, customer_id,
-         count(distinct channel_id) filter (where channel_group is not null) as n_channels,
-         count(distinct channel_group) as n_groups,
-         concat_ws('+',
-           max(case when channel_group = 'online' then 'online' end),
-           max(case when channel_group = 'remote' then 'remote' end),
-           max(case when channel_group = 'offline' then 'offline' end)) as mix,
-         count(distinct bought) filter (where channel_group is not null) as products
-  from ev group by node_id, w, customer_id
+  select node_id, w, customer_id, count(channel_group) as n_channels,
+         bool_or(channel_group = 'online') as on_, bool_or(channel_group = 'remote') as re_,
+         bool_or(channel_group = 'offline') as off_
+  from seen group by node_id, w, customer_id
+),
+bought as (
+  select node_id, w, customer_id, count(distinct bought) as products
+  from ev where bought is not null and channel_group is not null group by node_id, w, customer_id
 )
-select g.*, m.customer_id is null as own, k.customer_id is not null as known, k.unified_id
+select g.node_id, g.w, g.customer_id, g.n_channels,
+       coalesce(g.on_, false)::int + coalesce(g.re_, false)::int + coalesce(g.off_, false)::int as n_groups,
+       concat_ws('+', case when g.on_ then 'online' end, case when g.re_ then 'remote' end,
+                 case when g.off_ then 'offline' end) as mix,
+       coalesce(b.products, 0) as products,
+       m.customer_id is null as own, k.customer_id is not null as known, k.unified_id
 from gathered g
+left join bought b on b.node_id = g.node_id and b.w = g.w and b.customer_id = g.customer_id
 left join movers m on m.w = g.w and m.customer_id = g.customer_id
 left join customers k on k.customer_id = g.customer_id
 """
