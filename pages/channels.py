@@ -25,6 +25,7 @@ names = {
 }
 names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
 org_names = rules.names(lang, (ui.org_tree(), "org_id"))
+ORG_COLUMNS = ("credited_to", "org_id", "team_org_id")
 coverage = ui.query("channel_coverage", **win)
 
 
@@ -46,7 +47,7 @@ def no_data(*sources: str) -> bool:
 
 def named(df, *cols):
     """The frame with ids in `cols` shown by name."""
-    return df.assign(**{c: df[c].map(lambda v: names.get(v, v)) for c in cols})
+    return df.assign(**{c: i18n.each_distinct(df[c], lambda v: names.get(v, v)) for c in cols})
 
 
 def table(df, words=None):
@@ -256,17 +257,14 @@ with t_attr:
         format_func=by_names.get,
     )
     staff = ui.query("attribution_staff", **win, by=by).dropna(axis=1, how="all")
+    org = ui.names().org
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:
         st.dataframe(
             table(
                 staff.drop(columns=["invitation_code"], errors="ignore").assign(
-                    **{
-                        c: staff[c].map(ui.names().org)
-                        for c in ("credited_to", "org_id", "team_org_id")
-                        if c in staff
-                    }
+                    **{c: i18n.each_distinct(staff[c], org) for c in ORG_COLUMNS if c in staff}
                 )
             ),
             hide_index=True,

@@ -1,4 +1,5 @@
--- description: Channel integration of an org node in a window: share of touchpoint events tied to a known customer, and share of active customers recognised across channels under one id (null where the source does not record it).
+-- description: Channel integration of an org node in a window: share of touchpoint events tied to a known customer, and share of active customers recognised across channels under one id (null where the source does not record it). Answered from channel_identity_stored when the build stores the window and node.
+-- stored: channel_identity_stored
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -1,4 +1,5 @@
--- description: Omnichannel customers of an org node in a window: customers seen in 1 / 2 / 3+ channels, in 1 / 2 / 3 channel groups, and by channel-group mix, with products bought per customer.
+-- description: Omnichannel customers of an org node in a window: customers seen in 1 / 2 / 3+ channels, in 1 / 2 / 3 channel groups, and by channel-group mix, with products bought per customer. Answered from channel_mix_stored when the build stores the window and node.
+-- stored: channel_mix_stored
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -1,4 +1,5 @@
--- description: Referral matrix of an org node for referrals created in a window, by route between channels or channel groups (rules in cockpit/domain/channels.py): created, accepted, followed up within the SLA, converted, median follow-up hours.
+-- description: Referral matrix of an org node for referrals created in a window, by route between channels or channel groups (rules in cockpit/domain/channels.py): created, accepted, followed up within the SLA, converted, median follow-up hours. Answered from referral_matrix_stored when the build stores the window and node.
+-- stored: referral_matrix_stored
 -- include: referral_facts
 -- param: org_id org
 -- param: start date

@@ -1,4 +1,5 @@
--- description: Monthly on-time follow-up rate per referral route (channel to channel) of an org node, for referrals created in a window (rules in cockpit/domain/channels.py).
+-- description: Monthly on-time follow-up rate per referral route (channel to channel) of an org node, for referrals created in a window (rules in cockpit/domain/channels.py). Answered from referral_monthly_stored when the build stores the window and node.
+-- stored: referral_monthly_stored
 -- include: referral_facts
 -- param: org_id org
 -- param: start date

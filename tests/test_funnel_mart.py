@@ -104,10 +104,8 @@ def _copy(bank: Path, tmp_path: Path) -> Path:
     return path
 
 
-def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp_path):
-    path = _copy(bank, tmp_path)
-    con = duckdb.connect(str(path))
-    # Half the customers of R01B01 also act, later each month, at a manager of R02B01.
+def move_half_of_a_branch(con: duckdb.DuckDBPyConnection) -> None:
+    """Half the customers of R01B01 also act, later each month, at a manager of R02B01."""
     moved = con.execute(
         "select org_id from orgs o join org_closure c on c.descendant_id = o.org_id "
         "where c.ancestor_id = 'R02B01' and o.level = 4 order by org_id limit 1"
@@ -125,6 +123,12 @@ def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp
         "having count(distinct c.ancestor_id) = 2)"
     ).fetchone()[0]
     assert n > 20
+
+
+def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp_path):
+    path = _copy(bank, tmp_path)
+    con = duckdb.connect(str(path))
+    move_half_of_a_branch(con)
     marts.build(con)
     con.close()
     wh = Warehouse(str(path))

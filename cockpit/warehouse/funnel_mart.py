@@ -29,16 +29,17 @@ STORED_LEVEL = 2
 
 # The events of the windows being built, with each event's node at level <= STORED_LEVEL. `{window}` is the
 # expression giving the window start of an event (date_trunc for a kind of period, or a fixed date).
-EVENTS_SQL = """
-create or replace temp table sf_ev as
-with mart_node as (
+MART_NODE = """mart_node as (  -- each node's ancestor at level {level}, or the node itself if higher up
   select c.descendant_id as org_id, c.ancestor_id as mart_org_id
   from org_closure c
   join orgs a on a.org_id = c.ancestor_id
   join orgs d on d.org_id = c.descendant_id
   where a.level = least(d.level, {level})
-)
-select {window} as w, e.event_id, e.customer_id, e.event_ts, e.stage, e.channel_id, e.org_id,
+)"""
+EVENTS_SQL = f"""
+create or replace temp table sf_ev as
+with {MART_NODE}
+select {{window}} as w, e.event_id, e.customer_id, e.event_ts, e.stage, e.channel_id, e.org_id,
        e.campaign_id, e.product_id, m.mart_org_id
 from events e
 join mart_node m on m.org_id = e.org_id

@@ -25,15 +25,15 @@ from typing import Any
 
 from cockpit.core import config
 from cockpit.core.periods import KINDS, MONTHS, Period
-from cockpit.warehouse import funnel_mart, schema
+from cockpit.warehouse import channel_mart, funnel_mart, schema
 from cockpit.warehouse.duck import one_row
 
 # Built by `full_build`'s portable statements on any engine (Spark too).
 PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
-# The stored funnel is built by DuckDB only (cockpit/warehouse/funnel_mart.py); other engines get it copied
-# (`cockpit export`, cockpit/warehouse/spark.py) or leave it empty, and queries/sicas_funnel.sql then computes
-# from the events.
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE)
+# The stored funnel and channel figures are built by DuckDB only (cockpit/warehouse/funnel_mart.py,
+# channel_mart.py); other engines get them copied (`cockpit export`, cockpit/warehouse/spark.py) or leave them
+# empty, and the named queries then compute from the events.
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
@@ -221,6 +221,7 @@ def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
         # A new last day moves the through date of periods it does not belong to.
         con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
     funnel_mart.build(con, day)
+    channel_mart.build(con, day)
 
 
 def _add_day(con: Any, kind: str, day: dt.date) -> None:
