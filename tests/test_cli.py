@@ -160,8 +160,9 @@ def test_db_is_accepted_after_every_subcommand(tmp_path, capsys):
 
 
 def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
-    """`cockpit run` execs Streamlit: the pid it was started as serves the app (on the address it was given),
-    and a TERM to it leaves no server behind holding the port."""
+    """`cockpit run` execs the server (cockpit/app/serve.py, which runs Streamlit in the same process): the
+    pid it was started as serves the app (on the address it was given) with no child of its own, and a TERM to
+    it leaves no server behind holding the port."""
     import signal
     import socket
     import time
@@ -188,7 +189,11 @@ def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
                 time.sleep(0.5)
         assert up, "the server did not answer"
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-        assert b"streamlit" in cmdline and b"run" in cmdline
+        assert b"cockpit.app.serve" in cmdline
+        children = [
+            c for t in Path(f"/proc/{proc.pid}/task").iterdir() for c in (t / "children").read_text().split()
+        ]
+        assert children == [], "the server runs in a child process that a TERM to cockpit run would orphan"
         with socket.socket() as s, pytest.raises(ConnectionRefusedError):  # only the address it was given
             s.connect(("127.0.0.1", port))
         proc.send_signal(signal.SIGTERM)

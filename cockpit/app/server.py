@@ -14,14 +14,16 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
-def command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """The Streamlit command line that serves the cockpit on address:port, headless, without telemetry."""
+def command(
+    port: int, address: str = "127.0.0.1", warm: bool = True, flags: tuple[str, ...] = ()
+) -> list[str]:
+    """The command line that serves the cockpit on address:port, headless, without telemetry: through
+    cockpit/app/serve.py (imports, warehouse and collector settled at start), or with `warm=False` as plain
+    `streamlit run` (the benchmark's comparison)."""
+    head = ["-m", "cockpit.app.serve"] if warm else ["-m", "streamlit", "run", str(APP)]
     return [
         sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
+        *head,
         "--server.address",
         address,
         "--server.port",
@@ -32,6 +34,7 @@ def command(port: int, address: str = "127.0.0.1") -> list[str]:
         "false",
         "--server.fileWatcherType",
         "none",
+        *flags,
     ]
 
 
@@ -42,9 +45,16 @@ def free_port() -> int:
 
 
 def start(
-    home: Path, warehouse: Path | str, extra_env: dict[str, str] | None = None, timeout: float = 60
+    home: Path,
+    warehouse: Path | str,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60,
+    warm: bool = True,
+    cpus: set[int] | None = None,
+    flags: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, str]:
-    """Start a demo-mode server in the background and wait until it answers its health check.
+    """Start a demo-mode server in the background and wait until it answers its health check; `cpus` pins it
+    (and every thread it starts) to those cores.
 
     Its output goes to `home/server-PORT.log`; raises RuntimeError naming that log if it does not come up.
     """
@@ -57,7 +67,14 @@ def start(
         **(extra_env or {}),
     )
     log = open(Path(home) / f"server-{port}.log", "w")  # noqa: SIM115 (the server writes it until stopped)
-    proc = subprocess.Popen(command(port), cwd=APP.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        command(port, warm=warm, flags=flags),
+        cwd=APP.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:

@@ -7,8 +7,10 @@ every parameter as plain values, because `st.cache_data` is shared by all sessio
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +31,7 @@ from cockpit.warehouse.layer import (
 from cockpit.warehouse.queries import QueryError
 
 CHANNEL_GROUPS: list[str] = ["all", "online", "remote", "offline"]
+T = TypeVar("T")
 
 
 def lang() -> str:
@@ -62,6 +65,11 @@ def tr(key: str, **values: object) -> str:
 @st.cache_resource(show_spinner=False)
 def _warehouse(target: str) -> Warehouse:
     return open_warehouse(target)
+
+
+def open_cached(target: str) -> Warehouse:
+    """The process's one Warehouse for `target`, opened on first use (the server opens it at start)."""
+    return _warehouse(target)
 
 
 def warehouse() -> Warehouse:
@@ -125,12 +133,10 @@ def _plain(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def query(name: str, **params: Any) -> pd.DataFrame:
-    """A named query for the signed-in user; on refusal or failure, a clear message and a stop."""
-    warehouse()
+def _or_stop(read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)` from the warehouse; on refusal or failure, a clear message and a stop."""
     try:
-        key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
-        return _cached_query(config.warehouse_target(), name, scope().key, key).copy()
+        return read(*args)
     except UnknownOrgError as e:
         st.error(tr("error.unknown_org", detail=str(e)))
     except ScopeError as e:
@@ -140,6 +146,13 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     except WarehouseError as e:
         st.error(tr("error.warehouse", detail=str(e)))
     st.stop()
+
+
+def query(name: str, **params: Any) -> pd.DataFrame:
+    """A named query for the signed-in user; on refusal or failure, a clear message and a stop."""
+    warehouse()
+    key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+    return _or_stop(_cached_query, config.warehouse_target(), name, scope().key, key).copy()
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
@@ -224,9 +237,25 @@ TREE_INDENT = "\u3000"  # an ideographic space: the dropdown keeps it where it d
 TREE_MARK = "└ "
 
 
+# The sidebar's tree, as names and picker labels, is worked out once per warehouse, scope and language and
+# shared by every session of that scope (read only); the user names come from the user store on each call.
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
+def _reader(target: str, scope_key: tuple, language: str) -> display_names.Names:
+    tree = _cached_query(target, "org_tree", scope_key, ())
+    return display_names.from_frames(tree, _cached_query(target, "channels", scope_key, ()), language)
+
+
+def forget_tree() -> None:
+    """Drop the cached names and picker of every scope: the next run works them out again (a cold start)."""
+    _reader.clear()
+    _picker.clear()
+
+
 def names() -> display_names.Names:
     """The names of the nodes and channels the user may see, in their language (cockpit.display)."""
-    return display_names.from_frames(org_tree(), query("channels"), lang())
+    warehouse()
+    cached = _or_stop(_reader, config.warehouse_target(), scope().key, lang())
+    return dataclasses.replace(cached, users=display_names.user_names(lang()))
 
 
 def org_options(tree: pd.DataFrame, reader: display_names.Names) -> dict[str, str]:
@@ -243,14 +272,25 @@ def _bare(label: str) -> str:
     return label.strip().lstrip(TREE_INDENT).removeprefix(TREE_MARK).strip()
 
 
-def _labels_to_ids(pickable: pd.DataFrame, tree: pd.DataFrame) -> dict[str, str]:
-    """Each node's picker label in either language (without its indent and mark), to its id."""
-    channels = query("channels")
-    out: dict[str, str] = {}
-    for language in i18n.LANGS:
-        reader = display_names.from_frames(tree, channels, language)
-        out.update({_bare(label): o for o, label in org_options(pickable, reader).items()})
-    return out
+@dataclasses.dataclass(frozen=True)
+class Picker:
+    """The org picker of one scope: the nodes it offers, their labels in one language, and every label in
+    either language (without its indent and mark) back to its node."""
+
+    ids: list[str]
+    labels: dict[str, str]
+    back: dict[str, str]
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
+def _picker(target: str, scope_key: tuple, language: str) -> Picker:
+    tree = _cached_query(target, "org_tree", scope_key, ())
+    pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope_key[2])]
+    back: dict[str, str] = {}
+    for other in i18n.LANGS:
+        labels = org_options(pickable, _reader(target, scope_key, other))
+        back.update({_bare(label): o for o, label in labels.items()})
+    return Picker(list(pickable.org_id), org_options(pickable, _reader(target, scope_key, language)), back)
 
 
 def _home_org(tree: pd.DataFrame) -> str:
@@ -297,19 +337,17 @@ def sidebar_filters() -> dict[str, Any]:
         ):  # first run, a new period type, or a crafted value
             st.session_state["f_period"] = options[0]
         label = st.selectbox(tr("filter.period"), options, key="f_period")
-        pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope().org_ids)]
-        ids = list(pickable.org_id)
+        picker = _or_stop(_picker, config.warehouse_target(), scope().key, lang())
+        ids, labels = picker.ids, picker.labels
         chosen = st.session_state.get("f_org")
-        back = _labels_to_ids(pickable, tree) if chosen not in ids else {}
-        if chosen not in ids and _bare(str(chosen)) in back:
+        if chosen not in ids and _bare(str(chosen)) in picker.back:
             # the picker handed back its label in the other language after a language switch: not a refusal
-            chosen = st.session_state["f_org"] = back[_bare(str(chosen))]
+            chosen = st.session_state["f_org"] = picker.back[_bare(str(chosen))]
         if chosen not in ids:
             if chosen is not None:  # crafted widget state or a node that left the user's scope
                 st.session_state["f_scope_refused"] = str(chosen)
             st.session_state["f_org"] = _home_org(tree)
         reader = names()
-        labels = org_options(pickable, reader)
         org = st.selectbox(
             tr("filter.org"),
             ids,

@@ -82,11 +82,16 @@ def for_reader(wh: Warehouse, scope: Scope, lang: str = "zh") -> Names:
 def from_frames(tree: pd.DataFrame, channels: pd.DataFrame, lang: str = "zh") -> Names:
     labels, short, paths = org_labels(tree, lang)
     col = "name_zh" if lang == "zh" else "name_en"
+    channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
+    return Names(labels, short, paths, channel_names, user_names(lang))
+
+
+def user_names(lang: str = "zh") -> dict[str, str]:
+    """Every user's display name in the reader's language, read from the user store now."""
     # what the command line, the demo set-up and an unnamed failed sign-in record as their user
     users = {u: i18n.t(f"display.user.{u}", lang) for u in ("cli", "demo", "-")}
     users.update({u.username: person(u.name, lang) for u in auth.list_users()})
-    channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
-    return Names(labels, short, paths, channel_names, users)
+    return users
 
 
 _BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$")

@@ -13,8 +13,11 @@ It prints, in one run:
 4. the SICAS funnel as the page asks for it (this period, the previous one, a breakdown), read from the rows
    `cockpit build` stored and computed from the events, as an executive and as a branch head, with the
    ratio and whether both give the same figures;
-5. a bounded load test: simultaneous signed-in browser sessions against one `cockpit run` server on
-   127.0.0.1 (cockpit/ops/loadtest.py), with p50 and p95 page times and the server's resident memory.
+5. a bounded load test of one server on 127.0.0.1 pinned to a core of its own: 1, 10 and N simultaneous
+   signed-in sessions speaking Streamlit's websocket protocol (cockpit/ops/loadtest.py), with the server's
+   CPU time per page view, page views per second per core, p50 and p95 per page, errors and resident
+   memory; what limits one server and what N of them buy; the first page views after a restart and the CPU
+   per view for the cockpit's warm start against plain `streamlit run`.
 Figures are printed, never asserted: they depend on the machine (also printed).
 """
 
@@ -259,7 +262,7 @@ def _signed_in(username: str = "exec"):
 def _pages() -> list[list[Any]]:
     import streamlit as st
 
-    from cockpit.app import navigation
+    from cockpit.app import navigation, ui
 
     rec = _Recorder()
     rows = []
@@ -270,6 +273,7 @@ def _pages() -> list[list[Any]]:
             for cache in ("cold", "warm"):
                 if cache == "cold":
                     st.cache_data.clear()
+                    ui.forget_tree()
                 rec.reset()
                 tracemalloc.start()
                 t0 = time.perf_counter()
@@ -387,34 +391,166 @@ def config_target() -> str:
     return config.warehouse_target()
 
 
-def _load(path: Path, sessions: int) -> list[str]:
-    """Browser sessions against one server: one alone, 10 at once for the server's memory, then `sessions`."""
+def _cores() -> tuple[set[int] | None, set[int] | None]:
+    """A core for the server and the others for the load test's client, when this machine has two or more."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None, None
+    return {cores[0]}, set(cores[1:])
+
+
+@contextlib.contextmanager
+def _server(path: Path, warm: bool = True, flags: tuple[str, ...] = ()):
+    """A cockpit server on its own core for the duration; yields (process, url, seconds until it answered)."""
     from cockpit.app import server
+
+    server_cores, _ = _cores()
+    t0 = time.perf_counter()
+    proc, url = server.start(
+        Path(os.environ["COCKPIT_HOME"]), path, timeout=180, warm=warm, cpus=server_cores, flags=flags
+    )
+    try:
+        yield proc, url, time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wave_row(r: Any) -> list[str]:
+    return [
+        str(r.sessions),
+        str(r.views),
+        str(len(r.errors)),
+        f"{r.runs / max(r.views + len(r.errors), 1):.2f}",
+        f"{r.seconds:.1f}",
+        f"{r.views / r.seconds:.2f}" if r.seconds else "-",
+        f"{r.server_cpu_seconds / r.seconds:.0%}" if r.seconds else "-",
+        f"{r.cpu_ms_per_view:,.0f}",
+        f"{r.views_per_core_second:.2f}",
+        f"{r.server_rss_before_mb:,.0f} → {r.server_rss_peak_mb:,.0f}",
+    ]
+
+
+WAVE_HEADERS = [
+    "sessions",
+    "views",
+    "errors",
+    "runs/view",
+    "wall s",
+    "views/s",
+    "server busy",
+    "server CPU ms/view",
+    "views/s per core",
+    "server MB (before → peak)",
+]
+
+# How each server start is compared: the cockpit's own (cockpit/app/serve.py) and plain `streamlit run`.
+STARTS = {
+    "cockpit (warm start, gc.freeze)": (True, ()),
+    "plain streamlit run": (False, ()),
+    "cockpit, no post-run gc.collect": (True, ("--runner.postScriptGC", "false")),
+}
+
+
+def _restart(path: Path) -> list[list[str]]:
+    """Per way of starting: seconds until the server answers, the first page view after it, a second one."""
+    from cockpit.ops import loadtest
+
+    rows = []
+    for name, (warm, flags) in STARTS.items():
+        with _server(path, warm, flags) as (proc, url, up):
+            first = loadtest.run(url, proc.pid, 1, ("sicas", "overview"))
+            again = loadtest.run(url, proc.pid, 1, ("sicas",))
+        rows.append(
+            [
+                name,
+                f"{up:.1f}",
+                f"{first.percentile(50, 'sicas'):,.0f}",
+                f"{first.percentile(50, 'overview'):,.0f}",
+                f"{again.percentile(50, 'sicas'):,.0f}",
+                f"{first.runs}",
+                str(len(first.errors) + len(again.errors)),
+            ]
+        )
+    return rows
+
+
+def _load(path: Path, sessions: int) -> list[str]:
+    """The server under 1, 10 and `sessions` simultaneous sessions (cockpit/ops/loadtest.py), pinned to a
+    core of its own, and what each way of starting it costs per page view."""
     from cockpit.ops import loadtest
 
     why = loadtest.missing()
     if why:
-        return [f"browser load test not run: {why}"]
-    proc, url = server.start(Path(os.environ["COCKPIT_HOME"]), path, timeout=120)
-    out = []
+        return [f"load test not run: {why}"]
+    server_cores, client_cores = _cores()
+    pinned = (
+        f"server pinned to core {sorted(server_cores)}, this client to {sorted(client_cores)}"
+        if server_cores and client_cores
+        else "one core: server and client share it"
+    )
+    out = [
+        f"load test: Streamlit's websocket protocol without a browser, {pinned}; each view a fresh page load "
+        f"signed in by cookie, each session opening {', '.join(loadtest.PAGES)} as one of "
+        f"{', '.join(loadtest.USERS)}; the machine may be shared: wall times are noisy, CPU ms per view less"
+    ]
+    before = os.sched_getaffinity(0)
+    if client_cores:
+        os.sched_setaffinity(0, client_cores)
     try:
-        waves = sorted(
-            {1, min(10, sessions), sessions}
-        )  # one alone: the page time a user sees on a quiet server
-        for n in waves:
-            r = loadtest.run(url, proc.pid, n)
-            out.append(
-                f"{n} simultaneous browser sessions, each opening {', '.join(loadtest.PAGES)} "
-                f"as one of {', '.join(loadtest.USERS)}: {r.loads} page loads in {r.seconds:.1f} s, "
-                f"{len(r.errors)} error(s); server resident memory {r.server_rss_before_mb:,.0f} MB before, "
-                f"{r.server_rss_peak_mb:,.0f} MB at peak"
+        waves, tables = [], []
+        with _server(path) as (proc, url, _):
+            loadtest.run(url, proc.pid, 1)  # every page once: the caches are warm, as on a server in use
+            for n in sorted({1, min(10, sessions), sessions}):
+                r = loadtest.run(url, proc.pid, n)
+                waves.append(r)
+                tables.append(f"\n{n} session(s) at once, page times (ms, connection to script finished):")
+                tables.append(_table(["page", "views", "p50", "p95", "mean"], loadtest.summary(r)))
+                tables += [f"  error: {e}" for e in r.errors[:10]]
+        out.append(_table(WAVE_HEADERS, [_wave_row(r) for r in waves]))
+        out += tables
+        out += _limits(waves[-1])
+        out.append("\nafter a restart, per way of starting the server (sicas then overview as exec):")
+        out.append(
+            _table(
+                [
+                    "start",
+                    "answers after s",
+                    "first sicas ms",
+                    "then overview ms",
+                    "sicas again ms",
+                    "runs",
+                    "errors",
+                ],
+                _restart(path),
             )
-            out.append(_table(["page", "loads", "p50 ms", "p95 ms", "mean ms"], loadtest.summary(r)))
-            out += [f"  error: {e}" for e in r.errors[:10]]
+        )
+        n = min(10, sessions)
+        out.append(f"\nserver CPU per page view by way of starting it ({n} sessions, warm caches):")
+        rows = []
+        for name, (warm, flags) in STARTS.items():
+            with _server(path, warm, flags) as (proc, url, _):
+                loadtest.run(url, proc.pid, 1)
+                rows.append([name, *_wave_row(loadtest.run(url, proc.pid, n))])
+        out.append(_table(["start", *WAVE_HEADERS], rows))
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        os.sched_setaffinity(0, before)
     return out
+
+
+def _limits(r: Any) -> list[str]:
+    """What limits one server, and what more of them buy, from the largest wave."""
+    per_core = r.views_per_core_second
+    cores = os.cpu_count() or 1
+    return [
+        f"\nwhat limits it: Streamlit runs every session's script in the one server process, and page runs "
+        f"take turns on its one interpreter lock, so a server uses at most about one core however many "
+        f"sessions it has (busy {r.server_cpu_seconds / r.seconds:.0%} of a core at {r.sessions} sessions). "
+        f"One core serves {per_core:.2f} page views/s ({r.cpu_ms_per_view:,.0f} ms of server CPU each); "
+        f"N servers behind a proxy with sticky sessions serve about N × {per_core:.2f} views/s while each "
+        f"has a core of its own: {cores} cores here ≈ {cores * per_core:.1f} views/s, 16 cores ≈ "
+        f"{16 * per_core:.0f} views/s, if the warehouse and the app state keep up."
+    ]
 
 
 def main(size: str = "xs", sessions: int = 50) -> int:

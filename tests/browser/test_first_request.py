@@ -64,3 +64,27 @@ def _first_call(path: Path) -> str:
 def test_every_page_checks_it_came_through_the_entrypoint_before_anything_else():
     for spec in PAGES:
         assert _first_call(ROOT / spec.path) in ("filters", "require_entrypoint"), spec.path
+
+
+def test_a_fresh_servers_first_visitor_with_a_cookie_is_signed_in_by_the_first_run(bank, attacks):
+    """The server reads the session cookie before the first run and serves app.py's navigation from its
+    first request on: a returning browser's page load is one script run that draws the page, never the login
+    form first and never a run thrown away for a rerun. A cookie signed with another key gets the login form
+    in that one run."""
+    import asyncio
+
+    from cockpit.core.config import DEMO_COOKIE_KEY
+    from cockpit.ops import loadtest
+
+    proc, url = start_server(bank)
+    try:
+        signed = loadtest.login_cookie(url, "exec", DEMO_COOKIE_KEY)
+        _, runs, problem = asyncio.run(loadtest.view(url, signed, "sicas", 120))
+        assert (runs, problem) == (1, None)
+        forged = loadtest.login_cookie(url, "exec", "another-key-of-at-least-thirty-two-bytes")
+        attacks.append("cookie signed with another key, first run")
+        _, runs, problem = asyncio.run(loadtest.view(url, forged, "sicas", 120))
+        assert (runs, problem) == (1, "the login page instead of the cockpit")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
