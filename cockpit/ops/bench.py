@@ -500,7 +500,7 @@ def _load(path: Path, sessions: int) -> list[str]:
     try:
         waves, tables = [], []
         with _server(path) as (proc, url, _):
-            loadtest.run(url, proc.pid, 1)  # every page once: the caches are warm, as on a server in use
+            loadtest.run(url, proc.pid, len(loadtest.USERS))  # every page once per user: warm caches
             for n in sorted({1, min(10, sessions), sessions}):
                 r = loadtest.run(url, proc.pid, n)
                 waves.append(r)
@@ -530,7 +530,7 @@ def _load(path: Path, sessions: int) -> list[str]:
         rows = []
         for name, (warm, flags) in STARTS.items():
             with _server(path, warm, flags) as (proc, url, _):
-                loadtest.run(url, proc.pid, 1)
+                loadtest.run(url, proc.pid, len(loadtest.USERS))
                 rows.append([name, *_wave_row(loadtest.run(url, proc.pid, n))])
         out.append(_table(["start", *WAVE_HEADERS], rows))
     finally:

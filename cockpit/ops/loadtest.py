@@ -101,7 +101,8 @@ def _rerun(url: str, page: str) -> bytes:
 
 
 def _problem(msg) -> str | None:
-    """What is wrong with a page that sends this message, or None: an exception, the login form, no page."""
+    """What is wrong with a page that sends this message, or None: an exception or an error message, the
+    login form, no page."""
     kind = msg.WhichOneof("type")
     if kind == "page_not_found":
         return "page not found"
@@ -111,6 +112,8 @@ def _problem(msg) -> str | None:
     what = element.WhichOneof("type")
     if what == "exception":
         return f"an exception on the page: {element.exception.message[:100]}"
+    if what == "alert" and element.alert.format == element.alert.ERROR:  # st.error: a demo page shows none
+        return f"an error on the page: {element.alert.body[:100]}"
     if what == "text_input" and element.text_input.label in LOGIN_LABELS:
         return "the login page instead of the cockpit"
     return None
