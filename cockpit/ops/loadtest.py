@@ -132,6 +132,7 @@ async def view(url: str, cookie: dict, page: str, timeout: float) -> tuple[float
             subprotocols=["streamlit"],  # type: ignore[list-item]
             additional_headers={"Cookie": f"{cookie['name']}={cookie['value']}"},
             max_size=None,
+            open_timeout=timeout,  # a busy server may take longer than the library's 10 s to answer
         ) as ws:
             await ws.send(_rerun(url, page))
             while True:
