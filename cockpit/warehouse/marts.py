@@ -191,11 +191,14 @@ def build(con: Any, day: dt.date | None = None) -> dict[str, float]:
 
 def limit_resources(con: Any) -> None:
     """Bound the build's memory and threads (COCKPIT_BUILD_MEMORY, COCKPIT_BUILD_THREADS): at size l an
-    unbounded build takes most of the machine; DuckDB spills what does not fit."""
+    unbounded build takes most of the machine; DuckDB spills what does not fit. Insertion order is not kept
+    (the marts' rows carry their keys, and an `order by` is still honoured): the stored funnel builds about
+    a seventh faster at size m without it."""
     memory = config.get("COCKPIT_BUILD_MEMORY").strip().replace(" ", "")
     if not re.fullmatch(r"\d+(\.\d+)?[KMGT]i?B", memory, re.I):
         raise MartError(f"COCKPIT_BUILD_MEMORY must look like 8GB or 512MB, got {memory[:20]!r}")
     con.execute(f"set memory_limit = '{memory}'")
+    con.execute("set preserve_insertion_order = false")
     threads = config.get("COCKPIT_BUILD_THREADS").strip()
     if threads:
         if not threads.isdigit() or int(threads) < 1:
