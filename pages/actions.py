@@ -118,7 +118,9 @@ with team:
     show([a for a in actions.visible(wh, user) if a.owner != user.username], "team")
 with new:
     with st.spinner(ui.tr("overview.loading_guidance")):
-        found = ui.insights(f["org_id"], f["period"])
+        found, stored = ui.guidance(f["org_id"], f["period"])
+    if found and not stored:
+        st.caption(ui.tr("guidance.on_demand"))
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:

@@ -14,8 +14,12 @@ f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
 st.title(ui.tr("guidance.page"))
 st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
-with st.spinner(ui.tr("overview.loading_guidance")):  # a first visit computes every family
-    found = ui.insights(f["org_id"], p)
+with st.spinner(
+    ui.tr("overview.loading_guidance")
+):  # computed now when the build does not store it
+    found, stored = ui.guidance(f["org_id"], p)
+if not stored:
+    st.caption(ui.tr("guidance.on_demand"))
 if not found:
     st.info(ui.tr("guidance.none"))
 tree = ui.org_tree()

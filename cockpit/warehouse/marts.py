@@ -33,7 +33,9 @@ PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # The stored funnel and channel figures are built by DuckDB only (cockpit/warehouse/funnel_mart.py,
 # channel_mart.py); other engines get them copied (`cockpit export`, cockpit/warehouse/spark.py) or leave them
 # empty, and the named queries then compute from the events.
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES)
+# The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
+# the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, "mart_guidance", "mart_insights")
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
