@@ -131,7 +131,7 @@ with new:
             format_func=lambda i: f"{found[i].title(lang)} · {names.org(found[i].org_id)}",
         )
         st.caption(found[idx].text(lang))
-        listed = ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
+        offered = ui.insight_customers(f["org_id"], f["as_of"], found[idx])
         with st.form("new_form"):
             owner = st.selectbox(
                 ui.tr("loop.col.owner"),
@@ -144,7 +144,7 @@ with new:
             )
             custs = st.multiselect(
                 ui.tr("loop.customers"),
-                actions.customers_for(found[idx], listed),
+                offered,
                 key="new_customers",
                 placeholder=ui.tr("loop.customers_pick"),
             )

@@ -51,8 +51,19 @@ if user.role == "manager":
     named = todo.assign(
         org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org)
     )
+    pages = max(1, -(-len(named) // actions.PAGE_ROWS))
+    at = int(
+        st.number_input(
+            ui.tr("guidance.action_page", pages=pages, size=actions.PAGE_ROWS),
+            1,
+            pages,
+            1,
+            key="action_page",
+        )
+    )
+    here = named.iloc[(at - 1) * actions.PAGE_ROWS : at * actions.PAGE_ROWS]
     st.dataframe(
-        actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table"
+        actions.for_display(here, lang), hide_index=True, width="stretch", key="action_table"
     )
 
     def _export(kind: str) -> bytes:

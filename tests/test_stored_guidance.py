@@ -238,3 +238,24 @@ def test_the_guidance_page_reads_the_stored_rows_and_says_when_it_computed_now(
     at.switch_page("pages/guidance.py").run()
     assert not at.exception and at.session_state["f_period"] == earlier
     assert note in [c.value for c in at.caption]
+
+
+def test_a_warehouse_built_before_the_stored_guidance_gets_its_tables(built, tmp_path):
+    """`cockpit build` on an older warehouse: the tables are created, then filled."""
+    import duckdb
+
+    from cockpit.warehouse import guidance_store
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table mart_insights (org_id varchar)")  # an older layout
+    con.close()
+    runs = built.sql("select * from mart_guidance")
+    rows = built.sql("select * from mart_insights")
+    guidance_store.write(path, runs, rows)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert con.execute("select count(*) from mart_insights").fetchone() == (len(rows),)
+        assert con.execute("select count(*) from mart_guidance").fetchone() == (len(runs),)
+    finally:
+        con.close()

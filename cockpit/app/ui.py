@@ -223,6 +223,20 @@ def insights(org_id: str, period: Period) -> list:
     return guidance(org_id, period)[0]
 
 
+def insight_customers(org_id: str, as_of: dt.date, insight: Any) -> list[int]:
+    """The action-list customers an insight at this node is about, reading only the first ones of its reason
+    (not the node's whole list)."""
+    from cockpit.state import actions
+
+    reason = actions.reason_of(insight)
+    if reason is None:
+        return []
+    listed = query(
+        "action_customers", org_id=org_id, as_of=as_of, reason=reason, max_rows=actions.CUSTOMERS_LIMIT
+    )
+    return actions.customers_for(insight, listed)
+
+
 def source() -> str:
     """Where the warehouse's data came from: 'demo' or 'import:NAME'."""
     info = query("warehouse_info")

@@ -8,15 +8,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cockpit.warehouse import schema
+from cockpit.warehouse import marts, schema
 
-TABLES = ("mart_guidance", "mart_insights")
+TABLES = marts.GUIDANCE_TABLES
 
 
 def write(target: str | Path, runs: pd.DataFrame, rows: pd.DataFrame) -> None:
     """Replace the stored guidance with `runs` (mart_guidance rows) and `rows` (mart_insights rows)."""
     con = duckdb.connect(str(target))
     try:
+        marts.ensure(con, TABLES)  # a warehouse built before the stored guidance existed gets its tables
         con.execute("begin")
         for table, frame in zip(TABLES, (runs, rows)):
             con.execute(f"delete from {table}")

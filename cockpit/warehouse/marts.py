@@ -35,7 +35,8 @@ PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # empty, and the named queries then compute from the events.
 # The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
 # the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, "mart_guidance", "mart_insights")
+GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, *GUIDANCE_TABLES)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
@@ -157,9 +158,9 @@ from (
 """
 
 
-def ensure(con: Any) -> None:
+def ensure(con: Any, tables: tuple[str, ...] = MARTS) -> None:
     """Create the mart tables if they are missing or were built to another layout (marts are derived data)."""
-    for table in MARTS:
+    for table in tables:
         cols = [
             r[0]
             for r in con.execute(
