@@ -155,7 +155,6 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     return _or_stop(_cached_query, config.warehouse_target(), name, scope().key, key).copy()
 
 
-
 def query_later(name: str, **params: Any) -> Callable[[], pd.DataFrame]:
     """A named query for the signed-in user, run when called (a download's data, made on click): the scope
     and parameters are taken now, so the call needs nothing from the session."""
