@@ -118,7 +118,9 @@ with team:
     show([a for a in actions.visible(wh, user) if a.owner != user.username], "team")
 with new:
     with st.spinner(ui.tr("overview.loading_guidance")):
-        found = ui.insights(f["org_id"], f["period"])
+        found, stored = ui.guidance(f["org_id"], f["period"])
+    if found and not stored:
+        st.caption(ui.tr("guidance.on_demand"))
     if not found:
         st.info(ui.tr("loop.no_insights"))
     else:
@@ -129,7 +131,7 @@ with new:
             format_func=lambda i: f"{found[i].title(lang)} · {names.org(found[i].org_id)}",
         )
         st.caption(found[idx].text(lang))
-        listed = ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
+        offered = ui.insight_customers(f["org_id"], f["as_of"], found[idx])
         with st.form("new_form"):
             owner = st.selectbox(
                 ui.tr("loop.col.owner"),
@@ -142,7 +144,7 @@ with new:
             )
             custs = st.multiselect(
                 ui.tr("loop.customers"),
-                actions.customers_for(found[idx], listed),
+                offered,
                 key="new_customers",
                 placeholder=ui.tr("loop.customers_pick"),
             )

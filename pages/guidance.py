@@ -14,8 +14,12 @@ f = ui.filters()
 p, lang, user = f["period"], ui.lang(), ui.current_user()
 st.title(ui.tr("guidance.page"))
 st.caption(ui.tr("guidance.caption", org=f["org_name"], period=p.label))
-with st.spinner(ui.tr("overview.loading_guidance")):  # a first visit computes every family
-    found = ui.insights(f["org_id"], p)
+with st.spinner(
+    ui.tr("overview.loading_guidance")
+):  # computed now when the build does not store it
+    found, stored = ui.guidance(f["org_id"], p)
+if not stored:
+    st.caption(ui.tr("guidance.on_demand"))
 if not found:
     st.info(ui.tr("guidance.none"))
 tree = ui.org_tree()
@@ -47,8 +51,19 @@ if user.role == "manager":
     named = todo.assign(
         org_id=todo.org_id.map(reader.org), manager_id=todo.manager_id.map(reader.org)
     )
+    pages = max(1, -(-len(named) // actions.PAGE_ROWS))
+    at = int(
+        st.number_input(
+            ui.tr("guidance.action_page", pages=pages, size=actions.PAGE_ROWS),
+            1,
+            pages,
+            1,
+            key="action_page",
+        )
+    )
+    here = named.iloc[(at - 1) * actions.PAGE_ROWS : at * actions.PAGE_ROWS]
     st.dataframe(
-        actions.for_display(named, lang), hide_index=True, width="stretch", key="action_table"
+        actions.for_display(here, lang), hide_index=True, width="stretch", key="action_table"
     )
 
     def _export(kind: str) -> bytes:

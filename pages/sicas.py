@@ -191,30 +191,55 @@ stage = st.selectbox(
     format_func=drop_names.get,
 )
 user = ui.current_user()
-drop = sicas.mask_dropoffs(
-    ui.query("sicas_dropoff", **base, start=p.start, end=p.to_date, stage=stage),
-    user.role,
-    user.org_ids,
-)
-st.caption(ui.tr("sicas.dropoff_note", n=i18n.count(len(drop), lang)))
+drop_params = {**base, "start": p.start, "end": p.to_date, "stage": stage}
+first = ui.query("sicas_dropoff", **drop_params, max_rows=sicas.DROP_PAGE)
+total = int(first.listed.iloc[0]) if not first.empty else 0
+pages = max(1, -(-total // sicas.DROP_PAGE))
+page = st.number_input(ui.tr("sicas.dropoff_page", pages=pages), 1, pages, 1, key="sicas_drop_page")
 states = {s: ui.tr(f"channels.state.{s}") for s in channels.STATES}
 reader = ui.names()
-shown = drop.assign(
-    org_id=drop.org_id.map(reader.org),
-    manager_id=drop.manager_id.map(reader.org),
-    stopped_at=drop.stopped_at.map(stages),
-    segment=drop.segment.map(names),
-    entry_channel_id=drop.entry_channel_id.map(names),
-    lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)),
+
+
+def readable(drop):
+    """The drop-off rows as the user may see them, in words (masked ids, names, stages)."""
+    drop = sicas.mask_dropoffs(drop.drop(columns="listed"), user.role, user.org_ids)
+    shown = drop.assign(
+        org_id=drop.org_id.map(reader.org),
+        manager_id=drop.manager_id.map(reader.org),
+        stopped_at=drop.stopped_at.map(stages),
+        segment=drop.segment.map(names),
+        entry_channel_id=drop.entry_channel_id.map(names),
+        lifecycle_state=drop.lifecycle_state.map(lambda v: states.get(v, v)),
+    )
+    return (
+        shown.astype(object)
+        .where(shown.notna(), "—")
+        .rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+    )
+
+
+everyone = ui.query_later("sicas_dropoff", **drop_params)
+
+
+def whole_list():
+    return readable(everyone())
+
+
+offset = (int(page) - 1) * sicas.DROP_PAGE
+here = (
+    first
+    if offset == 0
+    else ui.query("sicas_dropoff", **drop_params, max_rows=sicas.DROP_PAGE, offset=offset)
 )
-shown = (
-    shown.astype(object).where(shown.notna(), "—").rename(columns=lambda c: ui.tr(f"sicas.col.{c}"))
+shown = readable(here)
+st.caption(
+    ui.tr("sicas.dropoff_note", n=i18n.count(total, lang), size=i18n.count(sicas.DROP_PAGE, lang))
 )
 st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
 c1.download_button(
     ui.tr("sicas.csv"),
-    sicas.csv_bytes(shown),
+    lambda: sicas.csv_bytes(whole_list()),
     f"sicas_dropoff_{f['org_id']}_{p.label}.csv",
     "text/csv",
     key="sicas_drop_csv",
@@ -222,7 +247,7 @@ c1.download_button(
 )
 c2.download_button(
     ui.tr("sicas.xlsx"),
-    lambda: sicas.xlsx_bytes(shown, ui.tr("sicas.dropoff")),
+    lambda: sicas.xlsx_bytes(whole_list(), ui.tr("sicas.dropoff")),
     f"sicas_dropoff_{f['org_id']}_{p.label}.xlsx",
     key="sicas_drop_xlsx",
     on_click="ignore",

@@ -1,9 +1,11 @@
--- description: Frontline action list: customers of an org subtree to contact now (dormant high value, lifecycle change not reached, referral past SLA), with segment, tier, AUM, manager, the furthest SICAS stage of their last year and their last contact (date, channel, campaign, product).
+-- description: Frontline action list: customers of an org subtree to contact now (dormant high value, lifecycle change not reached, referral past SLA; all, or the first max_rows of one reason), with segment, tier, AUM, manager, the furthest SICAS stage of their last year and their last contact (date, channel, campaign, product).
 -- param: org_id org
 -- param: as_of date
 -- param: min_tier int = 4
 -- param: days int = 120
 -- param: recent_days int = 30
+-- param: reason one of(any|dormant_high_value|lifecycle_unreached|referral_overdue) = any
+-- param: max_rows int = 1000000
 with custs as (
   select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date
   from customers k
@@ -62,5 +64,7 @@ final as (
   join custs k on k.customer_id = r.customer_id
   left join stages s on s.customer_id = r.customer_id
   left join touches t on t.customer_id = r.customer_id and t.rn = 1
+  where :reason = 'any' or r.reason = :reason
 )
 select * from final order by priority, aum desc, customer_id
+limit :max_rows

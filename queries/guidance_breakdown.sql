@@ -35,4 +35,4 @@ parts as (
 final as (
   select dimension, member, cur, prev, cur - prev as delta from parts
 )
-select * from final order by dimension, delta
+select * from final order by dimension, delta, member

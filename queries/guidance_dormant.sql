@@ -19,4 +19,4 @@ final as (
          sum(case when dormant = 1 then aum else 0 end) as dormant_aum
   from custs group by org_id
 )
-select * from final order by dormant_aum desc
+select * from final order by dormant_aum desc, org_id

@@ -24,4 +24,4 @@ final as (
   left join reached r on r.customer_id = g.customer_id and r.change_date = g.change_date
   group by g.org_id
 )
-select * from final order by unreached desc
+select * from final order by unreached desc, org_id

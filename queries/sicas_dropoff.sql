@@ -1,4 +1,4 @@
--- description: Drop-off list of the SICAS funnel (rule in cockpit/domain/sicas.py): customers of an org node who counted at a stage in the window and not at the next, newest first, for frontline follow-up.
+-- description: Drop-off list of the SICAS funnel (rule in cockpit/domain/sicas.py): customers of an org node who counted at a stage in the window and not at the next, newest first, for frontline follow-up; a page of max_rows from offset, each row with `listed`, the length of the whole list (the page shows one page and says how many there are, the download holds the whole list).
 -- include: sicas_reach
 -- param: org_id org
 -- param: start date
@@ -6,6 +6,7 @@
 -- param: stage one of(S|I|C|A) = C
 -- param: channel_group one of(all|online|remote|offline) = all
 -- param: max_rows int = 5000
+-- param: offset int = 0
 with reach as (
   select customer_id, channel_id,
          case
@@ -24,5 +25,5 @@ final as (
   join node_orgs n on n.org_id = k.org_id
   where r.reached_at is not null
 )
-select * from final order by reached_at desc, customer_id
-limit :max_rows
+select *, count(*) over () as listed from final order by reached_at desc, customer_id
+limit :max_rows offset :offset

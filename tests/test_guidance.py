@@ -612,3 +612,29 @@ def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_ch
     assert not todo.script.str.contains("（—）").any()
     named = todo[todo.channel_id.notna()]
     assert all(sc.startswith(f"（通过{ch}联系）") for sc, ch in zip(named.script, named.channel))
+
+
+def test_an_insights_customers_read_for_its_reason_alone_are_those_the_whole_list_gives(wh, as_of):
+    """Pages ask action_customers for one reason's first customers only; the same customers come out as when
+    they are picked from the node's whole list."""
+    from types import SimpleNamespace
+
+    from cockpit.state import actions as loop
+
+    whole = wh.run("action_customers", HO, {"org_id": "HO", "as_of": as_of})
+    found = 0
+    for kind in ("dormant_high_value", "lifecycle_unreached", "referrals_overdue", "target_risk"):
+        insight = SimpleNamespace(type=kind)
+        reason = loop.reason_of(insight)
+        if reason is None:
+            assert kind == "target_risk"
+            continue
+        part = wh.run(
+            "action_customers",
+            HO,
+            {"org_id": "HO", "as_of": as_of, "reason": reason, "max_rows": loop.CUSTOMERS_LIMIT},
+        )
+        assert len(part) <= loop.CUSTOMERS_LIMIT and set(part.reason) <= {reason}
+        assert loop.customers_for(insight, part) == loop.customers_for(insight, whole)
+        found += len(part)
+    assert found > 0

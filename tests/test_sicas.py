@@ -362,3 +362,26 @@ def test_weekly_chart_dates_read_as_numbers_for_chinese_readers(wh):
             r"[\d-]+", pd.Timestamp(weekly.week_start.iloc[0]).strftime(fmt)
         )  # no "Apr", "Nov"
     assert charts.weekly_trend(weekly, None, "rate", "base", "en").layout.xaxis.tickformat is None
+
+
+def test_the_drop_off_list_pages_through_exactly_the_whole_list_and_counts_it(wh, attacks):
+    """Pages of DROP_PAGE rows, one after another, are the whole list in its order, each row saying how long
+    the whole list is; a branch head paging another branch's list, or with a crafted offset, is refused."""
+    params = {"org_id": "R01", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "S"}
+    whole = wh.run("sicas_dropoff", HO, params)
+    assert len(whole) > sicas.DROP_PAGE and set(whole.listed) == {len(whole)}
+    pages = [
+        wh.run("sicas_dropoff", HO, {**params, "max_rows": sicas.DROP_PAGE, "offset": start})
+        for start in range(0, len(whole), sicas.DROP_PAGE)
+    ]
+    assert all(len(p) <= sicas.DROP_PAGE for p in pages)
+    assert all(set(p.listed) == {len(whole)} for p in pages)
+    pd.testing.assert_frame_equal(pd.concat(pages, ignore_index=True), whole)
+    head = scope_of("head_r02")
+    attacks.append("sicas_dropoff page of R01 as head_r02")
+    with pytest.raises(PermissionError):
+        wh.run("sicas_dropoff", head, {**params, "max_rows": sicas.DROP_PAGE, "offset": 0})
+    for bad in ("0; drop table events", "-1 or 1=1", "10000000"):
+        attacks.append(f"drop-off offset {bad!r}")
+        with pytest.raises(ValueError):
+            wh.run("sicas_dropoff", HO, {**params, "offset": bad})

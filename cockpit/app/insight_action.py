@@ -30,14 +30,13 @@ def button(ins: Any, i: int, f: dict[str, Any]) -> None:
         return
     if not st.button(ui.tr("loop.make_action"), key=f"to_action_{i}"):
         return
-    listed = ui.query("action_customers", org_id=f["org_id"], as_of=f["as_of"])
     made = loop.create_from_insight(
         wh,
         user,
         ins,
         owner=user.username,
         due=f["as_of"] + loop.DEFAULT_DUE,
-        customers=loop.customers_for(ins, listed),
+        customers=ui.insight_customers(f["org_id"], f["as_of"], ins),
         lang=lang,
         org_id=f["org_id"],
     )

@@ -155,11 +155,20 @@ def query(name: str, **params: Any) -> pd.DataFrame:
     return _or_stop(_cached_query, config.warehouse_target(), name, scope().key, key).copy()
 
 
-@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
-def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date) -> list:
-    from cockpit import guidance
+def query_later(name: str, **params: Any) -> Callable[[], pd.DataFrame]:
+    """A named query for the signed-in user, run when called (a download's data, made on click): the scope
+    and parameters are taken now, so the call needs nothing from the session."""
+    warehouse()
+    target, scope_key = config.warehouse_target(), scope().key
+    key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+    return lambda: _cached_query(target, name, scope_key, key).copy()
 
-    return guidance.generate(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date) -> tuple[list, bool]:
+    from cockpit.guidance import stored
+
+    return stored.guidance(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
@@ -200,11 +209,31 @@ def scorecard_scores(org_id: str, period: Period, progress: Any) -> pd.DataFrame
     )
 
 
-def insights(org_id: str, period: Period) -> list:
-    """The guidance for a node and period, cached per warehouse, user scope, node and period
-    (the cache is shared by all sessions, so the scope is part of the key)."""
+def guidance(org_id: str, period: Period) -> tuple[list, bool]:
+    """The guidance for a node and period and whether it was read from the rows `cockpit build` stored
+    (False: computed now), cached per warehouse, user scope, node and period (the cache is shared by all
+    sessions, so the scope is part of the key)."""
     warehouse()
     return _insights(config.warehouse_target(), scope().key, org_id, period.label, period.as_of)
+
+
+def insights(org_id: str, period: Period) -> list:
+    """The guidance for a node and period (see `guidance`)."""
+    return guidance(org_id, period)[0]
+
+
+def insight_customers(org_id: str, as_of: dt.date, insight: Any) -> list[int]:
+    """The action-list customers an insight at this node is about, reading only the first ones of its reason
+    (not the node's whole list)."""
+    from cockpit.state import actions
+
+    reason = actions.reason_of(insight)
+    if reason is None:
+        return []
+    listed = query(
+        "action_customers", org_id=org_id, as_of=as_of, reason=reason, max_rows=actions.CUSTOMERS_LIMIT
+    )
+    return actions.customers_for(insight, listed)
 
 
 def source() -> str:

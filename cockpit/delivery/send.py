@@ -85,7 +85,7 @@ def preview(wh: Warehouse, sub: subs.Subscription) -> list[dict]:
 def _insight_key(i) -> str:
     """What a digest has already sent: the insight's own key (type, node, series, week...) when it has one,
     so a new week's change at a node is news even after another change there was sent."""
-    return "|".join(str(k) for k in i.key) if getattr(i, "key", ()) else f"{i.type}|{i.org_id}"
+    return i.stable_key()
 
 
 def render(
@@ -102,9 +102,9 @@ def render(
     name = names.loc[org_id, "name_zh" if lang == "zh" else "name_en"]
     subject = i18n.t(f"loop.mail.subject_{kind}", lang, org=name, period=period.label)
     if kind == "digest":
-        from cockpit import guidance
+        from cockpit.guidance import stored
 
-        found = [i for i in guidance.generate(wh, scope, org_id, period) if _insight_key(i) not in seen]
+        found = [i for i in stored.guidance(wh, scope, org_id, period)[0] if _insight_key(i) not in seen]
         lines = [f"**{subject}**", ""] + [f"- **{i.title(lang)}** {i.text(lang)}" for i in found]
         if not found:
             lines.append(i18n.t("loop.mail.no_new", lang))

@@ -92,6 +92,7 @@ ATTRIBUTES: tuple[str, ...] = (
     "balance_band",
 )
 DROP_STAGES: tuple[str, ...] = CODES[:-1]  # a customer can stop after any stage but the last
+DROP_PAGE = 50  # drop-off customers sent to the browser at once; the download holds the whole list
 
 # Roles that see customer ids in full on drop-off lists; others see them masked.
 FULL_ID_ROLES = ("manager",)

@@ -45,6 +45,10 @@ class Insight:
         the same order."""
         return (self.standing, -self.severity, self.type, self.org_id, tuple(str(k) for k in self.key))
 
+    def stable_key(self) -> str:
+        """The key as one string (what a digest remembers as sent; the stored guidance's `insight_key`)."""
+        return "|".join(str(k) for k in self.key) if self.key else f"{self.type}|{self.org_id}"
+
     def _values(self, lang: str) -> dict[str, str]:
         out = {k: i18n.fmt(v, unit, lang) for k, (v, unit) in self.figures.items()}
         out.update({k: (zh if lang == "zh" else en) for k, (zh, en) in self.labels.items()})
@@ -122,8 +126,17 @@ class Context:
             back = (back - dt.timedelta(days=1)).replace(day=1)
         return min(self.period.start, back)
 
+    @staticmethod
+    def _key(name: str, params: dict[str, Any]) -> tuple:
+        return (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+    def seed(self, name: str, frame: pd.DataFrame, **params: Any) -> None:
+        """Give `run(name, **params)` its answer beforehand: the stored guidance computes a query once for
+        the whole tree and hands each node its own rows, which are the rows the query returns for it."""
+        self.memo[self._key(name, params)] = frame
+
     def run(self, name: str, **params: Any) -> pd.DataFrame:
-        key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+        key = self._key(name, params)
         if key not in self.memo:
             self.memo[key] = self.wh.run(name, self.scope, params)
         return self.memo[key]
@@ -157,7 +170,12 @@ def families() -> list[Callable[[Context], list[Insight]]]:
 def generate(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> list[Insight]:
     """Every insight for the node and period, most severe first. Refuses a node outside the scope."""
     wh.check_org(scope, org_id)
-    ctx = Context(wh, scope, org_id, period)
+    return findings(Context(wh, scope, org_id, period))
+
+
+def findings(ctx: Context) -> list[Insight]:
+    """Every insight of a context, most severe first (`generate` once the node is checked; the build of the
+    stored guidance with contexts it has given shared answers, see cockpit/guidance/stored.py)."""
     found = [i for find in families() for i in find(ctx)]
     return sorted(found, key=Insight.sort_key)
 
@@ -172,4 +190,14 @@ def table(insights: list[Insight], lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame([i.row(lang) for i in insights], columns=cols)
 
 
-__all__ = ["AUDIENCES", "Context", "Insight", "PAGE_SIZE", "SEVERITIES", "generate", "page", "table"]
+__all__ = [
+    "AUDIENCES",
+    "Context",
+    "Insight",
+    "PAGE_SIZE",
+    "SEVERITIES",
+    "findings",
+    "generate",
+    "page",
+    "table",
+]

@@ -24,6 +24,7 @@ from cockpit.guidance.dormant import DORMANT_DAYS, DORMANT_TIER
 from cockpit.guidance.names import _table
 
 MIN_BASE = 10
+PAGE_ROWS = 50  # customers of the list shown at once on the page; the exports hold them all
 OUTBOUND = ("wecom_1to1", "call_out", "video", "sms", "wealth_room")
 COLUMNS = [
     "customer_id",

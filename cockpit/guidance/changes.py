@@ -25,6 +25,7 @@ and marked so.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -48,17 +49,21 @@ RATES = ("conversion", "campaign", "route")
 KIND_ORDER = ("stage", "conversion", "campaign", "route", "product", "channel")
 
 
+def query_params(ctx: Context) -> dict[str, Any]:
+    """The parameters of `guidance_changes` for a context (the stored guidance runs it once for all nodes)."""
+    return {
+        "org_id": ctx.org_id,
+        "end": ctx.period.to_date,
+        "weeks": HISTORY + RECENT_WEEKS,
+        "min_expected": MIN_EXPECTED,
+        "min_base": MIN_BASE,
+        "min_route_base": MIN_ROUTE_BASE,
+    }
+
+
 def scored(ctx: Context) -> pd.DataFrame:
     """Every scored node-week-series of the node's subtree, with `flag` (-1 drop, 1 surge, 0 none)."""
-    df = ctx.run(
-        "guidance_changes",
-        org_id=ctx.org_id,
-        end=ctx.period.to_date,
-        weeks=HISTORY + RECENT_WEEKS,
-        min_expected=MIN_EXPECTED,
-        min_base=MIN_BASE,
-        min_route_base=MIN_ROUTE_BASE,
-    )
+    df = ctx.run("guidance_changes", **query_params(ctx))
     if df.empty:
         return df.assign(flag=pd.Series(dtype=int))
     df = df.copy()

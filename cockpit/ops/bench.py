@@ -1,7 +1,8 @@
 """`cockpit bench`: how fast the cockpit is on a demo bank of a given size, and what the marts buy.
 
 It prints, in one run:
-1. demo generation rate and the time of `cockpit build` for one new day;
+1. demo generation rate and the time of `cockpit build` for one new day (the marts, then the stored
+   guidance);
 2. every registered page run as an executive through Streamlit's AppTest: server-side run time with a
    cold and a warm cache, peak Python memory (tracemalloc), the SQL statements it ran and the rows they
    returned;
@@ -579,7 +580,10 @@ def main(size: str = "xs", sessions: int = 50) -> int:
     else:
         print(f"demo bank {size}: reused {path} (delete it to time the generation)")
     day, secs = _one_day(path)
-    print(f"cockpit build --day {day}: {secs:.2f} s")
+    print(f"cockpit build --day {day}: marts {secs:.2f} s")
+    from cockpit.guidance import stored
+
+    print(f"cockpit build --day {day}: {stored.build(str(path))}")
     print("\npages as an executive (AppTest, server side; peak = Python allocations):")
     print(_table(["page", "SQL runs", "rows returned", "cold ms", "warm ms", "peak MB", "status"], _pages()))
     print(

@@ -290,12 +290,15 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit.guidance import stored
     from cockpit.warehouse import marts
 
+    target = config.warehouse_target(args.db)
     try:
-        print(marts.build_command(config.warehouse_target(args.db), args.day))
+        print(marts.build_command(target, args.day))
     except (marts.MartError, ValueError) as e:
         return _fail(str(e))
+    print(stored.build(target))
     return 0
 
 

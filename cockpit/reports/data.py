@@ -18,7 +18,7 @@ from cockpit.core.periods import Period
 from cockpit.display import names as display_names
 from cockpit.display import statuses
 from cockpit.domain import metrics, scorecard
-from cockpit.guidance import Context, actions
+from cockpit.guidance import Context, actions, stored
 from cockpit.guidance.targets import target_table
 from cockpit.state import auth
 from cockpit.warehouse.layer import Scope, Warehouse
@@ -73,7 +73,7 @@ def collect(
     referrals = ctx.run(
         "referral_matrix", org_id=org_id, start=period.start, end=period.to_date, level="group"
     )
-    found = guidance.generate(wh, scope, org_id, period)
+    found, _ = stored.guidance(wh, scope, org_id, period)  # the stored rows when the build holds them
     reader = display_names.from_frames(ctx.run("org_tree"), ctx.run("channels"), lang)
     return ReportData(
         org_id,

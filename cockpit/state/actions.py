@@ -539,12 +539,22 @@ def assignable_owners(wh: Warehouse, by: auth.User) -> list[str]:
     ]
 
 
-def customers_for(insight: Any, action_list: pd.DataFrame, limit: int = 50) -> list[int]:
+CUSTOMERS_LIMIT = 50  # customers an action made from an insight offers at most
+REASONS = ("dormant_high_value", "lifecycle_unreached", "referral_overdue")  # of queries/action_customers.sql
+
+
+def reason_of(insight: Any) -> str | None:
+    """The action-list reason an insight is about, or None when its customers are not on the action list:
+    pages ask `action_customers` for that reason's first CUSTOMERS_LIMIT customers only."""
+    reason = {"referrals_overdue": "referral_overdue"}.get(insight.type, insight.type)
+    return reason if reason in REASONS else None
+
+
+def customers_for(insight: Any, action_list: pd.DataFrame, limit: int = CUSTOMERS_LIMIT) -> list[int]:
     """The action-list customers an insight is about (same reason as the
     insight's type), most urgent first.
     """
     if action_list.empty or "reason" not in action_list:
         return []
-    reason = {"referrals_overdue": "referral_overdue"}.get(insight.type, insight.type)
-    picked = action_list[action_list.reason == reason]
+    picked = action_list[action_list.reason == reason_of(insight)]
     return [int(c) for c in picked.customer_id.drop_duplicates().head(limit)]

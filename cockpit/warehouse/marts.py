@@ -33,7 +33,10 @@ PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # The stored funnel and channel figures are built by DuckDB only (cockpit/warehouse/funnel_mart.py,
 # channel_mart.py); other engines get them copied (`cockpit export`, cockpit/warehouse/spark.py) or leave them
 # empty, and the named queries then compute from the events.
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES)
+# The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
+# the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
+GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, *GUIDANCE_TABLES)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
@@ -155,9 +158,9 @@ from (
 """
 
 
-def ensure(con: Any) -> None:
+def ensure(con: Any, tables: tuple[str, ...] = MARTS) -> None:
     """Create the mart tables if they are missing or were built to another layout (marts are derived data)."""
-    for table in MARTS:
+    for table in tables:
         cols = [
             r[0]
             for r in con.execute(

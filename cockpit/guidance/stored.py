@@ -1,0 +1,214 @@
+"""Stored guidance: the engine's insights for every node from the sub-branches up and each current period
+(month, quarter and year to date), written by `cockpit build` into mart_guidance / mart_insights and read
+back as the same Insight objects, so the guidance and actions pages, reports and deliveries read rows
+instead of recomputing. A figure is computed in one place: the build runs the engine (`findings`).
+
+Scope: each node's guidance is computed with that node's own scope, so a stored row can only name and
+quantify nodes of the node's subtree, and the read query joins the reader's scope. What is not stored
+(teams and managers, earlier periods, a warehouse built before a new day) is computed on demand by the
+engine, and `guidance` says which it was, so the page can say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import time
+from typing import Any
+
+import pandas as pd
+
+from cockpit.core.periods import KINDS, Period
+from cockpit.domain import targets
+from cockpit.guidance import Context, Insight, changes, findings, generate
+from cockpit.warehouse.layer import Scope, Warehouse
+
+STORED_LEVEL = 2  # as for the stored funnel: teams and managers read their own, small, share of the events
+BUILDER = "cockpit-build"
+SHARED = ("channels", "guidance_products", "guidance_campaigns")  # unscoped reference lists, read once
+
+
+def stored_periods(as_of: dt.date) -> list[Period]:
+    """The periods the build stores: the month, quarter and year holding the as-of date (a page's default)."""
+    return [Period.containing(kind, as_of, as_of) for kind in KINDS]
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for a figure, key part or label (numpy numbers become Python ones; NaN stays NaN)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def to_record(ins: Insight, org_id: str, period: Period, position: int) -> dict[str, Any]:
+    """One mart_insights row for an insight shown at `org_id` for `period`."""
+    return {
+        "period_type": period.kind,
+        "period_start": period.start,
+        "as_of": period.as_of,
+        "org_id": org_id,
+        "position": position,
+        "insight_key": ins.stable_key(),
+        "type": ins.type,
+        "audience": ins.audience,
+        "severity": int(ins.severity),
+        "subject_org_id": ins.org_id,
+        "metric": ins.metric_id(),
+        "standing": bool(ins.standing),
+        "text_zh": ins.text("zh"),
+        "text_en": ins.text("en"),
+        "action_zh": ins.action("zh"),
+        "action_en": ins.action("en"),
+        "key_json": json.dumps([_plain(k) for k in ins.key], ensure_ascii=False),
+        "figures_json": json.dumps(
+            {k: [_plain(v), unit] for k, (v, unit) in ins.figures.items()}, ensure_ascii=False
+        ),
+        "labels_json": json.dumps({k: list(v) for k, v in ins.labels.items()}, ensure_ascii=False),
+        "evidence_json": None
+        if ins.detail is None
+        else ins.detail.to_json(orient="table", index=False, date_format="iso", force_ascii=False),
+    }
+
+
+def from_record(r: Any) -> Insight:
+    """The Insight a mart_insights row was written from (figures, labels, evidence and key as they were)."""
+    figures = {
+        k: (float("nan") if v is None else v, unit) for k, (v, unit) in json.loads(r.figures_json).items()
+    }
+    detail = (
+        None
+        if r.evidence_json is None or r.evidence_json != r.evidence_json
+        else pd.read_json(io.StringIO(r.evidence_json), orient="table")
+    )
+    return Insight(
+        r.type,
+        r.audience,
+        int(r.severity),
+        r.subject_org_id,
+        figures,
+        {k: tuple(v) for k, v in json.loads(r.labels_json).items()},
+        detail,
+        key=tuple(json.loads(r.key_json)),
+        standing=bool(r.standing),
+    )
+
+
+def read(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> list[Insight] | None:
+    """The stored guidance of a node and period for this reader, or None when it is not stored. Refuses a
+    node outside the scope (the query's org parameter), like the engine."""
+    df = wh.run(
+        "guidance_stored",
+        scope,
+        {"org_id": org_id, "period_type": period.kind, "period_start": period.start, "as_of": period.as_of},
+    )
+    if df.empty:
+        return None
+    return [from_record(r) for r in df[df.type.notna()].itertuples()]
+
+
+def guidance(wh: Warehouse, scope: Scope, org_id: str, period: Period) -> tuple[list[Insight], bool]:
+    """The insights of a node and period, and whether they were read from the stored rows (False: the engine
+    ran now, for a node or period the build does not store)."""
+    found = read(wh, scope, org_id, period)
+    if found is not None:
+        return found, True
+    return generate(wh, scope, org_id, period), False
+
+
+def stored_nodes(wh: Warehouse) -> pd.DataFrame:
+    """The nodes whose guidance is stored (levels 0 to STORED_LEVEL), with their subtrees' members."""
+    return wh.sql(
+        "select c.ancestor_id as org_id, c.descendant_id from org_closure c join orgs o "
+        "on o.org_id = c.ancestor_id where o.level <= :level",
+        {"level": STORED_LEVEL},
+    )
+
+
+def _metric_windows(period: Period) -> list[tuple[dt.date, dt.date]]:
+    """The windows the target rule reads `metric_values` over (cockpit/guidance/targets.py): the period to
+    date, its comparable windows, and the whole previous period."""
+    prev = period.shifted(-1)
+    return sorted({*targets.windows(period).values(), (prev.start, prev.end)})
+
+
+def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """mart_guidance and mart_insights rows for every stored node and period, with timings.
+
+    The engine runs per node with the node's own scope. Answers that are the same rows whoever asks are
+    computed once and handed to every node: the unscoped reference lists; the weekly change scores, which the
+    query computes over the whole tree and returns for the asking node's subtree; and the metric values of a
+    window, which the query computes node by node and returns for the asking node and its children."""
+    tree = stored_nodes(wh)
+    subtree = tree.groupby("org_id")["descendant_id"].agg(set).to_dict()
+    orgs = wh.sql("select org_id, parent_id from orgs")
+    family = {o: {o} | set(orgs.org_id[orgs.parent_id == o]) for o in subtree}
+    root = Scope(BUILDER, "executive", tuple(sorted(orgs.org_id[orgs.parent_id.isna()])))
+    shared: dict[str, pd.DataFrame] = {name: wh.run(name, root) for name in SHARED}
+    runs, rows, seconds = [], [], {"shared": 0.0, "engine": 0.0}
+    for period in stored_periods(as_of):
+        t0 = time.perf_counter()
+        scores = pd.concat(
+            [
+                wh.run("guidance_changes", root, changes.query_params(Context(wh, root, o, period)))
+                for o in root.org_ids
+            ]
+        )
+        values = {
+            (a, b): wh.run("metric_values", root, {"start": a, "end": b, "parent": "all"})
+            for a, b in _metric_windows(period)
+        }
+        seconds["shared"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for org in sorted(subtree):
+            ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period)
+            for name, frame in shared.items():
+                ctx.seed(name, frame)
+            own = scores[scores.org_id.isin(subtree[org])].reset_index(drop=True)
+            ctx.seed("guidance_changes", own, **changes.query_params(ctx))
+            for (a, b), frame in values.items():
+                ctx.seed(
+                    "metric_values",
+                    frame[frame.org_id.isin(family[org])].reset_index(drop=True),
+                    start=a,
+                    end=b,
+                    parent=org,
+                )
+            found = findings(ctx)
+            runs.append(
+                {
+                    "period_type": period.kind,
+                    "period_start": period.start,
+                    "as_of": as_of,
+                    "org_id": org,
+                    "insights": len(found),
+                }
+            )
+            rows += [to_record(ins, org, period, i) for i, ins in enumerate(found)]
+        seconds["engine"] += time.perf_counter() - t0
+    return pd.DataFrame(runs), pd.DataFrame(rows), seconds
+
+
+def build(target: str) -> str:
+    """`cockpit build`'s last step: the guidance of every stored node and period, computed as of the
+    warehouse's last day and written in place of the last build's (a DuckDB file, after the marts)."""
+    from cockpit.warehouse import guidance_store
+
+    t0 = time.perf_counter()
+    wh = Warehouse(target)
+    try:
+        as_of = wh.sql("select max(event_date) as d from events").d.iloc[0]
+        if as_of is None or as_of != as_of:
+            runs, rows, seconds = pd.DataFrame(), pd.DataFrame(), {"shared": 0.0, "engine": 0.0}
+        else:
+            runs, rows, seconds = compute(wh, pd.Timestamp(as_of).date())
+    finally:
+        wh.engine.dispose()
+    guidance_store.write(target, runs, rows)
+    return (
+        f"guidance stored in {time.perf_counter() - t0:.2f} s ({seconds['shared']:.1f} s shared answers, "
+        f"{seconds['engine']:.1f} s engine): {len(runs):,} node-periods, {len(rows):,} insights"
+    )
