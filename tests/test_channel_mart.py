@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 from conftest import scope_of
-from test_funnel_mart import _copy, move_half_of_a_branch
+from test_funnel_mart import _copy, rebuilt_with_movers
 
 from cockpit.domain import channels as rules
 from cockpit.warehouse import channel_mart, marts
@@ -89,12 +89,7 @@ def test_the_page_reads_the_stored_rows_and_a_custom_window_is_computed(wh):
 
 
 def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp_path):
-    path = _copy(bank, tmp_path)
-    con = duckdb.connect(str(path))
-    move_half_of_a_branch(con)
-    marts.build(con)
-    con.close()
-    wh = Warehouse(str(path))
+    wh = rebuilt_with_movers(bank, tmp_path)
     cells = [
         c for c in stored_cells(wh, "mart_channel_mix") if c[0] in ("HO", "R01", "R02", "R01B01", "R02B01")
     ]

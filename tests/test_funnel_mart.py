@@ -116,6 +116,16 @@ def move_half_of_a_branch(con: duckdb.DuckDBPyConnection) -> None:
              where c.ancestor_id = 'R01B01' and e.customer_id % 2 = 0 and e.stage in ('C', 'A', 'H'))""",
         [moved],
     )
+
+
+def rebuilt_with_movers(bank: Path, tmp_path: Path) -> Warehouse:
+    """A copy of the bank with half of R01B01's customers also acting under R02B01, its marts rebuilt."""
+    path = _copy(bank, tmp_path)
+    con = duckdb.connect(str(path))
+    move_half_of_a_branch(con)
+    marts.build(con)
+    con.close()
+    return Warehouse(str(path))
     n = con.execute(
         "select count(*) from (select customer_id from events e "
         "join org_closure c on c.descendant_id = e.org_id "
@@ -126,12 +136,7 @@ def move_half_of_a_branch(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp_path):
-    path = _copy(bank, tmp_path)
-    con = duckdb.connect(str(path))
-    move_half_of_a_branch(con)
-    marts.build(con)
-    con.close()
-    wh = Warehouse(str(path))
+    wh = rebuilt_with_movers(bank, tmp_path)
     start, end = stored_windows(wh)[-1]
     year = [w for w in stored_windows(wh) if w[0] == dt.date(end.year, 1, 1) and w[1] == end][0]
     for org in ("HO", "R01", "R02", "R01B01", "R02B01"):
