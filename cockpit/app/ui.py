@@ -133,6 +133,11 @@ def _plain(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+def _params_key(params: dict[str, Any]) -> tuple:
+    """A query's parameters as a plain, ordered cache key."""
+    return tuple(sorted((k, _plain(v)) for k, v in params.items()))
+
+
 def _or_stop(read: Callable[..., T], *args: Any) -> T:
     """`read(*args)` from the warehouse; on refusal or failure, a clear message and a stop."""
     try:
@@ -151,7 +156,7 @@ def _or_stop(read: Callable[..., T], *args: Any) -> T:
 def query(name: str, **params: Any) -> pd.DataFrame:
     """A named query for the signed-in user; on refusal or failure, a clear message and a stop."""
     warehouse()
-    key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+    key = _params_key(params)
     return _or_stop(_cached_query, config.warehouse_target(), name, scope().key, key).copy()
 
 
@@ -160,7 +165,7 @@ def query_later(name: str, **params: Any) -> Callable[[], pd.DataFrame]:
     and parameters are taken now, so the call needs nothing from the session."""
     warehouse()
     target, scope_key = config.warehouse_target(), scope().key
-    key = tuple(sorted((k, _plain(v)) for k, v in params.items()))
+    key = _params_key(params)
     return lambda: _cached_query(target, name, scope_key, key).copy()
 
 
