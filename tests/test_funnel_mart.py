@@ -145,6 +145,31 @@ def test_customers_seen_under_two_branches_are_counted_once_above_both(bank, tmp
     wh.engine.dispose()
 
 
+def test_customers_whose_stages_come_out_of_order_are_ordered_from_their_events(bank, tmp_path):
+    """Where a stage's first moment comes before the previous stage's, the build orders that customer from
+    their events (the short cut of taking each stage's first moment does not hold for them)."""
+    path = _copy(bank, tmp_path)
+    con = duckdb.connect(str(path))
+    # Every other customer's events are shifted back by a few days each, in an order unrelated to the stages.
+    con.execute(
+        "update events set event_ts = event_ts - to_days(cast((event_id * 7919) % 9 as integer)) "
+        "where customer_id % 2 = 0"
+    )
+    marts.build(con)
+    tangled = con.execute(
+        "select count(*) from (select customer_id, min(event_ts) filter (where stage = 'S') as s, "
+        "min(event_ts) filter (where stage = 'I') as i from events group by customer_id) where i < s"
+    ).fetchone()[0]
+    con.close()
+    assert tangled > 50
+    wh = Warehouse(str(path))
+    for start, end in stored_windows(wh)[-3:]:
+        for org in ("HO", "R01", "R01B01"):
+            for by in ("total", "channel", "child"):
+                assert_same(wh, HO, {"org_id": org, "start": start, "end": end, "by": by})
+    wh.engine.dispose()
+
+
 def test_steps_without_any_time_store_no_hours_as_the_query_shows_none(bank, tmp_path):
     """Data holding one date per month (an import without times) has no hours between stages to show."""
     path = _copy(bank, tmp_path)

@@ -8,11 +8,14 @@ SICAS page sets beside it. For every window, node, channel-group filter ('all' a
 customer's Sense channel) and breakdown (total and `cockpit.domain.sicas.BREAKDOWNS`) the table holds the
 rows `queries/sicas_funnel.sql` returns: the same ordering rule, applied here to all nodes at once.
 
-How the rule reaches every node exactly: a customer whose events in a window all sit under one sub-branch
-(or one higher node) has the same stage moments at that node and every node above it, so they are ordered
-once and counted up the tree. The few seen under several such nodes are ordered once per node above their
-events, from that node's events alone. Teams and managers (levels 3 and 4), and other windows, are served
-by `queries/sicas_funnel.sql` from the events, their subtrees being small.
+How the rule reaches every node exactly: one pass over a window's events takes, per stored node and
+customer, the first moment of each stage. Where each of those follows the previous stage's (nearly every
+customer), they are the stage moments the rule gives; the few customers whose stages come out of order are
+ordered from their own events. A customer whose events in a window all sit under one sub-branch (or one
+higher node) has the same stage moments at that node and every node above it, so they are ordered once and
+counted up the tree. For the few seen under several such nodes, a node above takes the earliest moments of
+the nodes below it (a minimum of minimums) and is ordered from those. Teams and managers (levels 3 and 4),
+and other windows, are served by `queries/sicas_funnel.sql` from the events, their subtrees being small.
 """
 
 from __future__ import annotations
@@ -27,69 +30,112 @@ TABLE = "mart_sicas_funnel"
 # The org levels stored: as for mart_org_day, teams and managers read their own (small) share of the events.
 STORED_LEVEL = 2
 
-# The events of the windows being built, with each event's node at level <= STORED_LEVEL. `{window}` is the
-# expression giving the window start of an event (date_trunc for a kind of period, or a fixed date).
-MART_NODE = """mart_node as (  -- each node's ancestor at level {level}, or the node itself if higher up
+# Each node's stored node: its ancestor at level {level}, or the node itself if higher up.
+MART_NODE = """mart_node as (
   select c.descendant_id as org_id, c.ancestor_id as mart_org_id
   from org_closure c
   join orgs a on a.org_id = c.ancestor_id
   join orgs d on d.org_id = c.descendant_id
   where a.level = least(d.level, {level})
 )"""
-EVENTS_SQL = f"""
-create or replace temp table sf_ev as
+
+# The first moment of each stage per (stored node, customer, window), from one pass over the events:
+# `{window}` is the expression giving the window start of an event (date_trunc for a kind of period, or a
+# fixed date).
+# The Sense event's channel and org, and the first campaign and product seen, are kept with the moment that
+# chose them (`*_at`), so that a node above can take the earliest of its children's.
+FIRSTS = """
+  min(e.event_ts) filter (where e.stage = 'S') as t1,
+  min(e.event_ts) filter (where e.stage = 'I') as m2,
+  min(e.event_ts) filter (where e.stage = 'C') as m3,
+  min(e.event_ts) filter (where e.stage = 'A') as m4,
+  min(e.event_ts) filter (where e.stage = 'H') as m5,
+  min((e.event_ts, e.event_id)) filter (where e.stage = 'S') as sense_at,
+  arg_min(e.channel_id, (e.event_ts, e.event_id)) filter (where e.stage = 'S') as channel_id,
+  arg_min(e.org_id, (e.event_ts, e.event_id)) filter (where e.stage = 'S') as sense_org_id,
+  min((e.event_ts, e.event_id)) filter (where e.campaign_id is not null) as campaign_at,
+  arg_min(e.campaign_id, (e.event_ts, e.event_id)) filter (where e.campaign_id is not null) as campaign_id,
+  min((e.event_ts, e.event_id)) filter (where e.product_id is not null) as product_at,
+  arg_min(e.product_id, (e.event_ts, e.event_id)) filter (where e.product_id is not null) as product_id"""
+FIRSTS_SQL = f"""
+create or replace temp table sf_first as
 with {MART_NODE}
-select {{window}} as w, e.event_id, e.customer_id, e.event_ts, e.stage, e.channel_id, e.org_id,
-       e.campaign_id, e.product_id, m.mart_org_id
+select {{window}} as w, m.mart_org_id as node_id, e.customer_id,{FIRSTS}
 from events e
 join mart_node m on m.org_id = e.org_id
 where e.customer_id is not null and e.event_date between ? and ?
+group by all
 """
 
-# Customers seen under several stored nodes in a window: they are ordered again at every node above.
+# Customers seen under several stored nodes in a window. Above their nodes they are ordered from the events of
+# each node above: the first moments there are the earliest of the nodes below (a minimum of minimums).
 MOVERS_SQL = """
 create or replace temp table sf_movers as
-select w, customer_id from sf_ev group by w, customer_id having min(mart_org_id) <> max(mart_org_id)
+select w, customer_id from sf_first group by w, customer_id having count(*) > 1
+"""
+ABOVE_SQL = """
+insert into sf_first
+select f.w, c.ancestor_id, f.customer_id, min(f.t1), min(f.m2), min(f.m3), min(f.m4), min(f.m5),
+       min(f.sense_at), arg_min(f.channel_id, f.sense_at), arg_min(f.sense_org_id, f.sense_at),
+       min(f.campaign_at), arg_min(f.campaign_id, f.campaign_at),
+       min(f.product_at), arg_min(f.product_id, f.product_at)
+from sf_first f
+join sf_movers m on m.w = f.w and m.customer_id = f.customer_id
+join org_closure c on c.descendant_id = f.node_id and c.depth > 0
+group by f.w, c.ancestor_id, f.customer_id
 """
 
-# The ordering rule of cockpit/domain/sicas.py (as in queries/sicas_reach.sql), per (node, window, customer),
-# with the slices of queries/sicas_funnel.sql. One pass: each stage's moments are gathered per customer and
-# the stage counts at the first moment at or after the previous stage's. `own` marks a customer ordered at
-# their single node, who counts the same at every node above it.
-REACH_SQL = """
-create or replace temp table sf_reach as
-with ev as (
-  select e.*, e.mart_org_id as node_id from sf_ev e
-  union all
-  select e.*, c.ancestor_id as node_id
-  from sf_ev e
-  join sf_movers m on m.w = e.w and m.customer_id = e.customer_id
-  join org_closure c on c.descendant_id = e.mart_org_id and c.depth > 0
+# The ordering rule of cockpit/domain/sicas.py (as in queries/sicas_reach.sql): a stage counts at its first
+# moment at or after the previous stage's. Where each stage's first moment already follows the previous one
+# (nearly every customer) that is the answer; the rest are ordered from their own events (`sf_exact`). `own`
+# marks a customer ordered at their single node, who counts the same at every node above it.
+CLEAN = """(m2 is null or m2 >= t1)
+  and (m2 is null or m3 is null or m3 >= m2)
+  and (m2 is null or m3 is null or m4 is null or m4 >= m3)
+  and (m2 is null or m3 is null or m4 is null or m5 is null or m5 >= m4)"""
+EXACT_SQL = f"""
+create or replace temp table sf_exact as
+with {MART_NODE},
+tangled as (select w, node_id, customer_id, t1 from sf_first where t1 is not null and not ({CLEAN})),
+ev as (
+  select t.node_id, t.customer_id, t.w, t.t1, e.event_ts, e.stage
+  from events e
+  join mart_node m on m.org_id = e.org_id
+  join org_closure c on c.descendant_id = m.mart_org_id
+  join tangled t on t.customer_id = e.customer_id and t.w = {{window}} and t.node_id = c.ancestor_id
+  where e.customer_id is not null and e.event_date between ? and ? and e.stage <> 'S'
 ),
 gathered as (
-  select node_id, customer_id, w,
-         min(event_ts) filter (where stage = 'S') as t1,
-         arg_min(channel_id, (event_ts, event_id)) filter (where stage = 'S') as channel_id,
-         arg_min(org_id, (event_ts, event_id)) filter (where stage = 'S') as sense_org_id,
+  select node_id, customer_id, w, any_value(t1) as t1,
          list(event_ts) filter (where stage = 'I') as ts_i,
          list(event_ts) filter (where stage = 'C') as ts_c,
          list(event_ts) filter (where stage = 'A') as ts_a,
-         list(event_ts) filter (where stage = 'H') as ts_h,
-         arg_min(campaign_id, (event_ts, event_id)) filter (where campaign_id is not null) as campaign_id,
-         arg_min(product_id, (event_ts, event_id)) filter (where product_id is not null) as product_id
-  from ev
-  group by node_id, customer_id, w
+         list(event_ts) filter (where stage = 'H') as ts_h
+  from ev group by node_id, customer_id, w
 ),
-s2 as (
-  select * exclude (ts_i), list_min(list_filter(ts_i, lambda x: x >= t1)) as t2
-  from gathered where t1 is not null
-),
+s2 as (select * exclude (ts_i), list_min(list_filter(ts_i, lambda x: x >= t1)) as t2 from gathered),
 s3 as (select * exclude (ts_c), list_min(list_filter(ts_c, lambda x: x >= t2)) as t3 from s2),
-s4 as (select * exclude (ts_a), list_min(list_filter(ts_a, lambda x: x >= t3)) as t4 from s3),
-s5 as (select * exclude (ts_h), list_min(list_filter(ts_h, lambda x: x >= t4)) as t5 from s4)
+s4 as (select * exclude (ts_a), list_min(list_filter(ts_a, lambda x: x >= t3)) as t4 from s3)
+select node_id, customer_id, w, t2, t3, t4, list_min(list_filter(ts_h, lambda x: x >= t4)) as t5 from s4
+"""
+REACH_SQL = """
+create or replace temp table sf_reach as
+with ordered as (
+  select f.node_id, f.customer_id, f.w, f.t1,
+         case when x.customer_id is not null then x.t2 else f.m2 end as t2,
+         case when x.customer_id is not null then x.t3 when f.m2 is not null then f.m3 end as t3,
+         case when x.customer_id is not null then x.t4 when f.m2 is not null and f.m3 is not null then f.m4
+         end as t4,
+         case when x.customer_id is not null then x.t5
+              when f.m2 is not null and f.m3 is not null and f.m4 is not null then f.m5 end as t5,
+         f.channel_id, f.sense_org_id, f.campaign_id, f.product_id
+  from sf_first f
+  left join sf_exact x on x.node_id = f.node_id and x.customer_id = f.customer_id and x.w = f.w
+  where f.t1 is not null
+)
 select r.node_id, m.customer_id is null as own, r.customer_id, r.w, r.t1, r.t2, r.t3, r.t4, r.t5,
        r.channel_id, ch.channel_group, r.sense_org_id, k.segment, r.campaign_id, r.product_id
-from s5 r
+from ordered r
 join channels ch on ch.channel_id = r.channel_id
 left join customers k on k.customer_id = r.customer_id
 left join sf_movers m on m.w = r.w and m.customer_id = r.customer_id
@@ -233,13 +279,15 @@ def _build_windows(
 ) -> None:
     """Order the customers of windows of one kind (or one cut window) and store their funnels; `slices`
     adds the breakdowns (the previous windows are only shown whole)."""
-    con.execute(EVENTS_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
+    con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
     con.execute(MOVERS_SQL)
+    con.execute(ABOVE_SQL)
+    con.execute(EXACT_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
     con.execute(REACH_SQL)
     con.execute(TOTAL_SQL.format(windows=_values(pairs), timed=TIMED))
     if slices:
         con.execute(SLICES_SQL.format(windows=_values(pairs)))
-    for t in ("sf_reach", "sf_movers", "sf_ev"):
+    for t in ("sf_reach", "sf_exact", "sf_movers", "sf_first"):
         con.execute(f"drop table {t}")
 
 
