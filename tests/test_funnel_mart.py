@@ -181,6 +181,9 @@ def test_steps_without_any_time_store_no_hours_as_the_query_shows_none(bank, tmp
     start, end = stored_windows(wh)[-1]
     got = assert_same(wh, HO, {"org_id": "R01", "start": start, "end": end})
     assert got.customers.iloc[0] > 0 and got.median_hours.isna().all() and got.p75_hours.isna().all()
+    # Every event of a month at one moment: the Sense channel, campaign and product go by the event id.
+    for by in ("channel", "campaign", "product", "child"):
+        assert_same(wh, HO, {"org_id": "R01", "start": start, "end": end, "by": by})
     wh.engine.dispose()
 
 

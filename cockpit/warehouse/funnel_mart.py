@@ -44,19 +44,24 @@ MART_NODE = """mart_node as (
 # fixed date).
 # The Sense event's channel and org, and the first campaign and product seen, are kept with the moment that
 # chose them (`*_at`), so that a node above can take the earliest of its children's.
-FIRSTS = """
+# An event's place in the order of the rule's ties (its moment, then its id) as one number: comparing and
+# keeping this is several times cheaper than the pair (event_ts, event_id) at a hundred million events.
+ORDER_KEY = (
+    "(epoch_us(e.event_ts)::hugeint * 18446744073709551616 + (e.event_id::hugeint + 9223372036854775808))"
+)
+FIRSTS = f"""
   min(e.event_ts) filter (where e.stage = 'S') as t1,
   min(e.event_ts) filter (where e.stage = 'I') as m2,
   min(e.event_ts) filter (where e.stage = 'C') as m3,
   min(e.event_ts) filter (where e.stage = 'A') as m4,
   min(e.event_ts) filter (where e.stage = 'H') as m5,
-  min((e.event_ts, e.event_id)) filter (where e.stage = 'S') as sense_at,
-  arg_min(e.channel_id, (e.event_ts, e.event_id)) filter (where e.stage = 'S') as channel_id,
-  arg_min(e.org_id, (e.event_ts, e.event_id)) filter (where e.stage = 'S') as sense_org_id,
-  min((e.event_ts, e.event_id)) filter (where e.campaign_id is not null) as campaign_at,
-  arg_min(e.campaign_id, (e.event_ts, e.event_id)) filter (where e.campaign_id is not null) as campaign_id,
-  min((e.event_ts, e.event_id)) filter (where e.product_id is not null) as product_at,
-  arg_min(e.product_id, (e.event_ts, e.event_id)) filter (where e.product_id is not null) as product_id"""
+  min({ORDER_KEY}) filter (where e.stage = 'S') as sense_at,
+  arg_min(e.channel_id, {ORDER_KEY}) filter (where e.stage = 'S') as channel_id,
+  arg_min(e.org_id, {ORDER_KEY}) filter (where e.stage = 'S') as sense_org_id,
+  min({ORDER_KEY}) filter (where e.campaign_id is not null) as campaign_at,
+  arg_min(e.campaign_id, {ORDER_KEY}) filter (where e.campaign_id is not null) as campaign_id,
+  min({ORDER_KEY}) filter (where e.product_id is not null) as product_at,
+  arg_min(e.product_id, {ORDER_KEY}) filter (where e.product_id is not null) as product_id"""
 FIRSTS_SQL = f"""
 create or replace temp table sf_first as
 with {MART_NODE}
