@@ -40,9 +40,14 @@ if not st.session_state.get("authentication_status"):
 user = ui.current_user()
 specs = pages_for(user.role)
 st.session_state["_pages"] = [p.url_path for p in specs]
-nav = st.navigation(
-    [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
-)
+menu = [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
+# The first page is served at the root; Streamlit gives a default page no address of its own, so the same
+# script is registered again, out of the menu, at its address (/overview opens the overview, not "page not
+# found"). The root entry comes first: links and switches to the script lead there.
+home = specs[0]
+root = st.Page(home.path, title=ui.tr(home.title_key), icon=home.icon, url_path="", default=True)
+own_address = st.Page(home.path, title=ui.tr(home.title_key), url_path=home.url_path, visibility="hidden")
+nav = st.navigation([root, own_address, *menu[1:]])
 with st.sidebar:
     who = ui.names().user(user.username)  # the display name in the reader's language
     role = ui.tr("role." + user.role)

@@ -45,7 +45,14 @@ TABLE = [Col(c.key, c.kind, f"loop.col.{c.key}") for c in TABLE]
 
 def show(listed: list, key: str) -> None:
     if not listed:
-        st.info(ui.tr("loop.none"))
+        # actions are made on the guidance page: an empty list says so and links to it
+        where = ui.tr("guidance.page")
+        st.info(ui.tr("loop.none", page=where, button=ui.tr("loop.make_action")))
+        st.page_link(
+            "pages/guidance.py",
+            label=ui.tr("loop.to_guidance", page=where),
+            icon=":material/lightbulb:",
+        )
         return
     table = present(actions.frame(listed), TABLE, lang, names)
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cockpit.app import insight_action, ui
 from cockpit.charts.guidance import evidence
+from cockpit.display import action_list
 from cockpit.guidance import PAGE_SIZE, Context, actions, page
 from cockpit.state import appstate
 
@@ -63,7 +64,7 @@ if user.role == "manager":
     )
     here = named.iloc[(at - 1) * actions.PAGE_ROWS : at * actions.PAGE_ROWS]
     st.dataframe(
-        actions.for_display(here, lang), hide_index=True, width="stretch", key="action_table"
+        action_list.for_display(here, lang), hide_index=True, width="stretch", key="action_table"
     )
 
     def _export(kind: str) -> bytes:

@@ -199,6 +199,23 @@ def test_loop_pages_run_for_each_role(app, people, username):
         assert at.title[0].value
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_manager_without_actions_is_told_where_actions_are_made_and_given_the_link(app, bank, lang):
+    from cockpit.core import i18n
+
+    if "mgr_none" not in {u.username for u in auth.list_users()}:
+        auth.add_user("mgr_none", "mgr_none", "manager", ["R02B01T1M2"], "mgr_none-demo")
+    assert not [a for a in actions.all_actions() if a.owner == "mgr_none"]
+    at = app("mgr_none", lang=lang)
+    at.switch_page("pages/actions.py").run()
+    assert not at.exception
+    page, button = i18n.t("guidance.page", lang), i18n.t("loop.make_action", lang)
+    told = [i.value for i in at.info if button in i.value and page in i.value]
+    assert told, [i.value for i in at.info]
+    links = [x for x in at.page_link if x.proto.page.endswith("guidance")]
+    assert links and page in links[0].value, [(x.proto.page, x.value) for x in at.page_link]
+
+
 def test_a_stale_edit_on_the_page_is_refused_with_the_message(app, wh, as_of, people):
     a = actions.create(
         wh, people["head_r02"], title="page edit", owner="mgr_r02", due=as_of, org_id="R02B01T1M1"

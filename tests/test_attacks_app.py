@@ -38,6 +38,43 @@ def test_url_query_param_for_another_branch_is_refused(app, attacks):
     assert all(o.startswith("R02") for o in _visible_orgs(at))
 
 
+def _signed_in_asking_for(app, username: str, org: str, lang: str = "en"):
+    at = app(None, lang=lang)
+    at.query_params["org"] = org
+    at.text_input[0].input(username)
+    at.text_input[1].input(f"{username}-demo")
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang,said", [("en", "Unknown org: R99"), ("zh", "找不到该机构：R99")])
+def test_the_executive_asking_for_a_missing_org_hears_that_it_does_not_exist(app, attacks, lang, said):
+    """The executive sees the whole tree, so naming a node as missing reveals nothing to them."""
+    at = _signed_in_asking_for(app, "exec", "R99", lang)
+    attacks.append("url query param, missing node")
+    errors = [e.value for e in at.error]
+    assert any(said in e for e in errors), errors
+    assert not any("outside your scope" in e or "权限范围" in e for e in errors), errors
+    assert at.session_state["f_org"] == "HO"
+    crafted = app("exec", state={"f_org": "R99"})  # the same node planted in the widget state
+    assert (
+        any("Unknown org: R99" in e.value for e in crafted.error) and crafted.session_state["f_org"] == "HO"
+    )
+
+
+@pytest.mark.parametrize("org", ["R99", "R01"])
+def test_a_branch_head_hears_outside_your_scope_for_a_missing_node_and_another_branch_alike(
+    app, attacks, org
+):
+    """Whether a node outside a branch head's subtree exists is not theirs to learn: one message for both."""
+    at = _signed_in_asking_for(app, "head_r02", org)
+    attacks.append("url query param, probing for a node")
+    errors = [e.value for e in at.error]
+    assert errors == [f"Not allowed: Org {org} is outside your scope; your own org is shown instead."], errors
+    assert at.session_state["f_org"] == "R02"
+
+
 @pytest.mark.parametrize("crafted", ["R01", "HO", "R01B02", "R02' OR '1'='1", "../R01", ""])
 def test_crafted_org_in_widget_state_is_refused(app, attacks, crafted):
     at = app("head_r02", state={"f_org": crafted})

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.browser  # its load test starts seven servers: with the real-server tests, not the quick suite
+@pytest.mark.slow  # its load test starts seven servers (no browser): minutes, so not in the quick suite
 def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     env = dict(os.environ, COCKPIT_HOME=str(tmp_path))
     env.pop("COCKPIT_WAREHOUSE", None)

@@ -24,11 +24,20 @@ def test_each_unit_has_one_formatter():
     assert units.score(79.7691) == "79.8"
     assert units.count(3.3) == "3" and units.count(14359) == "14,359"
     assert units.rate(0.1234) == "12.3%" and units.rate(20.04) == "2,004.0%"
-    assert units.money(13113037.38) == "1,311.30万" and units.money(142680878.94) == "1.43亿"
-    assert units.money(35239836.1, "en") == "35.24M"
+    assert units.figure(142680878.94, "money") == "1.43亿"
+    assert units.figure(35239836.1, "money", "en") == "35.24M"
     for blank in (None, float("nan"), float("inf"), "None", "nan", pd.NaT):
         assert units.figure(blank, "count") == "—"
     assert units.day("2026-11-05T10:22:33") == "2026-11-05 10:22"
+
+
+def test_a_sum_of_money_reads_the_same_in_a_table_cell_as_in_a_sentence():
+    from cockpit.core import i18n
+
+    for value in (5_799.11, 13113037.38, 123_456_789_012, -15_800.0):
+        for lang in ("zh", "en"):
+            assert units.figure(value, "money", lang) == i18n.money(value, lang), (value, lang)
+    assert not hasattr(units, "money"), "a single sum has one formatter: i18n.money"
 
 
 def test_a_money_column_is_written_in_one_unit_stated_in_its_header():

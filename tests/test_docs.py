@@ -1,6 +1,8 @@
 """Docs stay honest: every setting documented, every page registered, every string in both languages."""
 
+import ast
 import re
+import tomllib
 from pathlib import Path
 
 from cockpit.app.navigation import PAGES
@@ -64,3 +66,32 @@ def test_architecture_names_every_package_and_the_contract_every_layer():
 def test_scores_read_with_one_decimal_even_when_whole():
     assert i18n.fmt(52.0, "score", "zh") == "52.0"
     assert i18n.fmt(51.94, "score", "en") == "51.9"
+
+
+def _marked(tree: ast.Module, marker: str) -> bool:
+    """Whether a test module carries `pytest.mark.<marker>`, on the module or on one of its tests."""
+    return any(
+        isinstance(n, ast.Attribute) and n.attr == marker and ast.unparse(n.value) == "pytest.mark"
+        for n in ast.walk(tree)
+    )
+
+
+def test_the_browser_marker_is_on_modules_that_drive_a_browser_and_only_there():
+    """`browser` means Chromium: a module marked so asks for the browser (or a page of it); a test that only
+    takes long without one is `slow`."""
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not _marked(tree, "browser"):
+            continue
+        wants = {a.arg for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for a in f.args.args}
+        assert wants & {"browser", "page"}, f"{path.relative_to(ROOT)} is marked browser and drives none"
+
+
+def test_the_quick_suite_leaves_out_every_marked_kind_of_long_test():
+    """The README's quick suite is the suite without each registered marker's tests."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = re.search(r'pytest -m "([^"]+)"', readme)
+    assert quick, "the README gives the quick suite's command"
+    markers = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]
+    registered = {m.split(":")[0] for m in markers["ini_options"]["markers"]}
+    assert set(re.findall(r"not (\w+)", quick.group(1))) == registered, quick.group(1)

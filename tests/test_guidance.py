@@ -350,6 +350,9 @@ def test_guidance_page_shows_insights_and_the_managers_action_list(app):
     assert not at.exception
     assert len(at.expander) >= 1
     assert at.dataframe[0].value.shape[0] > 0
+    listed = [d.value for d in at.dataframe if "Customer" in d.value.columns]  # the action list
+    money = [c for c in listed[0].columns if c.startswith("AUM")]
+    assert money and all(re.fullmatch(r"AUM \(CNY (thousand|million)\)", c) for c in money), money  # its unit
     at = app("head_r01")
     at.switch_page("pages/guidance.py").run()
     assert not at.exception and len(at.expander) >= 1 and len(at.dataframe) == 0
@@ -591,13 +594,14 @@ def test_contributors_at_a_leaf_node_name_only_the_dimensions_that_have_one(big,
 
 
 def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_channel(wh, as_of):
+    from cockpit.display.action_list import for_display
     from cockpit.domain import channels, sicas
 
     s = scope_of("manager1")
     todo = actions.action_list(
         Context(wh, s, s.org_ids[0], Period.parse(as_of.strftime("%Y-%m"), as_of)), "zh"
     )
-    shown = actions.for_display(todo, "zh")
+    shown = for_display(todo, "zh")
     col = {c: i18n.t(f"action.col.{c}", "zh") for c in actions.COLUMNS}
     assert len(shown) == len(todo) and col["channel_id"] not in shown
     assert set(shown[col["lifecycle_state"]]) <= {
@@ -607,7 +611,11 @@ def test_managers_action_list_reads_in_words_and_scripts_never_name_a_missing_ch
         i18n.t(f"guidance.segment.{x}", "zh") for x in todo.segment.unique()
     }
     assert set(shown[col["stage"]]) <= {i18n.t(f"sicas.stage.{x.key}", "zh") for x in sicas.STAGES}
-    assert list(shown[i18n.t("action.col.aum_shown", "zh")]) == [i18n.money(v, "zh") for v in todo.aum]
+    yi = todo.aum.abs().max() >= 1e8  # the one unit of the column, stated in its header as on other tables
+    aum = shown[f"资产余额（{'亿元' if yi else '万元'}）"]
+    assert list(aum) == [f"{v / (1e8 if yi else 1e4):,.2f}" for v in todo.aum]
+    en = for_display(todo, "en")
+    assert "AUM (CNY thousand)" in en or "AUM (CNY million)" in en
     assert list(shown[col["channel_conversion"]]) == [i18n.pct(v, "zh") for v in todo.channel_conversion]
     assert not todo.script.str.contains("（—）").any()
     named = todo[todo.channel_id.notna()]

@@ -345,6 +345,19 @@ def _url_org(tree: pd.DataFrame) -> None:
         st.session_state["f_scope_refused"] = wanted
 
 
+def _refusal(org_id: str) -> str:
+    """Why the sidebar shows the user's own node instead of `org_id`, as the warehouse layer words it: a
+    node that does not exist is named so only to a user who sees the whole tree (it reveals nothing there);
+    everyone else hears "outside your scope" whether or not it exists."""
+    try:
+        warehouse().check_org(scope(), org_id)
+    except UnknownOrgError:
+        return tr("error.org_unknown", org=org_id[:40])
+    except ScopeError:
+        pass
+    return tr("error.scope", detail=tr("error.org_outside", org=org_id[:40]))
+
+
 def sidebar_filters() -> dict[str, Any]:
     """The shared filters (language, period, org, channel group), kept across pages in session state."""
     for key, allowed, default in (("lang", i18n.LANGS, "zh"), ("f_kind", KINDS, "month")):
@@ -401,7 +414,7 @@ def sidebar_filters() -> dict[str, Any]:
             st.info(tr("demo.banner") if source() == "demo" else tr("demo.banner_real_data"))
     refused = st.session_state.pop("f_scope_refused", None)
     if refused:
-        st.error(tr("error.scope", detail=tr("error.org_outside", org=refused[:40])))
+        st.error(_refusal(refused))
     period = Period.parse(label, day)
     return {
         "period": period,

@@ -1,5 +1,7 @@
 """One formatter per unit, so a figure reads the same everywhere: scores with one decimal, counts whole,
-rates with %, money in 万 or 亿 (thousand or million in English) with the unit stated once, in the header."""
+rates with %, a money column in 万 or 亿 (thousand or million in English) with the unit stated once, in the
+header. A single sum of money (a headline, a sentence) is `i18n.money`, the one formatter the rules and the
+guidance below this layer also use."""
 
 from __future__ import annotations
 
@@ -87,15 +89,11 @@ def money_scale(values: Iterable[object], lang: str = "zh") -> MoneyScale:
     return MoneyScale(1e6, "display.unit.million") if top >= 1e7 else MoneyScale(1e3, "display.unit.thousand")
 
 
-def money(value: object, lang: str = "zh") -> str:
-    """A single sum of money with its unit (a headline, a sentence): 1,311.30万 / 1.43亿; 13.1M in English."""
-    if missing(value):
-        return BLANK
-    scale = money_scale([value], lang)
-    return f"{scale.format(value, lang)}{i18n.t(scale.unit_key + '.short', lang)}"
+def _sum(value: object, lang: str = "zh") -> str:
+    return BLANK if missing(value) else i18n.money(float(value), lang)  # type: ignore[arg-type]
 
 
-FORMATTERS = {"score": score, "count": count, "rate": rate, "date": day, "money": money}
+FORMATTERS = {"score": score, "count": count, "rate": rate, "date": day, "money": _sum}
 
 
 def figure(value: object, unit: str, lang: str = "zh") -> str:

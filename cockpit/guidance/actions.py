@@ -173,26 +173,6 @@ def headers(lang: str = "zh") -> dict[str, str]:
     return {c: i18n.t(f"action.col.{c}", lang) for c in COLUMNS}
 
 
-def for_display(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The action list as a manager reads it on screen: segments, lifecycle states and stages by name, assets
-    in
-    万/亿, the channel's conversion as a percentage, no channel code (the exports keep codes and raw yuan)."""
-
-    def name(prefix: str, code: object) -> str:
-        key = f"{prefix}.{code}"
-        return i18n.t(key, lang) if key in i18n.catalogue() else str(code)
-
-    stages = {s.code: f"sicas.stage.{s.key}" for s in sicas.STAGES}
-    shown = df.drop(columns="channel_id").assign(
-        segment=[name("guidance.segment", v) for v in df.segment],
-        lifecycle_state=[name("channels.state", v) for v in df.lifecycle_state],
-        stage=[i18n.t(stages[v], lang) if v in stages else str(v) for v in df.stage],
-        aum=[i18n.money(v, lang) for v in df.aum],
-        channel_conversion=[i18n.pct(v, lang) for v in df.channel_conversion],
-    )
-    return shown.rename(columns={**headers(lang), "aum": i18n.t("action.col.aum_shown", lang)})
-
-
 def to_csv(df: pd.DataFrame, lang: str = "zh") -> bytes:
     """CSV with a BOM so Excel opens the Chinese headers right."""
     return df.rename(columns=headers(lang)).to_csv(index=False).encode("utf-8-sig")

@@ -118,6 +118,22 @@ def test_role_journey(server, page, username):
     assert outside == [], f"{username}: requests left the server: {sorted(set(outside))[:5]}"
 
 
+def test_every_page_opens_by_its_own_address_the_first_one_too(server, page):
+    """The overview is served at the root and at /overview: a bookmark of either opens it, never Streamlit's
+    "page not found"."""
+    sign_in(page, server, "exec")
+    page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
+    for spec in pages_for("executive")[:2]:  # the root's page, and one served only at its address
+        page.goto(f"{server}/{spec.url_path}")  # a fresh load: signed in again by the cookie
+        wait_idle(page)
+        heading(page, i18n.t(spec.title_key, "zh")).first.wait_for(timeout=90_000)
+        wait_idle(page)
+        text = page.locator("body").inner_text()
+        assert "not found" not in text.lower() and "找不到" not in text, (spec.url_path, text[:300])
+        assert page.url.rstrip("/").endswith(f"/{spec.url_path}"), page.url
+        assert_no_exception(page, f"/{spec.url_path}")
+
+
 def test_wrong_password_in_the_browser(server, page):
     sign_in(page, server, "exec", "wrong-password-123")
     page.get_by_text(re.compile("用户名或密码错误|Wrong username or password")).wait_for(timeout=30_000)
