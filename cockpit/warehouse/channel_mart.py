@@ -21,67 +21,76 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from cockpit.warehouse.duck import one_row
 from cockpit.warehouse.funnel_mart import MART_NODE, STORED_LEVEL
 
 TABLES = ("mart_channel_mix", "mart_channel_identity", "mart_referral_route", "mart_referral_month")
 
-EVENTS_SQL = f"""
-create or replace temp table cm_ev as
-with {MART_NODE}
-select cast(date_trunc('{{kind}}', e.event_date) as date) as w, e.customer_id, e.channel_id, ch.channel_group,
-       case when e.stage = 'A' then e.product_id end as bought, m.mart_org_id
-from events e
-join mart_node m on m.org_id = e.org_id
-left join channels ch on ch.channel_id = e.channel_id
-where e.event_date between ? and ?
-"""
-
-# Events and events of a known customer add up the tree.
-IDENTITY_EVENTS_SQL = """
+# Events and events of a known customer per stored node, added up the tree.
+IDENTITY_EVENTS_SQL = f"""
 create or replace temp table cm_events as
+with {MART_NODE},
+per_node as (
+  select cast(date_trunc('{{kind}}', e.event_date) as date) as w, m.mart_org_id, count(*) as n,
+         count(e.customer_id) as known
+  from events e
+  join mart_node m on m.org_id = e.org_id
+  where e.event_date between ? and ?
+  group by all
+)
 select c.ancestor_id as org_id, e.w, sum(e.n) as events, sum(e.known) as known_events
-from (select mart_org_id, w, count(*) as n, count(customer_id) as known from cm_ev group by all) e
+from per_node e
 join org_closure c on c.descendant_id = e.mart_org_id
 group by all
 """
 
+# One pass over the events: per (window, stored node, customer) the channels seen as the bits of a bit string
+# (a channel's place among the known channels; an unknown channel sets none, as it has no group), the channel
+# groups as bits (online 1, remote 2, offline 4), and the products bought through a known channel.
+FIRST_SQL = f"""
+create or replace temp table cm_first as
+with {MART_NODE},
+ch as (
+  select channel_id, channel_group, cast(row_number() over (order by channel_id) - 1 as integer) as i
+  from channels
+)
+select cast(date_trunc('{{kind}}', e.event_date) as date) as w, m.mart_org_id as node_id, e.customer_id,
+       bitstring_agg(ch.i, 0, {{last_channel}}) as chans,
+       bit_or(case ch.channel_group when 'online' then 1 when 'remote' then 2 when 'offline' then 4 end)
+         as groups_seen,
+       list(distinct e.product_id) filter (where e.stage = 'A' and e.product_id is not null
+                                           and ch.channel_id is not null) as bought
+from events e
+join mart_node m on m.org_id = e.org_id
+left join ch on ch.channel_id = e.channel_id
+where e.customer_id is not null and e.event_date between ? and ?
+group by all
+"""
+
 # One row per (node, window, customer): a customer seen under one stored node is gathered there (`own`, lifted
-# up the tree when counted); one seen under several is gathered at every node above their events.
+# up the tree when counted); one seen under several is gathered again at every node above them, from the
+# nodes below (the union of their channels and products).
 CUSTOMERS_SQL = """
 create or replace temp table cm_customers as
-with movers as (
-  select w, customer_id from cm_ev where customer_id is not null
-  group by w, customer_id having min(mart_org_id) <> max(mart_org_id)
-),
-ev as (
-  select e.*, e.mart_org_id as node_id from cm_ev e where e.customer_id is not null
-  union all
-  select e.*, c.ancestor_id as node_id
-  from cm_ev e
-  join movers m on m.w = e.w and m.customer_id = e.customer_id
-  join org_closure c on c.descendant_id = e.mart_org_id and c.depth > 0
-),
-seen as (  -- each customer's channels once (a channel has one group): plain counts instead of distinct ones
-  select distinct node_id, w, customer_id, channel_id, channel_group from ev
-),
+with movers as (select w, customer_id from cm_first group by w, customer_id having count(*) > 1),
 gathered as (
-  select node_id, w, customer_id, count(channel_group) as n_channels,
-         bool_or(channel_group = 'online') as on_, bool_or(channel_group = 'remote') as re_,
-         bool_or(channel_group = 'offline') as off_
-  from seen group by node_id, w, customer_id
-),
-bought as (
-  select node_id, w, customer_id, count(distinct bought) as products
-  from ev where bought is not null and channel_group is not null group by node_id, w, customer_id
+  select node_id, w, customer_id, chans, groups_seen, bought from cm_first
+  union all
+  select c.ancestor_id, f.w, f.customer_id, bit_or(f.chans), bit_or(f.groups_seen),
+         list_distinct(flatten(list(f.bought)))
+  from cm_first f
+  join movers m on m.w = f.w and m.customer_id = f.customer_id
+  join org_closure c on c.descendant_id = f.node_id and c.depth > 0
+  group by c.ancestor_id, f.w, f.customer_id
 )
-select g.node_id, g.w, g.customer_id, g.n_channels,
-       coalesce(g.on_, false)::int + coalesce(g.re_, false)::int + coalesce(g.off_, false)::int as n_groups,
-       concat_ws('+', case when g.on_ then 'online' end, case when g.re_ then 'remote' end,
-                 case when g.off_ then 'offline' end) as mix,
-       coalesce(b.products, 0) as products,
+select g.node_id, g.w, g.customer_id, coalesce(bit_count(g.chans), 0) as n_channels,
+       coalesce(bit_count(g.groups_seen), 0) as n_groups,
+       concat_ws('+', case when g.groups_seen & 1 > 0 then 'online' end,
+                 case when g.groups_seen & 2 > 0 then 'remote' end,
+                 case when g.groups_seen & 4 > 0 then 'offline' end) as mix,
+       coalesce(len(g.bought), 0) as products,
        m.customer_id is null as own, k.customer_id is not null as known, k.unified_id
 from gathered g
-left join bought b on b.node_id = g.node_id and b.w = g.w and b.customer_id = g.customer_id
 left join movers m on m.w = g.w and m.customer_id = g.customer_id
 left join customers k on k.customer_id = g.customer_id
 """
@@ -199,18 +208,20 @@ def build(con: Any, day: dt.date | None = None) -> None:
         for kind, start, _ in periods:
             for table in TABLES[:3]:
                 con.execute(f"delete from {table} where period_type = ? and window_start = ?", [kind, start])
+    # The channels' bit string needs a fixed length: one bit per known channel (at least one).
+    last_channel = max(0, one_row(con, "select count(*) from channels")[0] - 1)
     for kind in sorted({p[0] for p in periods}):
         pairs = sorted((start, through) for k, start, through in periods if k == kind)
         lo, hi = pairs[0][0], max(p[1] for p in pairs)
-        con.execute(EVENTS_SQL.format(level=STORED_LEVEL, kind=kind), [lo, hi])
-        con.execute(IDENTITY_EVENTS_SQL)
+        con.execute(IDENTITY_EVENTS_SQL.format(level=STORED_LEVEL, kind=kind), [lo, hi])
+        con.execute(FIRST_SQL.format(level=STORED_LEVEL, kind=kind, last_channel=last_channel), [lo, hi])
         con.execute(CUSTOMERS_SQL)
         args = {"windows": _values(pairs), "kind": kind, "level": STORED_LEVEL}
         con.execute(IDENTITY_SQL.format(**args))
         con.execute(MIX_SQL.format(**args))
         con.execute(REFERRALS_SQL.format(level=STORED_LEVEL), [lo, hi])
         con.execute(ROUTE_SQL.format(**args))
-        for t in ("cm_ev", "cm_events", "cm_customers", "cm_ref"):
+        for t in ("cm_first", "cm_events", "cm_customers", "cm_ref"):
             con.execute(f"drop table {t}")
     _build_months(con, day)
 
