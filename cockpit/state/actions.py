@@ -127,7 +127,7 @@ def get_for(wh: Warehouse, user: auth.User, action_id: int) -> Action:
 
 def _covers(wh: Warehouse, by: auth.User, owner: auth.User) -> bool:
     """True when every org node of `owner` lies inside `by`'s scope."""
-    return set(owner.org_ids) <= wh.visible_orgs(by.scope)
+    return all(wh.sees(by.scope, o) for o in owner.org_ids)
 
 
 def _check_owner(wh: Warehouse, by: auth.User, owner_name: str) -> auth.User:
@@ -147,7 +147,7 @@ def _check_owner(wh: Warehouse, by: auth.User, owner_name: str) -> auth.User:
 def readable(wh: Warehouse, user: auth.User, action: Action) -> bool:
     """Whether `user` may read `action` now: its org node lies inside their scope. Checked on every read, so
     an action made for another branch's node, or one whose reader has since moved, shows nothing of it."""
-    return action.org_id in wh.visible_orgs(user.scope)
+    return wh.sees(user.scope, action.org_id)
 
 
 def _check_customers(wh: Warehouse, customers: Sequence[int], *users: auth.User) -> list[int]:
@@ -185,7 +185,7 @@ def create(
         raise ActionError("an action needs a due date")
     wh.check_org(by.scope, org_id)
     owner_user = _check_owner(wh, by, owner)
-    if org_id not in wh.visible_orgs(owner_user.scope):
+    if not wh.sees(owner_user.scope, org_id):
         raise ActionError(f"org {org_id} is outside the owner's scope: pick a node the owner may see")
     ids = _check_customers(wh, customers, *{by.username: by, owner_user.username: owner_user}.values())
     now = _now()
@@ -275,7 +275,7 @@ def create_from_insight(
 
 def _insight_node(wh: Warehouse, by: auth.User, insight: Any, org_id: str | None) -> str:
     """The node an insight's action is filed under: its own, or `org_id` when it is not a visible node."""
-    return insight.org_id if insight.org_id in wh.visible_orgs(by.scope) or org_id is None else org_id
+    return insight.org_id if org_id is None or wh.sees(by.scope, insight.org_id) else org_id
 
 
 def insight_key(insight: Any) -> str:
@@ -520,7 +520,7 @@ def open_for(wh: Warehouse, scope: Scope, org_id: str, metric: str | None = None
     metric.
     """
     wh.check_org(scope, org_id)
-    below = wh.visible_orgs(Scope(scope.username, scope.role, (org_id,))) & wh.visible_orgs(scope)
+    below = wh.visible_orgs(Scope(scope.username, scope.role, (org_id,)))  # inside the scope: checked above
     acts = [
         a for a in all_actions() if a.is_open and a.org_id in below and (metric is None or a.metric == metric)
     ]

@@ -321,6 +321,16 @@ class Warehouse:
         df = self.sql(_scope_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
         return set(df["org_id"])
 
+    def sees(self, scope: Scope, org_id: str) -> bool:
+        """Whether the org node is in the user's subtrees (one row read, not the subtree)."""
+        marks = ", ".join(f":scope_{i}" for i in range(len(scope.org_ids)))
+        df = self.sql(
+            "select count(*) as n from org_closure "
+            f"where descendant_id = :org_id and ancestor_id in ({marks})",
+            {"org_id": str(org_id), **{f"scope_{i}": o for i, o in enumerate(scope.org_ids)}},
+        )
+        return bool(df["n"].iloc[0])
+
     def peer_orgs(self, scope: Scope) -> set[str]:
         """The siblings of the user's own nodes outside their subtree: seen only as ranking rows."""
         df = self.sql(_peer_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
@@ -347,10 +357,11 @@ class Warehouse:
         return df
 
     def check_org(self, scope: Scope, org_id: str) -> None:
-        """Refuse an org node outside the user's scope, with the same message whether or not it exists."""
-        visible = self.visible_orgs(scope) if scope.org_ids else set()
-        if org_id in visible:
+        """Refuse an org node outside the user's scope, with the same message whether or not it exists. Asks
+        for the one node (a bank's tree has tens of thousands); the whole subtree is read only to refuse."""
+        if scope.org_ids and self.sees(scope, org_id):
             return
+        visible = self.visible_orgs(scope) if scope.org_ids else set()
         if visible and len(visible) == int(self.sql("select count(*) as n from orgs")["n"].iloc[0]):
             raise UnknownOrgError(f"Org '{str(org_id)[:40]}' does not exist in this warehouse.")
         raise ScopeError(f"Org '{str(org_id)[:40]}' is outside your scope; nothing is shown.")
