@@ -27,9 +27,13 @@ def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     assert "machine:" in out and "events/s generated" in out and "cockpit build --day" in out
     from cockpit.app import navigation
 
-    for spec in navigation.pages_for("executive"):
-        line = next(l for l in out.splitlines() if l.startswith(f"| {spec.url_path} "))
-        assert line.rstrip().endswith("ok |"), line
+    roles = ("executive", "branch_head")
+    for path in {s.url_path for role in roles for s in navigation.pages_for(role)}:
+        hits = [l for l in out.splitlines() if l.startswith(f"| {path} ")]
+        cells = [[c.strip() for c in l.split("|")[1:-1]] for l in hits]
+        # once per role that has the page; status ok, and whether it is within its goal said
+        assert len(cells) == sum(path in {s.url_path for s in navigation.pages_for(r)} for r in roles), path
+        assert all(c[6] == "ok" and c[7] in ("yes", "no") for c in cells), cells
     for way in ("marts", "raw DuckDB", "pandas"):
         line = next(l for l in out.splitlines() if l.startswith(f"| {way} "))
         assert line.rstrip().endswith("yes |"), line  # the three ways give the same figures
