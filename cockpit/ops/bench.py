@@ -596,7 +596,9 @@ def main(size: str = "xs", sessions: int = 50) -> int:
     day, secs = _one_day(path)
     print(f"cockpit build --day {day}: marts {secs:.2f} s")
     from cockpit.guidance import stored
+    from cockpit.warehouse import metric_store
 
+    print(f"cockpit build --day {day}: {metric_store.build(path)}")
     print(f"cockpit build --day {day}: {stored.build(str(path))}")
     goals = (
         f"goal: cold <= {PAGE_GOALS['cold_ms']} ms, warm <= {PAGE_GOALS['warm_ms']} ms, "

@@ -291,13 +291,14 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from cockpit.guidance import stored
-    from cockpit.warehouse import marts
+    from cockpit.warehouse import marts, metric_store
 
     target = config.warehouse_target(args.db)
     try:
         print(marts.build_command(target, args.day))
     except (marts.MartError, ValueError) as e:
         return _fail(str(e))
+    print(metric_store.build(target))
     print(stored.build(target))
     return 0
 

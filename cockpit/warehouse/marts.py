@@ -36,7 +36,10 @@ PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
 # the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
 GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, *GUIDANCE_TABLES)
+# The stored metric values are written by `cockpit build` after the marts through the named query itself
+# (cockpit/warehouse/metric_store.py); a full build empties them like the guidance.
+METRIC_TABLE = "mart_metric_values"
+MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, METRIC_TABLE, *GUIDANCE_TABLES)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
