@@ -7,6 +7,7 @@ Errors are printed as one clear line on stderr with a non-zero exit (2 for wrong
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -290,6 +291,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit.domain import scorecard_store
     from cockpit.guidance import stored
     from cockpit.warehouse import marts
 
@@ -298,6 +300,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(marts.build_command(target, args.day))
     except (marts.MartError, ValueError) as e:
         return _fail(str(e))
+    print(scorecard_store.build(target, dt.date.fromisoformat(args.day) if args.day else None))
     print(stored.build(target))
     return 0
 

@@ -5,30 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from cockpit.warehouse import marts, schema
+from cockpit.warehouse import marts, stored_write
 
 TABLES = marts.GUIDANCE_TABLES
 
 
 def write(target: str | Path, runs: pd.DataFrame, rows: pd.DataFrame) -> None:
     """Replace the stored guidance with `runs` (mart_guidance rows) and `rows` (mart_insights rows)."""
-    con = duckdb.connect(str(target))
-    try:
-        marts.ensure(con, TABLES)  # a warehouse built before the stored guidance existed gets its tables
-        con.execute("begin")
-        for table, frame in zip(TABLES, (runs, rows)):
-            con.execute(f"delete from {table}")
-            if not frame.empty:
-                con.register("incoming", frame[schema.column_names(table)])
-                con.execute(f"insert into {table} select * from incoming")
-                con.unregister("incoming")
-        con.execute("commit")
-        con.execute("checkpoint")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.close()
+    stored_write.replace(target, dict(zip(TABLES, (runs, rows))), [(f"delete from {t}", []) for t in TABLES])

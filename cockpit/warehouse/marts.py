@@ -36,6 +36,9 @@ PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
 # the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
 GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
+# The stored scorecard is written the same way, by cockpit/domain/scorecard_store.py with the scorecard's
+# rules.
+SCORECARD_TABLE = "mart_scorecard"
 MARTS = (
     *PORTABLE_MARTS,
     funnel_mart.TABLE,
@@ -43,6 +46,7 @@ MARTS = (
     return_mart.TABLE,
     coverage_mart.TABLE,
     *GUIDANCE_TABLES,
+    SCORECARD_TABLE,
 )
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
