@@ -65,6 +65,7 @@ def build(target: str, day: dt.date | None = None) -> str:
     from cockpit.warehouse import scorecard_mart
 
     t0 = time.perf_counter()
+    scorecard_mart.ensure(target)
     wh = Warehouse(target)
     try:
         info = wh.run("warehouse_info", Scope(BUILDER, "executive", ()))

@@ -14,6 +14,11 @@ from cockpit.warehouse import marts, stored_write
 TABLE = marts.SCORECARD_TABLE
 
 
+def ensure(target: str | Path) -> None:
+    """Create the table on a warehouse built before it existed (the build's query reads it)."""
+    stored_write.replace(target, {TABLE: pd.DataFrame()}, [])
+
+
 def write(target: str | Path, rows: pd.DataFrame, periods: list[tuple[str, dt.date]] | None = None) -> None:
     """Replace the stored points with `rows`: all of them, or those of `periods` ((kind, start) pairs)."""
     deletes: list[tuple[str, list]] = (
