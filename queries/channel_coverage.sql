@@ -1,4 +1,5 @@
--- description: Which sources the SICAS and channel pages can show figures from for an org node: the data sets of data_coverage plus online, WeCom and Share events, unified ids and segments (has_data false = the warehouse holds none at all, so a page says "no data for this source" instead of 0).
+-- description: Which sources the SICAS and channel pages can show figures from for an org node: the data sets of data_coverage plus online, WeCom and Share events, unified ids and segments (has_data false = the warehouse holds none at all, so a page says "no data for this source" instead of 0). Answered from channel_coverage_stored when the build stores the window and node.
+-- stored: channel_coverage_stored
 -- include: data_coverage
 -- param: org_id org
 -- param: start date

@@ -1,4 +1,5 @@
--- description: Return flow of an org node in a window: customers won back from dormant or churned (lifecycle changes), customers back online after at least gap_days without an online touchpoint, and customers contacted in the window who came from an earlier campaign, by that campaign's outcome (prior_outcomes).
+-- description: Return flow of an org node in a window: customers won back from dormant or churned (lifecycle changes), customers back online after at least gap_days without an online touchpoint, and customers contacted in the window who came from an earlier campaign, by that campaign's outcome (prior_outcomes). Answered from channel_return_flow_stored when the build stores the window, node and gap.
+-- stored: channel_return_flow_stored
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -78,12 +78,19 @@
 -- setting: f_complaint_rate float = 0
 -- setting: g_complaint_rate float = 1
 -- setting: w_action_loop float = 0
+-- setting: source one of(events|stored) = events
+-- setting: settings_key str = none
+-- setting: build_levels int = -1
 -- rows: action_loop(org_id varchar, due bigint, done_on_time bigint, completion double, effect double, score double)
 -- weight, rule, floor and goal per indicator are settings from cockpit/domain/scorecard.yaml (bound by cockpit.domain.scorecard,
 -- never by a caller); 'off' leaves it out.
 -- action_loop: the action follow-through indicator per node, scored 0..1 by cockpit/domain/outcome.py (bound by cockpit.domain.scorecard);
 -- where a node's score is there, it takes w_action_loop of the 100 points and the other indicators share the rest;
 -- a node without one (no action due) keeps the total of its other indicators.
+-- source: 'events' scores from metric_values; 'stored' reads the indicators' points from mart_scorecard, written by
+-- `cockpit build` (cockpit/domain/scorecard_store.py) for the same period, through date and settings_key (a digest of
+-- the settings above but w_action_loop, which applies here), and returns nothing when the tiers of the node and of its
+-- children are not stored. build_levels (the build only): every node down to that level instead of the node's own.
 with rules as (
   select 'deposits' as metric, :w_deposits as weight, :r_deposits as rule, :f_deposits as floor_value, :g_deposits as goal_value
   union all select 'aum', :w_aum, :r_aum, :f_aum, :g_aum
@@ -145,11 +152,27 @@ normalised as (
   from inputs
 ),
 -- weights of indicators that could be scored (a missing target leaves its weight out) share the 100 points
-points as (
-  select org_id, metric, weight, rule, value, due_value, norm,
+computed_points as (
+  select org_id, metric, value, due_value, norm,
     case when norm is not null
       then 100.0 * weight / nullif(sum(case when norm is not null then weight end) over (partition by org_id), 0) end as max_points
   from normalised
+),
+node_level as (select level from orgs where org_id = :org_id),
+stored_points as (
+  select m.org_id, m.metric, m.value, m.due_value, m.norm, m.max_points
+  from mart_scorecard m
+  where :source = 'stored' and m.period_type = :period_type and m.period_start = :period_start and m.period_start = :start
+    and m.window_end = :end and m.settings_key = :settings_key
+    and m.level between (select level from node_level) and (select level from node_level) + 1
+),
+points as (
+  select * from computed_points where :source = 'events'
+  union all
+  -- the stored tiers, when the children's tier is among them
+  select * from stored_points
+  where (select max(m.level) from mart_scorecard m where m.period_type = :period_type and m.period_start = :period_start
+           and m.window_end = :end and m.settings_key = :settings_key) > (select level from node_level)
 ),
 base_totals as (
   select org_id, sum(norm * max_points) as score from points group by org_id
@@ -180,6 +203,7 @@ focus as (
   where r.org_id = :org_id
      or r.parent_id = :org_id
      or r.parent_id = (select parent_id from orgs where org_id = :org_id)
+     or r.level <= :build_levels
 ),
 final as (
   select f.org_id, f.parent_id, f.level, f.name_zh, f.name_en, f.score, f.rank, f.siblings, f.tier_rank, f.tier_size,

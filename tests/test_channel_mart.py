@@ -42,17 +42,21 @@ def assert_same(wh: Warehouse, scope: Scope, name: str, params: dict) -> pd.Data
     return stored
 
 
-def test_every_stored_node_and_period_is_there(wh):
+def assert_every_cell(wh: Warehouse, got: list[tuple[str, object, object]]) -> None:
+    """`got` holds every window of mart_periods for every node from the sub-branches up, each once."""
     periods = wh.sql("select period_type, period_start, through_date from mart_periods")
     want = {
         (pd.Timestamp(a).date(), pd.Timestamp(b).date())
         for a, b in zip(periods.period_start, periods.through_date)
     }
     nodes = set(wh.sql("select org_id from orgs where level <= 2").org_id)
-    got = stored_cells(wh, "mart_channel_identity")
     assert {(a, b) for _, a, b in got} == want
     assert {o for o, _, _ in got} == nodes
     assert len(got) == len(want) * len(nodes)  # the bank is active under every node in every period
+
+
+def test_every_stored_node_and_period_is_there(wh):
+    assert_every_cell(wh, stored_cells(wh, "mart_channel_identity"))
 
 
 @pytest.mark.parametrize("user", ["exec", "head_r02"])
@@ -123,6 +127,39 @@ def test_a_one_day_build_gives_what_a_full_build_gives(bank, tmp_path):
     con.close()
 
 
+def probe_every_node(
+    wh: Warehouse, head: Scope, name: str, orgs: list[str], window: dict, attacks: list[str]
+) -> int:
+    """`head` asks each node of `orgs` for `window` through `name`_stored and `name`: their own nodes give the
+    head office's figures, any other is refused, and past the org check, with the head's scope bound, the
+    stored query alone returns nothing. Returns how many asks were refused."""
+    from cockpit.warehouse.layer import render
+
+    mine = wh.visible_orgs(head)
+    refused = 0
+    for org in orgs:
+        params = {"org_id": org, **window}
+        for reader in (f"{name}_stored", name):
+            if org in mine:
+                pd.testing.assert_frame_equal(wh.run(reader, head, params), wh.run(reader, HO, params))
+            else:
+                attacks.append(f"{reader} for {org}")
+                with pytest.raises(ScopeError):
+                    wh.run(reader, head, params)
+                refused += 1
+        if org not in mine:
+            bound = wh_bound(name, params) | {"scope_0": head.org_ids[0]}
+            assert wh._frame(render(f"{name}_stored", 1, wh.dialect), bound).empty, org
+    return refused
+
+
+def wh_bound(name: str, params: dict) -> dict:
+    """The stored query's parameters as the layer binds them (defaults filled)."""
+    from cockpit.warehouse import queries
+
+    return queries.get(f"{name}_stored").bind(params)
+
+
 # ---------------------------------------------------------------- from the attacker's side
 READERS = {  # each stored table, the query reading it and the query it stands in for, with a page variant
     "mart_channel_mix": ("channel_mix", {}),
@@ -135,32 +172,15 @@ READERS = {  # each stored table, the query reading it and the query it stands i
 def test_a_branch_head_reaches_no_stored_row_outside_their_subtree(wh, table, attacks):
     """head_r02 asks every stored node through the stored query and the one it stands in for: their own
     nodes give the head office's figures, any other is refused; past the org check the scope still holds."""
-    from cockpit.warehouse.layer import render
-
     head = scope_of("head_r02")
-    mine = wh.visible_orgs(head)
     if table == "mart_referral_month":
         name, extra = "referral_monthly", {}
         cells = [(o, rules.route_trend_start(b), b) for o, _, b in stored_cells(wh, "mart_channel_identity")]
     else:
         (name, extra), cells = READERS[table], stored_cells(wh, table)
-    org, start, end = cells[-1]
-    refused = 0
-    for org in sorted({c[0] for c in cells}):
-        params = {"org_id": org, "start": start, "end": end, **extra}
-        for reader in (f"{name}_stored", name):
-            if org in mine:
-                pd.testing.assert_frame_equal(wh.run(reader, head, params), wh.run(reader, HO, params))
-            else:
-                attacks.append(f"{reader} for {org}")
-                with pytest.raises(ScopeError):
-                    wh.run(reader, head, params)
-                refused += 1
-        # The stored query alone, run past the org check with the head's scope bound, returns nothing.
-        if org not in mine:
-            bound = {**params, "scope_0": head.org_ids[0]}
-            assert wh._frame(render(f"{name}_stored", 1, wh.dialect), bound).empty, org
-    assert refused > 5
+    _, start, end = cells[-1]
+    window = {"start": start, "end": end, **extra}
+    assert probe_every_node(wh, head, name, sorted({c[0] for c in cells}), window, attacks) > 5
     for bad in ("R02' or '1'='1", f"R02;drop table {table}"):
         with pytest.raises(ValueError):
             wh.run(f"{name}_stored", head, {"org_id": bad, "start": start, "end": end})

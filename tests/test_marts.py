@@ -165,6 +165,7 @@ def test_cockpit_build_refreshes_a_day_and_refuses_what_it_cannot_build(bank, tm
     ok = _cli("--db", str(path), "build", "--day", "2026-11-20")
     assert ok.returncode == 0 and "marts built (day 2026-11-20)" in ok.stdout, ok.stderr
     assert "metric values stored in" in ok.stdout and "guidance stored in" in ok.stdout
+    assert "scorecard stored in" in ok.stdout and ": 3 periods," in ok.stdout  # month, quarter, year
     bad_day = _cli("--db", str(path), "build", "--day", "2026-13-01")
     assert bad_day.returncode == 2 and "month must be in 1..12" in bad_day.stderr
     missing = _cli("--db", str(tmp_path / "none.duckdb"), "build")

@@ -29,6 +29,8 @@ sent.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -185,18 +187,40 @@ def loop_rows(
     return rows.reset_index(drop=True)
 
 
+# Settings that do not change what the build stores: the follow-through's weight applies when the stored
+# points are read, the rest say where the points come from.
+READ_TIME = (f"w_{LOOP}", "source", "settings_key", "build_levels")
+
+
+def settings_key(given: dict) -> str:
+    """A digest of the settings the stored points were scored with (time progress, cap, weights, rules,
+    floors and goals): stored rows are read only under the same ones."""
+    kept = {k: v for k, v in sorted(given.items()) if k not in READ_TIME}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def scores(
-    wh: Warehouse, scope: Scope, org_id: str, period: Period, progress: Progress, cfg: Config | None = None
+    wh: Warehouse,
+    scope: Scope,
+    org_id: str,
+    period: Period,
+    progress: Progress,
+    cfg: Config | None = None,
+    use_stored: bool = True,
 ) -> pd.DataFrame:
-    """The `scorecard_scores` rows of a node and period for a user, action follow-through included."""
+    """The `scorecard_scores` rows of a node and period for a user, action follow-through included: from the
+    points stored by `cockpit build` (cockpit/domain/scorecard_store.py) when it stored this period and these
+    settings for the node's tier and its children's, else scored from the events (`use_stored=False` always
+    does). The follow-through is bound either way, so ranks move as soon as an action does."""
     cfg = cfg or config()
-    return wh.run(
-        QUERY,
-        scope,
-        params(org_id, period),
-        rows=loop_rows(wh, scope, org_id, period, cfg),
-        settings=settings(progress, cfg),
-    )
+    loop = loop_rows(wh, scope, org_id, period, cfg)
+    given = settings(progress, cfg)
+    if use_stored:
+        stored = {**given, "source": "stored", "settings_key": settings_key(given)}
+        rows = wh.run(QUERY, scope, params(org_id, period), rows=loop, settings=stored)
+        if not rows.empty:
+            return rows
+    return wh.run(QUERY, scope, params(org_id, period), rows=loop, settings=given)
 
 
 def scores_for_query(wh: Warehouse, scope: Scope, given: dict) -> pd.DataFrame:

@@ -7,6 +7,7 @@ Errors are printed as one clear line on stderr with a non-zero exit (2 for wrong
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import os
 import sys
@@ -290,6 +291,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit.domain import scorecard_store
     from cockpit.guidance import stored
     from cockpit.warehouse import marts, metric_store
 
@@ -299,6 +301,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     except (marts.MartError, ValueError) as e:
         return _fail(str(e))
     print(metric_store.build(target))
+    print(scorecard_store.build(target, dt.date.fromisoformat(args.day) if args.day else None))
     print(stored.build(target))
     return 0
 

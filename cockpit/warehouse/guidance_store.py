@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cockpit.warehouse import marts, store_write
+from cockpit.warehouse import marts, stored_write
 
 TABLES = marts.GUIDANCE_TABLES
 
 
 def write(target: str | Path, runs: pd.DataFrame, rows: pd.DataFrame) -> None:
     """Replace the stored guidance with `runs` (mart_guidance rows) and `rows` (mart_insights rows)."""
-    store_write.replace(target, dict(zip(TABLES, (runs, rows))))
+    stored_write.replace(target, dict(zip(TABLES, (runs, rows))), [(f"delete from {t}", []) for t in TABLES])

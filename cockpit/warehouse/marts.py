@@ -25,21 +25,33 @@ from typing import Any
 
 from cockpit.core import config
 from cockpit.core.periods import KINDS, MONTHS, Period
-from cockpit.warehouse import channel_mart, funnel_mart, schema
+from cockpit.warehouse import channel_mart, coverage_mart, funnel_mart, return_mart, schema
 from cockpit.warehouse.duck import one_row
 
 # Built by `full_build`'s portable statements on any engine (Spark too).
 PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
 # The stored funnel and channel figures are built by DuckDB only (cockpit/warehouse/funnel_mart.py,
-# channel_mart.py); other engines get them copied (`cockpit export`, cockpit/warehouse/spark.py) or leave them
-# empty, and the named queries then compute from the events.
+# channel_mart.py, return_mart.py, coverage_mart.py); other engines get them copied (`cockpit export`,
+# cockpit/warehouse/spark.py) or leave them empty, and the named queries then compute from the events.
 # The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
 # the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
 GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
 # The stored metric values are written by `cockpit build` after the marts through the named query itself
 # (cockpit/warehouse/metric_store.py); a full build empties them like the guidance.
 METRIC_TABLE = "mart_metric_values"
-MARTS = (*PORTABLE_MARTS, funnel_mart.TABLE, *channel_mart.TABLES, METRIC_TABLE, *GUIDANCE_TABLES)
+# The stored scorecard is written the same way, by cockpit/domain/scorecard_store.py with the scorecard's
+# rules.
+SCORECARD_TABLE = "mart_scorecard"
+MARTS = (
+    *PORTABLE_MARTS,
+    funnel_mart.TABLE,
+    *channel_mart.TABLES,
+    return_mart.TABLE,
+    coverage_mart.TABLE,
+    METRIC_TABLE,
+    *GUIDANCE_TABLES,
+    SCORECARD_TABLE,
+)
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.
 MART_LEVEL = 2
@@ -231,6 +243,8 @@ def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
         con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
     funnel_mart.build(con, day)
     channel_mart.build(con, day)
+    return_mart.build(con, day)
+    coverage_mart.build(con, day)
 
 
 def _add_day(con: Any, kind: str, day: dt.date) -> None:

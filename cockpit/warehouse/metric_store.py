@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from cockpit.core.periods import KINDS, Period
-from cockpit.warehouse import marts, schema, store_write
+from cockpit.warehouse import marts, schema, stored_write
 from cockpit.warehouse.layer import Scope, Warehouse
 
 TABLE = marts.METRIC_TABLE
@@ -65,6 +65,6 @@ def build(target: str | Path) -> str:
         rows = empty if last is None or last != last else compute(wh, pd.Timestamp(last).date())
     finally:
         wh.engine.dispose()
-    store_write.replace(target, {TABLE: rows})
+    stored_write.replace(target, {TABLE: rows}, [(f"delete from {TABLE}", [])])
     n = rows.window_start.nunique() if not rows.empty else 0
     return f"metric values stored in {time.perf_counter() - t0:.2f} s: {n} windows, {len(rows):,} rows"

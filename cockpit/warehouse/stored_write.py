@@ -1,10 +1,10 @@
-"""Writes rows that a build step above the marts computed through the named queries (the stored metric values,
-the stored guidance) into a DuckDB warehouse: each table's rows replace the last build's, all in one
-transaction, so a reader sees the old rows or the new ones, never a mix."""
+"""Replacing stored rows computed above the warehouse layer (the guidance, the scorecard points) in a
+DuckDB warehouse: old rows out and new rows in, in one transaction, so a reader sees one build's rows."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -12,14 +12,18 @@ import pandas as pd
 from cockpit.warehouse import marts, schema
 
 
-def replace(target: str | Path, frames: dict[str, pd.DataFrame]) -> None:
-    """Replace each table's rows with its frame (columns as `cockpit/warehouse/schema.yaml` lists them)."""
+def replace(
+    target: str | Path, frames: dict[str, pd.DataFrame], deletes: list[tuple[str, list[Any]]]
+) -> None:
+    """Run `deletes` (statements written by the project, with their arguments), then insert each frame into
+    its table (created first on a warehouse built before it existed)."""
     con = duckdb.connect(str(target))
     try:
-        marts.ensure(con, tuple(frames))  # a warehouse built before these tables existed gets them
+        marts.ensure(con, tuple(frames))
         con.execute("begin")
+        for sql, args in deletes:
+            con.execute(sql, args)
         for table, frame in frames.items():
-            con.execute(f"delete from {table}")
             if not frame.empty:
                 con.register("incoming", frame[schema.column_names(table)])
                 con.execute(f"insert into {table} select * from incoming")
