@@ -595,11 +595,10 @@ def main(size: str = "xs", sessions: int = 50) -> int:
         print(f"demo bank {size}: reused {path} (delete it to time the generation)")
     day, secs = _one_day(path)
     print(f"cockpit build --day {day}: marts {secs:.2f} s")
-    from cockpit.guidance import stored
-    from cockpit.warehouse import metric_store
+    from cockpit.ops.cli import build_stored
 
-    print(f"cockpit build --day {day}: {metric_store.build(path)}")
-    print(f"cockpit build --day {day}: {stored.build(str(path))}")
+    for line in build_stored(str(path), day):
+        print(f"cockpit build --day {day}: {line}")
     goals = (
         f"goal: cold <= {PAGE_GOALS['cold_ms']} ms, warm <= {PAGE_GOALS['warm_ms']} ms, "
         f"<= {PAGE_GOALS['rows']:,} rows"

@@ -290,19 +290,27 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 1 if any(r["status"] == "failed" for r in rows) else 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def build_stored(target: str, day: dt.date | None = None) -> list[str]:
+    """`cockpit build`'s steps after the marts, which compute through the named queries and the bank's rules:
+    the metric values, the scorecard points and the guidance (the guidance last: it reads the others).
+    Returns each step's summary line."""
     from cockpit.domain import scorecard_store
     from cockpit.guidance import stored
-    from cockpit.warehouse import marts, metric_store
+    from cockpit.warehouse import metric_store
+
+    return [metric_store.build(target), scorecard_store.build(target, day), stored.build(target)]
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from cockpit.warehouse import marts
 
     target = config.warehouse_target(args.db)
     try:
         print(marts.build_command(target, args.day))
     except (marts.MartError, ValueError) as e:
         return _fail(str(e))
-    print(metric_store.build(target))
-    print(scorecard_store.build(target, dt.date.fromisoformat(args.day) if args.day else None))
-    print(stored.build(target))
+    for line in build_stored(target, dt.date.fromisoformat(args.day) if args.day else None):
+        print(line)
     return 0
 
 
