@@ -1,13 +1,15 @@
--- description: Every metric of the metric dictionary (cockpit/domain/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only); with the opening balance (the day before the window) of balance metrics.
+-- description: Every metric of the metric dictionary (cockpit/domain/metrics.yaml) for org nodes over a window: at the window's last day (grain window; the parent node and its children, or every node) or cumulative to each day (grain day; the parent node only, or every node); with the opening balance (the day before the window) of balance metrics. `max_level` leaves out the nodes below that level (the stored guidance reads the daily series of the nodes from the sub-branches' teams up at once).
 -- param: start date
 -- param: end date
 -- param: parent str = all
 -- param: grain one of(window|day) = window
+-- param: max_level int = 4
 with nodes as (
   select o.org_id, o.parent_id, o.level, o.name_zh, o.name_en
   from orgs o
   join scope_orgs s on s.org_id = o.org_id
-  where :parent = 'all' or o.org_id = :parent or (o.parent_id = :parent and :grain = 'window')
+  where (:parent = 'all' or o.org_id = :parent or (o.parent_id = :parent and :grain = 'window'))
+    and o.level <= :max_level
 ),
 -- how each metric aggregates over time: period_end (the figure on the day), sum, distinct (first day of each
 -- customer in the window, summed), ratio (numerator and denominator each summed over the window)
@@ -205,7 +207,7 @@ final as (
   join nodes n on n.org_id = r.org_id
   left join opening o on o.org_id = r.org_id and o.metric = r.metric
   where (:grain = 'window' and r.day = (select max(day) from days))
-     or (:grain = 'day' and r.org_id = :parent)
+     or (:grain = 'day' and (r.org_id = :parent or :parent = 'all'))
 )
 select org_id, parent_id, level, name_zh, name_en, metric, aggregation, day, value, opening
 from final

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cockpit.core.periods import KINDS, Period
 from cockpit.domain import targets
-from cockpit.guidance import Context, Insight, changes, findings, generate
+from cockpit.guidance import Context, Insight, changes, contributors, findings, generate
 from cockpit.warehouse.layer import Scope, Warehouse
 
 STORED_LEVEL = 2  # as for the stored funnel: teams and managers read their own, small, share of the events
@@ -135,48 +135,135 @@ def _metric_windows(period: Period) -> list[tuple[dt.date, dt.date]]:
     return sorted({*targets.windows(period).values(), (prev.start, prev.end)})
 
 
+def _by_org(frame: pd.DataFrame, orgs: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """A frame of many nodes' rows split by node, in its own order (what the query returns for one node)."""
+    return {
+        str(o): part.reset_index(drop=True)
+        for o, part in frame.groupby("org_id", sort=False)
+        if orgs is None or o in orgs
+    }
+
+
+Seeds = list[tuple[str, dict[str, Any], pd.DataFrame]]
+
+
+def _shared(
+    wh: Warehouse,
+    root: Scope,
+    periods: list[Period],
+    subtree: dict[str, set[str]],
+    family: dict[str, set[str]],
+) -> dict[str, Seeds]:
+    """Per stored node, the answers computed once for the whole tree that its contexts are given: each is
+    (query, parameters, the rows the query returns for that node with its own scope).
+
+    - the unscoped reference lists and the working-day calendar, the same for everyone;
+    - `org_tree` and the weekly change scores (computed over the whole tree), the node's subtree's rows;
+    - `target_values` and window `metric_values` (computed node by node), the node's and its children's rows;
+    - the splits of a flow metric's change (`guidance_breakdown`), every node's read in one pass;
+    - the daily `metric_values` series of the node and each of its children, read for every node from the
+      sub-branches' teams up at once, one top region at a time (its rows are the node's alone)."""
+    seeds: dict[str, Seeds] = {o: [] for o in subtree}
+
+    def everyone(name: str, frame: pd.DataFrame, **params: Any) -> None:
+        for o in subtree:
+            seeds[o].append((name, params, frame))
+
+    def own(name: str, frame: pd.DataFrame, rows: dict[str, set[str]], node: str = "", **params: Any) -> None:
+        """Each node gets the rows of its `rows` nodes; `node` names the parameter holding the node."""
+        for o in subtree:
+            mine = frame[frame.org_id.isin(rows[o])].reset_index(drop=True)
+            seeds[o].append((name, {**params, node: o} if node else params, mine))
+
+    for name in SHARED:
+        everyone(name, wh.run(name, root))
+    own("org_tree", wh.run("org_tree", root), subtree)
+    top = [str(o) for o in root.org_ids]
+    ctx = {p: Context(wh, root, top[0], p) for p in periods}
+    for asked in {tuple(changes.query_params(c).items()) for c in ctx.values()}:
+        others = {k: v for k, v in asked if k != "org_id"}
+        scores = pd.concat([wh.run("guidance_changes", root, {**others, "org_id": o}) for o in top])
+        own("guidance_changes", scores, subtree, "org_id", **others)
+    for a, b in sorted({w for p in periods for w in _metric_windows(p)}):
+        frame = wh.run("metric_values", root, {"start": a, "end": b, "parent": "all"})
+        own("metric_values", frame, family, "parent", start=a, end=b)
+    for p in sorted({q for c in periods for q in (c, c.shifted(-1))}, key=lambda q: (q.kind, q.start)):
+        frame = wh.run(
+            "target_values", root, {"period_type": p.kind, "period_start": p.start, "parent": "all"}
+        )
+        own("target_values", frame, family, "parent", period_type=p.kind, period_start=p.start)
+    for c in ctx.values():
+        for metric in contributors.METRICS:
+            params = {k: v for k, v in contributors.query_params(c, metric).items() if k != "org_id"}
+            for o in top:
+                tree = wh.run(
+                    "guidance_breakdown_tree", root, {**params, "org_id": o, "max_level": STORED_LEVEL}
+                )
+                for node, part in tree.groupby("node_id", sort=False):
+                    if node in seeds:
+                        mine = part.drop(columns="node_id").reset_index(drop=True)
+                        seeds[str(node)].append(("guidance_breakdown", {**params, "org_id": node}, mine))
+    for p in periods:
+        days = wh.run("calendar_days", root, {"start": p.start, "end": p.end})
+        everyone("calendar_days", days, start=p.start, end=p.end)
+        daily = _daily(wh, top, p)
+        for o in subtree:
+            for member in family[o]:
+                if member in daily:
+                    seeds[o].append(
+                        (
+                            "metric_values",
+                            {"start": p.start, "end": p.to_date, "parent": member, "grain": "day"},
+                            daily[member],
+                        )
+                    )
+    return seeds
+
+
+def _daily(wh: Warehouse, top: list[str], period: Period) -> dict[str, pd.DataFrame]:
+    """The daily `metric_values` series of every node down to the sub-branches' teams, split by node: the top
+    nodes alone, then the subtree of each of their children (so that no answer holds the whole tree's)."""
+    params = {"start": period.start, "end": period.to_date, "grain": "day"}
+    out: dict[str, pd.DataFrame] = {}
+    for o in top:
+        scope = Scope(BUILDER, "executive", (o,))
+        out.update(_by_org(wh.run("metric_values", scope, {**params, "parent": o})))
+        regions = wh.sql("select org_id from orgs where parent_id = :o order by org_id", {"o": o}).org_id
+        for r in regions:
+            region = Scope(BUILDER, "branch_head", (str(r),))
+            out.update(
+                _by_org(
+                    wh.run(
+                        "metric_values", region, {**params, "parent": "all", "max_level": STORED_LEVEL + 1}
+                    )
+                )
+            )
+    return out
+
+
 def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """mart_guidance and mart_insights rows for every stored node and period, with timings.
 
     The engine runs per node with the node's own scope. Answers that are the same rows whoever asks are
-    computed once and handed to every node: the unscoped reference lists; the weekly change scores, which the
-    query computes over the whole tree and returns for the asking node's subtree; and the metric values of a
-    window, which the query computes node by node and returns for the asking node and its children."""
+    computed once for the whole tree and handed to every node (`_shared`), and the periods of one node share
+    what they ask alike (the windows ending on the as-of date, the customers dormant by then)."""
     tree = stored_nodes(wh)
     subtree = tree.groupby("org_id")["descendant_id"].agg(set).to_dict()
     orgs = wh.sql("select org_id, parent_id from orgs")
     family = {o: {o} | set(orgs.org_id[orgs.parent_id == o]) for o in subtree}
     root = Scope(BUILDER, "executive", tuple(sorted(orgs.org_id[orgs.parent_id.isna()])))
-    shared: dict[str, pd.DataFrame] = {name: wh.run(name, root) for name in SHARED}
-    runs, rows, seconds = [], [], {"shared": 0.0, "engine": 0.0}
-    for period in stored_periods(as_of):
-        t0 = time.perf_counter()
-        scores = pd.concat(
-            [
-                wh.run("guidance_changes", root, changes.query_params(Context(wh, root, o, period)))
-                for o in root.org_ids
-            ]
-        )
-        values = {
-            (a, b): wh.run("metric_values", root, {"start": a, "end": b, "parent": "all"})
-            for a, b in _metric_windows(period)
-        }
-        seconds["shared"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for org in sorted(subtree):
-            ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period)
-            for name, frame in shared.items():
-                ctx.seed(name, frame)
-            own = scores[scores.org_id.isin(subtree[org])].reset_index(drop=True)
-            ctx.seed("guidance_changes", own, **changes.query_params(ctx))
-            for (a, b), frame in values.items():
-                ctx.seed(
-                    "metric_values",
-                    frame[frame.org_id.isin(family[org])].reset_index(drop=True),
-                    start=a,
-                    end=b,
-                    parent=org,
-                )
+    periods = stored_periods(as_of)
+    t0 = time.perf_counter()
+    seeds = _shared(wh, root, periods, subtree, family)
+    seconds = {"shared": time.perf_counter() - t0, "engine": 0.0}
+    runs, rows = [], []
+    t0 = time.perf_counter()
+    for org in sorted(subtree):
+        memo: dict = {}  # one node's periods: a question asked alike is answered once
+        for period in periods:
+            ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period, memo)
+            for name, params, frame in seeds[org]:
+                ctx.seed(name, frame, **params)
             found = findings(ctx)
             runs.append(
                 {
@@ -188,7 +275,7 @@ def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, 
                 }
             )
             rows += [to_record(ins, org, period, i) for i, ins in enumerate(found)]
-        seconds["engine"] += time.perf_counter() - t0
+    seconds["engine"] = time.perf_counter() - t0
     return pd.DataFrame(runs), pd.DataFrame(rows), seconds
 
 
