@@ -67,11 +67,13 @@ def find(ctx: Context) -> list[Insight]:
         series = ctx.run(
             "metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=org, grain="day"
         )
+        mine = series[series.org_id == org]
+        by_metric = dict(tuple(mine.groupby("metric", sort=False)))  # split once, not per metric
         for row in rows.itertuples():
             m = metrics.get(row.metric)
             fc = None
             if not ended and m.higher_is_better:
-                daily = series[(series.metric == row.metric) & (series.org_id == org)]
+                daily = by_metric.get(row.metric, mine.iloc[:0])
                 fc = targets.forecast(daily, cal, progress, targets.opening(frames, org, row.metric, cells))
             view = targets.node_view(frames, tgt, org, row.metric, progress, fc=fc, cells=cells)
             reasons = _reasons(view, m, targets.opening(frames, org, row.metric, cells))
