@@ -7,6 +7,9 @@
 -- param: prev_end date
 -- param: metric one of(actions|sales) = actions
 with final as (
-  select dimension, member, cur, prev, delta from guidance_breakdown_tree where node_id = :org_id
+  select t.dimension, t.member, t.cur, t.prev, t.delta
+  from guidance_breakdown_tree t
+  join scope_orgs s on s.org_id = t.node_id  -- already the node's subtree; the layer checks every query reads scope_orgs
+  where t.node_id = :org_id
 )
 select * from final order by dimension, delta, member

@@ -17,7 +17,7 @@ from conftest import scope_of
 
 from cockpit import guidance
 from cockpit.core.periods import Period
-from cockpit.guidance import Insight, contributors, stored
+from cockpit.guidance import Insight, contributors, dormant, lifecycle, stored
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse
 from cockpit.warehouse.queries import QueryError
 
@@ -144,6 +144,17 @@ def test_the_answers_read_once_for_the_whole_tree_give_each_node_what_it_reads_a
         mine = tree[tree.node_id == org].drop(columns="node_id").reset_index(drop=True)
         assert not alone.empty and len(set(alone.dimension)) == 4, org
         pd.testing.assert_frame_equal(mine, alone, check_dtype=False, rtol=1e-9, obj=org)
+    for name, asked in (
+        ("guidance_dormant", dormant.query_params(guidance.Context(built, HO, "HO", period))),
+        ("guidance_lifecycle_unreached", lifecycle.query_params(guidance.Context(built, HO, "HO", period))),
+    ):
+        down = built.run(name, HO, {**asked, "max_level": stored.STORED_LEVEL + 1})
+        assert set(down.parent_id.dropna()) == nodes, name
+        for org in sorted(nodes):
+            alone = built.run(name, HO, {**asked, "org_id": org})
+            assert not alone.empty and set(alone.parent_id) == {org}, (name, org)
+            mine = down[down.parent_id == org].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone, check_dtype=False, obj=f"{name} {org}")
     window = {"start": period.start, "end": period.to_date, "grain": "day"}
     daily = built.run("metric_values", HO, {**window, "parent": "all", "max_level": stored.STORED_LEVEL + 1})
     assert set(daily.level) == set(range(stored.STORED_LEVEL + 2))

@@ -22,7 +22,8 @@ import pandas as pd
 
 from cockpit.core.periods import KINDS, Period
 from cockpit.domain import targets
-from cockpit.guidance import Context, Insight, changes, contributors, findings, generate
+from cockpit.guidance import Context, Insight, changes, contributors, dormant, findings, generate, lifecycle
+from cockpit.warehouse import queries
 from cockpit.warehouse.layer import Scope, Warehouse
 
 STORED_LEVEL = 2  # as for the stored funnel: teams and managers read their own, small, share of the events
@@ -161,6 +162,8 @@ def _shared(
     - `org_tree` and the weekly change scores (computed over the whole tree), the node's subtree's rows;
     - `target_values` and window `metric_values` (computed node by node), the node's and its children's rows;
     - the splits of a flow metric's change (`guidance_breakdown`), every node's read in one pass;
+    - the dormant high-value customers and the unreached lifecycle changes of each node's children (a
+      child's row is the same whoever asks), and the frontline list of the whole tree, split by subtree;
     - the daily `metric_values` series of the node and each of its children, read for every node from the
       sub-branches' teams up at once, one top region at a time (its rows are the node's alone)."""
     seeds: dict[str, Seeds] = {o: [] for o in subtree}
@@ -203,6 +206,37 @@ def _shared(
                     if node in seeds:
                         mine = part.drop(columns="node_id").reset_index(drop=True)
                         seeds[str(node)].append(("guidance_breakdown", {**params, "org_id": node}, mine))
+
+    def by_parent(name: str, asked: set[tuple]) -> None:
+        """Seed `name` read down to the stored nodes' children: each node gets its children's rows, which
+        are the same whoever asks."""
+        for key in asked:
+            params = {k: v for k, v in key if k != "org_id"}
+            tree = pd.concat(
+                [
+                    wh.run(name, root, {**params, "org_id": o, "max_level": STORED_LEVEL + 1})
+                    for o in top
+                ]
+            )
+            for o in subtree:
+                mine = tree[tree.parent_id == o].reset_index(drop=True)
+                seeds[o].append((name, {**params, "org_id": o}, mine))
+
+    by_parent("guidance_dormant", {tuple(dormant.query_params(c).items()) for c in ctx.values()})
+    by_parent(
+        "guidance_lifecycle_unreached",
+        {
+            tuple(lifecycle.query_params(c, back).items())
+            for c in ctx.values()
+            for back in (0, lifecycle.LOOKBACK_DAYS)
+        },
+    )
+    for key in {tuple(dormant.people_params(c).items()) for c in ctx.values()}:
+        params = {k: v for k, v in key if k != "org_id"}
+        people = pd.concat([wh.run("action_customers", root, {**params, "org_id": o}) for o in top])
+        # the whole list, not its first rows, else a node's part of it could miss some of its own
+        if len(people) < _default("action_customers", "max_rows"):
+            own("action_customers", people, subtree, "org_id", **params)
     for p in periods:
         days = wh.run("calendar_days", root, {"start": p.start, "end": p.end})
         everyone("calendar_days", days, start=p.start, end=p.end)
@@ -218,6 +252,11 @@ def _shared(
                         )
                     )
     return seeds
+
+
+def _default(name: str, param: str) -> int:
+    """A whole-number parameter's default in a named query's header."""
+    return int(next(p.default for p in queries.get(name).params if p.name == param) or 0)
 
 
 def _daily(wh: Warehouse, top: list[str], period: Period) -> dict[str, pd.DataFrame]:
