@@ -213,10 +213,7 @@ def _shared(
         for key in asked:
             params = {k: v for k, v in key if k != "org_id"}
             tree = pd.concat(
-                [
-                    wh.run(name, root, {**params, "org_id": o, "max_level": STORED_LEVEL + 1})
-                    for o in top
-                ]
+                [wh.run(name, root, {**params, "org_id": o, "max_level": STORED_LEVEL + 1}) for o in top]
             )
             for o in subtree:
                 mine = tree[tree.parent_id == o].reset_index(drop=True)
