@@ -38,19 +38,24 @@ ev as (
   where (e.event_date between :start and :end or e.event_date between :prev_start and :prev_end)
     and (e.stage = 'A' or :metric = 'sales')
 ),
+-- summed per org first: each node then adds up its subtree's orgs, not their events
+by_org as (
+  select org_id, channel_id, segment, product_id, sum(v * is_cur) as cur, sum(v * (1 - is_cur)) as prev
+  from ev group by org_id, channel_id, segment, product_id
+),
 at_node as (
-  select u.node_id, u.child_id, ev.channel_id, ev.segment, ev.product_id, ev.is_cur, ev.v
-  from ev join under u on u.org_id = ev.org_id
+  select u.node_id, u.child_id, b.channel_id, b.segment, b.product_id, b.cur, b.prev
+  from by_org b join under u on u.org_id = b.org_id
 ),
 parts as (
-  select node_id, 'org' as dimension, child_id as member, sum(v * is_cur) as cur, sum(v * (1 - is_cur)) as prev
+  select node_id, 'org' as dimension, child_id as member, sum(cur) as cur, sum(prev) as prev
   from at_node where child_id is not null group by node_id, child_id
   union all
-  select node_id, 'channel', channel_id, sum(v * is_cur), sum(v * (1 - is_cur)) from at_node group by node_id, channel_id
+  select node_id, 'channel', channel_id, sum(cur), sum(prev) from at_node group by node_id, channel_id
   union all
-  select node_id, 'segment', segment, sum(v * is_cur), sum(v * (1 - is_cur)) from at_node group by node_id, segment
+  select node_id, 'segment', segment, sum(cur), sum(prev) from at_node group by node_id, segment
   union all
-  select node_id, 'product', product_id, sum(v * is_cur), sum(v * (1 - is_cur)) from at_node group by node_id, product_id
+  select node_id, 'product', product_id, sum(cur), sum(prev) from at_node group by node_id, product_id
 ),
 final as (
   select node_id, dimension, member, cur, prev, cur - prev as delta from parts
