@@ -17,7 +17,7 @@ from conftest import scope_of
 
 from cockpit import guidance
 from cockpit.core.periods import Period
-from cockpit.guidance import Insight, stored
+from cockpit.guidance import Insight, contributors, dormant, lifecycle, stored
 from cockpit.warehouse.layer import Scope, ScopeError, Warehouse
 from cockpit.warehouse.queries import QueryError
 
@@ -129,6 +129,57 @@ def test_a_period_that_is_not_stored_is_computed_on_demand_and_said_so(built, as
     assert stored.read(built, HO, team, stored.stored_periods(as_of)[0]) is None
     later = Period(month.kind, stored.stored_periods(as_of)[0].start, as_of + dt.timedelta(days=1))
     assert stored.read(built, HO, "HO", later) is None  # rows of an older day are never served as today's
+
+
+def test_the_answers_read_once_for_the_whole_tree_give_each_node_what_it_reads_alone(built, as_of):
+    """The build splits whole-tree answers by node: each part equals the node's own query (sums of money
+    to the last cents' rounding, which depends on the order DuckDB adds them in)."""
+    period = stored.stored_periods(as_of)[1]
+    params = contributors.query_params(guidance.Context(built, HO, "HO", period), "sales")
+    tree = built.run("guidance_breakdown_tree", HO, {**params, "max_level": stored.STORED_LEVEL})
+    nodes = set(built.sql(f"select org_id from orgs where level <= {stored.STORED_LEVEL}").org_id)
+    assert set(tree.node_id) == nodes
+    for org in sorted(nodes):
+        alone = built.run("guidance_breakdown", HO, {**params, "org_id": org})
+        mine = tree[tree.node_id == org].drop(columns="node_id").reset_index(drop=True)
+        assert not alone.empty and len(set(alone.dimension)) == 4, org
+        pd.testing.assert_frame_equal(mine, alone, check_dtype=False, rtol=1e-9, obj=org)
+    for name, asked in (
+        ("guidance_dormant", dormant.query_params(guidance.Context(built, HO, "HO", period))),
+        ("guidance_lifecycle_unreached", lifecycle.query_params(guidance.Context(built, HO, "HO", period))),
+    ):
+        down = built.run(name, HO, {**asked, "max_level": stored.STORED_LEVEL + 1})
+        assert set(down.parent_id.dropna()) == nodes, name
+        for org in sorted(nodes):
+            alone = built.run(name, HO, {**asked, "org_id": org})
+            assert not alone.empty and set(alone.parent_id) == {org}, (name, org)
+            mine = down[down.parent_id == org].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, alone, check_dtype=False, obj=f"{name} {org}")
+    window = {"start": period.start, "end": period.to_date, "grain": "day"}
+    daily = built.run("metric_values", HO, {**window, "parent": "all", "max_level": stored.STORED_LEVEL + 1})
+    assert set(daily.level) == set(range(stored.STORED_LEVEL + 2))
+    team = built.sql("select org_id from orgs where level = 3 order by org_id limit 1").org_id.iloc[0]
+    for org in ("HO", "R01", "R01B01", team):
+        alone = built.run("metric_values", HO, {**window, "parent": org})
+        mine = daily[daily.org_id == org].reset_index(drop=True)
+        assert len(alone) > 0
+        pd.testing.assert_frame_equal(_plain_frame(mine), _plain_frame(alone), check_dtype=False, obj=org)
+
+
+def test_a_branch_head_reads_no_other_branch_from_the_whole_tree_answers(built, as_of, attacks):
+    head = scope_of("head_r01")
+    mine = built.visible_orgs(head)
+    period = stored.stored_periods(as_of)[0]
+    params = contributors.query_params(guidance.Context(built, head, "R01", period), "actions")
+    tree = built.run("guidance_breakdown_tree", head, {**params, "max_level": 4})
+    assert not tree.empty and set(tree.node_id) <= mine
+    assert set(tree[tree.dimension == "org"].member) <= mine
+    attacks.append("whole-tree change split of HO as head_r01")
+    with pytest.raises(ScopeError):
+        built.run("guidance_breakdown_tree", head, {**params, "org_id": "HO", "max_level": 4})
+    window = {"start": period.start, "end": period.to_date, "grain": "day", "parent": "all"}
+    attacks.append("every node's daily metrics as head_r01")
+    assert set(built.run("metric_values", head, window).org_id) == mine
 
 
 # ---------------------------------------------------------------- from the attacker's side

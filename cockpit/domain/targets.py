@@ -168,18 +168,47 @@ def evaluate(
     )
 
 
-def _value(frame: pd.DataFrame, org_id: str, metric_id: str, column: str = "value") -> float | None:
-    rows = frame[(frame["org_id"] == org_id) & (frame["metric"] == metric_id)] if not frame.empty else frame
-    if rows.empty or pd.isna(rows[column].iloc[0]):
-        return None
-    return float(rows[column].iloc[0])
+def _cells(frame: pd.DataFrame, column: str = "value") -> dict[tuple[str, str], float | None]:
+    """(node, metric) -> the column's value in the pair's first row (None when null): read once, because a
+    table of a node, its children and their metrics looks up hundreds of cells."""
+    if frame.empty:
+        return {}
+    first = frame.drop_duplicates(["org_id", "metric"])
+    return {
+        (o, m): None if pd.isna(v) else float(v)
+        for o, m, v in zip(first["org_id"], first["metric"], first[column])
+    }
 
 
-def opening(frames: dict[str, pd.DataFrame], org_id: str, metric_id: str) -> float:
+@dataclass(frozen=True)
+class Cells:
+    """The figures a target view reads from the `metric_values` frames of `windows()` and the targets."""
+
+    actual: dict[tuple[str, str], float | None]
+    opening: dict[tuple[str, str], float | None]
+    target: dict[tuple[str, str], float | None]
+    previous: dict[tuple[str, str], float | None]
+    year_ago: dict[tuple[str, str], float | None]
+
+    @classmethod
+    def of(cls, frames: dict[str, pd.DataFrame], targets: pd.DataFrame) -> Cells:
+        return cls(
+            _cells(frames["current"]),
+            _cells(frames["current"], "opening"),
+            _cells(targets, "target_value"),
+            _cells(frames["previous"]),
+            _cells(frames["year_ago"]),
+        )
+
+
+def opening(
+    frames: dict[str, pd.DataFrame], org_id: str, metric_id: str, cells: Cells | None = None
+) -> float:
     """Where a series starts: the opening balance for a stock metric, zero for a flow."""
     if not metrics.get(metric_id).is_stock:
         return 0.0
-    return _value(frames["current"], org_id, metric_id, "opening") or 0.0
+    found = (cells.opening if cells else _cells(frames["current"], "opening")).get((org_id, metric_id))
+    return found or 0.0
 
 
 def targeted_metrics(targets: pd.DataFrame) -> list[str]:
@@ -195,16 +224,20 @@ def node_view(
     metric_id: str,
     progress: Progress,
     fc: Forecast | None = None,
+    cells: Cells | None = None,
 ) -> TargetView:
-    """The view of one metric at one node, from the `metric_values` frames of `windows()` and the targets."""
+    """The view of one metric at one node, from the `metric_values` frames of `windows()` and the targets
+    (`cells`: the same, already indexed by `Cells.of`)."""
+    c = cells or Cells.of(frames, targets)
+    key = (org_id, metric_id)
     return evaluate(
         metric_id,
-        _value(frames["current"], org_id, metric_id),
-        _value(targets, org_id, metric_id, "target_value"),
+        c.actual.get(key),
+        c.target.get(key),
         progress,
-        base=_value(frames["current"], org_id, metric_id, "opening"),
-        previous=_value(frames["previous"], org_id, metric_id),
-        year_ago=_value(frames["year_ago"], org_id, metric_id),
+        base=c.opening.get(key),
+        previous=c.previous.get(key),
+        year_ago=c.year_ago.get(key),
         fc=fc,
     )
 
@@ -238,10 +271,11 @@ def table(
         if not frames["current"].empty
         else None
     )
+    cells = Cells.of(frames, targets)
     rows = []
     for org in org_ids:
         for mid in metric_ids:
-            v = node_view(frames, targets, org, mid, progress)
+            v = node_view(frames, targets, org, mid, progress, cells=cells)
             rows.append(
                 {
                     "org_id": org,

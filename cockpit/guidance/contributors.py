@@ -25,17 +25,22 @@ MIN_CHANGE = 0.1
 CONCENTRATION = 0.5
 
 
-def _breakdown(ctx: Context, metric: str) -> pd.DataFrame:
+def query_params(ctx: Context, metric: str) -> dict:
+    """The parameters of `guidance_breakdown` for a context and metric (the stored guidance reads every
+    node's answer at once from `guidance_breakdown_tree`)."""
     prev_start, prev_end = ctx.period.previous()
-    return ctx.run(
-        "guidance_breakdown",
-        org_id=ctx.org_id,
-        start=ctx.period.start,
-        end=ctx.period.to_date,
-        prev_start=prev_start,
-        prev_end=prev_end,
-        metric=metric,
-    )
+    return {
+        "org_id": ctx.org_id,
+        "start": ctx.period.start,
+        "end": ctx.period.to_date,
+        "prev_start": prev_start,
+        "prev_end": prev_end,
+        "metric": metric,
+    }
+
+
+def _breakdown(ctx: Context, metric: str) -> pd.DataFrame:
+    return ctx.run("guidance_breakdown", **query_params(ctx, metric))
 
 
 def top_contributors(df: pd.DataFrame) -> pd.DataFrame:

@@ -25,15 +25,24 @@ RECENT_DAYS = 30
 STANDING_NEW = 0.25
 
 
+def query_params(ctx: Context) -> dict:
+    """The parameters of `guidance_dormant` (the stored guidance reads every node's children at once)."""
+    return {
+        "org_id": ctx.org_id,
+        "as_of": ctx.as_of,
+        "min_tier": DORMANT_TIER,
+        "days": DORMANT_DAYS,
+        "recent": RECENT_DAYS,
+    }
+
+
+def people_params(ctx: Context) -> dict:
+    """The parameters of the `action_customers` list the insight names the largest of."""
+    return {"org_id": ctx.org_id, "as_of": ctx.as_of, "min_tier": DORMANT_TIER, "days": DORMANT_DAYS}
+
+
 def find(ctx: Context) -> list[Insight]:
-    df = ctx.run(
-        "guidance_dormant",
-        org_id=ctx.org_id,
-        as_of=ctx.as_of,
-        min_tier=DORMANT_TIER,
-        days=DORMANT_DAYS,
-        recent=RECENT_DAYS,
-    )
+    df = ctx.run("guidance_dormant", **query_params(ctx))
     if df.empty or df.dormant.sum() == 0:
         return []
     df = df.assign(share=df.dormant / df.high_value)
@@ -42,9 +51,7 @@ def find(ctx: Context) -> list[Insight]:
     newly = df.newly.sum() / dormant  # became dormant in the last RECENT_DAYS
     standing = newly <= STANDING_NEW
     top = df.sort_values("dormant_aum", ascending=False).iloc[0]
-    people = ctx.run(
-        "action_customers", org_id=ctx.org_id, as_of=ctx.as_of, min_tier=DORMANT_TIER, days=DORMANT_DAYS
-    )
+    people = ctx.run("action_customers", **people_params(ctx))
     largest = (
         people[people.reason == "dormant_high_value"].drop_duplicates("customer_id").nlargest(TOP_N, "aum")
     )

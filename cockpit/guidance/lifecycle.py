@@ -32,26 +32,25 @@ Z_FLAG = -3.5
 MIN_CHANGES = 30
 
 
+def query_params(ctx: Context, back: int = 0) -> dict:
+    """The parameters of `guidance_lifecycle_unreached` for the recent window, or the same window `back` days
+    earlier (the stored guidance reads every node's children at once)."""
+    shift = dt.timedelta(days=back)
+    return {
+        "org_id": ctx.org_id,
+        "start": ctx.window_start - shift,
+        "end": ctx.period.to_date - shift,
+        "days": REACH_DAYS,
+    }
+
+
 def find(ctx: Context) -> list[Insight]:
-    df = ctx.run(
-        "guidance_lifecycle_unreached",
-        org_id=ctx.org_id,
-        start=ctx.window_start,
-        end=ctx.period.to_date,
-        days=REACH_DAYS,
-    )
+    df = ctx.run("guidance_lifecycle_unreached", **query_params(ctx))
     if df.empty or df.unreached.sum() < MIN_UNREACHED:
         return []
     df = df.assign(coverage=1 - df.unreached / df.changes)
     coverage = 1 - df.unreached.sum() / df.changes.sum()
-    back = dt.timedelta(days=LOOKBACK_DAYS)
-    before = ctx.run(
-        "guidance_lifecycle_unreached",
-        org_id=ctx.org_id,
-        start=ctx.window_start - back,
-        end=ctx.period.to_date - back,
-        days=REACH_DAYS,
-    )
+    before = ctx.run("guidance_lifecycle_unreached", **query_params(ctx, LOOKBACK_DAYS))
     coverage_before = 1 - before.unreached.sum() / before.changes.sum() if before.changes.sum() else None
     standing = coverage_before is not None and coverage > coverage_before - DROP_POINTS
     worst = df.sort_values("coverage").iloc[0]

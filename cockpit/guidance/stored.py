@@ -21,13 +21,11 @@ from typing import Any
 import pandas as pd
 
 from cockpit.core.periods import KINDS, Period
-from cockpit.domain import targets
-from cockpit.guidance import Context, Insight, changes, findings, generate
+from cockpit.guidance import Context, Insight, findings, generate, tree_answers
 from cockpit.warehouse.layer import Scope, Warehouse
 
 STORED_LEVEL = 2  # as for the stored funnel: teams and managers read their own, small, share of the events
 BUILDER = "cockpit-build"
-SHARED = ("channels", "guidance_products", "guidance_campaigns")  # unscoped reference lists, read once
 
 
 def stored_periods(as_of: dt.date) -> list[Period]:
@@ -128,55 +126,30 @@ def stored_nodes(wh: Warehouse) -> pd.DataFrame:
     )
 
 
-def _metric_windows(period: Period) -> list[tuple[dt.date, dt.date]]:
-    """The windows the target rule reads `metric_values` over (cockpit/guidance/targets.py): the period to
-    date, its comparable windows, and the whole previous period."""
-    prev = period.shifted(-1)
-    return sorted({*targets.windows(period).values(), (prev.start, prev.end)})
-
-
 def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """mart_guidance and mart_insights rows for every stored node and period, with timings.
 
     The engine runs per node with the node's own scope. Answers that are the same rows whoever asks are
-    computed once and handed to every node: the unscoped reference lists; the weekly change scores, which the
-    query computes over the whole tree and returns for the asking node's subtree; and the metric values of a
-    window, which the query computes node by node and returns for the asking node and its children."""
+    computed once for the whole tree and handed to every node (cockpit/guidance/tree_answers.py), and the
+    periods of one node share what they ask alike (the windows ending on the as-of date, the customers
+    dormant by then)."""
     tree = stored_nodes(wh)
     subtree = tree.groupby("org_id")["descendant_id"].agg(set).to_dict()
     orgs = wh.sql("select org_id, parent_id from orgs")
     family = {o: {o} | set(orgs.org_id[orgs.parent_id == o]) for o in subtree}
     root = Scope(BUILDER, "executive", tuple(sorted(orgs.org_id[orgs.parent_id.isna()])))
-    shared: dict[str, pd.DataFrame] = {name: wh.run(name, root) for name in SHARED}
-    runs, rows, seconds = [], [], {"shared": 0.0, "engine": 0.0}
-    for period in stored_periods(as_of):
-        t0 = time.perf_counter()
-        scores = pd.concat(
-            [
-                wh.run("guidance_changes", root, changes.query_params(Context(wh, root, o, period)))
-                for o in root.org_ids
-            ]
-        )
-        values = {
-            (a, b): wh.run("metric_values", root, {"start": a, "end": b, "parent": "all"})
-            for a, b in _metric_windows(period)
-        }
-        seconds["shared"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for org in sorted(subtree):
-            ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period)
-            for name, frame in shared.items():
-                ctx.seed(name, frame)
-            own = scores[scores.org_id.isin(subtree[org])].reset_index(drop=True)
-            ctx.seed("guidance_changes", own, **changes.query_params(ctx))
-            for (a, b), frame in values.items():
-                ctx.seed(
-                    "metric_values",
-                    frame[frame.org_id.isin(family[org])].reset_index(drop=True),
-                    start=a,
-                    end=b,
-                    parent=org,
-                )
+    periods = stored_periods(as_of)
+    t0 = time.perf_counter()
+    seeds = tree_answers.seeds(wh, root, periods, subtree, family, STORED_LEVEL)
+    seconds = {"shared": time.perf_counter() - t0, "engine": 0.0}
+    runs, rows = [], []
+    t0 = time.perf_counter()
+    for org in sorted(subtree):
+        memo: dict = {}  # one node's periods: a question asked alike is answered once
+        for period in periods:
+            ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period, memo)
+            for name, params, frame in seeds[org]:
+                ctx.seed(name, frame, **params)
             found = findings(ctx)
             runs.append(
                 {
@@ -188,7 +161,7 @@ def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, 
                 }
             )
             rows += [to_record(ins, org, period, i) for i, ins in enumerate(found)]
-        seconds["engine"] += time.perf_counter() - t0
+    seconds["engine"] = time.perf_counter() - t0
     return pd.DataFrame(runs), pd.DataFrame(rows), seconds
 
 

@@ -56,6 +56,7 @@ def find(ctx: Context) -> list[Insight]:
     nodes = list(frames["current"].drop_duplicates("org_id").org_id)
     ids = targets.targeted_metrics(tgt)
     table = targets.table(frames, tgt, nodes, ids, progress)
+    cells = targets.Cells.of(frames, tgt)
     ended = progress.remaining <= 0
     missed = _missed_last_period(ctx)
     found = []
@@ -66,14 +67,16 @@ def find(ctx: Context) -> list[Insight]:
         series = ctx.run(
             "metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=org, grain="day"
         )
+        mine = series[series.org_id == org]
+        by_metric = dict(tuple(mine.groupby("metric", sort=False)))  # split once, not per metric
         for row in rows.itertuples():
             m = metrics.get(row.metric)
             fc = None
             if not ended and m.higher_is_better:
-                daily = series[(series.metric == row.metric) & (series.org_id == org)]
-                fc = targets.forecast(daily, cal, progress, targets.opening(frames, org, row.metric))
-            view = targets.node_view(frames, tgt, org, row.metric, progress, fc=fc)
-            reasons = _reasons(view, m, targets.opening(frames, org, row.metric))
+                daily = by_metric.get(row.metric, mine.iloc[:0])
+                fc = targets.forecast(daily, cal, progress, targets.opening(frames, org, row.metric, cells))
+            view = targets.node_view(frames, tgt, org, row.metric, progress, fc=fc, cells=cells)
+            reasons = _reasons(view, m, targets.opening(frames, org, row.metric, cells))
             if reasons:
                 found.append((view, m, org, reasons))
     found.sort(key=lambda f: (-_shortfall(f[0]), f[2], f[0].metric))
