@@ -100,3 +100,16 @@ def test_a_branch_head_reads_no_stored_value_outside_their_subtree(stored):
             got = stored.run("metric_values_stored", head, {"start": start, "end": end, "parent": parent})
             assert set(got.org_id) <= mine, (parent, start, end)
             assert parent not in ("R01", "R01B01") or got.empty
+
+
+def test_a_warehouse_built_before_the_stored_table_existed_computes(bank, tmp_path, caplog):
+    path = _copy(bank, tmp_path)
+    con = duckdb.connect(str(path))
+    con.execute("drop table if exists mart_metric_values")
+    con.close()
+    wh = Warehouse(str(path))
+    as_of = pd.Timestamp(wh.sql("select max(event_date) as d from events").d.iloc[0]).date()
+    got = wh.run("metric_values", HO, {"start": as_of.replace(day=1), "end": as_of, "parent": "HO"})
+    assert set(got.org_id) >= {"HO", "R01"} and got.value.notna().any()
+    assert "stored figures not read" in caplog.text
+    wh.engine.dispose()

@@ -15,6 +15,7 @@ engine; any SQLAlchemy URL works, the SQL being transpiled with sqlglot.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from sqlglot import exp
 from cockpit.core import config
 from cockpit.warehouse import queries
 from cockpit.warehouse.queries import QueryError
+
+log = logging.getLogger(__name__)
 
 PEER_COLUMNS = ("org_id", "name_zh", "name_en", "score", "rank")
 
@@ -384,7 +387,11 @@ class Warehouse:
         """
         q = queries.get(name)
         if q.stored is not None and rows is None and use_stored:
-            stored = self.run(q.stored, scope, params, settings=settings)
+            try:
+                stored = self.run(q.stored, scope, params, settings=settings)
+            except WarehouseError as e:  # a warehouse built before this stored table existed
+                log.warning("%s: stored figures not read (%s); computing them", name, str(e)[:200])
+                stored = pd.DataFrame()
             if not stored.empty:
                 return stored
         bound = q.bind(dict(params or {}), settings)
