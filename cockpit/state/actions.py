@@ -275,7 +275,9 @@ def create_from_insight(
 
 def _insight_node(wh: Warehouse, by: auth.User, insight: Any, org_id: str | None) -> str:
     """The node an insight's action is filed under: its own, or `org_id` when it is not a visible node."""
-    return insight.org_id if org_id is None or wh.sees(by.scope, insight.org_id) else org_id
+    if org_id is None or insight.org_id == org_id:
+        return insight.org_id
+    return insight.org_id if wh.sees(by.scope, insight.org_id) else org_id
 
 
 def insight_key(insight: Any) -> str:

@@ -66,5 +66,5 @@ def build(target: str | Path) -> str:
     finally:
         wh.engine.dispose()
     stored_write.replace(target, {TABLE: rows}, [(f"delete from {TABLE}", [])])
-    n = rows.window_start.nunique() if not rows.empty else 0
+    n = len(rows[["window_start", "window_end"]].drop_duplicates())
     return f"metric values stored in {time.perf_counter() - t0:.2f} s: {n} windows, {len(rows):,} rows"
