@@ -14,6 +14,7 @@ from conftest import scope_of
 from test_sicas import hand_made, storyline_bank  # noqa: F401  (storyline_bank: a session fixture shared with the SICAS tests)
 
 from cockpit.domain import channels as rules
+from cockpit.warehouse import marts
 from cockpit.warehouse.layer import Scope, Warehouse
 from seed.demo import storylines as sl
 
@@ -216,6 +217,7 @@ def test_a_warehouse_without_referrals_says_so(app, bank, tmp_path, monkeypatch)
     shutil.copy(bank / "warehouse.duckdb", copy)
     con = duckdb.connect(str(copy))
     con.execute("delete from referrals")
+    marts.build(con)  # as an import of such a warehouse builds its marts
     con.close()
     monkeypatch.setenv("COCKPIT_WAREHOUSE", str(copy))
     at = app("exec")

@@ -46,12 +46,25 @@ def test_every_offered_window_is_stored_and_nothing_else(wh, as_of):
         p = Period(row.period_type, pd.Timestamp(row.period_start).date(), as_of)
         expected.add((p.start, p.to_date))
         expected.add(p.previous())
+    for kind in ("month", "quarter", "year"):  # the guidance's recent windows of the current periods
+        expected.add(Period.containing(kind, as_of, as_of).recent())
     have = wh.sql("select min(event_date) as lo from events").lo.iloc[0]
     expected = {w for w in expected if w[1] >= pd.Timestamp(have).date()}  # windows before the data hold none
     assert set(stored_windows(wh)) == expected
     assert set(wh.sql("select distinct org_id from mart_sicas_funnel").org_id) == set(
         wh.sql("select org_id from orgs where level <= 2").org_id
     )
+
+
+def test_the_guidance_reads_its_recent_window_by_child_and_campaign_from_the_stored_rows(wh, as_of):
+    from cockpit.guidance import Context
+
+    for kind in ("month", "quarter"):
+        ctx = Context(wh, HO, "R01", Period.containing(kind, as_of, as_of))
+        for by in ("child", "campaign"):
+            params = {"org_id": "R01", "start": ctx.window_start, "end": ctx.period.to_date, "by": by}
+            assert not wh.run("sicas_funnel_stored", HO, params).empty, (kind, by)
+            assert_same(wh, HO, params)
 
 
 @pytest.mark.parametrize("org", ["HO", "R01", "R02B01"])

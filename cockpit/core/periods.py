@@ -88,6 +88,14 @@ class Period:
     def previous(self) -> tuple[dt.date, dt.date]:
         return self.comparable(self.shifted(-1))
 
+    def recent(self) -> tuple[dt.date, dt.date]:
+        """The recent window of the guidance's rate rules: the period to date, widened to at least the last
+        three months (a month's first weeks hold too few customers to compare)."""
+        back = self.to_date.replace(day=1)
+        for _ in range(2):
+            back = (back - dt.timedelta(days=1)).replace(day=1)
+        return min(self.start, back), self.to_date
+
     def year_ago(self) -> tuple[dt.date, dt.date]:
         return self.comparable(self.shifted(-12 // self.months))
 

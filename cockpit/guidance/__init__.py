@@ -121,10 +121,7 @@ class Context:
     @property
     def window_start(self) -> dt.date:
         """Recent window for rate rules: the period, widened to at least the last three months."""
-        back = self.period.to_date.replace(day=1)
-        for _ in range(2):
-            back = (back - dt.timedelta(days=1)).replace(day=1)
-        return min(self.period.start, back)
+        return self.period.recent()[0]
 
     @staticmethod
     def _key(name: str, params: dict[str, Any]) -> tuple:

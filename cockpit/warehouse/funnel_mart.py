@@ -4,9 +4,11 @@ each customer's events at view time.
 
 Windows: each month, quarter and year to its through date (`mart_periods`), and the previous comparable
 window of each (cut to the same elapsed length, `cockpit.core.periods.Period.previous`), which is what the
-SICAS page sets beside it. For every window, node, channel-group filter ('all' and the group of the
-customer's Sense channel) and breakdown (total and `cockpit.domain.sicas.BREAKDOWNS`) the table holds the
-rows `queries/sicas_funnel.sql` returns: the same ordering rule, applied here to all nodes at once.
+SICAS page sets beside it, and the guidance's recent window of the current periods (`Period.recent`: the
+period widened to three months), which its funnel rules read by child and by campaign. For every window,
+node, channel-group filter ('all' and the group of the customer's Sense channel) and breakdown (total and
+`cockpit.domain.sicas.BREAKDOWNS`) the table holds the rows `queries/sicas_funnel.sql` returns: the same
+ordering rule, applied here to all nodes at once.
 
 How the rule reaches every node exactly: one pass over a window's events takes, per stored node and
 customer, the first moment of each stage. Where each of those follows the previous stage's (nearly every
@@ -256,8 +258,9 @@ TIMED = ",\n         ".join(
 def windows(periods: list[tuple[str, dt.date, dt.date]], as_of: dt.date) -> dict[str, list[tuple]]:
     """The windows to store, from `mart_periods` rows (kind, start, through date) and the as-of date.
 
-    Returns, per kind, its periods to their through date, and under "cut" the previous comparable windows
-    that are not themselves one of those (each an own (start, end) pair). Each window appears once."""
+    Returns, per kind, its periods to their through date, under "cut" the previous comparable windows that
+    are not themselves one of those, and under "recent" the guidance's recent windows of the current periods
+    (each an own (start, end) pair). Each window appears once."""
     seen: set[tuple[dt.date, dt.date]] = set()
     out: dict[str, list[tuple]] = {}
     for kind, start, through in sorted(periods):
@@ -271,6 +274,15 @@ def windows(periods: list[tuple[str, dt.date, dt.date]], as_of: dt.date) -> dict
             seen.add(prev)
             cut.append(prev)
     out["cut"] = cut
+    # The guidance's recent windows (the current periods widened to three months), with their breakdowns: its
+    # funnel rules read them by child and by campaign for every stored node.
+    recent = []
+    for kind in sorted({p[0] for p in periods}):
+        window = Period.containing(kind, as_of, as_of).recent()
+        if window not in seen:
+            seen.add(window)
+            recent.append(window)
+    out["recent"] = recent
     return out
 
 
@@ -316,9 +328,9 @@ def build(con: Any, day: dt.date | None = None) -> None:
         for lo, hi in (stored - offered) | {p for pairs in todo.values() for p in pairs}:
             con.execute(f"delete from {TABLE} where window_start = ? and window_end = ?", [lo, hi])
     for kind, pairs in todo.items():
-        if kind == "cut":
+        if kind in ("cut", "recent"):
             for lo, hi in pairs:
-                _build_windows(con, f"date '{lo.isoformat()}'", [(lo, hi)], lo, hi, slices=False)
+                _build_windows(con, f"date '{lo.isoformat()}'", [(lo, hi)], lo, hi, slices=kind == "recent")
         elif pairs:
             lo, hi = min(p[0] for p in pairs), max(p[1] for p in pairs)
             window = f"cast(date_trunc('{kind}', e.event_date) as date)"
