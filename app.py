@@ -37,7 +37,7 @@ if not st.session_state.get("authentication_status"):
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 
-user = ui.current_user()
+user = ui.current_user(fresh=True)  # read from the user store once a run; the page reuses it
 specs = pages_for(user.role)
 st.session_state["_pages"] = [p.url_path for p in specs]
 menu = [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]

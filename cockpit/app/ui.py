@@ -106,15 +106,25 @@ def require_entrypoint() -> None:
         st.rerun()
 
 
-def current_user() -> auth.User:
-    """The signed-in user, re-read from the user store on every run (a removed user is out at once)."""
+def current_user(fresh: bool = False) -> auth.User:
+    """The signed-in user, re-read from the user store once per run: app.py asks first with `fresh`, so a
+    removed or locked user is out at once, and the page's many later asks (one per query) reuse that read."""
     username = st.session_state.get("username")
+    known = st.session_state.get(_RUN_USER)
+    if not fresh and known is not None and known.username == username:
+        return known
     try:
-        return auth.get_user(username or "")
+        user = auth.get_user(username or "")
     except auth.UserError:
+        st.session_state.pop(_RUN_USER, None)
         st.session_state["authentication_status"] = None
         st.error(tr("error.no_user"))
         st.stop()
+    st.session_state[_RUN_USER] = user
+    return user
+
+
+_RUN_USER = "_user_this_run"
 
 
 def scope() -> Scope:
