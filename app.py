@@ -37,16 +37,17 @@ if not st.session_state.get("authentication_status"):
     st.navigation(login_pages, position="hidden").run()
     st.stop()
 
-user = ui.current_user(fresh=True)  # read from the user store once a run; the page reuses it
+user = ui.current_user(fresh=True)  # read once a run; the page reuses it
 specs = pages_for(user.role)
 st.session_state["_pages"] = [p.url_path for p in specs]
 menu = [st.Page(p.path, title=ui.tr(p.title_key), icon=p.icon, url_path=p.url_path) for p in specs]
-# The first page is served at the root; Streamlit gives a default page no address of its own, so the same
-# script is registered again, out of the menu, at its address (/overview opens the overview, not "page not
-# found"). The root entry comes first: links and switches to the script lead there.
+# The first page is served at the root; Streamlit gives a default page no address of its own, so
+# the same script is registered again, out of the menu, at its address (/overview opens the
+# overview, not "page not found"). The root entry comes first: links and switches lead there.
 home = specs[0]
-root = st.Page(home.path, title=ui.tr(home.title_key), icon=home.icon, url_path="", default=True)
-own_address = st.Page(home.path, title=ui.tr(home.title_key), url_path=home.url_path, visibility="hidden")
+title = ui.tr(home.title_key)
+root = st.Page(home.path, title=title, icon=home.icon, url_path="", default=True)
+own_address = st.Page(home.path, title=title, url_path=home.url_path, visibility="hidden")
 nav = st.navigation([root, own_address, *menu[1:]])
 with st.sidebar:
     who = ui.names().user(user.username)  # the display name in the reader's language

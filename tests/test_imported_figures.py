@@ -253,8 +253,9 @@ def test_the_org_picker_label_of_the_other_language_is_not_a_scope_refusal(sourc
     at = app("exec", lang="en", state={"f_org": "总行"})  # the zh label the picker hands back after a switch
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["f_org"] == "HO"
-    refused = app("exec", lang="en", state={"f_org": "R99"})  # a node that is not the user's is still refused
-    assert any("R99" in e.value and "outside your scope" in e.value for e in refused.error)
+    # A node that does not exist is still refused, and named so to the executive, who sees the whole tree.
+    refused = app("exec", lang="en", state={"f_org": "R99"})
+    assert any("R99" in e.value and "Unknown org" in e.value for e in refused.error)
 
 
 def test_contradictory_rows_are_named_in_the_notes(source):
