@@ -13,7 +13,7 @@ from sqlalchemy import text
 from cockpit.delivery import send as delivery
 from cockpit.delivery import subscriptions as subs
 from cockpit.state import actions, appstate, auth
-from cockpit.warehouse.layer import ScopeError, UnknownOrgError, open_warehouse
+from cockpit.warehouse.layer import Scope, ScopeError, UnknownOrgError, open_warehouse
 
 R01_TEXT = "Beijing deposits 12% behind: call the R01 private-banking list"
 
@@ -135,6 +135,21 @@ def test_a_node_that_does_not_exist_is_named_so_only_to_who_sees_the_whole_tree(
         wh.check_org(auth.get_user("exec").scope, "R99")
     assert str(unknown.value) == "Org 'R99' does not exist in this warehouse."
     wh.check_org(auth.get_user("exec").scope, "R01")  # a node that exists passes
+
+
+def test_a_scope_of_no_nodes_sees_nothing_and_is_refused_every_node(wh):
+    """A user whose nodes were all taken away holds an empty scope: every node is refused as outside it,
+    none is said to exist or not, and the one-node check answers no rather than failing on an empty list."""
+    empty = Scope("nobody", "branch_head", ())
+    assert not wh.sees(empty, "R01")
+    assert wh.visible_orgs(empty) == set()
+    for node in ("R01", "R99"):
+        with pytest.raises(ScopeError) as refused:
+            wh.check_org(empty, node)
+        assert not isinstance(refused.value, UnknownOrgError)
+        assert str(refused.value) == f"Org '{node}' is outside your scope; nothing is shown."
+    assert wh.sees(auth.get_user("head_r01").scope, "R01")
+    assert not wh.sees(auth.get_user("head_r01").scope, "R02")
 
 
 def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch, attacks):

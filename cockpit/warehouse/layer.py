@@ -84,6 +84,11 @@ def _dialect(url: str) -> str:
     }.get(name, name)
 
 
+def _scope_params(scope: Scope) -> dict[str, str]:
+    """The bound values of `_scope_cte(len(scope.org_ids))` and `_peer_cte`: one per own node."""
+    return {f"scope_{i}": o for i, o in enumerate(scope.org_ids)}
+
+
 def _scope_cte(n: int) -> str:
     if n == 0:
         return "select org_id from orgs where 1 = 0"
@@ -321,22 +326,20 @@ class Warehouse:
 
     def visible_orgs(self, scope: Scope) -> set[str]:
         """Every org node in the user's subtrees."""
-        df = self.sql(_scope_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
+        df = self.sql(_scope_cte(len(scope.org_ids)), _scope_params(scope))
         return set(df["org_id"])
 
     def sees(self, scope: Scope, org_id: str) -> bool:
         """Whether the org node is in the user's subtrees (one row read, not the subtree)."""
-        marks = ", ".join(f":scope_{i}" for i in range(len(scope.org_ids)))
         df = self.sql(
-            "select count(*) as n from org_closure "
-            f"where descendant_id = :org_id and ancestor_id in ({marks})",
-            {"org_id": str(org_id), **{f"scope_{i}": o for i, o in enumerate(scope.org_ids)}},
+            f"select count(*) as n from ({_scope_cte(len(scope.org_ids))}) s where s.org_id = :org_id",
+            {"org_id": str(org_id), **_scope_params(scope)},
         )
         return bool(df["n"].iloc[0])
 
     def peer_orgs(self, scope: Scope) -> set[str]:
         """The siblings of the user's own nodes outside their subtree: seen only as ranking rows."""
-        df = self.sql(_peer_cte(len(scope.org_ids)), {f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
+        df = self.sql(_peer_cte(len(scope.org_ids)), _scope_params(scope))
         return set(df["org_id"])
 
     def _only_allowed_rows(self, name: str, df: pd.DataFrame, scope: Scope) -> pd.DataFrame:
@@ -362,7 +365,7 @@ class Warehouse:
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists. Asks
         for the one node (a bank's tree has tens of thousands); the whole subtree is read only to refuse."""
-        if scope.org_ids and self.sees(scope, org_id):
+        if self.sees(scope, org_id):
             return
         visible = self.visible_orgs(scope) if scope.org_ids else set()
         if visible and len(visible) == int(self.sql("select count(*) as n from orgs")["n"].iloc[0]):
@@ -401,7 +404,7 @@ class Warehouse:
             if p.type == "org":
                 self.check_org(scope, bound[p.name])
         if q.scope in ("subtree", "peers"):
-            bound.update({f"scope_{i}": o for i, o in enumerate(scope.org_ids)})
+            bound.update(_scope_params(scope))
         n_rows = len(rows_bound) // len(bound_rows_spec(name)[1]) if rows_bound else 0  # type: ignore[index]
         df = self._frame(render(name, len(scope.org_ids), self.dialect, n_rows), bound)
         return self._only_allowed_rows(name, df, scope) if q.scope == "peers" else df
