@@ -203,3 +203,24 @@ def test_cockpit_run_becomes_the_server_so_stopping_it_frees_the_port():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_demo_bank_is_seeded_with_the_figures_the_build_stores(tmp_path, capsys, monkeypatch):
+    """`cockpit seed` ends like `cockpit build`: the metric values, scorecard points and guidance are stored,
+    so the first visit to the demo bank reads them instead of computing, and the output says so."""
+    import duckdb
+
+    from cockpit.ops import cli as cockpit_cli
+
+    monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
+    target = tmp_path / "seeded.duckdb"
+    assert cockpit_cli.main(["seed", "--size", "xs", "--db", str(target)]) == 0
+    out = capsys.readouterr().out
+    for said in ("metric values stored", "scorecard stored", "guidance stored"):
+        assert said in out, out
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        for table in ("mart_metric_values", "mart_scorecard", "mart_guidance", "mart_insights"):
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
+    finally:
+        con.close()

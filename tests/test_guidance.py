@@ -398,6 +398,8 @@ def test_concentration_names_the_child_carrying_most_of_a_result():
     from cockpit.guidance import contributors
 
     class Stub:
+        memo: dict = {}
+
         def run(self, name, **params):
             if name == "org_tree":
                 return pd.DataFrame(

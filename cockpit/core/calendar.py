@@ -43,10 +43,11 @@ class Progress:
 
 def workdays(calendar: pd.DataFrame, start: dt.date, end: dt.date) -> list[dt.date]:
     """The working days between start and end inclusive, from `calendar_days` rows."""
-    known = {
-        pd.Timestamp(d).date(): bool(w)
-        for d, w in zip(calendar.get("cal_date", []), calendar.get("is_workday", []))
-    }
+    known = (
+        dict(zip(pd.to_datetime(calendar["cal_date"]).dt.date, calendar["is_workday"].astype(bool)))
+        if "cal_date" in calendar and len(calendar)
+        else {}
+    )  # converted as columns: a forecast per (node, metric) asks this of the same calendar
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     return [d for d in days if known.get(d, d.weekday() < 5)]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 from dataclasses import dataclass
 
 import pandas as pd
@@ -97,7 +98,7 @@ def forecast(
         return None
     steps = [b - a for a, b in zip([base, *values[:-1]], values)]
     mean = (values[-1] - base) / len(values)
-    spread = pd.Series(steps).std(ddof=1) if len(steps) > 1 else 0.0
+    spread = statistics.stdev(steps) if len(steps) > 1 else 0.0  # sample deviation, as pandas' std
     mid = values[-1] + mean * progress.remaining
     half = Z80 * float(spread) * math.sqrt(progress.remaining)
     return Forecast(mid, mid - half, mid + half)

@@ -8,8 +8,13 @@ from cockpit.guidance import Context
 
 
 def _table(ctx: Context, name: str, key: str) -> dict[str, tuple[str, str]]:
-    df = ctx.run(name)
-    return dict(zip(df[key], zip(df["name_zh"], df["name_en"])))
+    """id -> (zh, en) of a reference query, made once per context's memo: every insight names nodes, and
+    the root's tree has tens of thousands."""
+    made = ("names", name)
+    if made not in ctx.memo:
+        df = ctx.run(name)
+        ctx.memo[made] = dict(zip(df[key], zip(df["name_zh"], df["name_en"])))
+    return ctx.memo[made]
 
 
 def channel_label(ctx: Context, channel_id: str) -> tuple[str, str]:

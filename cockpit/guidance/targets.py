@@ -28,6 +28,14 @@ from cockpit.guidance import Context, Insight
 from cockpit.guidance.names import named, org_label
 
 FLAG = ("red",)
+EVIDENCE = [
+    "org_id",
+    "actual",
+    "target",
+    "achievement",
+    "pace",
+    "status",
+]  # the table's columns an insight shows
 SEVERE_SHORTFALL = 0.1  # the period ends this far below the target (forecast, else actual): high
 
 
@@ -60,9 +68,10 @@ def find(ctx: Context) -> list[Insight]:
     ended = progress.remaining <= 0
     missed = _missed_last_period(ctx)
     found = []
+    targeted = dict(tuple(table[table.target.notna()].groupby("org_id", sort=False)))  # split once
     for org in sorted(nodes, key=lambda o: (o != ctx.org_id, o)):
-        rows = table[(table.org_id == org) & table.target.notna()]
-        if rows.empty:
+        rows = targeted.get(org)
+        if rows is None:
             continue
         series = ctx.run(
             "metric_values", start=ctx.period.start, end=ctx.period.to_date, parent=org, grain="day"
@@ -80,8 +89,15 @@ def find(ctx: Context) -> list[Insight]:
             if reasons:
                 found.append((view, m, org, reasons))
     found.sort(key=lambda f: (-_shortfall(f[0]), f[2], f[0].metric))
+    evidence = {
+        metric: named(ctx, part[EVIDENCE].reset_index(drop=True), "org_id")
+        for metric, part in table.groupby("metric", sort=False)
+        if metric in {view.metric for view, *_ in found}
+    }  # one evidence table per metric, shared by its insights
     return [
-        _insight(ctx, table, progress, view, m, org, reasons, ended, (org, view.metric) in missed)
+        _insight(
+            ctx, evidence[view.metric], progress, view, m, org, reasons, ended, (org, view.metric) in missed
+        )
         for view, m, org, reasons in found
     ]
 
@@ -125,7 +141,7 @@ def _shortfall(view: targets.TargetView) -> float:
     return 1 - end / view.target
 
 
-def _insight(ctx, table, progress, view, m, org, reasons, ended, standing) -> Insight:
+def _insight(ctx, evidence, progress, view, m, org, reasons, ended, standing) -> Insight:
     fc = view.forecast
     short = (view.target - fc.value) if fc is not None else float("nan")
     severity = (
@@ -194,13 +210,7 @@ def _insight(ctx, table, progress, view, m, org, reasons, ended, standing) -> In
                 )
             ),
         },
-        named(
-            ctx,
-            table[table.metric == view.metric][
-                ["org_id", "actual", "target", "achievement", "pace", "status"]
-            ].reset_index(drop=True),
-            "org_id",
-        ),
+        evidence,
         key=("target_risk", org, view.metric),
         standing=standing,
     )

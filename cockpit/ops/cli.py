@@ -60,6 +60,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         f"{stats['generate_events_per_second']:,.0f} events/s; "
         f"marts built in {stats['mart_seconds']:.1f} s"
     )
+    for line in build_stored(target):
+        print(f"  {line}")
     if made:
         print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
     return 0
@@ -234,6 +236,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     for key, values in result.notes:
         print(f"  {i18n.t(key, 'en', **values)}")
     print("  rows per table: " + ", ".join(f"{t} {n:,}" for t, n in result.rows.items()))
+    if result.changed:
+        print(
+            "  pages compute the metric values, scorecard and guidance from the marts until "
+            "`cockpit build` stores them"
+        )
     return 0
 
 
