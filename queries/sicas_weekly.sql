@@ -1,4 +1,5 @@
--- description: Weekly SICAS activity of an org node: unique customers with an event at each stage in each calendar week (Monday start) and the step rate from the stage before (a throughput ratio, since most journeys take longer than a week).
+-- description: Weekly SICAS activity of an org node: unique customers with an event at each stage in each calendar week (Monday start) and the step rate from the stage before (a throughput ratio, since most journeys take longer than a week). Answered from sicas_weekly_stored when the build stores the trend and node.
+-- stored: sicas_weekly_stored
 -- include: sicas_stages
 -- param: org_id org
 -- param: start date

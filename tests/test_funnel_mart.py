@@ -200,7 +200,9 @@ def test_steps_without_any_time_store_no_hours_as_the_query_shows_none(bank, tmp
     wh.engine.dispose()
 
 
-def test_a_one_day_build_gives_what_a_full_build_gives(bank, tmp_path):
+def by_day_then_whole(bank: Path, tmp_path: Path, query: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`query`'s rows after a full build without the last day and a one-day build of it, then after a full
+    build of every day: a one-day build must give what a full build gives."""
     path = _copy(bank, tmp_path)
     con = duckdb.connect(str(path))
     day = con.execute("select max(event_date) from events").fetchone()[0]
@@ -209,11 +211,16 @@ def test_a_one_day_build_gives_what_a_full_build_gives(bank, tmp_path):
     marts.build(con)
     con.execute("insert into events select * from last_day")
     marts.build(con, day)
-    order = "order by window_start, window_end, org_id, channel_group, breakdown, slice"
-    incremental = con.execute(f"select * from {funnel_mart.TABLE} {order}").df()
+    incremental = con.execute(query).df()
     marts.build(con)
-    full = con.execute(f"select * from {funnel_mart.TABLE} {order}").df()
+    full = con.execute(query).df()
     con.close()
+    return incremental, full
+
+
+def test_a_one_day_build_gives_what_a_full_build_gives(bank, tmp_path):
+    order = "order by window_start, window_end, org_id, channel_group, breakdown, slice"
+    incremental, full = by_day_then_whole(bank, tmp_path, f"select * from {funnel_mart.TABLE} {order}")
     assert len(full) > 1000
     pd.testing.assert_frame_equal(incremental, full)
 

@@ -17,6 +17,14 @@ MONTHS = {"month": 1, "quarter": 3, "year": 12}  # the length of each kind of pe
 RECENT = {"month": 24, "quarter": 8, "year": 2}  # periods a picker offers at least
 
 
+TREND_WEEKS = 13  # the weekly trends' length in calendar weeks (the SICAS page's, stored by the build)
+
+
+def trend_start(end: dt.date, weeks: int = TREND_WEEKS) -> dt.date:
+    """The Monday that starts the weekly trend ending with the week of `end`."""
+    return end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=weeks - 1)
+
+
 def periods_back_to(kind: str, as_of: dt.date, first: dt.date | None) -> int:
     """How many periods of a kind, counting back from the one holding `as_of`, reach the one holding `first`
     (the data's first day), and at least the RECENT ones: no month with data is out of reach."""

@@ -41,6 +41,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cockpit.core.periods import TREND_WEEKS as TREND_WEEKS  # the trend is stored by the build
+from cockpit.core.periods import trend_start as trend_start
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -147,13 +150,7 @@ def mask_dropoffs(df: pd.DataFrame, role: str, staff_ids: tuple[str, ...]) -> pd
 
 # The weekly trend: the Connect -> Action step, week by week, over the last TREND_WEEKS calendar weeks.
 WEEKLY_STEP = ("C", "A")
-TREND_WEEKS = 13
 MIN_WEEK_BASE = 5  # a week with fewer customers at the step's first stage is too small to call the worst
-
-
-def trend_start(end: dt.date, weeks: int = TREND_WEEKS) -> dt.date:
-    """The Monday that starts the weekly trend ending with the week of `end`."""
-    return end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=weeks - 1)
 
 
 def weekly_step(weekly: pd.DataFrame) -> pd.DataFrame:

@@ -25,14 +25,15 @@ from typing import Any
 
 from cockpit.core import config
 from cockpit.core.periods import KINDS, MONTHS, Period
-from cockpit.warehouse import channel_mart, coverage_mart, funnel_mart, return_mart, schema
+from cockpit.warehouse import channel_mart, coverage_mart, funnel_mart, return_mart, schema, weekly_mart
 from cockpit.warehouse.duck import one_row
 
 # Built by `full_build`'s portable statements on any engine (Spark too).
 PORTABLE_MARTS = ("mart_periods", "mart_org_day", "mart_org_period")
-# The stored funnel and channel figures are built by DuckDB only (cockpit/warehouse/funnel_mart.py,
-# channel_mart.py, return_mart.py, coverage_mart.py); other engines get them copied (`cockpit export`,
-# cockpit/warehouse/spark.py) or leave them empty, and the named queries then compute from the events.
+# The stored funnel, weekly trend and channel figures are built by DuckDB only
+# (cockpit/warehouse/funnel_mart.py, weekly_mart.py, channel_mart.py, return_mart.py, coverage_mart.py);
+# other engines get them copied (`cockpit export`, cockpit/warehouse/spark.py) or leave them empty, and the
+# named queries then compute from the events.
 # The stored guidance is written by `cockpit build` with the guidance engine (cockpit/guidance/stored.py);
 # the marts keep its tables (a full build empties them: the guidance of other data would be wrong).
 GUIDANCE_TABLES = ("mart_guidance", "mart_insights")
@@ -45,6 +46,7 @@ SCORECARD_TABLE = "mart_scorecard"
 MARTS = (
     *PORTABLE_MARTS,
     funnel_mart.TABLE,
+    weekly_mart.TABLE,
     *channel_mart.TABLES,
     return_mart.TABLE,
     coverage_mart.TABLE,
@@ -242,6 +244,7 @@ def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
         # A new last day moves the through date of periods it does not belong to.
         con.execute(f"update mart_periods set through_date = {THROUGH_DATE}")
     funnel_mart.build(con, day)
+    weekly_mart.build(con, day)
     channel_mart.build(con, day)
     return_mart.build(con, day)
     coverage_mart.build(con, day)
