@@ -1,4 +1,4 @@
--- description: The metric values as stored by `cockpit build` (mart_metric_values, cockpit/warehouse/metric_store.py): the rows metric_values returns at grain window for a node from the sub-branches up and its children, over a window the build stores (the current month, quarter and year to date, their comparable windows and the previous whole periods); no rows otherwise (metric_values then computes).
+-- description: The metric values as stored by `cockpit build` (mart_metric_values, cockpit/warehouse/metric_store.py): the rows metric_values returns at grain window for a node from the sub-branches up and its children, over a window the build stores (the current month, quarter and year to date, their comparable windows and the previous whole periods), and at grain day for the head office and a branch over the current month, quarter or year to date; no rows otherwise (metric_values then computes).
 -- param: start date
 -- param: end date
 -- param: parent str = all
@@ -8,7 +8,7 @@ with asked as (  -- the parent is stored with its children only from the sub-bra
   select 1 as one
   from mart_metric_values p
   where p.org_id = :parent and p.level <= 2 and p.window_start = :start and p.window_end = :end
-    and :grain = 'window'
+    and p.grain = :grain
   limit 1
 ),
 final as (
@@ -17,8 +17,8 @@ final as (
   from mart_metric_values m
   join scope_orgs s on s.org_id = m.org_id
   cross join asked
-  where m.window_start = :start and m.window_end = :end
-    and (m.org_id = :parent or m.parent_id = :parent)
+  where m.window_start = :start and m.window_end = :end and m.grain = :grain
+    and (m.org_id = :parent or (m.parent_id = :parent and :grain = 'window'))
     and m.level <= :max_level
 )
 select * from final

@@ -63,6 +63,29 @@ def test_stored_values_equal_the_computed_ones_for_every_window_and_node(stored,
     assert checked >= (3 if who == "head_r01" else 9) * len(stored_windows(stored))
 
 
+@pytest.mark.parametrize("who", ["exec", "head_r01"])
+def test_stored_daily_series_equal_the_computed_ones(stored, who):
+    """The head office's and the branches' daily series of the current periods are stored (what the targets
+    page charts), equal to the computed ones; a sub-branch's are computed."""
+    scope = HO if who == "exec" else scope_of(who)
+    as_of = pd.Timestamp(stored.sql("select max(event_date) as d from events").d.iloc[0]).date()
+    nodes = stored.sql("select org_id, level from orgs where level <= 2 order by org_id")
+    mine = stored.visible_orgs(scope)
+    checked = 0
+    for start, end in metric_store.daily_windows(as_of):
+        for node, level in zip(nodes.org_id, nodes.level):
+            params = {"start": start, "end": end, "parent": node, "grain": "day"}
+            got = stored.run("metric_values_stored", scope, params)
+            if level > metric_store.DAILY_LEVEL or node not in mine:
+                assert got.empty, params
+                continue
+            computed = stored.run("metric_values", scope, params, use_stored=False)
+            assert got.day.nunique() == (end - start).days + 1 and set(got.org_id) == {node}
+            pd.testing.assert_frame_equal(got, computed, check_dtype=False, obj=str(params))
+            checked += 1
+    assert checked == 3 * (1 if who == "head_r01" else 4)
+
+
 def test_what_is_not_stored_is_computed(stored):
     start, end = stored_windows(stored)[-1]
     team = stored.sql("select org_id from orgs where level = 3 order by org_id limit 1").org_id.iloc[0]
@@ -70,10 +93,12 @@ def test_what_is_not_stored_is_computed(stored):
     assert stored.run("metric_values_stored", HO, {"start": start, "end": end, "parent": team}).empty
     got = stored.run("metric_values", HO, {"start": start, "end": end, "parent": team})
     assert (got.level == 4).any()
-    # Nor are the daily series or a window of one's own choosing.
-    day = {"start": start, "end": end, "parent": "HO", "grain": "day"}
-    assert stored.run("metric_values_stored", HO, day).empty
-    assert stored.run("metric_values", HO, day).day.nunique() == (end - start).days + 1
+    # Nor are a sub-branch's daily series, the head office's of an earlier window, or a window of one's own
+    # choosing.
+    for parent, (a, b) in (("R01B01", (start, end)), ("HO", stored_windows(stored)[0])):
+        day = {"start": a, "end": b, "parent": parent, "grain": "day"}
+        assert stored.run("metric_values_stored", HO, day).empty
+        assert stored.run("metric_values", HO, day).day.nunique() == (b - a).days + 1
     odd = {"start": start + dt.timedelta(days=1), "end": end, "parent": "HO"}
     assert stored.run("metric_values_stored", HO, odd).empty
     assert not stored.run("metric_values", HO, odd).empty
