@@ -152,6 +152,22 @@ def test_a_scope_of_no_nodes_sees_nothing_and_is_refused_every_node(wh):
     assert not wh.sees(auth.get_user("head_r01").scope, "R02")
 
 
+def test_the_paths_of_named_nodes_leave_out_every_node_outside_the_scope(wh, monkeypatch):
+    """`Warehouse.paths` (the scorecard's follow-through reads the nodes of the actions due, not the whole
+    tree) answers only for nodes inside the scope, crafted ids included, in chunks of bound ids."""
+    from cockpit.warehouse import layer
+
+    every = list(wh.sql("select org_id, path from orgs").itertuples(index=False))
+    head = auth.get_user("head_r02").scope
+    mine = wh.visible_orgs(head)
+    asked = [o for o, _ in every] + ["R01' or '1'='1", "%", None]
+    monkeypatch.setattr(layer, "ID_CHUNK", 7)  # several statements even for the xs tree
+    got = wh.paths(head, asked)
+    assert set(got) == mine and len(mine) < len(every)
+    assert all(got[o] == p for o, p in every if o in mine)
+    assert set(wh.paths(auth.get_user("exec").scope, asked)) == {o for o, _ in every}
+
+
 def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch, attacks):
     key = "5f3a9c2e-7b1d-4e8a-9c6f-0123456789ab"
     url = f"http://127.0.0.1:9/cgi-bin/webhook/send?key={key}"

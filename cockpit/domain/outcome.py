@@ -162,15 +162,13 @@ def cohort_scope(wh: Warehouse) -> Scope:
 def indicator(wh: Warehouse, scope: Scope, org_ids: list[str], start, end, days: int = DAYS) -> pd.DataFrame:
     """Per node (its whole subtree within the scope): actions due in [start, end], done on time, completion,
     effect and the 0..1 score. Nodes outside the scope are refused."""
-    visible = wh.visible_orgs(scope)
+    asked = wh.paths(scope, org_ids)
     for node in org_ids:
-        if node not in visible:
+        if node not in asked:
             wh.check_org(scope, node)
-    paths = wh.run("org_tree", scope).set_index("org_id").path
-    every = actions.all_actions()
-    due = [
-        a for a in every if a.org_id in paths.index and start <= a.due_date <= end and a.status != "dismissed"
-    ]
+    window = [a for a in actions.all_actions() if start <= a.due_date <= end and a.status != "dismissed"]
+    paths = wh.paths(scope, {a.org_id for a in window})  # of the actions' nodes only, not the whole tree
+    due = [a for a in window if a.org_id in paths]
     wanted = set(org_ids)
     # each due action counts for every requested node on its path (the node itself and its ancestors)
     under = pd.DataFrame(

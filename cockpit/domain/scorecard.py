@@ -176,12 +176,12 @@ def loop_rows(
         return pd.DataFrame(columns=outcome.INDICATOR_COLUMNS)
     wh.check_org(scope, org_id)
     cohort = outcome.cohort_scope(wh)
-    tree = wh.run("org_tree", cohort)
-    level = int(tree.loc[tree.org_id == org_id, "level"].iloc[0])
-    nodes = list(tree[tree.level.astype(int).isin([level, level + 1])].org_id)
+    level = int(wh.sql("select level from orgs where org_id = :o", {"o": org_id}).level.iloc[0])
+    tier = "select org_id from orgs where level in (:a, :b) order by path"  # the node's tier and the next
+    nodes = list(wh.sql(tier, {"a": level, "b": level + 1}).org_id)
     rows = outcome.indicator(wh, cohort, nodes, period.start, period.to_date)
     rows = rows[rows.due > 0]
-    own = rows.org_id.isin(wh.visible_orgs(scope))
+    own = rows.org_id.isin(set(wh.paths(scope, rows.org_id)))
     for col in ("due", "done_on_time", "completion", "effect"):
         rows[col] = rows[col].astype(object).where(own, None)
     return rows.reset_index(drop=True)

@@ -102,6 +102,7 @@ def _scope_cte(n: int) -> str:
 _ROWS = re.compile(r"^--\s*rows:\s*([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*$", re.M)
 ROW_TYPES = {"bigint": int, "integer": int, "double": float, "varchar": str, "date": dt.date, "boolean": bool}
 MAX_BOUND_ROWS = 5000  # more rows: the caller sends them in chunks
+ID_CHUNK = 1000  # org ids bound in one statement by `Warehouse.paths`
 
 
 def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -337,6 +338,22 @@ class Warehouse:
         )
         return bool(df["n"].iloc[0])
 
+    def paths(self, scope: Scope, org_ids: Any) -> dict[str, str]:
+        """org_id -> materialised path of those of `org_ids` inside the user's subtrees (the rest are left
+        out): for a few nodes of a large tree, read without the whole subtree, the ids bound in chunks."""
+        ids = sorted({str(o) for o in org_ids if o is not None and o == o})
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), ID_CHUNK):
+            part = ids[i : i + ID_CHUNK]
+            marks = ", ".join(f":id_{j}" for j in range(len(part)))
+            df = self.sql(
+                f"select o.org_id, o.path from orgs o join ({_scope_cte(len(scope.org_ids))}) s "
+                f"on s.org_id = o.org_id where o.org_id in ({marks})",
+                {**_scope_params(scope), **{f"id_{j}": v for j, v in enumerate(part)}},
+            )
+            out.update(zip(df["org_id"], df["path"]))
+        return out
+
     def peer_orgs(self, scope: Scope) -> set[str]:
         """The siblings of the user's own nodes outside their subtree: seen only as ranking rows."""
         df = self.sql(_peer_cte(len(scope.org_ids)), _scope_params(scope))
@@ -346,7 +363,8 @@ class Warehouse:
         """A peers query's output: own rows whole, peer rows reduced to PEER_COLUMNS, nothing else."""
         if "org_id" not in df.columns:
             raise QueryError(f"query '{name}' ranks peers and must return an org_id column")
-        visible, peers = self.visible_orgs(scope), self.peer_orgs(scope)
+        ids = {*df["org_id"], *(v for c in df.columns if c.endswith("_org_id") for v in df[c])}
+        visible, peers = set(self.paths(scope, ids)), self.peer_orgs(scope)
         df = df[df["org_id"].isin(visible | peers)].reset_index(drop=True)
         peer = ~df["org_id"].isin(visible)
         for col in df.columns:
