@@ -23,13 +23,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import sqlalchemy as sa
 import sqlglot
 from sqlglot import exp
 
 from cockpit.core import config
-from cockpit.warehouse import queries
+from cockpit.warehouse import arrow_read, queries
 from cockpit.warehouse.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -307,7 +308,12 @@ class Warehouse:
     def _frame(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         try:
             with self.engine.connect() as conn:
+                if self.dialect == "duckdb":  # columns handed over as Arrow, not value by value
+                    return arrow_read.frame(conn, sql, params)
                 return pd.read_sql(sa.text(sql), conn, params=params)
+        except duckdb.Error as e:
+            first = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            raise WarehouseError(f"A query failed in the warehouse: {first}") from None
         except (sa.exc.DBAPIError, pd.errors.DatabaseError) as e:
             # one line from the driver, never the SQL text or the bound values (pandas wraps both in)
             cause: BaseException | None = e
