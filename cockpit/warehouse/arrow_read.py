@@ -35,6 +35,9 @@ def _as_read_sql(table: pa.Table) -> pd.DataFrame:
     columns = {}
     for name, col in zip(table.column_names, table.columns):
         kind = col.type
+        if col.null_count == len(col):  # no value to tell a type by: None, as the cursor gives
+            columns[name] = pd.Series([None] * len(col), dtype=object)
+            continue
         if pa.types.is_integer(kind):
             col = col.cast(pa.int64())
         elif pa.types.is_decimal(kind):  # a sum of integers is a 128-bit integer: whole numbers stay whole
@@ -45,11 +48,5 @@ def _as_read_sql(table: pa.Table) -> pd.DataFrame:
         elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
             columns[name] = pd.Series(col.to_pylist(), dtype=object)  # Python values, as the cursor gives
             continue
-        elif pa.types.is_null(kind):
-            columns[name] = pd.Series([None] * len(col), dtype=object)
-            continue
-        series = col.to_pandas()
-        if pa.types.is_integer(col.type) and col.null_count == len(col):
-            series = series.astype(object).where(series.notna(), None)
-        columns[name] = series
+        columns[name] = col.to_pandas()
     return pd.DataFrame(columns)
