@@ -36,7 +36,9 @@ source = {
     "active_customers": "events",
     "actions": "events",
 }
-coverage = ui.query("data_coverage", org_id=org, start=p.start, end=p.to_date)
+coverage = ui.query(
+    "channel_coverage", org_id=org, start=p.start, end=p.to_date
+)  # stored by the build
 missing = set(coverage.loc[~coverage.has_data.astype(bool), "dataset"]) & set(source.values())
 cols = st.columns(len(kpis))
 for col, row in zip(cols, kpis.itertuples()):

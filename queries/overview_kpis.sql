@@ -1,4 +1,5 @@
--- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one. Reads the marts (cockpit/warehouse/marts.py) where they answer.
+-- description: Overview KPI tiles for an org node: AUM, deposits, new customers, active customers, SICAS Actions; this period vs a comparable previous one. Reads the marts (cockpit/warehouse/marts.py) where they answer; answered from overview_kpis_stored (the stored metric values) when the build stores both windows for the node.
+-- stored: overview_kpis_stored
 -- param: org_id org
 -- param: start date
 -- param: end date

@@ -86,6 +86,33 @@ def test_stored_daily_series_equal_the_computed_ones(stored, who):
     assert checked == 3 * (1 if who == "head_r01" else 4)
 
 
+@pytest.mark.parametrize("who", ["exec", "head_r01"])
+def test_the_overview_tiles_read_from_the_stored_values_equal_their_own_computation(stored, who):
+    """overview_kpis sums balances and counts customers and actions itself; read from the stored metric
+    values (the metric dictionary's figures) it gives the same tiles for every stored node and current period,
+    and a window that is not stored is computed."""
+    scope = HO if who == "exec" else scope_of(who)
+    as_of = pd.Timestamp(stored.sql("select max(event_date) as d from events").d.iloc[0]).date()
+    mine = stored.visible_orgs(scope)
+    nodes = [
+        o for o in stored.sql("select org_id from orgs where level <= 2 order by org_id").org_id if o in mine
+    ]
+    for node in nodes:
+        for kind in KINDS:
+            period = Period.containing(kind, as_of, as_of)
+            before = period.previous()
+            params = {"org_id": node, "start": period.start, "end": period.to_date}
+            params |= {"prev_start": before[0], "prev_end": before[1]}
+            got = stored.run("overview_kpis_stored", scope, params)
+            assert len(got) == 5 and got.current_value.gt(0).all(), params
+            computed = stored.run("overview_kpis", scope, params, use_stored=False)
+            pd.testing.assert_frame_equal(got, computed, check_dtype=False, obj=str(params))
+    assert len(nodes) == (3 if who == "head_r01" else 10)
+    odd = {**params, "start": params["start"] + dt.timedelta(days=1)}
+    assert stored.run("overview_kpis_stored", scope, odd).empty
+    assert len(stored.run("overview_kpis", scope, odd)) == 5
+
+
 def test_what_is_not_stored_is_computed(stored):
     start, end = stored_windows(stored)[-1]
     team = stored.sql("select org_id from orgs where level = 3 order by org_id limit 1").org_id.iloc[0]
