@@ -40,31 +40,43 @@ overdue as (
 reasons as (
   select * from dormant union all select * from unreached union all select * from overdue
 ),
-stages as (
-  select e.customer_id,
-         max(case e.stage when 'S' then 1 when 'I' then 2 when 'C' then 3 when 'A' then 4 when 'H' then 5 end) as stage_no
+-- the rows listed, chosen before their events are read (a page asks for its first few of a bank's thousands)
+picked as (
+  select r.customer_id, r.reason, r.priority
+  from reasons r
+  join custs k on k.customer_id = r.customer_id
+  where :reason = 'any' or r.reason = :reason
+  order by r.priority, k.aum desc, r.customer_id
+  limit :max_rows
+),
+-- their events up to the day, read in one pass for the furthest stage and the last contact
+ev as (
+  select e.customer_id, e.event_date, e.event_ts, e.event_id, e.stage, e.channel_id, e.campaign_id, e.product_id
   from events e
-  join reasons r on r.customer_id = e.customer_id
-  where e.event_date between :as_of - 365 and :as_of
-  group by e.customer_id
+  join (select distinct customer_id from picked) r on r.customer_id = e.customer_id
+  where e.event_date <= :as_of
+),
+stages as (
+  select customer_id,
+         max(case stage when 'S' then 1 when 'I' then 2 when 'C' then 3 when 'A' then 4 when 'H' then 5 end) as stage_no
+  from ev
+  where event_date >= :as_of - 365
+  group by customer_id
 ),
 touches as (
-  select e.customer_id, e.event_date, e.channel_id, e.campaign_id, e.product_id,
-         row_number() over (partition by e.customer_id order by e.event_ts desc, e.event_id desc) as rn
-  from events e
-  join (select distinct customer_id from reasons) r on r.customer_id = e.customer_id
-  where e.event_date <= :as_of
+  select customer_id, event_date, channel_id, campaign_id, product_id,
+         row_number() over (partition by customer_id order by event_ts desc, event_id desc) as rn
+  from ev
 ),
 final as (
   select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date,
          r.reason, r.priority, coalesce(s.stage_no, 1) as stage_no,
          t.event_date as last_contact_date, t.channel_id as last_channel_id, t.campaign_id as last_campaign_id,
          t.product_id as last_product_id
-  from reasons r
+  from picked r
   join custs k on k.customer_id = r.customer_id
   left join stages s on s.customer_id = r.customer_id
   left join touches t on t.customer_id = r.customer_id and t.rn = 1
-  where :reason = 'any' or r.reason = :reason
 )
 select * from final order by priority, aum desc, customer_id
 limit :max_rows
