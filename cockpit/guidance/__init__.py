@@ -10,6 +10,7 @@ same insight reads the same on the page, in the PDF and in the workbook.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,18 @@ class Insight:
     org_id: str
     figures: dict[str, tuple[float | None, str]]
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # (zh, en)
-    detail: pd.DataFrame | None = None  # the data behind the evidence chart
+    _detail: pd.DataFrame | None = None  # the data behind the evidence chart (see `detail`)
     key: tuple = ()  # what the finding is about (type, node, series, direction, week): identity and tie-break
     standing: bool = False  # a condition that has held for long: reported once, after the news
+    # Stored guidance keeps the evidence as JSON, read into a frame only when shown: a page lists a node's
+    # hundreds of insights but draws the evidence of a few.
+    evidence_json: str | None = field(default=None, repr=False)
+
+    @property
+    def detail(self) -> pd.DataFrame | None:
+        if self._detail is None and self.evidence_json is not None:
+            self._detail = pd.read_json(io.StringIO(self.evidence_json), orient="table")
+        return self._detail
 
     def sort_key(self) -> tuple:
         """Standing conditions after news, most severe first, then a stable key: the same warehouse gives

@@ -12,7 +12,6 @@ engine, and `guidance` says which it was, so the page can say so.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import math
 import time
@@ -77,11 +76,7 @@ def from_record(r: Any) -> Insight:
     figures = {
         k: (float("nan") if v is None else v, unit) for k, (v, unit) in json.loads(r.figures_json).items()
     }
-    detail = (
-        None
-        if r.evidence_json is None or r.evidence_json != r.evidence_json
-        else pd.read_json(io.StringIO(r.evidence_json), orient="table")
-    )
+    evidence = None if r.evidence_json is None or r.evidence_json != r.evidence_json else r.evidence_json
     return Insight(
         r.type,
         r.audience,
@@ -89,9 +84,9 @@ def from_record(r: Any) -> Insight:
         r.subject_org_id,
         figures,
         {k: tuple(v) for k, v in json.loads(r.labels_json).items()},
-        detail,
         key=tuple(json.loads(r.key_json)),
         standing=bool(r.standing),
+        evidence_json=evidence,  # read into a frame when shown
     )
 
 
