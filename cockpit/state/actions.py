@@ -3,7 +3,7 @@
 An insight or an action-list entry becomes an action with an owner, a due date, a status, comments and
 the customers it concerns. Rules:
 - anyone may create an action for themselves; executives and branch heads may assign one to a user whose
-  org nodes all lie inside their own scope (`Warehouse.visible_orgs`), and only for customers that both
+  org nodes all lie inside their own scope (`Warehouse.paths`), and only for customers that both
   the assigner and the owner may see;
 - the owner updates their action; an assigner whose scope covers the owner may update or reassign it;
 - status moves open → in_progress → done, or to dismissed with a reason; done or dismissed may be reopened;
@@ -479,11 +479,15 @@ def all_actions() -> list[Action]:
 def visible(wh: Warehouse, user: auth.User, mine_only: bool = False) -> list[Action]:
     """The user's own actions, or also their team's: those whose owner lies inside the user's scope; only
     actions whose org node the user may see now (checked on read, whatever was checked when written)."""
-    orgs = wh.visible_orgs(user.scope)
-    acts = [a for a in all_actions() if a.org_id in orgs]
+    every = all_actions()
+    owners = {u.username: set(u.org_ids) for u in auth.list_users()}
+    # the nodes these actions and their owners stand on, looked up in the scope (not the whole subtree)
+    orgs = set(
+        wh.paths(user.scope, {a.org_id for a in every} | {o for a in every for o in owners.get(a.owner, ())})
+    )
+    acts = [a for a in every if a.org_id in orgs]
     if mine_only:
         return [a for a in acts if a.owner == user.username]
-    owners = {u.username: set(u.org_ids) for u in auth.list_users()}
     return [
         a
         for a in acts
@@ -522,23 +526,19 @@ def open_for(wh: Warehouse, scope: Scope, org_id: str, metric: str | None = None
     metric.
     """
     wh.check_org(scope, org_id)
-    below = wh.visible_orgs(Scope(scope.username, scope.role, (org_id,)))  # inside the scope: checked above
-    acts = [
-        a for a in all_actions() if a.is_open and a.org_id in below and (metric is None or a.metric == metric)
-    ]
-    return frame(acts)
+    wanted = [a for a in all_actions() if a.is_open and (metric is None or a.metric == metric)]
+    # inside the scope (checked above): the actions' nodes under org_id, looked up by node
+    below = wh.paths(Scope(scope.username, scope.role, (org_id,)), {a.org_id for a in wanted})
+    return frame([a for a in wanted if a.org_id in below])
 
 
 def assignable_owners(wh: Warehouse, by: auth.User) -> list[str]:
     """The users `by` may assign an action to: themselves, and for assigners every user inside their scope."""
     if by.role not in ASSIGNER_ROLES:
         return [by.username]
-    orgs = wh.visible_orgs(by.scope)
-    return [by.username] + [
-        u.username
-        for u in auth.list_users()
-        if u.username != by.username and u.role != "admin" and set(u.org_ids) <= orgs
-    ]
+    users = [u for u in auth.list_users() if u.username != by.username and u.role != "admin"]
+    orgs = wh.paths(by.scope, {o for u in users for o in u.org_ids})  # the users' nodes, not the subtree
+    return [by.username] + [u.username for u in users if set(u.org_ids) <= set(orgs)]
 
 
 CUSTOMERS_LIMIT = 50  # customers an action made from an insight offers at most
