@@ -184,8 +184,9 @@ def mine(user: auth.User, wh: Warehouse | None = None) -> list[Subscription]:
     subs = all_subscriptions()
     if user.role == "admin":
         return subs
-    visible = wh.visible_orgs(user.scope) if wh is not None else None
-    return [s for s in subs if s.created_by == user.username and (visible is None or s.org_id in visible)]
+    subs = [s for s in subs if s.created_by == user.username]
+    visible = wh.paths(user.scope, {s.org_id for s in subs}) if wh is not None else None  # their nodes only
+    return [s for s in subs if visible is None or s.org_id in visible]
 
 
 def set_active(by: auth.User, sid: int, active: bool) -> Subscription:
