@@ -224,3 +224,25 @@ def test_the_demo_bank_is_seeded_with_the_figures_the_build_stores(tmp_path, cap
             assert con.execute(f"select count(*) from {table}").fetchone()[0] > 0, table
     finally:
         con.close()
+
+
+def test_a_seed_without_the_stored_figures_leaves_them_to_the_build_and_says_so(
+    tmp_path, capsys, monkeypatch
+):
+    """`cockpit run`'s first start seeds this way (a quick start); the pages then compute those figures."""
+    import duckdb
+
+    from cockpit.ops import cli as cockpit_cli
+
+    monkeypatch.setenv("COCKPIT_HOME", str(tmp_path))
+    target = tmp_path / "quick.duckdb"
+    assert cockpit_cli.main(["seed", "--size", "xs", "--no-store", "--db", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "until `cockpit build` stores them" in out and "guidance stored" not in out
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        assert con.execute("select count(*) from mart_sicas_funnel").fetchone()[0] > 0  # the marts are built
+        for table in ("mart_metric_values", "mart_scorecard", "mart_guidance"):
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+    finally:
+        con.close()

@@ -60,8 +60,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         f"{stats['generate_events_per_second']:,.0f} events/s; "
         f"marts built in {stats['mart_seconds']:.1f} s"
     )
-    for line in build_stored(target):
-        print(f"  {line}")
+    if args.store:
+        for line in build_stored(target):
+            print(f"  {line}")
+    else:
+        print("  pages compute the metric values, scorecard and guidance until `cockpit build` stores them")
     if made:
         print(f"  demo users created: {', '.join(made)} (password: <username>-demo)")
     return 0
@@ -81,7 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = config.warehouse_target(args.db)
     if "://" not in target and not Path(target).exists():
         print(f"no warehouse at {target}: building the '{args.size}' demo bank first")
-        rc = cmd_seed(argparse.Namespace(db=args.db, size=args.size, seed=42))
+        # a first start stays quick: the demo bank's pages compute what `cockpit build` would store
+        rc = cmd_seed(argparse.Namespace(db=args.db, size=args.size, seed=42, store=False))
         if rc:
             return rc
     env = dict(os.environ, COCKPIT_WAREHOUSE=target)
@@ -351,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("seed", help="build the demo bank")
     s.add_argument("--size", default="xs", choices=["xs", "s", "m", "l"])
     s.add_argument("--seed", type=int, default=42)
+    s.add_argument(
+        "--no-store",
+        dest="store",
+        action="store_false",
+        help="leave the metric values, scorecard and guidance to `cockpit build` (pages compute them)",
+    )
     s.set_defaults(func=cmd_seed)
 
     b = sub.add_parser("build", help="build the marts (all, or one new day with --day) in a DuckDB warehouse")
