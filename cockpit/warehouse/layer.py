@@ -338,11 +338,7 @@ class Warehouse:
 
     def sees(self, scope: Scope, org_id: str) -> bool:
         """Whether the org node is in the user's subtrees (one row read, not the subtree)."""
-        df = self.sql(
-            f"select count(*) as n from ({_scope_cte(len(scope.org_ids))}) s where s.org_id = :org_id",
-            {"org_id": str(org_id), **_scope_params(scope)},
-        )
-        return bool(df["n"].iloc[0])
+        return bool(self.paths(scope, [org_id]))
 
     def paths(self, scope: Scope, org_ids: Any) -> dict[str, str]:
         """org_id -> materialised path of those of `org_ids` inside the user's subtrees (the rest are left
