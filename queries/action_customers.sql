@@ -6,6 +6,7 @@
 -- param: recent_days int = 30
 -- param: reason one of(any|dormant_high_value|lifecycle_unreached|referral_overdue) = any
 -- param: max_rows int = 1000000
+-- prepared: reason=dormant_high_value|lifecycle_unreached|referral_overdue max_rows=50
 with custs as (
   select k.customer_id, k.org_id, k.manager_id, k.segment, k.tier, k.aum, k.lifecycle_state, k.last_active_date
   from customers k

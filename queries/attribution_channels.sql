@@ -3,6 +3,7 @@
 -- param: start date
 -- param: end date
 -- param: lookback_days int = 30
+-- prepared:
 with actions as (
   select e.event_id as action_id, e.customer_id, e.event_ts, e.event_date, e.channel_id
   from events e

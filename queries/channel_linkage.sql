@@ -3,6 +3,7 @@
 -- param: start date
 -- param: end date
 -- param: days int = 7
+-- prepared:
 with changes as (
   select l.customer_id, l.change_date, l.to_state, l.org_id
   from lifecycle_changes l

@@ -3,6 +3,7 @@
 -- param: start date
 -- param: end date
 -- param: channel_group one of(all|online|remote|offline) = all
+-- prepared:
 with per_channel as (
   select r.channel_id, ch.channel_group, count(*) as records,
          percentile_cont(0.5) within group (order by r.response_seconds) as median_response_seconds,

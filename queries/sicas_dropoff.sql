@@ -7,6 +7,7 @@
 -- param: channel_group one of(all|online|remote|offline) = all
 -- param: max_rows int = 5000
 -- param: offset int = 0
+-- prepared: max_rows=50
 with reach as (
   select customer_id, channel_id,
          case

@@ -2,6 +2,7 @@
 -- param: org_id org
 -- param: start date
 -- param: end date
+-- prepared:
 with ev as (
   select e.event_type, e.channel_id
   from events e

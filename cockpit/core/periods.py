@@ -121,3 +121,8 @@ class Period:
             return cls("year", dt.date(int(s), 1, 1), as_of)
         except (ValueError, TypeError):
             raise ValueError(f"period {label!r} is not like 2026-11, 2026Q4 or 2026") from None
+
+
+def current_windows(as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The month, quarter and year holding `as_of`, each to that day: the periods a page opens on."""
+    return sorted({(p.start, p.to_date) for p in (Period.containing(k, as_of, as_of) for k in KINDS)})

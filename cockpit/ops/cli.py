@@ -303,13 +303,18 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 def build_stored(target: str, day: dt.date | None = None) -> list[str]:
     """`cockpit build`'s steps after the marts, which compute through the named queries and the bank's rules:
-    the metric values, the scorecard points and the guidance (the guidance last: it reads the others).
-    Returns each step's summary line."""
+    the metric values, the scorecard points, the prepared answers and the guidance (the guidance last: it
+    reads the others). Returns each step's summary line."""
     from cockpit.domain import scorecard_store
     from cockpit.guidance import stored
-    from cockpit.warehouse import metric_store
+    from cockpit.warehouse import metric_store, prepared_store
 
-    return [metric_store.build(target), scorecard_store.build(target, day), stored.build(target)]
+    return [
+        metric_store.build(target),
+        scorecard_store.build(target, day),
+        prepared_store.build(target),
+        stored.build(target),
+    ]
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -25,10 +25,10 @@ def frame(conn: sa.Connection, sql: str, params: dict[str, Any]) -> pd.DataFrame
     if raw is None:  # a closed connection: let the driver say so
         raise sa.exc.ResourceClosedError("The warehouse connection is closed")
     table = raw.sql(compiled.string, params=[params[n] for n in names]).to_arrow_table()
-    return _as_read_sql(table)
+    return as_read_sql(table)
 
 
-def _as_read_sql(table: pa.Table) -> pd.DataFrame:
+def as_read_sql(table: pa.Table) -> pd.DataFrame:
     """The frame `pd.read_sql` gives for these rows."""
     if table.num_rows == 0:
         return pd.DataFrame({name: pd.Series([], dtype=object) for name in table.column_names})

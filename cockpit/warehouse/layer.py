@@ -30,7 +30,7 @@ import sqlglot
 from sqlglot import exp
 
 from cockpit.core import config
-from cockpit.warehouse import arrow_read, queries
+from cockpit.warehouse import arrow_read, prepared, queries
 from cockpit.warehouse.queries import QueryError
 
 log = logging.getLogger(__name__)
@@ -382,6 +382,15 @@ class Warehouse:
             df["org_id"] = df["org_id"].astype(object).where(~peer, None)
         return df
 
+    def _prepared(self, name: str, bound: dict[str, Any]) -> pd.DataFrame | None:
+        """The answer `cockpit build` kept for exactly these parameters, or None (see
+        cockpit/warehouse/prepared.py). Asked after the reader's right to the node is checked."""
+        try:
+            df = self.sql(prepared.READ_SQL, {"q": name, "org": bound["org_id"], "p": prepared.key(bound)})
+        except WarehouseError:  # a warehouse built before the table existed
+            return None
+        return None if df.empty else prepared.decode(df["payload"].iloc[0])
+
     def check_org(self, scope: Scope, org_id: str) -> None:
         """Refuse an org node outside the user's scope, with the same message whether or not it exists. Asks
         for the one node (a bank's tree has tens of thousands); the whole subtree is read only to refuse."""
@@ -423,6 +432,10 @@ class Warehouse:
         for p in q.params:
             if p.type == "org":
                 self.check_org(scope, bound[p.name])
+        if q.prepared is not None and rows is None and use_stored:
+            kept = self._prepared(name, bound)
+            if kept is not None:
+                return kept
         if q.scope in ("subtree", "peers"):
             bound.update(_scope_params(scope))
         n_rows = len(rows_bound) // len(bound_rows_spec(name)[1]) if rows_bound else 0  # type: ignore[index]

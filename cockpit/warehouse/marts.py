@@ -25,7 +25,15 @@ from typing import Any
 
 from cockpit.core import config
 from cockpit.core.periods import KINDS, MONTHS, Period
-from cockpit.warehouse import channel_mart, coverage_mart, funnel_mart, return_mart, schema, weekly_mart
+from cockpit.warehouse import (
+    channel_mart,
+    coverage_mart,
+    funnel_mart,
+    prepared,
+    return_mart,
+    schema,
+    weekly_mart,
+)
 from cockpit.warehouse.duck import one_row
 
 # Built by `full_build`'s portable statements on any engine (Spark too).
@@ -43,6 +51,8 @@ METRIC_TABLE = "mart_metric_values"
 # The stored scorecard is written the same way, by cockpit/domain/scorecard_store.py with the scorecard's
 # rules.
 SCORECARD_TABLE = "mart_scorecard"
+# The prepared answers likewise, by cockpit/warehouse/prepared_store.py through the queries declaring them.
+PREPARED_TABLE = prepared.TABLE
 MARTS = (
     *PORTABLE_MARTS,
     funnel_mart.TABLE,
@@ -53,6 +63,7 @@ MARTS = (
     METRIC_TABLE,
     *GUIDANCE_TABLES,
     SCORECARD_TABLE,
+    PREPARED_TABLE,
 )
 # mart_org_day keeps nodes down to this level (sub-branches); deeper subtrees are small enough to read the
 # events.

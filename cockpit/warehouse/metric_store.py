@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cockpit.core.periods import KINDS, Period
+from cockpit.core.periods import KINDS, Period, current_windows
 from cockpit.warehouse import marts, schema, stored_write
 from cockpit.warehouse.layer import Scope, Warehouse
 
@@ -47,7 +47,7 @@ def windows(as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
 def daily_windows(as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
     """The windows whose daily series are stored: the current month, quarter and year to date (the targets
     page's default periods)."""
-    return sorted({(p.start, p.to_date) for p in (Period.containing(k, as_of, as_of) for k in KINDS)})
+    return current_windows(as_of)
 
 
 def compute(wh: Warehouse, as_of: dt.date) -> pd.DataFrame:

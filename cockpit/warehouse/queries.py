@@ -11,6 +11,10 @@ Header lines (SQL comments at the top of the file):
     -- stored: NAME                   (a query over figures stored by `cockpit build`, same parameters and
                                        columns: the layer runs it first and this query only when it
                                        returns no rows)
+    -- prepared: [NAME=V1|V2 ...]      (`cockpit build` runs the query for the head office and the branches
+                                       over the current month, quarter and year (or the last day, for an
+                                       `as_of` query), with these values (others at their defaults), and
+                                       keeps the answers: cockpit/warehouse/prepared.py)
 
 The warehouse layer adds a `scope_orgs(org_id)` CTE holding every org node the user may see;
 a subtree query joins it. A `peers` query (rankings) also gets `peer_orgs(org_id)`, the siblings
@@ -33,7 +37,7 @@ from typing import Any
 
 QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
 
-_HEADER = re.compile(r"^--\s*(description|scope|param|setting|include|stored):\s*(.*?)\s*$")
+_HEADER = re.compile(r"^--\s*(description|scope|param|setting|include|stored|prepared):\s*(.*?)\s*$")
 SCOPES = ("subtree", "none", "peers")
 _PARAM = re.compile(
     r"^(?P<name>[a-z_][a-z0-9_]*)\s+(?P<type>org|date|int|float|str|bool|one "
@@ -106,6 +110,7 @@ class NamedQuery:
     fixed: tuple[Param, ...] = ()  # parameters of included queries, always at their defaults
     settings: tuple[Param, ...] = ()  # set from the owning module's configuration, never by a caller
     stored: str | None = None  # the query over stored figures tried first (`-- stored:`)
+    prepared: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # values kept by `cockpit build`
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -149,6 +154,7 @@ def _parse(path: Path) -> NamedQuery:
         "setting": [],
         "include": [],
         "stored": None,
+        "prepared": None,
     }
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -172,6 +178,8 @@ def _parse(path: Path) -> NamedQuery:
             )
         elif key == "include":
             meta["include"].append(value)
+        elif key == "prepared":
+            meta["prepared"] = _prepared_values(path.name, value)
         else:
             meta[key] = value
     if meta["scope"] not in SCOPES:
@@ -185,7 +193,50 @@ def _parse(path: Path) -> NamedQuery:
         tuple(meta["include"]),
         settings=tuple(meta["setting"]),
         stored=meta["stored"],
+        prepared=meta["prepared"],
     )
+
+
+def _prepared_values(file: str, value: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`-- prepared: stage=S|I|C max_rows=50` as ((name, values), ...)."""
+    out = []
+    for part in value.split():
+        name, eq, values = part.partition("=")
+        if not eq or not name or not values:
+            raise QueryError(f"{file}: bad prepared value {part!r} (write NAME=V1|V2)")
+        out.append((name, tuple(values.split("|"))))
+    return tuple(out)
+
+
+def _check_prepared(q: NamedQuery, known: dict[str, NamedQuery]) -> None:
+    """A prepared query's answer for a node must be the same for every user who may see the node: one org
+    parameter, its subtree read through `node_orgs` only (never the reader's whole scope), no settings or
+    rows, and a window (`start`, `end`) or a day (`as_of`) the build can fill."""
+    if q.prepared is None:
+        return
+    names = {p.name: p for p in q.params}
+    text = " ".join([q.sql, *(known[i].sql for i in q.includes if i in known)])
+    orgs = [p.name for p in q.params if p.type == "org"]
+    window = {"start", "end"} <= names.keys() or "as_of" in names
+    problem = (
+        "it must read the subtree only (scope subtree, no scope_orgs, no settings or rows)"
+        if q.scope != "subtree" or "scope_orgs" in text or q.settings or "-- rows:" in text
+        else "it must take one org parameter, org_id"
+        if orgs != ["org_id"]
+        else "it must take start and end, or as_of"
+        if not window
+        else ""
+    )
+    for name, values in q.prepared:
+        if problem:
+            break
+        if name not in names or name in {"org_id", "start", "end", "as_of"}:
+            problem = f"'{name}' is not a parameter it may be prepared with"
+            break
+        for v in values:
+            names[name].coerce(v)
+    if problem:
+        raise QueryError(f"{q.name}.sql: cannot be prepared: {problem}")
 
 
 def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
@@ -215,6 +266,7 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
         tuple(fixed.values()),
         q.settings,
         q.stored,
+        q.prepared,
     )
 
 
@@ -224,6 +276,7 @@ def catalogue() -> dict[str, NamedQuery]:
     parsed = {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
     for q in parsed.values():
         _check_stored(q, parsed)
+        _check_prepared(q, parsed)
     return {name: _resolve(q, parsed) if q.includes else q for name, q in parsed.items()}
 
 
