@@ -7,6 +7,7 @@ import streamlit as st
 from cockpit.app import ui
 from cockpit.charts import channels as charts
 from cockpit.core import i18n
+from cockpit.display import downloads
 from cockpit.domain import channels as rules
 
 f = ui.filters()
@@ -256,19 +257,33 @@ with t_attr:
         horizontal=True,
         format_func=by_names.get,
     )
-    staff = ui.query("attribution_staff", **win, by=by).dropna(axis=1, how="all")
+    staff = ui.query("attribution_staff", **win, by=by, max_rows=rules.STAFF_PAGE)
     org = ui.names().org
+
+    def credited(rows):
+        """The staff or team rows in words: node names, no invitation codes, no empty columns."""
+        rows = rows.drop(columns=["invitation_code", "listed"], errors="ignore")
+        rows = rows.dropna(axis=1, how="all")
+        named_orgs = {c: i18n.each_distinct(rows[c], org) for c in ORG_COLUMNS if c in rows}
+        return table(rows.assign(**named_orgs))
+
     if staff.empty:
         st.info(ui.tr("channels.empty.staff"))
     else:
-        st.dataframe(
-            table(
-                staff.drop(columns=["invitation_code"], errors="ignore").assign(
-                    **{c: i18n.each_distinct(staff[c], org) for c in ORG_COLUMNS if c in staff}
-                )
-            ),
-            hide_index=True,
-        )
+        listed = int(staff.listed.iloc[0])
+        st.dataframe(credited(staff), hide_index=True)
+        if listed > len(staff):
+            everyone = ui.query_later("attribution_staff", **win, by=by)
+            n, size = i18n.count(listed, lang), i18n.count(len(staff), lang)
+            st.caption(ui.tr("channels.staff_note", n=n, size=size))
+            st.download_button(
+                ui.tr("channels.staff_csv"),
+                lambda: downloads.csv_bytes(credited(everyone())),
+                f"attribution_{by}_{f['org_id']}_{p.label}.csv",
+                "text/csv",
+                key="ch_staff_csv",
+                on_click="ignore",
+            )
 with t_wecom:
     wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
     if wc is not None:

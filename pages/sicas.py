@@ -7,7 +7,7 @@ import streamlit as st
 from cockpit.app import ui
 from cockpit.charts import sicas as charts
 from cockpit.core import i18n
-from cockpit.display import labels
+from cockpit.display import downloads, labels
 from cockpit.domain import channels, sicas
 
 f = ui.filters()
@@ -239,7 +239,7 @@ st.dataframe(shown, hide_index=True, key="sicas_drop_table")
 c1, c2 = st.columns(2)
 c1.download_button(
     ui.tr("sicas.csv"),
-    lambda: sicas.csv_bytes(whole_list()),
+    lambda: downloads.csv_bytes(whole_list()),
     f"sicas_dropoff_{f['org_id']}_{p.label}.csv",
     "text/csv",
     key="sicas_drop_csv",
@@ -247,7 +247,7 @@ c1.download_button(
 )
 c2.download_button(
     ui.tr("sicas.xlsx"),
-    lambda: sicas.xlsx_bytes(whole_list(), ui.tr("sicas.dropoff")),
+    lambda: downloads.xlsx_bytes(whole_list(), ui.tr("sicas.dropoff")),
     f"sicas_dropoff_{f['org_id']}_{p.label}.xlsx",
     key="sicas_drop_xlsx",
     on_click="ignore",

@@ -1,8 +1,9 @@
--- description: Actions and Shares of an org node in a window credited through the invitation code their events carry, per staff member (with their node and team when within the selected node) or per team; only staff inside the user's scope are named or credited (a code of someone outside it credits nobody here).
+-- description: Actions and Shares of an org node in a window credited through the invitation code their events carry, per staff member (with their node and team when within the selected node) or per team, most actions first (the first max_rows, each row with `listed`, the length of the whole list); only staff inside the user's scope are named or credited (a code of someone outside it credits nobody here).
 -- param: org_id org
 -- param: start date
 -- param: end date
 -- param: by one of(staff|team) = staff
+-- param: max_rows int = 1000000
 with coded as (
   select e.staff_id, e.customer_id, e.stage, e.amount
   from events e
@@ -32,4 +33,5 @@ grouped as (
   from credited
   group by case when :by = 'team' then coalesce(team_org_id, '-') else staff_id end
 )
-select * from grouped order by actions desc, credited_to
+select *, count(*) over () as listed from grouped order by actions desc, credited_to
+limit :max_rows

@@ -302,3 +302,23 @@ def test_route_months_are_labels_not_english_dates_and_staff_teams_are_named(app
     reader = display_names.for_reader(wh, HO, "zh")  # names, with parents where a team's name repeats
     assert len(staff) and set(staff[team]) <= set(reader.orgs.values())
     assert not staff[team].str.contains(r"R\d\d").any()
+
+
+def test_the_staff_table_shows_the_first_rows_and_the_download_holds_them_all(app, wh, monkeypatch):
+    """Above STAFF_PAGE staff the page sends the first rows (most actions first), says how many there are and
+    offers the whole list as a download."""
+    whole = wh.run("attribution_staff", HO, {"org_id": "HO", **YEAR})
+    assert len(whole) > 3 and whole.listed.eq(len(whole)).all()
+    first = wh.run("attribution_staff", HO, {"org_id": "HO", **YEAR, "max_rows": 3})
+    pd.testing.assert_frame_equal(first, whole.head(3))
+    monkeypatch.setattr(rules, "STAFF_PAGE", 3)
+    at = app("exec", state={"f_kind": "year"})
+    at.switch_page("pages/channels.py").run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Credited to" in d.value.columns)
+    assert len(table) == 3
+    from cockpit.core import i18n
+
+    note = i18n.t("channels.staff_note", "en", n=i18n.count(len(whole), "en"), size="3")
+    assert note in [c.value for c in at.caption]
+    assert any(b.label == "Download them all (CSV)" for b in at.get("download_button"))

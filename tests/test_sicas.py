@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import scope_of
 
+from cockpit.display import downloads
 from cockpit.domain import sicas
 from cockpit.warehouse import schema
 from cockpit.warehouse.layer import Scope, Warehouse
@@ -290,12 +291,12 @@ def test_exports_carry_the_masked_list_in_csv_and_excel(wh):
         {"org_id": "R02", "start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20), "stage": "I"},
     )
     shown = sicas.mask_dropoffs(drop, "branch_head", ("R02",)).rename(columns={"customer_id": "客户号"})
-    csv = sicas.csv_bytes(shown)
+    csv = downloads.csv_bytes(shown)
     assert csv.startswith("\ufeff".encode()) and len(
         pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
     ) == len(drop)
     back = pd.read_excel(
-        io.BytesIO(sicas.xlsx_bytes(shown, "流失名单")), sheet_name="流失名单", dtype={"客户号": str}
+        io.BytesIO(downloads.xlsx_bytes(shown, "流失名单")), sheet_name="流失名单", dtype={"客户号": str}
     )
     assert list(back["客户号"]) == list(shown["客户号"]) and all("*" in c for c in back["客户号"])
 

@@ -39,6 +39,7 @@ ATTRIBUTION_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "p
 SERVICE_MEASURES: tuple[str, ...] = ("response", "resolution", "satisfaction", "complaint")
 DEFAULT_LINKAGE_DAYS = 7
 LOOKBACK_DAYS = 30
+STAFF_PAGE = 50  # staff or teams the attribution table shows, most actions first; the download holds them all
 ROUTE_TREND_MONTHS = 12
 MIN_ROUTE_REFERRALS = 3  # a route-month with fewer referrals is too small to call stalled
 # How each column of the channel tables reads (units of cockpit.core.i18n.fmt): counts with thousands

@@ -31,7 +31,7 @@ Public API: `STAGES`, `CODES`, `stage()`, `next_stage()`, `stage_of_event_type()
 `ATTRIBUTES`, `conversion_breakdowns()`, `in_reading_order()`, `DROP_STAGES`; the weekly trend
 `WEEKLY_STEP`, `trend_start()`, `weekly_step()`, `worst_week()`;
 `compare()` (this period against the previous one); `shown()` (what the data can show); `mask_id()` /
-`mask_dropoffs()`; `csv_bytes()` / `xlsx_bytes()`.
+`mask_dropoffs()`.
 """
 
 from __future__ import annotations
@@ -224,18 +224,3 @@ def in_reading_order(conversion: pd.DataFrame) -> pd.DataFrame:
         return (0, float(digits), text) if digits and text[0].isdigit() else (1, 0.0, text)
 
     return conversion.iloc[sorted(range(len(conversion)), key=lambda i: key(conversion.dimension.iloc[i]))]
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """A CSV export that Excel opens with Chinese text intact (UTF-8 with a byte-order mark)."""
-    return df.to_csv(index=False).encode("utf-8-sig")
-
-
-def xlsx_bytes(df: pd.DataFrame, sheet: str) -> bytes:
-    """An Excel workbook with one sheet holding the frame."""
-    import io
-
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xl:
-        df.to_excel(xl, sheet_name=sheet[:31], index=False)
-    return buf.getvalue()
