@@ -178,3 +178,29 @@ def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch,
     assert logged and all(key not in str(r) for r in logged)
     assert all(key not in str(e) for e in appstate.audit_entries())
     assert logged[0]["address"].endswith("key=…89ab")
+
+
+def test_a_node_moved_out_of_a_branch_is_refused_at_once_though_answers_are_remembered(bank, tmp_path, attacks):
+    """`Warehouse.paths` remembers its answers per scope and node; a warehouse written again (a new import of
+    the org tree) is asked afresh, so a node moved to another branch is refused on the next query."""
+    import duckdb
+
+    from cockpit.warehouse.layer import Warehouse
+
+    path = tmp_path / "moved.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", path)
+    head = auth.get_user("head_r01").scope
+    wh = Warehouse(str(path))
+    assert wh.sees(head, "R01B01") and wh.sees(head, "R01B01")  # the second answer is remembered
+    wh.engine.dispose()
+    con = duckdb.connect(str(path))
+    con.execute(
+        "update org_closure set ancestor_id = 'R02' where ancestor_id = 'R01' "
+        "and descendant_id in (select descendant_id from org_closure where ancestor_id = 'R01B01')"
+    )
+    con.execute("checkpoint")
+    con.close()
+    attacks.append("node moved out of the branch")
+    with pytest.raises(ScopeError):
+        wh.check_org(head, "R01B01")
+    assert wh.sees(auth.get_user("head_r02").scope, "R01B01")

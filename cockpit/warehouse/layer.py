@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cachetools
 import duckdb
 import pandas as pd
 import sqlalchemy as sa
@@ -104,6 +105,11 @@ _ROWS = re.compile(r"^--\s*rows:\s*([a-z_][a-z0-9_]*)\s*\(([^)]*)\)\s*$", re.M)
 ROW_TYPES = {"bigint": int, "integer": int, "double": float, "varchar": str, "date": dt.date, "boolean": bool}
 MAX_BOUND_ROWS = 5000  # more rows: the caller sends them in chunks
 ID_CHUNK = 1000  # org ids bound in one statement by `Warehouse.paths`
+# Where a node sits and whether a scope holds it is asked before every query (several a page) and changes only
+# when the org tree is imported again: answers are remembered this long, per scope and node (and, for a DuckDB
+# file, per version of the file).
+PATHS_SECONDS = 300
+PATHS_KEPT = 50_000
 
 
 def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -294,8 +300,10 @@ class Warehouse:
         self.url = _to_url(target)
         self.dialect = _dialect(self.url)
         args: dict[str, Any] = {}
+        self._file: Path | None = None
         if self.dialect == "duckdb":
             path = Path(self.url.removeprefix("duckdb:///"))
+            self._file, self._wal = path, path.with_name(path.name + ".wal")
             if read_only and not path.exists():
                 raise WarehouseError(
                     f"No warehouse at {path}: build the demo bank with `cockpit seed` or import "
@@ -304,6 +312,8 @@ class Warehouse:
             args = {"connect_args": {"read_only": read_only}}
         self.engine = sa.create_engine(self.url, **args)
         self._lock = threading.Lock()
+        self._paths: cachetools.TTLCache = cachetools.TTLCache(PATHS_KEPT, PATHS_SECONDS)
+        self._paths_lock = threading.Lock()
 
     def _frame(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         try:
@@ -342,9 +352,15 @@ class Warehouse:
 
     def paths(self, scope: Scope, org_ids: Any) -> dict[str, str]:
         """org_id -> materialised path of those of `org_ids` inside the user's subtrees (the rest are left
-        out): for a few nodes of a large tree, read without the whole subtree, the ids bound in chunks."""
-        ids = sorted({str(o) for o in org_ids if o is not None and o == o})
-        out: dict[str, str] = {}
+        out): for a few nodes of a large tree, read without the whole subtree, the ids bound in chunks, each
+        answer remembered for PATHS_SECONDS."""
+        asked = sorted({str(o) for o in org_ids if o is not None and o == o})
+        at = (self._written(), scope.org_ids)
+        with self._paths_lock:
+            known = {o: self._paths.get((at, o), self) for o in asked}
+        out = {o: p for o, p in known.items() if isinstance(p, str)}
+        ids = [o for o, p in known.items() if p is self]  # not asked in the last PATHS_SECONDS
+        found: dict[str, str] = {}
         for i in range(0, len(ids), ID_CHUNK):
             part = ids[i : i + ID_CHUNK]
             marks = ", ".join(f":id_{j}" for j in range(len(part)))
@@ -353,8 +369,17 @@ class Warehouse:
                 f"on s.org_id = o.org_id where o.org_id in ({marks})",
                 {**_scope_params(scope), **{f"id_{j}": v for j, v in enumerate(part)}},
             )
-            out.update(zip(df["org_id"], df["path"]))
-        return out
+            found.update(zip(df["org_id"], df["path"]))
+        with self._paths_lock:
+            for o in ids:
+                self._paths[(at, o)] = found.get(o)  # None: outside the scope, or no such node
+        return {**out, **found}
+
+    def _written(self) -> tuple[int, ...]:
+        """When a DuckDB file and its write-ahead log last changed: a rewritten warehouse is asked afresh."""
+        if self._file is None:
+            return ()
+        return tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in (self._file, self._wal))
 
     def peer_orgs(self, scope: Scope) -> set[str]:
         """The siblings of the user's own nodes outside their subtree: seen only as ranking rows."""
