@@ -25,7 +25,6 @@ names = {
     **{t: ui.tr(f"channels.touch.{t}") for t in ("sms", "push", "wecom_group")},
 }
 names.setdefault("wecom_1to1", ui.tr("channels.touch.wecom_1to1"))
-org_names = rules.names(lang, (ui.org_tree(), "org_id"))
 ORG_COLUMNS = ("credited_to", "org_id", "team_org_id")
 coverage = ui.query("channel_coverage", **win)
 

@@ -23,8 +23,7 @@ if not stored:
     st.caption(ui.tr("guidance.on_demand"))
 if not found:
     st.info(ui.tr("guidance.none"))
-tree = ui.org_tree()
-org_names = dict(zip(tree.org_id, tree[f"name_{lang}"]))
+org_names = ui.names().short
 shown, more = page(found, PAGE_SIZE)
 if more:
     st.caption(ui.tr("guidance.more", n=more))

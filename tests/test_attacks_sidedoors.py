@@ -180,7 +180,7 @@ def test_webhook_keys_never_reach_the_delivery_log_or_the_audit(wh, monkeypatch,
     assert logged[0]["address"].endswith("key=…89ab")
 
 
-def test_a_node_moved_out_of_a_branch_is_refused_at_once_though_answers_are_remembered(bank, tmp_path, attacks):
+def test_a_node_moved_out_of_a_branch_is_refused_at_once_though_answers_are_kept(bank, tmp_path, attacks):
     """`Warehouse.paths` remembers its answers per scope and node; a warehouse written again (a new import of
     the org tree) is asked afresh, so a node moved to another branch is refused on the next query."""
     import duckdb

@@ -17,11 +17,6 @@ def _go(org_id: str) -> None:
     st.session_state["f_org"] = org_id
 
 
-def pickable(tree: pd.DataFrame) -> set[str]:
-    """The nodes the sidebar picker offers (see ui.sidebar_filters): levels 0-3 and the user's own nodes."""
-    return set(tree[(tree.level <= 3) | tree.org_id.isin(ui.scope().org_ids)].org_id)
-
-
 def breadcrumb(org_id: str, key: str) -> None:
     """Buttons for the path from the user's highest visible node down to org_id."""
     tree = ui.org_tree().set_index("org_id")
@@ -45,8 +40,7 @@ def breadcrumb(org_id: str, key: str) -> None:
 
 def children_buttons(children: pd.DataFrame, key: str) -> None:
     """A 'drill into' button per child the picker offers."""
-    ok = pickable(ui.org_tree())
-    rows = children[children.org_id.isin(ok)]
+    rows = children[children.org_id.isin(ui.offered())]
     if rows.empty:
         return
     name = "name_zh" if ui.lang() == "zh" else "name_en"
@@ -68,7 +62,7 @@ def chart_click(key: str, org_ids: list[str]):
         if not points:
             return
         i = points[0].get("point_index", points[0].get("point_number"))
-        if i is not None and 0 <= int(i) < len(org_ids) and org_ids[int(i)] in pickable(ui.org_tree()):
+        if i is not None and 0 <= int(i) < len(org_ids) and org_ids[int(i)] in ui.offered():
             _go(org_ids[int(i)])
 
     return go

@@ -293,6 +293,7 @@ def forget_tree() -> None:
     """Drop the cached names and picker of every scope: the next run works them out again (a cold start)."""
     _reader.clear()
     _picker.clear()
+    _picker_back.clear()
 
 
 def names() -> display_names.Names:
@@ -323,18 +324,35 @@ class Picker:
 
     ids: list[str]
     labels: dict[str, str]
-    back: dict[str, str]
+    offered: frozenset[str]  # `ids` as a set: pages ask whether a node can be picked
+
+
+def _pickable(target: str, scope_key: tuple) -> pd.DataFrame:
+    tree = _cached_query(target, "org_tree", scope_key, ())
+    return tree[(tree.level <= 3) | tree.org_id.isin(scope_key[2])]
 
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
 def _picker(target: str, scope_key: tuple, language: str) -> Picker:
-    tree = _cached_query(target, "org_tree", scope_key, ())
-    pickable = tree[(tree.level <= 3) | tree.org_id.isin(scope_key[2])]
+    pickable = _pickable(target, scope_key)
+    ids = list(pickable.org_id)
+    return Picker(ids, org_options(pickable, _reader(target, scope_key, language)), frozenset(ids))
+
+
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
+def _picker_back(target: str, scope_key: tuple) -> dict[str, str]:
+    """Every picker label in either language (without its indent and mark) back to its node: asked only when
+    the picker hands back a label, after a language switch (both languages' names are then worked out)."""
     back: dict[str, str] = {}
     for other in i18n.LANGS:
-        labels = org_options(pickable, _reader(target, scope_key, other))
+        labels = org_options(_pickable(target, scope_key), _reader(target, scope_key, other))
         back.update({_bare(label): o for o, label in labels.items()})
-    return Picker(list(pickable.org_id), org_options(pickable, _reader(target, scope_key, language)), back)
+    return back
+
+
+def offered() -> frozenset[str]:
+    """The nodes the sidebar's org picker offers the user: levels 0-3 and their own nodes."""
+    return _or_stop(_picker, config.warehouse_target(), scope().key, lang()).offered
 
 
 def _home_org(tree: pd.DataFrame) -> str:
@@ -397,10 +415,12 @@ def sidebar_filters() -> dict[str, Any]:
         picker = _or_stop(_picker, config.warehouse_target(), scope().key, lang())
         ids, labels = picker.ids, picker.labels
         chosen = st.session_state.get("f_org")
-        if chosen not in ids and _bare(str(chosen)) in picker.back:
+        asked = chosen is not None and chosen not in picker.offered
+        back = _picker_back(config.warehouse_target(), scope().key) if asked else {}
+        if chosen not in picker.offered and _bare(str(chosen)) in back:
             # the picker handed back its label in the other language after a language switch: not a refusal
-            chosen = st.session_state["f_org"] = picker.back[_bare(str(chosen))]
-        if chosen not in ids:
+            chosen = st.session_state["f_org"] = back[_bare(str(chosen))]
+        if chosen not in picker.offered:
             if chosen is not None:  # crafted widget state or a node that left the user's scope
                 st.session_state["f_scope_refused"] = str(chosen)
             st.session_state["f_org"] = _home_org(tree)

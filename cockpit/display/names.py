@@ -45,31 +45,31 @@ class Names:
 
 
 def org_labels(tree: pd.DataFrame, lang: str = "zh") -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(label, short name, full path) per org id of an org_tree frame."""
+    """(label, short name, full path) per org id of an org_tree frame. Worked out top-down, level by level,
+    from plain lists: a bank's tree has tens of thousands of nodes and a first visit waits for this."""
     col = "name_zh" if lang == "zh" else "name_en"
-    name = dict(zip(tree.org_id.astype(str), tree[col].astype(str)))
-    parent = {str(o): (None if missing(p) else str(p)) for o, p in zip(tree.org_id, tree.parent_id)}
-
-    def chain(org: str) -> list[str]:
-        out, node = [], parent.get(org)
-        while node is not None and node in name:
-            out.append(node)
-            node = parent.get(node)
-        return out
-
+    ids = [str(o) for o in tree.org_id.tolist()]
+    name = dict(zip(ids, (str(n) for n in tree[col].tolist())))
+    parent = {o: (None if missing(p) else str(p)) for o, p in zip(ids, tree.parent_id.tolist())}
+    chains: dict[str, list[str]] = {}  # each node's ancestors within the frame, nearest first
+    paths: dict[str, str] = {}
+    for _, o in sorted(zip(tree.level.tolist(), ids)):
+        up = parent[o]
+        if up is not None and up in name:
+            chains[o] = [up, *chains.get(up, [])]
+            paths[o] = f"{paths.get(up, name[up])}{SEP}{name[o]}"
+        else:
+            chains[o], paths[o] = [], name[o]
     labels = dict(name)
-    clashes = tree.groupby(col).org_id.apply(list)
-    for ids in clashes[clashes.map(len) > 1]:
-        ids = [str(i) for i in ids]
-        chains = {o: chain(o) for o in ids}
-        for depth in range(1, max(len(c) for c in chains.values()) + 1):
-            cand = {
-                o: SEP.join([name[a] for a in reversed(c[:depth])] + [name[o]]) for o, c in chains.items()
-            }
+    same: dict[str, list[str]] = {}
+    for o in ids:
+        same.setdefault(name[o], []).append(o)
+    for clash in (group for group in same.values() if len(group) > 1):
+        for depth in range(1, max(len(chains[o]) for o in clash) + 1):
+            cand = {o: SEP.join([name[a] for a in reversed(chains[o][:depth])] + [name[o]]) for o in clash}
             labels.update(cand)
             if len(set(cand.values())) == len(cand):
                 break
-    paths = {o: SEP.join([name[a] for a in reversed(chain(o))] + [name[o]]) for o in name}
     return labels, name, paths
 
 

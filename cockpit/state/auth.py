@@ -127,6 +127,10 @@ def get_user(username: str) -> User:
         )
     if row is None:
         raise UserError(f"{NOT_ALLOWED}: '{str(username)[:40]}'")
+    return _user(row)
+
+
+def _user(row: Any) -> User:
     return User(
         row["username"],
         row["name"],
@@ -139,9 +143,10 @@ def get_user(username: str) -> User:
 
 
 def list_users() -> list[User]:
+    """Every user, in one read (pages name the users of actions and logs on every run)."""
     with db.read() as con:
-        names = list(con.execute(select(users_table.c.username).order_by(users_table.c.username)).scalars())
-    return [get_user(n) for n in names]
+        rows = con.execute(select(users_table).order_by(users_table.c.username)).mappings().all()
+    return [_user(r) for r in rows]
 
 
 def set_password(username: str, password: str, by: str = "cli") -> None:
