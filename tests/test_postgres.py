@@ -94,3 +94,36 @@ def test_overview_reads_the_same_marts_on_postgres(wh, pg, as_of):
     pd.testing.assert_frame_equal(
         _canonical(pgwh.run("overview_kpis", s, params)), _canonical(wh.run("overview_kpis", s, params))
     )
+
+
+def test_prepared_answers_reach_postgres_and_read_the_same(bank, pg_url, tmp_path, as_of):
+    """The kept answers are bytes (Arrow's stream format): exported to PostgreSQL as bytea, a reader there is
+    given the same rows as on DuckDB, and the scope is checked there too."""
+    from pgcluster import fresh_database
+
+    from cockpit.core.periods import current_windows
+    from cockpit.warehouse import prepared_store
+    from cockpit.warehouse.layer import ScopeError
+
+    source = tmp_path / "prepared.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", source)
+    prepared_store.build(source)
+    url = fresh_database(pg_url)
+    counts = export.export(source, url)
+    duck, post = Warehouse(str(source)), Warehouse(url)
+    try:
+        assert counts["mart_prepared"] > 0
+        assert post.sql("select count(*) as n from mart_prepared").n.iloc[0] == counts["mart_prepared"]
+        (start, end), *_ = current_windows(as_of)
+        params = {"org_id": "R01", "start": start, "end": end, "max_rows": 50}
+        given = duck.run("sicas_dropoff", Scope("t", "branch_head", ("R01",)), params)
+        assert not given.empty
+        kept = post._prepared("sicas_dropoff", queries.get("sicas_dropoff").bind(params))
+        assert kept is not None  # read from the exported bytes, not computed on PostgreSQL
+        read = post.run("sicas_dropoff", Scope("t", "branch_head", ("R01",)), params)
+        pd.testing.assert_frame_equal(read, given)
+        with pytest.raises(ScopeError):
+            post.run("sicas_dropoff", Scope("t", "branch_head", ("R02",)), params)
+    finally:
+        duck.engine.dispose()
+        post.engine.dispose()

@@ -60,6 +60,9 @@ def export(source: str | Path, url: str) -> dict[str, int]:
                 order = f" order by {ORDER[table]}" if table in ORDER else ""
                 select = f"select {', '.join(cols)} from {table}{order}"
                 if dialect == "postgres":
+                    # CSV holds bytes as PostgreSQL's hex form of bytea
+                    hexed = [f"'\\x' || hex({c}) as {c}" if _is_blob(table, c) else c for c in cols]
+                    select = f"select {', '.join(hexed)} from {table}{order}"
                     counts[table] = _copy_postgres(con, engine, table, cols, select, Path(tmp))
                 else:
                     counts[table] = _insert(con, engine, table, select)
@@ -67,6 +70,10 @@ def export(source: str | Path, url: str) -> dict[str, int]:
         con.close()
         engine.dispose()
     return counts
+
+
+def _is_blob(table: str, column: str) -> bool:
+    return str(schema.tables()[table]["columns"][column]["type"]).lower() == "blob"
 
 
 def _copy_postgres(con, engine: sa.Engine, table: str, cols: list[str], select: str, tmp: Path) -> int:
