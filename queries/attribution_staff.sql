@@ -4,6 +4,7 @@
 -- param: end date
 -- param: by one of(staff|team) = staff
 -- param: max_rows int = 1000000
+-- prepared: max_rows=50
 with coded as (
   select e.staff_id, e.customer_id, e.stage, e.amount
   from events e

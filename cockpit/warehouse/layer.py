@@ -407,11 +407,14 @@ class Warehouse:
             df["org_id"] = df["org_id"].astype(object).where(~peer, None)
         return df
 
-    def _prepared(self, name: str, bound: dict[str, Any]) -> pd.DataFrame | None:
+    def _prepared(
+        self, name: str, bound: dict[str, Any], scope: tuple[str, ...] | None = None
+    ) -> pd.DataFrame | None:
         """The answer `cockpit build` kept for exactly these parameters, or None (see
         cockpit/warehouse/prepared.py). Asked after the reader's right to the node is checked."""
         try:
-            df = self.sql(prepared.READ_SQL, {"q": name, "org": bound["org_id"], "p": prepared.key(bound)})
+            key = prepared.key(bound, scope)
+            df = self.sql(prepared.READ_SQL, {"q": name, "org": bound["org_id"], "p": key})
         except WarehouseError:  # a warehouse built before the table existed
             return None
         return None if df.empty else prepared.decode(df["payload"].iloc[0])
@@ -458,7 +461,7 @@ class Warehouse:
             if p.type == "org":
                 self.check_org(scope, bound[p.name])
         if q.prepared is not None and rows is None and use_stored:
-            kept = self._prepared(name, bound)
+            kept = self._prepared(name, bound, scope.org_ids if q.per_scope else None)
             if kept is not None:
                 return kept
         if q.scope in ("subtree", "peers"):

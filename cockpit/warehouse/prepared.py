@@ -9,8 +9,10 @@ lists. The answer is kept as it is: its rows, in Arrow's stream format, under th
 its bound parameters. `Warehouse.run` gives a kept answer when the parameters are exactly those; any other
 node, window or value is computed as before.
 
-A kept answer is the same for every user who may see the node: a prepared query reads the node's subtree
-only (`queries._check_prepared` refuses one that reads the reader's whole scope), and the layer checks the
+A kept answer is the same for every user who may see the node and asks with those parameters: a prepared
+query that reads only the node's subtree is kept once; one that also reads the reader's scope (`scope_orgs`:
+the staff attribution names only staff the reader may see) is kept per scope, for the whole tree and for each
+branch on its own (an executive's and a branch head's), and other scopes compute. The layer checks the
 reader's right to the node before it looks.
 """
 
@@ -27,16 +29,17 @@ from cockpit.warehouse import arrow_read
 
 TABLE = "mart_prepared"
 LEVEL = 1  # nodes prepared: the head office and the branches, whose subtrees are too large to read per view
+SCOPE_KEY = "~scope"  # not a parameter name (those are identifiers)
 READ_SQL = f"select payload from {TABLE} where query_name = :q and org_id = :org and params = :p"
 
 
-def key(bound: dict[str, Any]) -> str:
-    """The bound parameters as one string: the same values give the same key."""
-    return json.dumps(
-        {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in bound.items()},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+def key(bound: dict[str, Any], scope: tuple[str, ...] | None = None) -> str:
+    """The bound parameters (and the reader's own nodes, for a query kept per scope) as one string: the same
+    values give the same key."""
+    values = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in bound.items()}
+    if scope is not None:
+        values[SCOPE_KEY] = list(scope)
+    return json.dumps(values, sort_keys=True, ensure_ascii=False)
 
 
 def encode(df: pd.DataFrame) -> bytes:

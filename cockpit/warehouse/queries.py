@@ -28,6 +28,7 @@ the database driver, never spliced into the SQL text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class NamedQuery:
     settings: tuple[Param, ...] = ()  # set from the owning module's configuration, never by a caller
     stored: str | None = None  # the query over stored figures tried first (`-- stored:`)
     prepared: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # values kept by `cockpit build`
+    per_scope: bool = False  # a prepared query reading `scope_orgs`: its answers are kept per reader's scope
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -208,19 +210,19 @@ def _prepared_values(file: str, value: str) -> tuple[tuple[str, tuple[str, ...]]
     return tuple(out)
 
 
-def _check_prepared(q: NamedQuery, known: dict[str, NamedQuery]) -> None:
-    """A prepared query's answer for a node must be the same for every user who may see the node: one org
-    parameter, its subtree read through `node_orgs` only (never the reader's whole scope), no settings or
-    rows, and a window (`start`, `end`) or a day (`as_of`) the build can fill."""
+def _check_prepared(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
+    """A prepared query's answer must depend on its parameters and the reader's scope only: a subtree query
+    with one org parameter, no settings or rows, and a window (`start`, `end`) or a day (`as_of`) the build
+    can fill. One that reads `scope_orgs` (not only the node's subtree) is kept per scope (`per_scope`)."""
     if q.prepared is None:
-        return
+        return q
     names = {p.name: p for p in q.params}
     text = " ".join([q.sql, *(known[i].sql for i in q.includes if i in known)])
     orgs = [p.name for p in q.params if p.type == "org"]
     window = {"start", "end"} <= names.keys() or "as_of" in names
     problem = (
-        "it must read the subtree only (scope subtree, no scope_orgs, no settings or rows)"
-        if q.scope != "subtree" or "scope_orgs" in text or q.settings or "-- rows:" in text
+        "it must be a subtree query without settings or rows"
+        if q.scope != "subtree" or q.settings or "-- rows:" in text
         else "it must take one org parameter, org_id"
         if orgs != ["org_id"]
         else "it must take start and end, or as_of"
@@ -237,6 +239,7 @@ def _check_prepared(q: NamedQuery, known: dict[str, NamedQuery]) -> None:
             names[name].coerce(v)
     if problem:
         raise QueryError(f"{q.name}.sql: cannot be prepared: {problem}")
+    return dataclasses.replace(q, per_scope="scope_orgs" in text)
 
 
 def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
@@ -267,6 +270,7 @@ def _resolve(q: NamedQuery, known: dict[str, NamedQuery]) -> NamedQuery:
         q.settings,
         q.stored,
         q.prepared,
+        q.per_scope,
     )
 
 
@@ -276,7 +280,7 @@ def catalogue() -> dict[str, NamedQuery]:
     parsed = {p.stem: _parse(p) for p in sorted(QUERIES_DIR.glob("*.sql"))}
     for q in parsed.values():
         _check_stored(q, parsed)
-        _check_prepared(q, parsed)
+    parsed = {name: _check_prepared(q, parsed) for name, q in parsed.items()}
     return {name: _resolve(q, parsed) if q.includes else q for name, q in parsed.items()}
 
 
