@@ -57,6 +57,6 @@ if upload is not None and st.button(ui.tr("admin_targets.apply"), key="at_apply"
     except targets_io.WarehouseNotWritable as e:
         st.error(ui.tr("admin_targets.not_writable", detail=str(e)))
     else:
-        st.cache_data.clear()
+        ui.forget_figures()
         appstate.audit(ui.current_user().username, "targets_imported", file=upload.name, rows=n)
         st.success(ui.tr("admin_targets.done", n=n))

@@ -6,7 +6,6 @@ Excel export."""
 import streamlit as st
 
 from cockpit.app import insight_action, ui
-from cockpit.charts.guidance import evidence
 from cockpit.display import action_list
 from cockpit.guidance import PAGE_SIZE, Context, actions, page
 from cockpit.state import appstate
@@ -39,7 +38,7 @@ for i, ins in enumerate(shown):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))
         st.markdown(f"**{ui.tr('guidance.suggested')}** {ins.action(lang)}")
-        fig = evidence(ins, lang)
+        fig = ui.evidence(f["org_id"], p, i)  # `shown` starts the guidance: its place there
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
         insight_action.button(ins, i, f)  # the loop: cockpit/state/actions.py, pages/actions.py

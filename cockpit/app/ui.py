@@ -179,11 +179,29 @@ def query_later(name: str, **params: Any) -> Callable[[], pd.DataFrame]:
     return lambda: _cached_query(target, name, scope_key, key).copy()
 
 
-@st.cache_data(show_spinner=False, ttl=600, max_entries=200)
+# Shared by every session of the scope, not copied per run: a node's hundreds of insights are read once, and
+# an insight's evidence (parsed when first drawn) and chart are worked out once. Pages only read them.
+@st.cache_resource(show_spinner=False, ttl=600, max_entries=200)
 def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.date) -> tuple[list, bool]:
     from cockpit.guidance import stored
 
     return stored.guidance(_warehouse(target), Scope(*scope_key), org_id, Period.parse(label, day))
+
+
+@st.cache_resource(show_spinner=False, ttl=600, max_entries=2000)
+def _evidence(
+    target: str, scope_key: tuple, org_id: str, label: str, day: dt.date, position: int, language: str
+) -> Any:
+    from cockpit.charts.guidance import evidence
+
+    return evidence(_insights(target, scope_key, org_id, label, day)[0][position], language)
+
+
+def evidence(org_id: str, period: Period, position: int) -> Any:
+    """The evidence chart of the guidance's insight at `position` (see `guidance`), or None without one."""
+    warehouse()
+    target, key = config.warehouse_target(), scope().key
+    return _evidence(target, key, org_id, period.label, period.as_of, position, lang())
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
@@ -294,6 +312,13 @@ def forget_tree() -> None:
     _reader.clear()
     _picker.clear()
     _picker_back.clear()
+
+
+def forget_figures() -> None:
+    """Drop every cached query answer, guidance and evidence chart (new targets, a cold start)."""
+    st.cache_data.clear()
+    _insights.clear()
+    _evidence.clear()
 
 
 def names() -> display_names.Names:

@@ -268,7 +268,6 @@ def _pages(username: str = "exec", role: str = "executive") -> list[list[Any]]:
     """Every page of a role: server-side time cold (caches emptied) and warm, with the SQL statements and the
     rows they returned cold; then one more run under tracemalloc for peak Python memory (timed apart, as
     tracing slows Python)."""
-    import streamlit as st
 
     from cockpit.app import navigation, ui
 
@@ -280,7 +279,7 @@ def _pages(username: str = "exec", role: str = "executive") -> list[list[Any]]:
             timings = []
             for cache in ("cold", "warm"):
                 if cache == "cold":
-                    st.cache_data.clear()
+                    ui.forget_figures()
                     ui.forget_tree()
                 rec.reset()
                 t0 = time.perf_counter()
