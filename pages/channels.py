@@ -4,7 +4,7 @@ cockpit/domain/channels.py."""
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import figures, ui
 from cockpit.charts import channels as charts
 from cockpit.core import i18n
 from cockpit.display import downloads
@@ -86,7 +86,8 @@ with t_int:
     else:
         a, b = st.columns(2)
         a.plotly_chart(
-            charts.bars(
+            figures.chart(
+                charts.bars,
                 mix[mix.kind == "channels"],
                 "bucket",
                 "share",
@@ -97,8 +98,14 @@ with t_int:
             key="ch_mix_channels",
         )
         b.plotly_chart(
-            charts.bars(
-                mix[mix.kind == "groups"], "bucket", "share", {}, True, ui.tr("channels.by_groups")
+            figures.chart(
+                charts.bars,
+                mix[mix.kind == "groups"],
+                "bucket",
+                "share",
+                {},
+                True,
+                ui.tr("channels.by_groups"),
             ),
             key="ch_mix_groups",
         )
@@ -122,8 +129,12 @@ with t_svc:
                 help=ui.tr("channels.spread.help"),
             )
         st.plotly_chart(
-            charts.service_spread(
-                svc, "median_response_seconds", names, ui.tr("channels.col.median_response_seconds")
+            figures.chart(
+                charts.service_spread,
+                svc,
+                "median_response_seconds",
+                names,
+                ui.tr("channels.col.median_response_seconds"),
             ),
             key="ch_service_chart",
         )
@@ -150,8 +161,11 @@ with t_ref:
             st.info(ui.tr("channels.empty.referrals"))
         else:
             st.plotly_chart(
-                charts.titled(
-                    charts.referral_sankey(matrix, names), ui.tr("channels.chart.sankey")
+                figures.chart(
+                    charts.referral_sankey,
+                    matrix,
+                    names,
+                    titles=(ui.tr("channels.chart.sankey"),),
                 ),
                 key="ch_ref_sankey",
             )
@@ -179,11 +193,11 @@ with t_ref:
             )
         if not monthly.empty:
             st.plotly_chart(
-                charts.titled(
-                    charts.route_heatmap(monthly, names),
-                    "",
-                    ui.tr("channels.axis.month"),
-                    ui.tr("channels.axis.route"),
+                figures.chart(
+                    charts.route_heatmap,
+                    monthly,
+                    names,
+                    titles=("", ui.tr("channels.axis.month"), ui.tr("channels.axis.route")),
                 ),
                 key="ch_ref_heatmap",
             )
@@ -217,15 +231,16 @@ with t_link:
         st.info(ui.tr("channels.empty.linkage"))
     else:
         st.plotly_chart(
-            charts.titled(
-                charts.linkage(
-                    link,
-                    names,
-                    (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any")),
+            figures.chart(
+                charts.linkage,
+                link,
+                names,
+                (ui.tr("channels.col.reached_suitable"), ui.tr("channels.col.reached_any")),
+                titles=(
+                    ui.tr("channels.chart.linkage"),
+                    ui.tr("channels.axis.state"),
+                    ui.tr("channels.axis.share"),
                 ),
-                ui.tr("channels.chart.linkage"),
-                ui.tr("channels.axis.state"),
-                ui.tr("channels.axis.share"),
             ),
             key="ch_link_chart",
         )
@@ -238,11 +253,17 @@ with t_attr:
     else:
         models = {m: ui.tr(f"channels.model.{m}") for m in rules.ATTRIBUTION_MODELS}
         st.plotly_chart(
-            charts.titled(
-                charts.attribution(attr, rules.ATTRIBUTION_MODELS, models, names),
-                ui.tr("channels.chart.attribution"),
-                ui.tr("channels.axis.channel"),
-                ui.tr("channels.axis.actions"),
+            figures.chart(
+                charts.attribution,
+                attr,
+                rules.ATTRIBUTION_MODELS,
+                models,
+                names,
+                titles=(
+                    ui.tr("channels.chart.attribution"),
+                    ui.tr("channels.axis.channel"),
+                    ui.tr("channels.axis.actions"),
+                ),
             ),
             key="ch_attr_chart",
         )
@@ -293,7 +314,15 @@ with t_wecom:
             col.metric(ui.tr(f"channels.col.{k}"), i18n.count(wc[k], lang))
         tp = ui.query("wecom_touchpoints", **win)
         st.plotly_chart(
-            charts.bars(tp, "touchpoint", "open_rate", names, True, ui.tr("channels.open_rates")),
+            figures.chart(
+                charts.bars,
+                tp,
+                "touchpoint",
+                "open_rate",
+                names,
+                True,
+                ui.tr("channels.open_rates"),
+            ),
             key="ch_open_chart",
         )
         st.dataframe(table(named(tp, "touchpoint")), hide_index=True)

@@ -4,7 +4,7 @@ items and the top guidance."""
 
 import streamlit as st
 
-from cockpit.app import drill, pills, ui
+from cockpit.app import drill, figures, pills, ui
 from cockpit.app.navigation import pages_for
 from cockpit.charts import targets as charts
 from cockpit.core import calendar, i18n
@@ -81,7 +81,7 @@ with left:
         ranked = board.ranked(pick).assign(label=lambda d: [ui.names().org(o) for o in d.org_id])
         words = {"achievement": ui.tr("targets.pace"), "title": metrics.get(pick).name(lang)}
         words["time_progress"] = ui.tr("targets.time_progress")
-        fig = charts.children_bars(ranked, "label", prog.ratio, words)
+        fig = figures.chart(charts.children_bars, ranked, "label", prog.ratio, words)
         click = drill.chart_click("ov_children", list(ranked.org_id))
         st.plotly_chart(fig, key="ov_children", on_select=click, selection_mode="points")
         st.caption(ui.tr("overview.children_hint"))

@@ -4,7 +4,7 @@ children to drill into.
 
 import streamlit as st
 
-from cockpit.app import drill, ui
+from cockpit.app import drill, figures, ui
 from cockpit.charts import scorecard as charts
 from cockpit.core import calendar, i18n
 from cockpit.display import scores as scores_words
@@ -51,7 +51,7 @@ c[4].metric(ui.tr("scorecard.rank_change"), moved if me.siblings > 1 else alone)
 peers = rows[rows.relation.isin(["self", "sibling", "peer"])]
 if len(peers) > 1:  # no one-bar ranking
     st.subheader(ui.tr("scorecard.peers"))
-    fig = charts.ranking_bars(peers, name_col, org, ui.tr("scorecard.peers"))
+    fig = figures.chart(charts.ranking_bars, peers, name_col, org, ui.tr("scorecard.peers"))
     st.plotly_chart(fig, key="sc_peers")
 if (peers.relation == "peer").any():
     st.caption(ui.tr("scorecard.peers_note"))
@@ -61,7 +61,8 @@ dims = scorecard.dimension_names(cfg, lang)
 detail = scorecard.breakdown(scores, org)
 detail["label"] = [scorecard.indicator_name(m, lang) for m in detail.indicator]
 st.plotly_chart(
-    charts.points_lost(
+    figures.chart(
+        charts.points_lost,
         detail,
         {
             "earned": ui.tr("scorecard.earned"),

@@ -4,7 +4,7 @@ cockpit/domain/sicas.py."""
 
 import streamlit as st
 
-from cockpit.app import ui
+from cockpit.app import figures, ui
 from cockpit.charts import sicas as charts
 from cockpit.core import i18n
 from cockpit.display import downloads, labels
@@ -71,20 +71,27 @@ for col, key, value, change in zip(
     )
 left, right = st.columns(2)
 left.plotly_chart(
-    charts.titled(
-        charts.funnel(cur, stages, (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev"))),
-        ui.tr("sicas.chart.funnel"),
+    figures.chart(
+        charts.funnel,
+        cur,
+        stages,
+        (ui.tr("sicas.col.pct_first"), ui.tr("sicas.col.pct_prev")),
+        titles=(ui.tr("sicas.chart.funnel"),),
     ),
     key="sicas_funnel_chart",
 )
 right.plotly_chart(
-    charts.titled(
-        charts.compare(
-            cur, prev, stages, (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end))
+    figures.chart(
+        charts.compare,
+        cur,
+        prev,
+        stages,
+        (p.label, ui.tr("sicas.previous", start=prev_start, end=prev_end)),
+        titles=(
+            ui.tr("sicas.chart.compare"),
+            ui.tr("sicas.axis.stage"),
+            ui.tr("sicas.axis.customers"),
         ),
-        ui.tr("sicas.chart.compare"),
-        ui.tr("sicas.axis.stage"),
-        ui.tr("sicas.axis.customers"),
     ),
     key="sicas_compare_chart",
 )
@@ -108,14 +115,19 @@ worst = sicas.worst_week(weekly)
 if worst:
     st.warning(ui.tr("sicas.worst_week", week=worst), icon=":material/trending_down:")
 st.plotly_chart(
-    charts.titled(
-        charts.weekly_trend(
-            weekly, worst, ui.tr("sicas.step_rate"), ui.tr("sicas.step_base"), lang
+    figures.chart(
+        charts.weekly_trend,
+        weekly,
+        worst,
+        ui.tr("sicas.step_rate"),
+        ui.tr("sicas.step_base"),
+        lang,
+        titles=(
+            ui.tr("sicas.chart.weekly"),
+            ui.tr("sicas.axis.week"),
+            ui.tr("sicas.axis.customers"),
+            ui.tr("sicas.axis.rate"),
         ),
-        ui.tr("sicas.chart.weekly"),
-        ui.tr("sicas.axis.week"),
-        ui.tr("sicas.axis.customers"),
-        ui.tr("sicas.axis.rate"),
     ),
     key="sicas_weekly_chart",
 )
@@ -149,11 +161,12 @@ names = {
 channel_names = ui.query("channels")
 names.update(dict(zip(channel_names.channel_id, channel_names[f"name_{ui.lang()}"])))
 st.plotly_chart(
-    charts.titled(
-        charts.breakdown(sliced, stages, names),
-        ui.tr("sicas.chart.breakdown"),
-        ui.tr("sicas.axis.stage"),
-        by_names[by],
+    figures.chart(
+        charts.breakdown,
+        sliced,
+        stages,
+        names,
+        titles=(ui.tr("sicas.chart.breakdown"), ui.tr("sicas.axis.stage"), by_names[by]),
     ),
     key="sicas_breakdown_chart",
 )

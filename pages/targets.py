@@ -4,7 +4,7 @@ drill into children.
 
 import streamlit as st
 
-from cockpit.app import drill, pills, ui
+from cockpit.app import drill, figures, pills, ui
 from cockpit.charts import targets as charts
 from cockpit.core import calendar, i18n
 from cockpit.display import statuses
@@ -102,7 +102,8 @@ c[3].metric(
     help=ui.tr("targets.compare_help", start=yago[0], end=yago[1]),
 )
 st.plotly_chart(
-    charts.trend(
+    figures.chart(
+        charts.trend,
         series,
         targets.pace_path(cal, p, view.target, base),
         view.target,
@@ -134,7 +135,8 @@ if not children.empty:
     st.subheader(ui.tr("targets.children"))
     kids = targets.table(frames, tg, list(children.org_id), [mid], prog)
     st.plotly_chart(
-        charts.children_bars(
+        figures.chart(
+            charts.children_bars,
             kids,
             name_col,
             prog.ratio,

@@ -316,9 +316,12 @@ def forget_tree() -> None:
 
 def forget_figures() -> None:
     """Drop every cached query answer, guidance and evidence chart (new targets, a cold start)."""
+    from cockpit.app import figures
+
     st.cache_data.clear()
     _insights.clear()
     _evidence.clear()
+    figures.forget()
 
 
 def names() -> display_names.Names:
