@@ -148,9 +148,10 @@ sliced = ui.query("sicas_funnel", **base, start=p.start, end=p.to_date, by=by).q
     "stage in @known"
 )
 labels = ui.query("sicas_labels")
+slices, short = set(sliced["slice"]), ui.names().short
 names = {
     **dict(zip(labels.id, labels[f"name_{ui.lang()}"])),
-    **dict(zip(ui.org_tree().org_id, ui.org_tree()[f"name_{ui.lang()}"])),
+    **{o: short[o] for o in slices if o in short},
     **{
         c: ui.tr(f"sicas.segment.{c}")
         for c in ("mass", "young", "affluent", "sme_owner", "private")
@@ -165,7 +166,7 @@ st.plotly_chart(
         charts.breakdown,
         sliced,
         stages,
-        names,
+        {s: n for s, n in names.items() if s in slices},  # the chart's words: its slices' names
         titles=(ui.tr("sicas.chart.breakdown"), ui.tr("sicas.axis.stage"), by_names[by]),
     ),
     key="sicas_breakdown_chart",

@@ -40,7 +40,8 @@ def breadcrumb(org_id: str, key: str) -> None:
 
 def children_buttons(children: pd.DataFrame, key: str) -> None:
     """A 'drill into' button per child the picker offers."""
-    rows = children[children.org_id.isin(ui.offered())]
+    offered = ui.offered()
+    rows = children[[o in offered for o in children.org_id]]
     if rows.empty:
         return
     name = "name_zh" if ui.lang() == "zh" else "name_en"

@@ -328,7 +328,7 @@ def names() -> display_names.Names:
     """The names of the nodes and channels the user may see, in their language (cockpit.display)."""
     warehouse()
     cached = _or_stop(_reader, config.warehouse_target(), scope().key, lang())
-    return dataclasses.replace(cached, users=display_names.user_names(lang()))
+    return dataclasses.replace(cached, users=display_names.UserNames(lang()))
 
 
 def org_options(tree: pd.DataFrame, reader: display_names.Names) -> dict[str, str]:

@@ -5,6 +5,7 @@ its parents' names, nearest first, until it is unique: 北京人民路支行 / �
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -25,7 +26,7 @@ class Names:
     short: dict[str, str]
     paths: dict[str, str]
     channels: dict[str, str]
-    users: dict[str, str] = field(default_factory=dict)
+    users: Mapping[str, str] = field(default_factory=dict)
 
     def org(self, org_id: object, full: bool = False) -> str:
         """The node's name (with its parents where the name repeats; `full`: its whole path)."""
@@ -83,7 +84,29 @@ def from_frames(tree: pd.DataFrame, channels: pd.DataFrame, lang: str = "zh") ->
     labels, short, paths = org_labels(tree, lang)
     col = "name_zh" if lang == "zh" else "name_en"
     channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
-    return Names(labels, short, paths, channel_names, user_names(lang))
+    return Names(labels, short, paths, channel_names, UserNames(lang))
+
+
+class UserNames(Mapping[str, str]):
+    """Every user's display name, read from the user store when first asked (most page runs name nobody)."""
+
+    def __init__(self, lang: str = "zh") -> None:
+        self.lang = lang
+        self._names: dict[str, str] | None = None
+
+    def _read(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = user_names(self.lang)
+        return self._names
+
+    def __getitem__(self, username: str) -> str:
+        return self._read()[username]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def user_names(lang: str = "zh") -> dict[str, str]:

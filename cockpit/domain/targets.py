@@ -175,9 +175,10 @@ def _cells(frame: pd.DataFrame, column: str = "value") -> dict[tuple[str, str], 
     if frame.empty:
         return {}
     first = frame.drop_duplicates(["org_id", "metric"])
+    values = first[column].tolist()  # plain lists: iterating Arrow-backed columns value by value is slow
     return {
         (o, m): None if pd.isna(v) else float(v)
-        for o, m, v in zip(first["org_id"], first["metric"], first[column])
+        for o, m, v in zip(first["org_id"].tolist(), first["metric"].tolist(), values)
     }
 
 
