@@ -17,6 +17,8 @@ The per-customer SQL is `queries/outcome_customers.sql`; action customers reach 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from cockpit.state import actions
@@ -56,7 +58,7 @@ def per_customer(
     done = _acted_rows(acts)
     done = done[done.anchor_date.notna()]
     if done.empty:
-        return wh.run("outcome_customers", scope, {"days": days, "lookback": lookback}, rows=done)
+        return _no_customers(wh, days, lookback).copy()
     # the comparison pool excludes the customers of every action, not only of the actions measured
     others = _acted_rows(every).drop_duplicates("customer_id").assign(action_id=0, anchor_date=None)
     room = max(MAX_BOUND_ROWS - len(others), 1)
@@ -70,6 +72,14 @@ def per_customer(
         for i in range(0, len(done), room)
     ]
     return pd.concat(parts, ignore_index=True)
+
+
+@lru_cache(maxsize=16)
+def _no_customers(wh: Warehouse, days: int, lookback: int) -> pd.DataFrame:
+    """The query's answer without a done action: no rows, its columns (asked once per warehouse, not on
+    every scorecard and actions page)."""
+    empty = pd.DataFrame(columns=["action_id", "customer_id", "anchor_date"])
+    return wh.run("outcome_customers", cohort_scope(wh), {"days": days, "lookback": lookback}, rows=empty)
 
 
 def compare(cust: pd.DataFrame, acts: list[actions.Action], by: str) -> pd.DataFrame:
