@@ -41,7 +41,8 @@ labels = {s: ui.tr(f"status.{s}") for s in ("green", "amber", "red", "no_target"
 shown_columns = ["name", *targets.TABLE_COLUMNS[3:]]  # the table's figures, the node by its name
 columns = {c: ui.tr(f"targets.{c}") for c in shown_columns}
 st.subheader(ui.tr("targets.summary"))
-summary = targets.table(frames, tg, [org], ids, prog)
+cells = targets.Cells.of(frames, tg)  # read once: the summary, the metric's view, the children
+summary = targets.table(frames, tg, [org], ids, prog, cells)
 shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
 shown[ui.tr("targets.why")] = statuses.reasons(
     summary, prog.ratio, lang
@@ -58,7 +59,8 @@ st.caption(m.definition(lang))
 series = ui.query("metric_values", start=p.start, end=p.to_date, parent=org, grain="day")
 series = series[series.metric == mid]
 base = targets.opening(frames, org, mid)
-view = targets.node_view(frames, tg, org, mid, prog, fc=targets.forecast(series, cal, prog, base))
+fc = targets.forecast(series, cal, prog, base)
+view = targets.node_view(frames, tg, org, mid, prog, fc=fc, cells=cells)
 c = st.columns(5)
 c[0].metric(m.name(lang), m.fmt(view.actual, lang), help=m.definition(lang))
 c[1].metric(ui.tr("targets.target"), m.fmt(view.target, lang))
@@ -133,7 +135,7 @@ if view.status in ("red", "amber"):  # a lagging metric: the open actions alread
 children = frames["current"][frames["current"].parent_id == org].drop_duplicates("org_id")
 if not children.empty:
     st.subheader(ui.tr("targets.children"))
-    kids = targets.table(frames, tg, list(children.org_id), [mid], prog)
+    kids = targets.table(frames, tg, list(children.org_id), [mid], prog, cells)
     st.plotly_chart(
         figures.chart(
             charts.children_bars,

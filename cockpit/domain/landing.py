@@ -46,8 +46,11 @@ def board(
         if not current.empty
         else []
     )
-    node = targets.table(frames, target_values, [org_id], ids, progress) if ids else pd.DataFrame()
-    children = targets.table(frames, target_values, kids, ids, progress) if ids and kids else pd.DataFrame()
+    cells = targets.Cells.of(frames, target_values)
+    node = targets.table(frames, target_values, [org_id], ids, progress, cells) if ids else pd.DataFrame()
+    children = (
+        targets.table(frames, target_values, kids, ids, progress, cells) if ids and kids else pd.DataFrame()
+    )
     empty = pd.DataFrame(columns=["org_id", "metric", "status", "pace"])
     return Board(node if not node.empty else empty, children if not children.empty else empty, ids)
 

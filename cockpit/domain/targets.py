@@ -266,14 +266,16 @@ def table(
     org_ids: list[str],
     metric_ids: list[str],
     progress: Progress,
+    cells: Cells | None = None,
 ) -> pd.DataFrame:
-    """One row per (node, metric): actual, target, achievement, pace, status, days ahead, MoM, YoY."""
+    """One row per (node, metric): actual, target, achievement, pace, status, days ahead, MoM, YoY (`cells`:
+    the frames' `Cells.of`, when the caller reads them more than once)."""
     names = (
         frames["current"].drop_duplicates("org_id").set_index("org_id")
         if not frames["current"].empty
         else None
     )
-    cells = Cells.of(frames, targets)
+    cells = cells or Cells.of(frames, targets)
     rows = []
     for org in org_ids:
         for mid in metric_ids:

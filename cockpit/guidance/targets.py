@@ -63,8 +63,8 @@ def find(ctx: Context) -> list[Insight]:
         return []
     nodes = list(frames["current"].drop_duplicates("org_id").org_id)
     ids = targets.targeted_metrics(tgt)
-    table = targets.table(frames, tgt, nodes, ids, progress)
     cells = targets.Cells.of(frames, tgt)
+    table = targets.table(frames, tgt, nodes, ids, progress, cells)
     ended = progress.remaining <= 0
     missed = _missed_last_period(ctx)
     found = []
