@@ -282,3 +282,29 @@ def test_an_indicator_scoring_nothing_says_which_rule_gave_it(app, wh, as_of):
                 {"o": start - pd.Timedelta(days=1), "n": as_of},
             )
             assert bal.b.iloc[-1] <= bal.b.iloc[0]
+
+
+def test_the_server_start_works_out_the_sidebar_of_the_large_scopes_for_their_users(bank, monkeypatch):
+    """cockpit/app/serve.py: the names and picker of every scope holding the head office or a branch are
+    worked out before the first visit, in every language, and a page run then finds them made."""
+    from cockpit.app import serve, ui
+    from cockpit.core import config, i18n
+    from cockpit.display import names as display_names
+    from cockpit.state import auth
+    from cockpit.warehouse.layer import Scope, open_warehouse
+
+    ui.forget_tree()
+    made: list[str] = []
+    real = display_names.from_frames
+    monkeypatch.setattr(display_names, "from_frames", lambda *a: made.append(a[2]) or real(*a))
+    large = {auth.get_user(u).scope.org_ids for u in ("exec", "head_r01", "head_r02")}
+    assert serve.warm_sidebars() >= len(large)
+    assert len(made) >= len(large) * len(i18n.LANGS)
+    made.clear()
+    target = config.warehouse_target()
+    for org_ids in large:
+        for lang in i18n.LANGS:
+            picker = ui._picker(target, ui._nodes_key(org_ids), lang)
+            tree = open_warehouse(target).run("org_tree", Scope("t", "branch_head", org_ids), {})
+            assert set(picker.ids) == set(tree[(tree.level <= 3) | tree.org_id.isin(org_ids)].org_id)
+    assert made == []  # nothing worked out again

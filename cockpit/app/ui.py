@@ -307,6 +307,19 @@ def _reader(target: str, scope_key: tuple, language: str) -> display_names.Names
     return display_names.from_frames(tree, _cached_query(target, "channels", scope_key, ()), language)
 
 
+def _nodes_key(org_ids: tuple[str, ...] | None = None) -> tuple:
+    """The scope key the sidebar's tree is read and cached under: the user's nodes only (the tree a scope
+    sees does not depend on who holds it), so users of one scope share the names and picker."""
+    return ("sidebar", "reader", scope().org_ids if org_ids is None else org_ids)
+
+
+def warm_sidebar(target: str, org_ids: tuple[str, ...]) -> None:
+    """Work out the sidebar's names and picker of a scope in every language before anyone asks (server start:
+    a bank's tree of tens of thousands of nodes takes a visible moment)."""
+    for language in i18n.LANGS:
+        _picker(target, _nodes_key(org_ids), language)
+
+
 def forget_tree() -> None:
     """Drop the cached names and picker of every scope: the next run works them out again (a cold start)."""
     _reader.clear()
@@ -327,7 +340,7 @@ def forget_figures() -> None:
 def names() -> display_names.Names:
     """The names of the nodes and channels the user may see, in their language (cockpit.display)."""
     warehouse()
-    cached = _or_stop(_reader, config.warehouse_target(), scope().key, lang())
+    cached = _or_stop(_reader, config.warehouse_target(), _nodes_key(), lang())
     return dataclasses.replace(cached, users=display_names.UserNames(lang()))
 
 
@@ -380,7 +393,7 @@ def _picker_back(target: str, scope_key: tuple) -> dict[str, str]:
 
 def offered() -> frozenset[str]:
     """The nodes the sidebar's org picker offers the user: levels 0-3 and their own nodes."""
-    return _or_stop(_picker, config.warehouse_target(), scope().key, lang()).offered
+    return _or_stop(_picker, config.warehouse_target(), _nodes_key(), lang()).offered
 
 
 def _home_org(tree: pd.DataFrame) -> str:
@@ -440,11 +453,11 @@ def sidebar_filters() -> dict[str, Any]:
         ):  # first run, a new period type, or a crafted value
             st.session_state["f_period"] = options[0]
         label = st.selectbox(tr("filter.period"), options, key="f_period")
-        picker = _or_stop(_picker, config.warehouse_target(), scope().key, lang())
+        picker = _or_stop(_picker, config.warehouse_target(), _nodes_key(), lang())
         ids, labels = picker.ids, picker.labels
         chosen = st.session_state.get("f_org")
         asked = chosen is not None and chosen not in picker.offered
-        back = _picker_back(config.warehouse_target(), scope().key) if asked else {}
+        back = _picker_back(config.warehouse_target(), _nodes_key()) if asked else {}
         if chosen not in picker.offered and _bare(str(chosen)) in back:
             # the picker handed back its label in the other language after a language switch: not a refusal
             chosen = st.session_state["f_org"] = back[_bare(str(chosen))]
