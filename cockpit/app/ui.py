@@ -292,7 +292,10 @@ def first_day() -> dt.date | None:
 
 
 def org_tree() -> pd.DataFrame:
-    return query("org_tree")
+    """The org nodes the user sees: read under the scope's key (see `_nodes_key`), as the sidebar reads it, so
+    the tree a server start read for the sidebar serves the pages too."""
+    warehouse()
+    return _or_stop(_cached_query, config.warehouse_target(), "org_tree", _nodes_key(), ()).copy()
 
 
 TREE_INDENT = "\u3000"  # an ideographic space: the dropdown keeps it where it drops ordinary leading spaces
@@ -310,7 +313,7 @@ def _reader(target: str, scope_key: tuple, language: str) -> display_names.Names
 def _nodes_key(org_ids: tuple[str, ...] | None = None) -> tuple:
     """The scope key the sidebar's tree is read and cached under: the user's nodes only (the tree a scope
     sees does not depend on who holds it), so users of one scope share the names and picker."""
-    return ("sidebar", "reader", scope().org_ids if org_ids is None else org_ids)
+    return ("sidebar", "reader", tuple(sorted(scope().org_ids if org_ids is None else org_ids)))
 
 
 def warm_sidebar(target: str, org_ids: tuple[str, ...]) -> None:
