@@ -189,19 +189,20 @@ def _insights(target: str, scope_key: tuple, org_id: str, label: str, day: dt.da
 
 
 @st.cache_resource(show_spinner=False, ttl=600, max_entries=2000)
-def _evidence(
-    target: str, scope_key: tuple, org_id: str, label: str, day: dt.date, position: int, language: str
-) -> Any:
+def _evidence(key: str, language: str, _insight: Any) -> Any:
     from cockpit.charts.guidance import evidence
 
-    return evidence(_insights(target, scope_key, org_id, label, day)[0][position], language)
+    return evidence(_insight, language)
 
 
 def evidence(org_id: str, period: Period, position: int) -> Any:
-    """The evidence chart of the guidance's insight at `position` (see `guidance`), or None without one."""
+    """The evidence chart of the guidance's insight at `position` (see `guidance`), or None without one: drawn
+    once per insight (its node, period, reader's scope and stable key) and language."""
     warehouse()
     target, key = config.warehouse_target(), scope().key
-    return _evidence(target, key, org_id, period.label, period.as_of, position, lang())
+    insight = _insights(target, key, org_id, period.label, period.as_of)[0][position]
+    kept = "|".join(map(str, (target, key, org_id, period.label, period.as_of, insight.stable_key())))
+    return _evidence(kept, lang(), insight)
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
