@@ -300,10 +300,9 @@ class Warehouse:
         self.url = _to_url(target)
         self.dialect = _dialect(self.url)
         args: dict[str, Any] = {}
-        self._file: Path | None = None
-        if self.dialect == "duckdb":
-            path = Path(self.url.removeprefix("duckdb:///"))
-            self._file, self._wal = path, path.with_name(path.name + ".wal")
+        path = Path(self.url.removeprefix("duckdb:///")) if self.dialect == "duckdb" else None
+        self._remember(path)
+        if path is not None:
             if read_only and not path.exists():
                 raise WarehouseError(
                     f"No warehouse at {path}: build the demo bank with `cockpit seed` or import "
@@ -312,6 +311,10 @@ class Warehouse:
             args = {"connect_args": {"read_only": read_only}}
         self.engine = sa.create_engine(self.url, **args)
         self._lock = threading.Lock()
+
+    def _remember(self, file: Path | None) -> None:
+        """The memory of `paths` (see PATHS_SECONDS), and the DuckDB file whose writes make it ask afresh."""
+        self._file, self._wal = file, None if file is None else file.with_name(file.name + ".wal")
         self._paths: cachetools.TTLCache = cachetools.TTLCache(PATHS_KEPT, PATHS_SECONDS)
         self._paths_lock = threading.Lock()
 
@@ -377,7 +380,7 @@ class Warehouse:
 
     def _written(self) -> tuple[int, ...]:
         """When a DuckDB file and its write-ahead log last changed: a rewritten warehouse is asked afresh."""
-        if self._file is None:
+        if self._file is None or self._wal is None:
             return ()
         return tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in (self._file, self._wal))
 

@@ -155,6 +155,7 @@ class SparkWarehouse(Warehouse):
         self.dialect = "spark"
         self.engine = None
         self._lock = threading.Lock()
+        self._remember(None)
 
     def _frame(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         from pyspark.errors import PySparkException
