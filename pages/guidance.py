@@ -38,7 +38,7 @@ for i, ins in enumerate(shown):
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))
         st.markdown(f"**{ui.tr('guidance.suggested')}** {ins.action(lang)}")
-        fig = ui.evidence(f["org_id"], p, i)  # `shown` starts the guidance: its place there
+        fig = ui.evidence(ins, f["org_id"], p)
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
         insight_action.button(ins, i, f)  # the loop: cockpit/state/actions.py, pages/actions.py

@@ -195,14 +195,12 @@ def _evidence(key: str, language: str, _insight: Any) -> Any:
     return evidence(_insight, language)
 
 
-def evidence(org_id: str, period: Period, position: int) -> Any:
-    """The evidence chart of the guidance's insight at `position` (see `guidance`), or None without one: drawn
-    once per insight (its node, period, reader's scope and stable key) and language."""
+def evidence(insight: Any, org_id: str, period: Period) -> Any:
+    """The evidence chart of an insight of the guidance of `org_id` and `period` (see `guidance`), or None
+    without one: drawn once per insight (its node, period, reader's scope and stable key) and language."""
     warehouse()
-    target, key = config.warehouse_target(), scope().key
-    insight = _insights(target, key, org_id, period.label, period.as_of)[0][position]
-    kept = "|".join(map(str, (target, key, org_id, period.label, period.as_of, insight.stable_key())))
-    return _evidence(kept, lang(), insight)
+    kept = (config.warehouse_target(), scope().key, org_id, period.label, period.as_of, insight.stable_key())
+    return _evidence("|".join(map(str, kept)), lang(), insight)
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=200)
@@ -389,8 +387,9 @@ def _picker_back(target: str, scope_key: tuple) -> dict[str, str]:
     """Every picker label in either language (without its indent and mark) back to its node: asked only when
     the picker hands back a label, after a language switch (both languages' names are then worked out)."""
     back: dict[str, str] = {}
+    pickable = _pickable(target, scope_key)
     for other in i18n.LANGS:
-        labels = org_options(_pickable(target, scope_key), _reader(target, scope_key, other))
+        labels = org_options(pickable, _reader(target, scope_key, other))
         back.update({_bare(label): o for o, label in labels.items()})
     return back
 
@@ -462,7 +461,7 @@ def sidebar_filters() -> dict[str, Any]:
         chosen = st.session_state.get("f_org")
         asked = chosen is not None and chosen not in picker.offered
         back = _picker_back(config.warehouse_target(), _nodes_key()) if asked else {}
-        if chosen not in picker.offered and _bare(str(chosen)) in back:
+        if asked and _bare(str(chosen)) in back:
             # the picker handed back its label in the other language after a language switch: not a refusal
             chosen = st.session_state["f_org"] = back[_bare(str(chosen))]
         if chosen not in picker.offered:

@@ -275,7 +275,7 @@ def table(
         if not frames["current"].empty
         else None
     )
-    cells = cells or Cells.of(frames, targets)
+    cells = Cells.of(frames, targets) if cells is None else cells
     rows = []
     for org in org_ids:
         for mid in metric_ids:
