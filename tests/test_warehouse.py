@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cockpit.warehouse import queries, schema
+from cockpit.warehouse import layer, queries, schema
 from cockpit.warehouse.layer import PEER_COLUMNS, QueryError, Scope, ScopeError
 
 
@@ -186,3 +186,17 @@ def test_bad_parameters_are_refused_with_their_name(wh):
                 "prev_end": "2026-01-01",
             },
         )
+
+
+def test_a_query_widened_to_its_scope_and_rows_is_the_query_assembled_at_that_size():
+    """`render` assembles a query once and repeats the marks of the scope's nodes and bound rows in its
+    text; that must give, character for character, what assembling it at that size gives, in every engine."""
+    for name, q in queries.catalogue().items():
+        rows = (0, 4) if layer.bound_rows_spec(name) else (0,)
+        engines = ("duckdb", "postgres", "spark") if q.scope == "peers" or len(rows) > 1 else ("duckdb",)
+        for dialect in engines:
+            for scope_size in (0, 3):
+                for n in rows:
+                    widened = layer.render(name, scope_size, dialect, n)
+                    whole = layer._assemble(name, scope_size, dialect, n)
+                    assert widened == whole, (name, dialect, scope_size, n)

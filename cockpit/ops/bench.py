@@ -275,6 +275,7 @@ def _pages(username: str = "exec", role: str = "executive") -> list[list[Any]]:
     rows = []
     try:
         at = _signed_in(username)
+        serve.assemble_queries()  # as a server start does
         for spec in navigation.pages_for(role):
             timings = []
             for cache in ("cold", "warm"):
