@@ -47,14 +47,14 @@ def no_data(*sources: str) -> bool:
 
 def named(df, *cols):
     """The frame with ids in `cols` shown by name."""
-    return df.assign(**{c: i18n.each_distinct(df[c], lambda v: names.get(v, v)) for c in cols})
+    return figures.derived(i18n.named, df, names, cols)
 
 
 def table(df, words=None):
     """The frame as read: figures formatted by their unit (cockpit.domain.channels.UNITS), columns
     in the reader's words.
     """
-    return i18n.table(df, rules.UNITS, lang).rename(
+    return figures.derived(i18n.table, df, rules.UNITS, lang).rename(
         columns=lambda c: (words or {}).get(c) or ui.tr(f"channels.col.{c}")
     )
 
@@ -178,7 +178,7 @@ with t_ref:
             start=rules.route_trend_start(p.to_date),
             end=p.to_date,
         )
-        stalled = rules.stalled_route(monthly)
+        stalled = figures.derived(rules.stalled_route, monthly)
         if stalled is not None:
             st.warning(
                 ui.tr(
@@ -202,7 +202,8 @@ with t_ref:
                 key="ch_ref_heatmap",
             )
     st.markdown(f"**{ui.tr('channels.return_flow')}**")
-    back = rules.covered_return_flow(ui.query("channel_return_flow", **win), coverage)
+    flow = ui.query("channel_return_flow", **win)
+    back = figures.derived(rules.covered_return_flow, flow, coverage)
     no_data(*rules.RETURN_SOURCES.values())
     if not back.empty:
         st.dataframe(
@@ -224,7 +225,7 @@ with t_link:
     days = st.number_input(
         ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days"
     )
-    link = rules.linkage(ui.query("channel_linkage", **win, days=days))
+    link = figures.derived(rules.linkage, ui.query("channel_linkage", **win, days=days))
     if no_data("lifecycle_changes"):
         pass
     elif link.empty:

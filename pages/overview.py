@@ -25,9 +25,11 @@ with st.spinner(ui.tr("overview.loading")):
     windows = targets.windows(p).items()
     frames = {k: ui.query("metric_values", start=a, end=b, parent=org) for k, (a, b) in windows}
     tg = ui.query("target_values", period_type=p.kind, period_start=p.start, parent=org)
-    prog = calendar.progress(ui.query("calendar_days", start=p.start, end=p.end), p)
+    cal = ui.query("calendar_days", start=p.start, end=p.end)
+    prog = figures.derived(calendar.progress, cal, p)
     series = ui.query("metric_values", start=p.start, end=p.to_date, parent=org, grain="day")
-    board = landing.board(frames, tg, org, prog)
+    board = figures.derived(landing.board, frames, tg, org, prog)
+    lines = figures.derived(landing.sparklines, series, org, tuple(kpis.metric))
 # The data set behind each tile: without its data a tile says "no data", never 0.
 source = {
     "aum": "balances_daily",
@@ -56,7 +58,7 @@ for col, row in zip(cols, kpis.itertuples()):
         m.fmt(row.current_value, lang),
         delta=None if delta is None else i18n.pct(delta, lang),
         help=m.definition(lang),
-        chart_data=landing.sparkline(series, org, row.metric) or None,
+        chart_data=lines[row.metric] or None,
         chart_type="line",
         border=True,
     )

@@ -30,7 +30,7 @@ last_prog = calendar.progress(ui.query("calendar_days", start=last.start, end=la
 scores = ui.scorecard_scores(
     org, p, prog
 )  # action follow-through included, from the app's own state
-rows = scorecard.ranking(scores, ui.scorecard_scores(org, last, last_prog))
+rows = figures.derived(scorecard.ranking, scores, ui.scorecard_scores(org, last, last_prog))
 me = rows[rows.org_id == org]
 if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
     st.info(ui.tr("scorecard.no_scores"))
@@ -58,7 +58,7 @@ if (peers.relation == "peer").any():
 
 st.subheader(ui.tr("scorecard.lost"))
 dims = scorecard.dimension_names(cfg, lang)
-detail = scorecard.breakdown(scores, org)
+detail = figures.derived(scorecard.breakdown, scores, org)
 detail["label"] = [scorecard.indicator_name(m, lang) for m in detail.indicator]
 st.plotly_chart(
     figures.chart(
@@ -78,7 +78,7 @@ headers = {
 }
 headers["points_lost"] = ui.tr("scorecard.lost_points")
 st.dataframe(
-    scorecard.detail_for_display(detail, lang, dims).rename(columns=headers),
+    figures.derived(scorecard.detail_for_display, detail, lang, dims).rename(columns=headers),
     hide_index=True,
     width="stretch",
     key="sc_detail",

@@ -17,7 +17,7 @@ name_col = "name_zh" if lang == "zh" else "name_en"
 st.title(ui.tr("page.targets"))
 drill.breadcrumb(org, "tg")
 cal = ui.query("calendar_days", start=p.start, end=p.end)
-prog = calendar.progress(cal, p)
+prog = figures.derived(calendar.progress, cal, p)
 st.caption(
     ui.tr(
         "targets.caption",
@@ -41,11 +41,12 @@ labels = {s: ui.tr(f"status.{s}") for s in ("green", "amber", "red", "no_target"
 shown_columns = ["name", *targets.TABLE_COLUMNS[3:]]  # the table's figures, the node by its name
 columns = {c: ui.tr(f"targets.{c}") for c in shown_columns}
 st.subheader(ui.tr("targets.summary"))
-cells = targets.Cells.of(frames, tg)  # read once: the summary, the metric's view, the children
-summary = targets.table(frames, tg, [org], ids, prog, cells)
-shown = targets.for_display(summary, lang, labels, name_col).rename(columns=columns)
-shown[ui.tr("targets.why")] = statuses.reasons(
-    summary, prog.ratio, lang
+# worked out once for the same figures (cockpit/app/figures.py): summary, metric view, children
+summary = figures.derived(targets.table, frames, tg, [org], ids, prog)
+shown = figures.derived(targets.for_display, summary, lang, labels, name_col)
+shown = shown.rename(columns=columns)
+shown[ui.tr("targets.why")] = figures.derived(
+    statuses.reasons, summary, prog.ratio, lang
 )  # each red or amber says why
 st.dataframe(
     pills.table(shown, columns["status"], summary.status), hide_index=True, width="stretch"
@@ -58,9 +59,9 @@ m = metrics.get(mid)
 st.caption(m.definition(lang))
 series = ui.query("metric_values", start=p.start, end=p.to_date, parent=org, grain="day")
 series = series[series.metric == mid]
-base = targets.opening(frames, org, mid)
-fc = targets.forecast(series, cal, prog, base)
-view = targets.node_view(frames, tg, org, mid, prog, fc=fc, cells=cells)
+base = figures.derived(targets.opening, frames, org, mid)
+fc = figures.derived(targets.forecast, series, cal, prog, base)
+view = figures.derived(targets.node_view, frames, tg, org, mid, prog, fc)
 c = st.columns(5)
 c[0].metric(m.name(lang), m.fmt(view.actual, lang), help=m.definition(lang))
 c[1].metric(ui.tr("targets.target"), m.fmt(view.target, lang))
@@ -107,7 +108,7 @@ st.plotly_chart(
     figures.chart(
         charts.trend,
         series,
-        targets.pace_path(cal, p, view.target, base),
+        figures.derived(targets.pace_path, cal, p, view.target, base),
         view.target,
         {
             "actual": ui.tr("targets.actual"),
@@ -135,7 +136,7 @@ if view.status in ("red", "amber"):  # a lagging metric: the open actions alread
 children = frames["current"][frames["current"].parent_id == org].drop_duplicates("org_id")
 if not children.empty:
     st.subheader(ui.tr("targets.children"))
-    kids = targets.table(frames, tg, list(children.org_id), [mid], prog, cells)
+    kids = figures.derived(targets.table, frames, tg, list(children.org_id), [mid], prog)
     st.plotly_chart(
         figures.chart(
             charts.children_bars,
@@ -150,8 +151,9 @@ if not children.empty:
         ),
         key="tg_children",
     )
-    shown = targets.for_display(kids, lang, labels, name_col).rename(columns=columns)
-    shown[ui.tr("targets.why")] = statuses.reasons(kids, prog.ratio, lang)
+    shown = figures.derived(targets.for_display, kids, lang, labels, name_col)
+    shown = shown.rename(columns=columns)
+    shown[ui.tr("targets.why")] = figures.derived(statuses.reasons, kids, prog.ratio, lang)
     st.dataframe(
         pills.table(shown, columns["status"], kids.status), hide_index=True, width="stretch"
     )

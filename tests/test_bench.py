@@ -48,7 +48,7 @@ def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     assert "what limits it:" in out and "N servers" in out
     starts = {l.split("|")[1].strip(): l.split("|") for l in lines if l.startswith(("| cockpit", "| plain"))}
     assert set(starts) == {
-        "cockpit (warm start, gc.freeze)",
+        "cockpit (warm start, gc.freeze, no post-run collection)",
         "plain streamlit run",
-        "cockpit, no post-run gc.collect",
+        "cockpit with the post-run gc.collect",
     }

@@ -54,3 +54,41 @@ def test_only_chart_functions_given_all_they_draw_are_cached():
         figures.chart(lambda f: charts.bars(f, "bucket", "share", {}, True, word), frame())
     with pytest.raises(TypeError, match="cached chart takes"):
         figures.chart(charts.bars, frame(), "bucket", "share", {}, True, object())
+
+
+CALLS: list[str] = []
+
+
+def counted_table(df, units, lang="zh"):
+    """i18n.table, counting its calls (a function without closures, as `derived` keeps)."""
+    from cockpit.core import i18n
+
+    CALLS.append(lang)
+    return i18n.table(df, units, lang)
+
+
+counted_table.__module__ = "cockpit.core.i18n"  # kept as one of the modules `derived` serves
+
+
+def test_a_derived_table_is_worked_out_once_and_each_caller_gets_its_own_copy():
+    from cockpit.core import i18n
+
+    figures.forget()
+    CALLS.clear()
+    expected = list(i18n.table(frame(), {"share": "pct"}, "en").share)
+    first = figures.derived(counted_table, frame(), {"share": "pct"}, "en")
+    assert list(first.share) == expected
+    first["share"] = "changed by the page"  # the caller's copy: the kept one is untouched
+    again = figures.derived(counted_table, frame(), {"share": "pct"}, "en")
+    assert CALLS == ["en"] and list(again.share) == expected
+    figures.derived(counted_table, frame().assign(share=[0.5, 0.3, 0.21]), {"share": "pct"}, "en")
+    figures.derived(counted_table, frame(), {"share": "pct"}, "zh")
+    assert CALLS == ["en", "en", "zh"]  # one changed cell, another language: worked out again
+
+
+def test_only_pure_functions_of_the_domain_display_and_core_are_derived():
+    with pytest.raises(TypeError, match="only functions of cockpit.domain"):
+        figures.derived(charts.bars, frame(), "bucket", "share", {}, True, "Channels")
+    units = {"share": "pct"}
+    with pytest.raises(TypeError, match="only functions of"):
+        figures.derived(lambda f: f.assign(**units), frame())

@@ -226,7 +226,7 @@ def test_targets_page_runs_for_each_role(app):
         assert at.metric, user
 
 
-def test_drilling_into_a_child_moves_the_org_and_the_breadcrumb_leads_back(app):
+def test_drilling_into_a_child_moves_the_org_and_the_breadcrumb_leads_back(app, wh):
     """The buttons move the sidebar org (the entrypoint reads it on the next run); only the user's own
     subtree.
     """
@@ -240,7 +240,10 @@ def test_drilling_into_a_child_moves_the_org_and_the_breadcrumb_leads_back(app):
     below = app("head_r02", state={"f_org": "R02B01"})
     below.switch_page("pages/targets.py").run()
     assert below.session_state["_filters"]["org_id"] == "R02B01"
-    assert [b.key for b in below.button if "crumb" in b.key] == ["tg_crumb_R02", "tg_crumb_R02B01"]
+    crumbs = [b for b in below.button if "crumb" in b.key]
+    assert [b.key for b in crumbs] == ["tg_crumb_R02", "tg_crumb_R02B01"]
+    names = wh.sql("select org_id, name_en from orgs where org_id in ('R02', 'R02B01')")
+    assert [b.label for b in crumbs] == [dict(zip(names.org_id, names.name_en))[o] for o in ("R02", "R02B01")]
     below.button(key="tg_crumb_R02").click().run()
     assert below.session_state["f_org"] == "R02"
 

@@ -19,18 +19,17 @@ def _go(org_id: str) -> None:
 
 def breadcrumb(org_id: str, key: str) -> None:
     """Buttons for the path from the user's highest visible node down to org_id."""
-    tree = ui.org_tree().set_index("org_id")
+    up, name = ui.parents(), ui.names().short
     path: list[str] = []
-    node = org_id
-    while node in tree.index:
+    node: str | None = org_id
+    while node is not None and node in up:
         path.insert(0, node)
-        node = tree.loc[node, "parent_id"]
-    name = "name_zh" if ui.lang() == "zh" else "name_en"
+        node = up[node]
     cols = st.columns(max(len(path), 1) + 1)
     cols[0].caption(ui.tr("targets.breadcrumb"))
     for col, node in zip(cols[1:], path):
         col.button(
-            tree.loc[node, name],
+            name.get(node, node),
             key=f"{key}_crumb_{node}",
             on_click=_go,
             args=(node,),

@@ -2,7 +2,7 @@
 
 Pages call `query(name, **params)`; it runs the named query through the warehouse layer with the
 signed-in user's scope. The cache key holds the warehouse, the query name, the user's scope and
-every parameter as plain values, because `st.cache_data` is shared by all sessions.
+every parameter as plain values, because the cache is shared by all sessions.
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ def scope() -> Scope:
     return current_user().scope
 
 
-@st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
+# Kept as the frame itself, not pickled (st.cache_data unpickles on every read: most of a warm SICAS run's
+# own time); every caller copies it (`query`) or only reads it (the sidebar's names and picker).
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=2000)
 def _cached_query(
     target: str, name: str, scope_key: tuple, params: tuple[tuple[str, str], ...]
 ) -> pd.DataFrame:
@@ -297,6 +299,19 @@ def org_tree() -> pd.DataFrame:
     return _or_stop(_cached_query, config.warehouse_target(), "org_tree", _nodes_key(), ()).copy()
 
 
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
+def _parents(target: str, scope_key: tuple) -> dict[str, str | None]:
+    tree = _cached_query(target, "org_tree", scope_key, ())
+    return {str(o): (None if pd.isna(p) else str(p)) for o, p in zip(tree.org_id, tree.parent_id)}
+
+
+def parents() -> dict[str, str | None]:
+    """Each node the user sees and its parent (None at the top): shared by the sessions of a scope, read only
+    (a breadcrumb walks it instead of indexing the whole tree every run)."""
+    warehouse()
+    return _or_stop(_parents, config.warehouse_target(), _nodes_key())
+
+
 TREE_INDENT = "\u3000"  # an ideographic space: the dropdown keeps it where it drops ordinary leading spaces
 TREE_MARK = "└ "
 
@@ -327,6 +342,7 @@ def forget_tree() -> None:
     _reader.clear()
     _picker.clear()
     _picker_back.clear()
+    _parents.clear()
 
 
 def forget_figures() -> None:
@@ -334,6 +350,7 @@ def forget_figures() -> None:
     from cockpit.app import figures
 
     st.cache_data.clear()
+    _cached_query.clear()
     _insights.clear()
     _evidence.clear()
     figures.forget()

@@ -107,6 +107,11 @@ def table(df: pd.DataFrame, units: dict[str, str], lang: str = "zh") -> pd.DataF
     return df.assign(**{c: formatted(df[c], u, lang) for c, u in units.items() if c in df})
 
 
+def named(df: pd.DataFrame, names: dict[str, str], cols: tuple[str, ...]) -> pd.DataFrame:
+    """The frame with the ids in `cols` shown by their name in `names` (an id without one as it is)."""
+    return df.assign(**{c: each_distinct(df[c], lambda v: names.get(v, v)) for c in cols})
+
+
 def formatted(values: pd.Series, unit: str, lang: str = "zh") -> list[str]:
     """`fmt` of every value of a column (see each_distinct)."""
     return each_distinct(values, lambda v: fmt(v, unit, lang))

@@ -55,7 +55,7 @@ def board(
     return Board(node if not node.empty else empty, children if not children.empty else empty, ids)
 
 
-def sparkline(series: pd.DataFrame, org_id: str, metric: str) -> list[float]:
-    """The metric's value to date on each day of the period (queries/metric_values.sql, grain=day)."""
-    rows = series[(series.org_id == org_id) & (series.metric == metric)].sort_values("day")
-    return [float(v) for v in rows.value.fillna(0)]
+def sparklines(series: pd.DataFrame, org_id: str, metric_ids: tuple[str, ...]) -> dict[str, list[float]]:
+    """Each metric's value to date on each day of the period (queries/metric_values.sql, grain=day)."""
+    rows = series[series.org_id == org_id].sort_values("day")
+    return {m: [float(v) for v in rows[rows.metric == m].value.fillna(0)] for m in metric_ids}
