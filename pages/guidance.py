@@ -34,11 +34,13 @@ for i, ins in enumerate(shown):
     badge = f" · {ui.tr('guidance.standing_badge')}" if ins.standing else ""
     topic = f" · {ins.topic(lang)}" if ins.topic(lang) else ""
     head = f"[{severity}] {ins.title(lang)} · {node}{topic}{badge}"
-    with st.expander(head, expanded=i == 0):
+    # the evidence chart is drawn when its insight is opened (a rerun), not for every insight listed
+    box = st.expander(head, expanded=i == 0, key=f"open_{i}_{ins.stable_key()}", on_change="rerun")
+    with box:
         st.markdown(ins.text(lang))
         st.caption(ins.baseline(lang))
         st.markdown(f"**{ui.tr('guidance.suggested')}** {ins.action(lang)}")
-        fig = ui.evidence(ins, f["org_id"], p)
+        fig = ui.evidence(ins, f["org_id"], p) if box.open else None
         if fig is not None:
             st.plotly_chart(fig, key=f"ev_{i}", width="stretch")
         insight_action.button(ins, i, f)  # the loop: cockpit/state/actions.py, pages/actions.py

@@ -648,3 +648,17 @@ def test_an_insights_customers_read_for_its_reason_alone_are_those_the_whole_lis
         assert loop.customers_for(insight, part) == loop.customers_for(insight, whole)
         found += len(part)
     assert found > 0
+
+
+def test_an_insights_evidence_chart_is_drawn_when_it_is_opened(app):
+    """The first insight opens with its chart; another's is drawn when the reader opens it (a rerun)."""
+    at = app("head_r01")
+    at.switch_page("pages/guidance.py").run()
+    boxes = list(at.expander)
+    assert not at.exception and len(boxes) > 2
+    assert [b.proto.expanded for b in boxes[:3]] == [True, False, False]
+    assert len(at.get("plotly_chart")) <= 1  # only the open insight's evidence
+    drawn = len(at.get("plotly_chart"))
+    at.session_state[boxes[2].key] = True  # the reader opens the third insight
+    at.run()
+    assert not at.exception and len(at.get("plotly_chart")) == drawn + 1

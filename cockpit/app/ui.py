@@ -302,7 +302,8 @@ def org_tree() -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
 def _parents(target: str, scope_key: tuple) -> dict[str, str | None]:
     tree = _cached_query(target, "org_tree", scope_key, ())
-    return {str(o): (None if pd.isna(p) else str(p)) for o, p in zip(tree.org_id, tree.parent_id)}
+    ups = tree.parent_id.tolist()  # plain lists: tens of thousands of nodes
+    return {str(o): (p if isinstance(p, str) else None) for o, p in zip(tree.org_id.tolist(), ups)}
 
 
 def parents() -> dict[str, str | None]:
@@ -331,10 +332,11 @@ def _nodes_key(org_ids: tuple[str, ...] | None = None) -> tuple:
 
 
 def warm_sidebar(target: str, org_ids: tuple[str, ...]) -> None:
-    """Work out the sidebar's names and picker of a scope in every language before anyone asks (server start:
-    a bank's tree of tens of thousands of nodes takes a visible moment)."""
+    """Work out the sidebar's names and picker of a scope in every language, and its breadcrumbs' parents,
+    before anyone asks (server start: a bank's tree of tens of thousands of nodes takes a visible moment)."""
     for language in i18n.LANGS:
         _picker(target, _nodes_key(org_ids), language)
+    _parents(target, _nodes_key(org_ids))
 
 
 def forget_tree() -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import io
 import json
 import os
@@ -276,9 +275,7 @@ def _pages(username: str = "exec", role: str = "executive") -> list[list[Any]]:
     rows = []
     try:
         at = _signed_in(username)
-        serve.assemble_queries()  # as a server start does, setting aside what it loaded from the collector
-        gc.collect()
-        gc.freeze()
+        serve.warm()  # what a server start does before its first visitor (cockpit/app/serve.py)
         for spec in navigation.pages_for(role):
             timings = []
             for cache in ("cold", "warm"):
