@@ -10,12 +10,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow  # its load test starts seven servers (no browser): minutes, so not in the quick suite
+@pytest.mark.slow  # eight real servers, one of them timed in Chromium: minutes, so not in the quick suite
 def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
     env = dict(os.environ, COCKPIT_HOME=str(tmp_path))
     env.pop("COCKPIT_WAREHOUSE", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "cockpit.ops.cli", "bench", "--size", "xs", "--sessions", "2"],
+        [sys.executable, "-m", "cockpit.ops.cli", "bench", "--size", "xs", "--sessions", "2"]
+        + ["--browser-loads", "1"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -35,6 +36,12 @@ def test_bench_runs_at_size_xs_and_prints_its_tables(tmp_path):
         # once per role that has the page; status ok, and whether it is within its goal said
         assert len(cells) == sum(path in {s.url_path for s in navigation.pages_for(r)} for r in roles), path
         assert all(c[6] == "ok" and c[7] in ("yes", "no") for c in cells), cells
+        # and in Chromium, as each role that has it: its charts counted, both ways timed, the goal said
+        rows = ([c.strip() for c in l.split("|")[1:-1]] for l in hits)
+        drawn = [c for c in rows if len(c) == 5 and c[4] in ("yes", "no")]  # (the load test's have no goal)
+        assert len(drawn) == len(cells), (path, drawn)
+        timed = (float(c[2].replace(",", "")) > 0 and float(c[3].replace(",", "")) > 0 for c in drawn)
+        assert all(timed) and all(c[1].isdigit() for c in drawn), drawn
     for way in ("marts", "raw DuckDB", "pandas"):
         line = next(l for l in out.splitlines() if l.startswith(f"| {way} "))
         assert line.rstrip().endswith("yes |"), line  # the three ways give the same figures

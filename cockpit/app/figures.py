@@ -9,8 +9,8 @@ whoever asks. The figure is shared: nothing may change it after (titles go throu
 
 `derived(compute, *args)` does the same for what a page works out from its query answers before laying it
 out (the landing board, the targets table, the scorecard's ranking): a function of `cockpit.domain`,
-`cockpit.display` or `cockpit.core`, pure in its arguments. A frame it gives is copied for the caller;
-anything else is shared and only read.
+`cockpit.display` or `cockpit.core`, pure in its arguments. A frame or series it gives is copied for the
+caller; anything else is shared and only read.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def chart(build: Callable[..., Any], *args: Any, titles: tuple[str, ...] = ()) -
 def derived(compute: Callable[..., T], *args: Any) -> T:
     """`compute(*args)`, worked out once per set of inputs (see the module's docstring)."""
     kept = _computed(_key(compute, PURE, args), compute, args)
-    return kept.copy() if isinstance(kept, pd.DataFrame) else kept
+    return kept.copy() if isinstance(kept, (pd.DataFrame, pd.Series)) else kept
 
 
 @st.cache_resource(show_spinner=False, ttl=3600, max_entries=2000)

@@ -260,6 +260,9 @@ def _signed_in(username: str = "exec"):
     return at
 
 
+# Who the pages are timed as: the whole bank and one branch.
+READERS = (("exec", "executive", "an executive"), ("head_r01", "branch_head", "a branch head"))
+
 # The goals a page is held to at a real bank's size (printed beside the figures, never asserted).
 PAGE_GOALS = {"cold_ms": 300, "warm_ms": 100, "rows": 20_000}
 
@@ -571,7 +574,28 @@ def _limits(r: Any) -> list[str]:
     ]
 
 
-def main(size: str = "xs", sessions: int = 50) -> int:
+def _browser(path: Path, loads: int) -> list[str]:
+    """The pages in Chromium (cockpit/ops/browser_timing.py) as an executive and a branch head, one server."""
+    from cockpit.core.config import DEMO_COOKIE_KEY
+    from cockpit.ops import browser_timing
+
+    why = browser_timing.unavailable()
+    if why or not loads:
+        return [f"pages in Chromium: not timed ({why or 'asked for no loads'})"]
+    out = []
+    with _server(path) as (_, url, _up):
+        for username, role, who in READERS:
+            rows = browser_timing.time_pages(url, username, role, DEMO_COOKIE_KEY, loads)
+            out.append(
+                f"pages in Chromium as {who} ({username}; one signed-in session, warm, median of {loads}; "
+                f"drawn = script finished, no placeholder left, every chart drawn; goal <= "
+                f"{browser_timing.GOAL_MS:,} ms):"
+            )
+            out += [_table(browser_timing.HEADERS, rows), ""]
+    return out
+
+
+def main(size: str = "xs", sessions: int = 50, browser_loads: int = 3) -> int:
     """Run the benchmark and print its tables. The bank lives in $COCKPIT_HOME/bench-<size>.duckdb."""
     from cockpit.core import config
     from cockpit.state import auth
@@ -607,12 +631,10 @@ def main(size: str = "xs", sessions: int = 50) -> int:
         f"<= {PAGE_GOALS['rows']:,} rows"
     )
     headers = ["page", "SQL runs", "rows returned", "cold ms", "warm ms", "peak MB", "status", "within goal"]
-    for username, role, who in (
-        ("exec", "executive", "an executive"),
-        ("head_r01", "branch_head", "a branch head"),
-    ):
+    for username, role, who in READERS:
         print(f"\npages as {who} ({username}; AppTest, server side; peak = Python allocations; {goals}):")
         print(_table(headers, _pages(username, role)))
+    print("\n" + "\n".join(_browser(path, browser_loads)))
     print(
         f"\nheadline figures three ways (overview tiles + distinct customers by org x stage, month of {day}):"
     )

@@ -333,7 +333,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from cockpit.ops import bench
 
-    return bench.main(args.size, args.sessions)
+    return bench.main(args.size, args.sessions, args.browser_loads)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -380,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=50,
         help="simultaneous browser sessions against one server for p50/p95 page times (0: none)",
+    )
+    be.add_argument(
+        "--browser-loads",
+        type=int,
+        default=3,
+        help="warm loads of every page in Chromium, of which the median is printed (0: none)",
     )
     be.set_defaults(func=cmd_bench)
     ex = sub.add_parser("export", help="copy the warehouse tables and marts from DuckDB into another engine")
