@@ -59,13 +59,8 @@ def table(df, words=None):
     )
 
 
-t_int, t_svc, t_ref, t_link, t_attr, t_wecom = st.tabs(
-    [
-        ui.tr(f"channels.tab.{k}")
-        for k in ("integration", "service", "referral", "linkage", "attribution", "wecom")
-    ]
-)
-with t_int:
+def integration() -> None:
+    """Which channels the customers use, and how many are known by one id."""
     ident = ui.query("channel_identity", **win).iloc[0]
     c1, c2, c3 = st.columns(3)
     c1.metric(
@@ -114,7 +109,10 @@ with t_int:
             table(mixed.assign(bucket=[rules.mix_label(b, names) for b in mixed.bucket])),
             hide_index=True,
         )
-with t_svc:
+
+
+def service() -> None:
+    """The service standard of each channel and its spread."""
     svc = ui.query("channel_service", **win, channel_group=f["channel_group"])
     if no_data("service_records"):
         pass
@@ -146,7 +144,10 @@ with t_svc:
             ),
             hide_index=True,
         )
-with t_ref:
+
+
+def referral() -> None:
+    """Referrals between channels, their routes over time, and the return flow."""
     if not no_data("referrals"):
         level_names = {lv: ui.tr(f"channels.level.{lv}") for lv in ("channel", "group")}
         level = st.radio(
@@ -221,7 +222,10 @@ with t_ref:
             ),
             hide_index=True,
         )
-with t_link:
+
+
+def linkage() -> None:
+    """Whether a customer's change of state is followed by the suitable channel."""
     days = st.number_input(
         ui.tr("channels.linkage_days"), 1, 90, rules.DEFAULT_LINKAGE_DAYS, key="ch_link_days"
     )
@@ -246,7 +250,10 @@ with t_link:
             key="ch_link_chart",
         )
         st.dataframe(table(named(link, "to_state", "suitable_channel")), hide_index=True)
-with t_attr:
+
+
+def attribution() -> None:
+    """The actions credited to channels, staff and teams."""
     st.caption(ui.tr("channels.attribution_rule", days=rules.LOOKBACK_DAYS))
     attr = ui.query("attribution_channels", **win, lookback_days=rules.LOOKBACK_DAYS)
     if attr.empty:
@@ -305,7 +312,10 @@ with t_attr:
                 key="ch_staff_csv",
                 on_click="ignore",
             )
-with t_wecom:
+
+
+def wecom() -> None:
+    """The WeCom private domain."""
     wc = None if no_data("wecom") else ui.query("wecom_summary", **win).iloc[0]
     if wc is not None:
         cols = st.columns(4)
@@ -327,3 +337,20 @@ with t_wecom:
             key="ch_open_chart",
         )
         st.dataframe(table(named(tp, "touchpoint")), hide_index=True)
+
+
+# Each tab is drawn when it is open (a click on another reruns the page): a first view reads and
+# draws one section's figures, not all six sections'.
+SECTIONS = {
+    "integration": integration,
+    "service": service,
+    "referral": referral,
+    "linkage": linkage,
+    "attribution": attribution,
+    "wecom": wecom,
+}
+tabs = st.tabs([ui.tr(f"channels.tab.{k}") for k in SECTIONS], key="ch_tab", on_change="rerun")
+for tab, draw in zip(tabs, SECTIONS.values()):
+    if tab.open:
+        with tab:
+            draw()

@@ -73,3 +73,18 @@ def app_text(at) -> str:
 
     walk(at._tree)
     return "\n".join(seen)
+
+
+def each_tab(at, key: str = "ch_tab"):
+    """The page as it is, then, when it draws its tabs lazily (`st.tabs(key=key, on_change="rerun")`: only the
+    open tab's content), run once with each of them open: what a reader sees tab by tab."""
+    yield at
+    if key not in at.session_state:
+        return
+    labels = [t.label for t in at.tabs]
+    for label in labels[1:]:
+        at.session_state[key] = label
+        at.run()
+        yield at
+    at.session_state[key] = labels[0]
+    at.run()

@@ -17,6 +17,7 @@ from cockpit.domain import channels as rules
 from cockpit.warehouse import marts
 from cockpit.warehouse.layer import Scope, Warehouse
 from seed.demo import storylines as sl
+from tests.rendered import each_tab
 
 HO = Scope("t", "executive", ("HO",))
 YEAR = {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 11, 20)}
@@ -199,15 +200,31 @@ def test_staff_attribution_never_names_a_node_outside_the_users_scope(wh):
 
 
 # ---------------------------------------------------------------- the page
+def tab(section: str, lang: str = "en") -> str:
+    """The label of a tab of the channels page (each is drawn when it is open)."""
+    from cockpit.core import i18n
+
+    return i18n.t(f"channels.tab.{section}", lang)
+
+
 @pytest.mark.parametrize("username", ["exec", "head_r02", "manager1"])
 def test_channels_page_runs_for_each_role(app, username):
     at = app(username, state={"f_kind": "year"})
     at.switch_page("pages/channels.py").run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    at.radio(key="ch_ref_level").set_value("group").run()
-    at.number_input(key="ch_link_days").set_value(30).run()
-    at.radio(key="ch_staff_by").set_value("team").run()
+    assert not [r for r in at.radio if r.key == "ch_ref_level"]  # the referral tab is drawn when opened
+    for section, kind, key, value in (
+        ("referral", "radio", "ch_ref_level", "group"),
+        ("linkage", "number_input", "ch_link_days", 30),
+        ("attribution", "radio", "ch_staff_by", "team"),
+    ):
+        at.session_state["ch_tab"] = tab(section)
+        at.run()
+        getattr(at, kind)(key=key).set_value(value).run()
+        assert not at.exception, (section, at.exception)
+    at.session_state["ch_tab"] = tab("wecom")
+    at.run()
     assert not at.exception, at.exception
     assert any(m.label == "WeCom contacts added" for m in at.metric)
 
@@ -220,7 +237,7 @@ def test_a_warehouse_without_referrals_says_so(app, bank, tmp_path, monkeypatch)
     marts.build(con)  # as an import of such a warehouse builds its marts
     con.close()
     monkeypatch.setenv("COCKPIT_WAREHOUSE", str(copy))
-    at = app("exec")
+    at = app("exec", state={"ch_tab": tab("referral")})
     at.switch_page("pages/channels.py").run()
     assert not at.exception, at.exception
     assert any("No data" in i.value for i in at.info)
@@ -237,6 +254,9 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
     at = app("exec", lang="zh", state={"f_kind": "year"})
     at.switch_page("pages/channels.py").run()
     assert not at.exception, at.exception
+    mix = at.dataframe[0].value  # the omnichannel mix: its shares are the query's, as one-decimal percentages
+    frames = [d.value for view in each_tab(at) for d in view.dataframe]  # every tab's tables
+    assert not at.exception, at.exception
     unit_of = {i18n.t(f"channels.col.{c}", "zh"): u for c, u in rules.UNITS.items()}
     pattern = {
         "pct": r"-?[\d,]+\.\d%",
@@ -246,7 +266,7 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
         "money": r"[\d,.]+[万亿元]?",
     }
     seen = set()
-    for frame in (d.value for d in at.dataframe):
+    for frame in frames:
         for col in frame.columns:
             unit = unit_of.get(col)
             if unit is None:
@@ -258,7 +278,6 @@ def test_channel_tables_read_as_formatted_figures_in_chinese(app):
             )
             seen.add(unit)
     assert {"pct", "count", "decimal2"} <= seen
-    mix = at.dataframe[0].value  # the omnichannel mix: its shares are the query's, as one-decimal percentages
     share = i18n.t("channels.col.share", "zh")
     assert mix[share].str.rstrip("%").astype(float).sum() == pytest.approx(100, abs=0.1 * len(mix))
 
@@ -293,7 +312,7 @@ def test_route_months_are_labels_not_english_dates_and_staff_teams_are_named(app
     assert fig.layout.xaxis.type == "category" and list(fig.data[0].x) == sorted(
         pd.to_datetime(monthly.month).dt.strftime("%Y-%m").unique()
     )
-    at = app("exec", lang="zh", state={"f_kind": "year"})
+    at = app("exec", lang="zh", state={"f_kind": "year", "ch_tab": tab("attribution", "zh")})
     at.switch_page("pages/channels.py").run()
     team = i18n.t("channels.col.team_org_id", "zh")
     staff = next(d.value for d in at.dataframe if team in d.value.columns)
@@ -312,7 +331,7 @@ def test_the_staff_table_shows_the_first_rows_and_the_download_holds_them_all(ap
     first = wh.run("attribution_staff", HO, {"org_id": "HO", **YEAR, "max_rows": 3})
     pd.testing.assert_frame_equal(first, whole.head(3))
     monkeypatch.setattr(rules, "STAFF_PAGE", 3)
-    at = app("exec", state={"f_kind": "year"})
+    at = app("exec", state={"f_kind": "year", "ch_tab": tab("attribution")})
     at.switch_page("pages/channels.py").run()
     assert not at.exception, at.exception
     table = next(d.value for d in at.dataframe if "Credited to" in d.value.columns)
@@ -322,3 +341,27 @@ def test_the_staff_table_shows_the_first_rows_and_the_download_holds_them_all(ap
     note = i18n.t("channels.staff_note", "en", n=i18n.count(len(whole), "en"), size="3")
     assert note in [c.value for c in at.caption]
     assert any(b.label == "Download them all (CSV)" for b in at.get("download_button"))
+
+
+def test_a_tab_reads_and_draws_its_figures_when_it_is_opened(app, monkeypatch):
+    from cockpit.app import ui
+
+    asked: list[str] = []
+    real = Warehouse.run
+
+    def spy(self, name, *args, **kwargs):
+        asked.append(name)
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Warehouse, "run", spy)
+    ui.forget_figures()  # nothing answered from an earlier test's cache
+    at = app("exec")
+    at.switch_page("pages/channels.py").run()
+    assert not at.exception
+    assert "channel_identity" in asked and not {"referral_matrix", "attribution_staff"} & set(asked)
+    assert {c.key for c in at.get("plotly_chart")} == {"ch_mix_channels", "ch_mix_groups"}  # this tab's only
+    asked.clear()
+    at.session_state["ch_tab"] = tab("referral")
+    at.run()
+    assert not at.exception and "referral_matrix" in asked and "channel_identity" not in asked
+    assert {c.key for c in at.get("plotly_chart")} == {"ch_ref_sankey", "ch_ref_heatmap"}

@@ -12,6 +12,7 @@ import pytest
 from cockpit.core import i18n
 from cockpit.warehouse.layer import open_warehouse
 from seed.ingest import importer
+from tests.rendered import each_tab
 
 BANK_CSV = Path(__file__).parent / "fixtures" / "uci_bank_marketing" / "bank.csv"
 RULES = importer.load_mapping("uci_bank_marketing")["rules"]
@@ -39,15 +40,19 @@ def no_data_prefix(lang: str) -> str:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_channel_page_says_no_data_for_each_absent_source(app, monkeypatch, imported, lang):
     at = page(app, monkeypatch, imported, "pages/channels.py", lang)
-    infos = " ".join(i.value for i in at.info)
+    infos, metrics, tables = [], {}, []
+    for view in each_tab(at):  # each tab is drawn when it is open
+        infos += [i.value for i in view.info]
+        metrics.update({m.label: m.value for m in view.metric})
+        tables += [d.value.to_string() for d in view.dataframe]
+    infos = " ".join(infos)
     for source in ("service_records", "referrals", "lifecycle_changes", "online", "wecom"):
         assert i18n.t(f"channels.source.{source}", lang) in infos, source
     assert infos.count(no_data_prefix(lang)) >= 5
-    metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.t("channels.unified_share", lang)] == i18n.t("channels.no_data_short", lang)
     assert i18n.t("channels.col.contacts_added", lang) not in metrics  # no WeCom figures at all
     assert "0.0%" not in metrics.values()
-    shown = " ".join(d.value.to_string() for d in at.dataframe)
+    shown = " ".join(tables)
     assert (
         i18n.t("channels.return.won_back", lang) not in shown
         and i18n.t("channels.return.back_online", lang) not in shown
