@@ -200,3 +200,27 @@ def test_a_query_widened_to_its_scope_and_rows_is_the_query_assembled_at_that_si
                     widened = layer.render(name, scope_size, dialect, n)
                     whole = layer._assemble(name, scope_size, dialect, n)
                     assert widened == whole, (name, dialect, scope_size, n)
+
+
+def test_the_trees_shape_is_remembered_until_the_warehouse_is_written(bank, tmp_path):
+    """`Warehouse.tree` answers the scorecard's tier once per version of the file: a caller's change to its
+    copy stays its own, and a tree imported again (the file written) is asked afresh."""
+    import shutil
+
+    import duckdb
+
+    path = tmp_path / "tree.duckdb"
+    shutil.copy(bank / "warehouse.duckdb", path)
+    w = layer.Warehouse(str(path))
+    text = "select org_id from orgs where level = :level order by org_id"
+    first = w.tree(text, {"level": 1})
+    expected = sorted(w.sql("select org_id from orgs where level = 1").org_id)
+    assert list(first.org_id) == expected and len(expected) > 1
+    first.loc[0, "org_id"] = "changed"
+    assert list(w.tree(text, {"level": 1}).org_id) == expected
+    w.engine.dispose()
+    con = duckdb.connect(str(path))
+    con.execute("update orgs set level = 9 where org_id = ?", [expected[0]])
+    con.execute("checkpoint")
+    con.close()
+    assert list(w.tree(text, {"level": 1}).org_id) == expected[1:]

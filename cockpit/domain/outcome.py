@@ -165,7 +165,7 @@ def cohort_scope(wh: Warehouse) -> Scope:
     as the query scores their other indicators on the whole tier (`cohort_orgs`); the warehouse layer then
     shows
     a user's peers as ranking rows only, and callers send peers' scores alone."""
-    roots = tuple(wh.sql("select org_id from orgs where parent_id is null order by org_id").org_id)
+    roots = tuple(wh.tree("select org_id from orgs where parent_id is null order by org_id").org_id)
     return Scope("scorecard-cohort", "executive", roots)
 
 

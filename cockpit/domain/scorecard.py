@@ -176,9 +176,11 @@ def loop_rows(
         return pd.DataFrame(columns=outcome.INDICATOR_COLUMNS)
     wh.check_org(scope, org_id)
     cohort = outcome.cohort_scope(wh)
-    level = int(wh.sql("select level from orgs where org_id = :o", {"o": org_id}).level.iloc[0])
-    tier = "select org_id from orgs where level in (:a, :b) order by path"  # the node's tier and the next
-    nodes = list(wh.sql(tier, {"a": level, "b": level + 1}).org_id)
+    tier = (  # the node's tier and the next
+        "select o.org_id from orgs o join orgs me on o.level in (me.level, me.level + 1) "
+        "where me.org_id = :o order by o.path"
+    )
+    nodes = list(wh.tree(tier, {"o": org_id}).org_id)
     rows = outcome.indicator(wh, cohort, nodes, period.start, period.to_date)
     rows = rows[rows.due > 0]
     own = rows.org_id.isin(set(wh.paths(scope, rows.org_id)))

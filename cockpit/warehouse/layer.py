@@ -117,6 +117,7 @@ ID_CHUNK = 1000  # org ids bound in one statement by `Warehouse.paths`
 # file, per version of the file).
 PATHS_SECONDS = 300
 PATHS_KEPT = 50_000
+TREE_KEPT = 256  # answers of `Warehouse.tree` (the roots, a level's nodes) remembered as long as paths
 
 
 def bound_rows_spec(name: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
@@ -345,6 +346,7 @@ class Warehouse:
         self._file, self._wal = file, None if file is None else file.with_name(file.name + ".wal")
         self._paths: cachetools.TTLCache = cachetools.TTLCache(PATHS_KEPT, PATHS_SECONDS)
         self._paths_lock = threading.Lock()
+        self._tree: cachetools.TTLCache = cachetools.TTLCache(TREE_KEPT, PATHS_SECONDS)
 
     def _frame(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         try:
@@ -371,6 +373,18 @@ class Warehouse:
     def sql(self, text: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Run trusted SQL written by the project (tests, importers, admin tools). Never for user text."""
         return self._frame(text, params or {})
+
+    def tree(self, text: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Trusted SQL over the org tree's shape (its roots, the nodes of a level), remembered like `paths`:
+        the scorecard asks it for every period it ranks, and the tree changes only with a new import."""
+        key = (self._written(), text, tuple(sorted((params or {}).items())))
+        with self._paths_lock:
+            known = self._tree.get(key)
+        if known is None:
+            known = self.sql(text, params)
+            with self._paths_lock:
+                self._tree[key] = known
+        return known.copy()
 
     def visible_orgs(self, scope: Scope) -> set[str]:
         """Every org node in the user's subtrees."""
