@@ -39,10 +39,19 @@ me = me.iloc[0]
 c = st.columns(5)
 c[0].metric(ui.tr("scorecard.score"), i18n.fmt(float(me.score), "score", lang))
 alone = ui.tr("scorecard.no_peers")  # a rank among one says nothing
-rank = ui.tr("scorecard.rank_value", rank=int(me["rank"]), of=int(me.siblings))
-c[1].metric(ui.tr("scorecard.rank"), rank if me.siblings > 1 else alone)
-tier = ui.tr("scorecard.rank_value", rank=int(me.tier_rank), of=int(me.tier_size))
-c[2].metric(ui.tr("scorecard.tier_rank"), tier if me.tier_size > 1 else alone)
+
+
+def rank_tile(column, label: str, rank: int, of: int) -> None:
+    """A rank as its number, with how many beneath it ("6,141 of 15,300" would not fit)."""
+    if of <= 1:
+        column.metric(label, alone)
+        return
+    among = ui.tr("scorecard.rank_of", of=i18n.count(of, lang))
+    column.metric(label, i18n.count(rank, lang), among, delta_color="off", delta_arrow="off")
+
+
+rank_tile(c[1], ui.tr("scorecard.rank"), int(me["rank"]), int(me.siblings))
+rank_tile(c[2], ui.tr("scorecard.tier_rank"), int(me.tier_rank), int(me.tier_size))
 quartile = ui.tr("scorecard.quartile_value", q=int(me.quartile))
 c[3].metric(ui.tr("scorecard.quartile"), quartile if me.tier_size > 1 else alone)
 moved = "—" if me.rank_change is None else f"{int(me.rank_change):+d}"

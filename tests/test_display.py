@@ -49,6 +49,18 @@ def test_a_money_column_is_written_in_one_unit_stated_in_its_header():
     assert list(big.columns) == ["资产余额（亿元）"] and list(big.iloc[:, 0]) == ["2.50", "0.04"]
 
 
+def test_a_readers_names_carry_each_nodes_parent_as_the_warehouse_has_it(wh):
+    """The breadcrumb walks `Names.parents`: a branch head's map holds their subtree only, each node with
+    its parent in `orgs` (their own top node's parent is outside and is never walked to)."""
+    reader = names.for_reader(wh, scope_of("head_r01"), "en")
+    orgs = wh.sql(
+        "select o.org_id, o.parent_id from orgs o join org_closure c on c.descendant_id = o.org_id "
+        "where c.ancestor_id = 'R01'"
+    )
+    assert reader.parents == dict(zip(orgs.org_id, orgs.parent_id))
+    assert reader.parents["R01"] == "HO" and "HO" not in reader.parents
+
+
 def test_repeating_names_carry_their_parents_and_only_they(wh):
     tree = wh.run("org_tree", scope_of("exec"))
     reader = names.from_frames(tree, wh.run("channels", scope_of("exec")), "zh")

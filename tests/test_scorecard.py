@@ -286,3 +286,16 @@ def test_scorecard_page_runs_for_each_role(app):
         assert not at.error, (user, [e.value for e in at.error])
         assert len(at.metric) == 5, user
     assert any("Peers show only" in c.value for c in at.caption)
+
+
+def test_the_rank_tiles_show_the_rank_with_how_many_it_is_among_beneath_it(app, wh):
+    """A manager's tier is every manager of the bank: the tile shows the rank alone as its value (a long
+    "N of M" was cut off) and "of M" beneath it, M being the number of nodes on the manager's level."""
+    at = app("manager1")
+    at.switch_page("pages/scorecard.py").run()
+    assert not at.exception
+    (level,) = wh.sql("select level from orgs where org_id = 'R01B01T1M1'").level
+    tier = len(wh.sql("select org_id from orgs where level = :l", {"l": int(level)}))
+    tile = next(m for m in at.metric if m.label == "Rank in the whole tier")
+    assert tile.delta == f"of {tier:,}"
+    assert 1 <= int(tile.value.replace(",", "")) <= tier

@@ -19,7 +19,8 @@ def _go(org_id: str) -> None:
 
 def breadcrumb(org_id: str, key: str) -> None:
     """Buttons for the path from the user's highest visible node down to org_id."""
-    up, name = ui.parents(), ui.names().short
+    names = ui.names()
+    up, name = names.parents, names.short
     path: list[str] = []
     node: str | None = org_id
     while node is not None and node in up:

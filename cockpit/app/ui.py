@@ -299,20 +299,6 @@ def org_tree() -> pd.DataFrame:
     return _or_stop(_cached_query, config.warehouse_target(), "org_tree", _nodes_key(), ()).copy()
 
 
-@st.cache_resource(show_spinner=False, ttl=3600, max_entries=500)
-def _parents(target: str, scope_key: tuple) -> dict[str, str | None]:
-    tree = _cached_query(target, "org_tree", scope_key, ())
-    ups = tree.parent_id.tolist()  # plain lists: tens of thousands of nodes
-    return {str(o): (p if isinstance(p, str) else None) for o, p in zip(tree.org_id.tolist(), ups)}
-
-
-def parents() -> dict[str, str | None]:
-    """Each node the user sees and its parent (None at the top): shared by the sessions of a scope, read only
-    (a breadcrumb walks it instead of indexing the whole tree every run)."""
-    warehouse()
-    return _or_stop(_parents, config.warehouse_target(), _nodes_key())
-
-
 TREE_INDENT = "\u3000"  # an ideographic space: the dropdown keeps it where it drops ordinary leading spaces
 TREE_MARK = "└ "
 
@@ -332,11 +318,11 @@ def _nodes_key(org_ids: tuple[str, ...] | None = None) -> tuple:
 
 
 def warm_sidebar(target: str, org_ids: tuple[str, ...]) -> None:
-    """Work out the sidebar's names and picker of a scope in every language, and its breadcrumbs' parents,
-    before anyone asks (server start: a bank's tree of tens of thousands of nodes takes a visible moment)."""
+    """Work out the sidebar's names (the breadcrumbs' parents among them) and picker of a scope in every
+    language, before anyone asks (server start: a bank's tree of tens of thousands of nodes takes a
+    visible moment)."""
     for language in i18n.LANGS:
         _picker(target, _nodes_key(org_ids), language)
-    _parents(target, _nodes_key(org_ids))
 
 
 def forget_tree() -> None:
@@ -344,7 +330,6 @@ def forget_tree() -> None:
     _reader.clear()
     _picker.clear()
     _picker_back.clear()
-    _parents.clear()
 
 
 def forget_figures() -> None:

@@ -27,6 +27,7 @@ class Names:
     paths: dict[str, str]
     channels: dict[str, str]
     users: Mapping[str, str] = field(default_factory=dict)
+    parents: dict[str, str | None] = field(default_factory=dict)  # each node's parent (None at the top)
 
     def org(self, org_id: object, full: bool = False) -> str:
         """The node's name (with its parents where the name repeats; `full`: its whole path)."""
@@ -45,9 +46,12 @@ class Names:
         return BLANK if missing(channel_id) else self.channels.get(str(channel_id), str(channel_id))
 
 
-def org_labels(tree: pd.DataFrame, lang: str = "zh") -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(label, short name, full path) per org id of an org_tree frame. Worked out top-down, level by level,
-    from plain lists: a bank's tree has tens of thousands of nodes and a first visit waits for this."""
+def org_labels(
+    tree: pd.DataFrame, lang: str = "zh"
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str | None]]:
+    """(label, short name, full path, parent) per org id of an org_tree frame. Worked out top-down, level
+    by level, from plain lists: a bank's tree has tens of thousands of nodes and a first visit waits for
+    this."""
     col = "name_zh" if lang == "zh" else "name_en"
     ids = [str(o) for o in tree.org_id.tolist()]
     name = dict(zip(ids, (str(n) for n in tree[col].tolist())))
@@ -71,7 +75,7 @@ def org_labels(tree: pd.DataFrame, lang: str = "zh") -> tuple[dict[str, str], di
             labels.update(cand)
             if len(set(cand.values())) == len(cand):
                 break
-    return labels, name, paths
+    return labels, name, paths, parent
 
 
 def for_reader(wh: Warehouse, scope: Scope, lang: str = "zh") -> Names:
@@ -81,10 +85,10 @@ def for_reader(wh: Warehouse, scope: Scope, lang: str = "zh") -> Names:
 
 
 def from_frames(tree: pd.DataFrame, channels: pd.DataFrame, lang: str = "zh") -> Names:
-    labels, short, paths = org_labels(tree, lang)
+    labels, short, paths, parents = org_labels(tree, lang)
     col = "name_zh" if lang == "zh" else "name_en"
     channel_names = dict(zip(channels.channel_id.astype(str), channels[col].astype(str)))
-    return Names(labels, short, paths, channel_names, UserNames(lang))
+    return Names(labels, short, paths, channel_names, UserNames(lang), parents)
 
 
 class UserNames(Mapping[str, str]):
