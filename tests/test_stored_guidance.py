@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -26,10 +27,19 @@ HO = Scope("t", "executive", ("HO",))
 
 @pytest.fixture(scope="module")
 def built(bank: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """A copy of the xs bank with its guidance stored by the build's own step."""
+    """A copy of the xs bank with its guidance stored by the build's own step, its engine in two processes
+    whatever the machine (see test_the_engine_gives_the_same_rows_in_one_process_as_in_two)."""
     path = tmp_path_factory.mktemp("stored_guidance") / "warehouse.duckdb"
     shutil.copy(bank / "warehouse.duckdb", path)
-    stored.build(str(path))
+    before = os.environ.get("COCKPIT_BUILD_THREADS")
+    os.environ["COCKPIT_BUILD_THREADS"] = "2"
+    try:
+        stored.build(str(path))
+    finally:
+        if before is None:
+            os.environ.pop("COCKPIT_BUILD_THREADS")
+        else:
+            os.environ["COCKPIT_BUILD_THREADS"] = before
     return Warehouse(str(path))
 
 
@@ -101,6 +111,23 @@ def test_the_build_stores_every_node_from_the_sub_branches_up_for_each_current_p
     index = built.sql("select org_id, period_type, insights as n from mart_guidance where insights > 0")
     assert sorted(map(tuple, counts.values.tolist())) == sorted(map(tuple, index.values.tolist()))
     assert counts.n.sum() > 0
+
+
+def test_the_engine_gives_the_same_rows_in_one_process_as_in_two(built, as_of, monkeypatch):
+    """The build deals the nodes to one process per build thread; one process gives the same node-periods
+    and insights, in the same order (the figures to DuckDB's summing order, see _same_value)."""
+    monkeypatch.setenv("COCKPIT_BUILD_THREADS", "1")
+    runs, rows, _ = stored.compute(built, as_of)
+    kept = built.sql("select * from mart_insights order by org_id, period_type, position")
+    index = built.sql("select * from mart_guidance")
+    assert len(runs) == len(index) and runs.insights.sum() == index.insights.sum() == len(kept) == len(rows)
+    assert list(rows.org_id) == sorted(rows.org_id)  # each node's rows together, nodes in order
+    one = rows.sort_values(["org_id", "period_type", "position"]).reset_index(drop=True)
+    for col in ("insight_key", "type", "severity", "subject_org_id", "text_en", "text_zh", "action_en"):
+        assert list(one[col]) == list(kept[col]), col
+    for a, b in zip(one.figures_json, kept.figures_json):
+        a, b = json.loads(a), json.loads(b)
+        assert a.keys() == b.keys() and all(_same_value(a[k][0], b[k][0]) for k in a)
 
 
 def test_stored_insights_equal_the_engine_as_an_executive(built):

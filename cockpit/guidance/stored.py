@@ -14,13 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pandas as pd
 
 from cockpit.core.periods import KINDS, Period
 from cockpit.guidance import Context, Insight, findings, generate, tree_answers
+from cockpit.warehouse import marts
 from cockpit.warehouse.layer import Scope, Warehouse
 
 STORED_LEVEL = 2  # as for the stored funnel: teams and managers read their own, small, share of the events
@@ -127,7 +131,8 @@ def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, 
     The engine runs per node with the node's own scope. Answers that are the same rows whoever asks are
     computed once for the whole tree and handed to every node (cockpit/guidance/tree_answers.py), and the
     periods of one node share what they ask alike (the windows ending on the as-of date, the customers
-    dormant by then)."""
+    dormant by then). The engine runs in one process per build thread (COCKPIT_BUILD_THREADS, else one per
+    core)."""
     tree = stored_nodes(wh)
     subtree = tree.groupby("org_id")["descendant_id"].agg(set).to_dict()
     orgs = wh.sql("select org_id, parent_id from orgs")
@@ -137,10 +142,30 @@ def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, 
     t0 = time.perf_counter()
     seeds = tree_answers.seeds(wh, root, periods, subtree, family, STORED_LEVEL)
     seconds = {"shared": time.perf_counter() - t0, "engine": 0.0}
-    runs, rows = [], []
     t0 = time.perf_counter()
-    for org in sorted(subtree):
+    nodes = sorted(subtree)
+    workers = min(len(nodes), marts.build_threads() or os.cpu_count() or 1)
+    if workers <= 1:
+        done = _engine(wh, nodes, periods, seeds)
+    else:
+        done = _in_processes(wh, nodes, periods, seeds, workers)
+    runs = [run for o in nodes for run in done[o][0]]
+    rows = [row for o in nodes for row in done[o][1]]
+    seconds["engine"] = time.perf_counter() - t0
+    return pd.DataFrame(runs), pd.DataFrame(rows), seconds
+
+
+Done = dict[str, tuple[list[dict], list[dict]]]  # per node: its node-period runs and its insight rows
+
+
+def _engine(
+    wh: Warehouse, nodes: list[str], periods: list[Period], seeds: dict[str, tree_answers.Seeds]
+) -> Done:
+    """Run the engine for these nodes, each with its own scope, given the tree's shared answers."""
+    done: Done = {}
+    for org in nodes:
         memo: dict = {}  # one node's periods: a question asked alike is answered once
+        runs, rows = [], []
         for period in periods:
             ctx = Context(wh, Scope(BUILDER, "branch_head", (org,)), org, period, memo)
             for name, params, frame in seeds[org]:
@@ -150,14 +175,46 @@ def compute(wh: Warehouse, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, 
                 {
                     "period_type": period.kind,
                     "period_start": period.start,
-                    "as_of": as_of,
+                    "as_of": period.as_of,
                     "org_id": org,
                     "insights": len(found),
                 }
             )
             rows += [to_record(ins, org, period, i) for i, ins in enumerate(found)]
-    seconds["engine"] = time.perf_counter() - t0
-    return pd.DataFrame(runs), pd.DataFrame(rows), seconds
+        done[org] = (runs, rows)
+    return done
+
+
+# What forked workers read: set by the parent just before it forks them, so the shared answers reach them
+# without being copied through a pipe.
+_SHARED: dict[str, Any] = {}
+
+
+def _worker(nodes: list[str]) -> Done:
+    wh = Warehouse(_SHARED["target"])
+    try:
+        return _engine(wh, nodes, _SHARED["periods"], _SHARED["seeds"])
+    finally:
+        wh.engine.dispose()
+
+
+def _in_processes(
+    wh: Warehouse, nodes: list[str], periods: list[Period], seeds: dict[str, tree_answers.Seeds], workers: int
+) -> Done:
+    """`_engine` in `workers` forked processes (the engine is Python, one core each), each opening the
+    warehouse read-only on its own; the nodes are dealt round-robin, so that the head office and the
+    branches, the heaviest, do not all fall to one."""
+    wh.engine.dispose()  # no connection of the parent's may cross the fork
+    _SHARED.update(target=wh.target, periods=periods, seeds=seeds)
+    done: Done = {}
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for part in pool.map(_worker, [nodes[i::workers] for i in range(workers)]):
+                done.update(part)
+    finally:
+        _SHARED.clear()
+    return done
 
 
 def build(target: str) -> str:

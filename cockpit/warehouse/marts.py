@@ -230,11 +230,19 @@ def limit_resources(con: Any) -> None:
         raise MartError(f"COCKPIT_BUILD_MEMORY must look like 8GB or 512MB, got {memory[:20]!r}")
     con.execute(f"set memory_limit = '{memory}'")
     con.execute("set preserve_insertion_order = false")
+    threads = build_threads()
+    if threads is not None:
+        con.execute(f"set threads = {threads}")
+
+
+def build_threads() -> int | None:
+    """COCKPIT_BUILD_THREADS as a whole number, or None when unset (one per core)."""
     threads = config.get("COCKPIT_BUILD_THREADS").strip()
-    if threads:
-        if not threads.isdigit() or int(threads) < 1:
-            raise MartError(f"COCKPIT_BUILD_THREADS must be a whole number of threads, got {threads[:20]!r}")
-        con.execute(f"set threads = {int(threads)}")
+    if not threads:
+        return None
+    if not threads.isdigit() or int(threads) < 1:
+        raise MartError(f"COCKPIT_BUILD_THREADS must be a whole number of threads, got {threads[:20]!r}")
+    return int(threads)
 
 
 def build_in_transaction(con: Any, day: dt.date | None = None) -> None:
