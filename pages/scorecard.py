@@ -38,13 +38,13 @@ if me.empty or me.score.isna().all() or not scorecard.has_data(scores):
 me = me.iloc[0]
 c = st.columns(5)
 c[0].metric(ui.tr("scorecard.score"), i18n.fmt(float(me.score), "score", lang))
-alone = ui.tr("scorecard.no_peers")  # a rank among one says nothing
+alone = ui.tr("scorecard.no_peers")  # a rank among one says nothing: a dash, and why on hovering
 
 
 def rank_tile(column, label: str, rank: int, of: int) -> None:
     """A rank as its number, with how many beneath it ("6,141 of 15,300" would not fit)."""
     if of <= 1:
-        column.metric(label, alone)
+        column.metric(label, "—", help=alone)
         return
     among = ui.tr("scorecard.rank_of", of=i18n.count(of, lang))
     column.metric(label, i18n.count(rank, lang), among, delta_color="off", delta_arrow="off")
@@ -52,10 +52,13 @@ def rank_tile(column, label: str, rank: int, of: int) -> None:
 
 rank_tile(c[1], ui.tr("scorecard.rank"), int(me["rank"]), int(me.siblings))
 rank_tile(c[2], ui.tr("scorecard.tier_rank"), int(me.tier_rank), int(me.tier_size))
-quartile = ui.tr("scorecard.quartile_value", q=int(me.quartile))
-c[3].metric(ui.tr("scorecard.quartile"), quartile if me.tier_size > 1 else alone)
-moved = "—" if me.rank_change is None else f"{int(me.rank_change):+d}"
-c[4].metric(ui.tr("scorecard.rank_change"), moved if me.siblings > 1 else alone)
+ranked = me.tier_size > 1
+quartile = ui.tr("scorecard.quartile_value", q=int(me.quartile)) if ranked else "—"
+c[3].metric(ui.tr("scorecard.quartile"), quartile, help=None if ranked else alone)
+moved = "—" if me.rank_change is None or me.siblings <= 1 else f"{int(me.rank_change):+d}"
+c[4].metric(ui.tr("scorecard.rank_change"), moved, help=None if me.siblings > 1 else alone)
+if not ranked:
+    st.caption(ui.tr("scorecard.alone_note"))
 
 peers = rows[rows.relation.isin(["self", "sibling", "peer"])]
 if len(peers) > 1:  # no one-bar ranking

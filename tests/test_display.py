@@ -267,12 +267,15 @@ def test_the_head_offices_scorecard_ranks_it_among_nobody(app):
     at = app("exec", lang="zh")
     at.switch_page("pages/scorecard.py").run()
     assert not at.exception
-    shown = {m.label: m.value for m in at.metric}
+    shown = {m.label: m for m in at.metric}
     for label in ("同级排名", "全行同层级排名", "四分位", "较上期名次变化"):  # the head office has no peers
-        assert shown[label] == "无同级机构", (label, shown[label])
+        assert (shown[label].value, shown[label].help) == ("—", "无同级机构"), label
+    assert any("无同级机构可比" in c.value for c in at.caption)
     at = app("head_r01", lang="zh")
     at.switch_page("pages/scorecard.py").run()
-    assert re.fullmatch(r"第 \d / 3 名", {m.label: m.value for m in at.metric}["同级排名"])
+    tile = {m.label: m for m in at.metric}["同级排名"]
+    assert re.fullmatch(r"\d", tile.value) and tile.delta == "共 3 个"
+    assert not any("无同级机构可比" in c.value for c in at.caption)
 
 
 def test_an_indicator_scoring_nothing_says_which_rule_gave_it(app, wh, as_of):
