@@ -179,26 +179,31 @@ def indicator(wh: Warehouse, scope: Scope, org_ids: list[str], start, end, days:
     window = [a for a in actions.all_actions() if start <= a.due_date <= end and a.status != "dismissed"]
     paths = wh.paths(scope, {a.org_id for a in window})  # of the actions' nodes only, not the whole tree
     due = [a for a in window if a.org_id in paths]
-    wanted = set(org_ids)
-    # each due action counts for every requested node on its path (the node itself and its ancestors)
-    under = pd.DataFrame(
-        [
-            {
-                "action_id": a.id,
-                "org_id": node,
-                "on_time": int(a.status == "done" and a.done_on is not None and a.done_on <= a.due_date),
-            }
-            for a in due
-            for node in paths[a.org_id].strip("/").split("/")
-            if node in wanted
-        ],
-        columns=["action_id", "org_id", "on_time"],
-    )
-    counts = under.groupby("org_id").agg(due=("action_id", "size"), done_on_time=("on_time", "sum"))
-    cust = per_customer(wh, scope, due, days)
-    m = cust[(cust.complete == 1) & (cust.controls > 0)]
-    m = m.assign(gain=m.reached_next.astype(float) - m.control_reached.astype(float))[["action_id", "gain"]]
-    effects = under[["action_id", "org_id"]].merge(m, on="action_id").groupby("org_id").gain.mean()
+    counts = pd.DataFrame({"due": pd.Series(dtype=int), "done_on_time": pd.Series(dtype=int)})
+    effects = pd.Series(dtype=float)
+    if due:  # none due in the window (the usual case for a period without actions): nothing to count
+        wanted = set(org_ids)
+        # each due action counts for every requested node on its path (the node itself and its ancestors)
+        under = pd.DataFrame(
+            [
+                {
+                    "action_id": a.id,
+                    "org_id": node,
+                    "on_time": int(a.status == "done" and a.done_on is not None and a.done_on <= a.due_date),
+                }
+                for a in due
+                for node in paths[a.org_id].strip("/").split("/")
+                if node in wanted
+            ],
+            columns=["action_id", "org_id", "on_time"],
+        )
+        counts = under.groupby("org_id").agg(due=("action_id", "size"), done_on_time=("on_time", "sum"))
+        cust = per_customer(wh, scope, due, days)
+        m = cust[(cust.complete == 1) & (cust.controls > 0)]
+        m = m.assign(gain=m.reached_next.astype(float) - m.control_reached.astype(float))[
+            ["action_id", "gain"]
+        ]
+        effects = under[["action_id", "org_id"]].merge(m, on="action_id").groupby("org_id").gain.mean()
     out = pd.DataFrame({"org_id": list(org_ids)})
     out["due"] = out.org_id.map(counts.due).fillna(0).astype(int)
     out["done_on_time"] = out.org_id.map(counts.done_on_time).fillna(0).astype(int)
