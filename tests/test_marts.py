@@ -200,3 +200,26 @@ def test_a_new_day_adds_its_customers_without_recounting_the_period(copy, monkey
     _check(copy)
     marts.build(copy, last)  # the same day again: already counted, so its periods are recounted
     _check(copy)
+
+
+def test_the_builds_memory_and_threads_are_checked_and_shared_out(monkeypatch, wh):
+    """COCKPIT_BUILD_MEMORY bounds DuckDB in each process of the build: the stored guidance's workers each
+    get their share; a bad value is refused with the setting's name, as is a bad thread count."""
+    from cockpit.warehouse import marts
+    from cockpit.warehouse.layer import Warehouse
+
+    monkeypatch.setenv("COCKPIT_BUILD_MEMORY", "3GB")
+    assert (marts.build_memory(), marts.build_memory(2), marts.build_memory(4)) == ("3GB", "1500MB", "750MB")
+    monkeypatch.setenv("COCKPIT_BUILD_MEMORY", "1GiB")
+    assert marts.build_memory(2) == "536MB"  # 2^30 / 2 bytes
+    limited = Warehouse(wh.target, memory_limit="1500MB")
+    got = limited.sql("select current_setting('memory_limit') as m").m.iloc[0]
+    limited.engine.dispose()
+    number, unit = got.split()
+    assert unit == "GiB" and abs(float(number) * 2**30 - 1.5e9) < 0.1 * 2**30, got
+    monkeypatch.setenv("COCKPIT_BUILD_MEMORY", "lots")
+    with pytest.raises(marts.MartError, match="COCKPIT_BUILD_MEMORY must look like 8GB"):
+        marts.build_memory(2)
+    monkeypatch.setenv("COCKPIT_BUILD_THREADS", "two")
+    with pytest.raises(marts.MartError, match="COCKPIT_BUILD_THREADS must be a whole number"):
+        marts.build_threads()

@@ -191,7 +191,7 @@ _SHARED: dict[str, Any] = {}
 
 
 def _worker(nodes: list[str]) -> Done:
-    wh = Warehouse(_SHARED["target"])
+    wh = Warehouse(_SHARED["target"], memory_limit=_SHARED["memory"])
     try:
         return _engine(wh, nodes, _SHARED["periods"], _SHARED["seeds"])
     finally:
@@ -202,10 +202,11 @@ def _in_processes(
     wh: Warehouse, nodes: list[str], periods: list[Period], seeds: dict[str, tree_answers.Seeds], workers: int
 ) -> Done:
     """`_engine` in `workers` forked processes (the engine is Python, one core each), each opening the
-    warehouse read-only on its own; the nodes are dealt round-robin, so that the head office and the
-    branches, the heaviest, do not all fall to one."""
+    warehouse read-only on its own with its share of COCKPIT_BUILD_MEMORY (else each DuckDB would keep what
+    it reads up to most of the machine's memory); the nodes are dealt round-robin, so that the head office
+    and the branches, the heaviest, do not all fall to one."""
     wh.engine.dispose()  # no connection of the parent's may cross the fork
-    _SHARED.update(target=wh.target, periods=periods, seeds=seeds)
+    _SHARED.update(target=wh.target, periods=periods, seeds=seeds, memory=marts.build_memory(workers))
     done: Done = {}
     try:
         context = multiprocessing.get_context("fork")
@@ -223,7 +224,7 @@ def build(target: str) -> str:
     from cockpit.warehouse import guidance_store
 
     t0 = time.perf_counter()
-    wh = Warehouse(target)
+    wh = Warehouse(target, memory_limit=marts.build_memory())
     try:
         as_of = wh.sql("select max(event_date) as d from events").d.iloc[0]
         if as_of is None or as_of != as_of:

@@ -324,7 +324,8 @@ def transpile(sql: str | exp.Expression, dialect: str) -> str:
 class Warehouse:
     """A connection pool to one warehouse, and the only way to run a named query."""
 
-    def __init__(self, target: str, read_only: bool = True):
+    def __init__(self, target: str, read_only: bool = True, memory_limit: str | None = None):
+        """`memory_limit` (DuckDB only, e.g. "4GB"): what the build's steps give DuckDB in this process."""
         self.target = target
         self.url = _to_url(target)
         self.dialect = _dialect(self.url)
@@ -337,7 +338,10 @@ class Warehouse:
                     f"No warehouse at {path}: build the demo bank with `cockpit seed` or import "
                     f"data with `cockpit import`."
                 )
-            args = {"connect_args": {"read_only": read_only}}
+            connect: dict[str, Any] = {"read_only": read_only}
+            if memory_limit:
+                connect["config"] = {"memory_limit": memory_limit}
+            args = {"connect_args": connect}
         self.engine = sa.create_engine(self.url, **args)
         self._lock = threading.Lock()
 

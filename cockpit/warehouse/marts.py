@@ -225,14 +225,25 @@ def limit_resources(con: Any) -> None:
     unbounded build takes most of the machine; DuckDB spills what does not fit. Insertion order is not kept
     (the marts' rows carry their keys, and an `order by` is still honoured): the stored funnel builds about
     a seventh faster at size m without it."""
-    memory = config.get("COCKPIT_BUILD_MEMORY").strip().replace(" ", "")
-    if not re.fullmatch(r"\d+(\.\d+)?[KMGT]i?B", memory, re.I):
-        raise MartError(f"COCKPIT_BUILD_MEMORY must look like 8GB or 512MB, got {memory[:20]!r}")
-    con.execute(f"set memory_limit = '{memory}'")
+    con.execute(f"set memory_limit = '{build_memory()}'")
     con.execute("set preserve_insertion_order = false")
     threads = build_threads()
     if threads is not None:
         con.execute(f"set threads = {threads}")
+
+
+def build_memory(share: int = 1) -> str:
+    """COCKPIT_BUILD_MEMORY checked, or its `share`-th part (each of that many processes), in megabytes as
+    DuckDB counts them (KB, MB, GB: powers of 1000; KiB, MiB, GiB: of 1024)."""
+    memory = config.get("COCKPIT_BUILD_MEMORY").strip().replace(" ", "")
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT])(i?)B", memory, re.I)
+    if not m:
+        raise MartError(f"COCKPIT_BUILD_MEMORY must look like 8GB or 512MB, got {memory[:20]!r}")
+    if share <= 1:
+        return memory
+    base = 1024 if m.group(3) else 1000
+    size = float(m.group(1)) * base ** ("KMGT".index(m.group(2).upper()) + 1)
+    return f"{max(int(size / share / 1e6), 64)}MB"
 
 
 def build_threads() -> int | None:
