@@ -12,6 +12,7 @@ engine, and `guidance` says which it was, so the page can say so.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import math
 import multiprocessing
@@ -210,7 +211,9 @@ def _in_processes(
     done: Done = {}
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # gc.freeze in each worker: what it inherited (the parent's DuckDB objects among them) is never
+        # collected there, so no finaliser of the parent's runs in the child (one crashed a worker so)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=gc.freeze) as pool:
             for part in pool.map(_worker, [nodes[i::workers] for i in range(workers)]):
                 done.update(part)
     finally:
