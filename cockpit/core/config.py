@@ -96,10 +96,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "COCKPIT_BUILD_MEMORY",
         "8GB",
-        "DuckDB memory limit while `cockpit build` (and seed or import) writes the marts, e.g. 8GB; "
-        "beyond it DuckDB spills to disk.",
+        "DuckDB memory limit while `cockpit build` (and seed or import) writes the marts, e.g. 8GB, shared "
+        "out among the stored guidance's processes; beyond it DuckDB spills to disk.",
     ),
-    Setting("COCKPIT_BUILD_THREADS", "", "DuckDB threads for building the marts; empty: one per core."),
+    Setting(
+        "COCKPIT_BUILD_THREADS",
+        "",
+        "DuckDB threads for building the marts, and the stored guidance's processes; empty: one per core.",
+    ),
     Setting(
         "COCKPIT_ANONYMISE_PEERS",
         "0",
