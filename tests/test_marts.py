@@ -202,7 +202,7 @@ def test_a_new_day_adds_its_customers_without_recounting_the_period(copy, monkey
     _check(copy)
 
 
-def test_the_builds_memory_and_threads_are_checked_and_shared_out(monkeypatch, wh):
+def test_the_builds_memory_and_threads_are_checked_and_shared_out(monkeypatch, bank, tmp_path):
     """COCKPIT_BUILD_MEMORY bounds DuckDB in each process of the build: the stored guidance's workers each
     get their share; a bad value is refused with the setting's name, as is a bad thread count."""
     from cockpit.warehouse import marts
@@ -212,7 +212,9 @@ def test_the_builds_memory_and_threads_are_checked_and_shared_out(monkeypatch, w
     assert (marts.build_memory(), marts.build_memory(2), marts.build_memory(4)) == ("3GB", "1500MB", "750MB")
     monkeypatch.setenv("COCKPIT_BUILD_MEMORY", "1GiB")
     assert marts.build_memory(2) == "536MB"  # 2^30 / 2 bytes
-    limited = Warehouse(wh.target, memory_limit="1500MB")
+    path = tmp_path / "limited.duckdb"  # a file of its own: DuckDB opens a file one way per process
+    shutil.copy(bank / "warehouse.duckdb", path)
+    limited = Warehouse(str(path), memory_limit="1500MB")
     got = limited.sql("select current_setting('memory_limit') as m").m.iloc[0]
     limited.engine.dispose()
     number, unit = got.split()
