@@ -11,9 +11,10 @@ node, channel-group filter ('all' and the group of the customer's Sense channel)
 ordering rule, applied here to all nodes at once.
 
 How the rule reaches every node exactly: one pass over a window's events takes, per stored node and
-customer, the first moment of each stage. Where each of those follows the previous stage's (nearly every
-customer), they are the stage moments the rule gives; the few customers whose stages come out of order are
-ordered from their own events. A customer whose events in a window all sit under one sub-branch (or one
+customer, the first moment of each stage (one pass over the months' events serves the months, quarters and
+years: a quarter's first moments are the earliest of its months'). Where each of those follows the previous
+stage's (nearly every customer), they are the stage moments the rule gives; the few customers whose stages
+come out of order are ordered from their own events. A customer whose events in a window all sit under one sub-branch (or one
 higher node) has the same stage moments at that node and every node above it, so they are ordered once and
 counted up the tree. For the few seen under several such nodes, a node above takes the earliest moments of
 the nodes below it (a minimum of minimums) and is ordered from those. Teams and managers (levels 3 and 4),
@@ -65,7 +66,7 @@ FIRSTS = f"""
   min({ORDER_KEY}) filter (where e.product_id is not null) as product_at,
   arg_min(e.product_id, {ORDER_KEY}) filter (where e.product_id is not null) as product_id"""
 FIRSTS_SQL = f"""
-create or replace temp table sf_first as
+create or replace temp table {{table}} as
 with {MART_NODE}
 select {{window}} as w, m.mart_org_id as node_id, e.customer_id,{FIRSTS}
 from events e
@@ -73,20 +74,39 @@ join mart_node m on m.org_id = e.org_id
 where e.customer_id is not null and e.event_date between ? and ?
 group by all
 """
+# The first moments of (w, node, customer) rows taken together: the earliest of each stage, and the channel,
+# org, campaign and product chosen with the earliest moment (a minimum of minimums, exact).
+EARLIEST = """min(f.t1) as t1, min(f.m2) as m2, min(f.m3) as m3, min(f.m4) as m4, min(f.m5) as m5,
+       min(f.sense_at) as sense_at, arg_min(f.channel_id, f.sense_at) as channel_id,
+       arg_min(f.sense_org_id, f.sense_at) as sense_org_id,
+       min(f.campaign_at) as campaign_at, arg_min(f.campaign_id, f.campaign_at) as campaign_id,
+       min(f.product_at) as product_at, arg_min(f.product_id, f.product_at) as product_id"""
+# A quarter's or a year's first moments per stored node and customer from its months' (one pass over the
+# events serves the three kinds of period).
+ROLLUP_SQL = f"""
+create or replace temp table sf_base as
+select cast(date_trunc('{{kind}}', f.w) as date) as w, f.node_id, f.customer_id, {EARLIEST}
+from sf_month f
+where cast(date_trunc('{{kind}}', f.w) as date) in ({{starts}})
+group by all
+"""
+# The first moments the rest of the ordering reads: the stored nodes' and, for the customers seen under
+# several of them, the nodes' above (`ABOVE_SQL`).
+FIRST_VIEW = """
+create or replace temp view sf_first as
+select * from sf_base union all select * from sf_above
+"""
 
 # Customers seen under several stored nodes in a window. Above their nodes they are ordered from the events of
 # each node above: the first moments there are the earliest of the nodes below (a minimum of minimums).
 MOVERS_SQL = """
 create or replace temp table sf_movers as
-select w, customer_id from sf_first group by w, customer_id having count(*) > 1
+select w, customer_id from sf_base group by w, customer_id having count(*) > 1
 """
-ABOVE_SQL = """
-insert into sf_first
-select f.w, c.ancestor_id, f.customer_id, min(f.t1), min(f.m2), min(f.m3), min(f.m4), min(f.m5),
-       min(f.sense_at), arg_min(f.channel_id, f.sense_at), arg_min(f.sense_org_id, f.sense_at),
-       min(f.campaign_at), arg_min(f.campaign_id, f.campaign_at),
-       min(f.product_at), arg_min(f.product_id, f.product_at)
-from sf_first f
+ABOVE_SQL = f"""
+create or replace temp table sf_above as
+select f.w, c.ancestor_id as node_id, f.customer_id, {EARLIEST}
+from sf_base f
 join sf_movers m on m.w = f.w and m.customer_id = f.customer_id
 join org_closure c on c.descendant_id = f.node_id and c.depth > 0
 group by f.w, c.ancestor_id, f.customer_id
@@ -190,8 +210,9 @@ from agg a join windows wd on wd.w = a.w
 """
 
 # The breakdowns (counts only; the hours are the whole funnel's, see queries/sicas_funnel.sql) per node,
-# window, channel-group filter and slice. Customers ordered at their own node are counted there first and
-# the counts summed up the tree (a slice of 'child' becomes, above the node, the child holding the node).
+# window, channel-group filter and slice. Customers ordered at their own node are counted there first (per
+# channel group, the filter 'all' summing the groups) and the counts summed up the tree (a slice of 'child'
+# becomes, above the node, the child holding the node).
 SLICES_SQL = """
 insert into mart_sicas_funnel
 with windows as (select * from (values {windows}) v(w, window_end)),
@@ -207,13 +228,8 @@ here as (
   join windows wd on wd.w = r.w
   left join child cd on cd.org_id = r.sense_org_id and cd.parent_id = r.node_id
 ),
-filtered as (
-  select *, 'all' as cg from here
-  union all
-  select *, channel_group as cg from here
-),
-counted as (
-  select node_id, own, w, cg, b.breakdown,
+counted_cg as (  -- per channel group (each customer's Sense channel has one)
+  select node_id, own, w, channel_group as cg, b.breakdown,
          case b.breakdown
            when 'channel' then channel_id
            when 'channel_group' then channel_group
@@ -223,10 +239,17 @@ counted as (
            else child
          end as slice,
          count(*) as c1, count(t2) as c2, count(t3) as c3, count(t4) as c4, count(t5) as c5
-  from filtered
+  from here
   cross join (values ('channel'), ('channel_group'), ('segment'), ('campaign'), ('product'), ('child'))
     b(breakdown)
   group by all
+),
+counted as (  -- and the filter 'all': the groups' counts summed
+  select * from counted_cg
+  union all
+  select node_id, own, w, 'all', breakdown, slice, sum(c1)::bigint, sum(c2)::bigint, sum(c3)::bigint,
+         sum(c4)::bigint, sum(c5)::bigint
+  from counted_cg group by node_id, own, w, breakdown, slice
 ),
 lifted as (  -- own counts at the node and every node above it
   select c.ancestor_id as org_id, n.w, n.cg, n.breakdown,
@@ -291,21 +314,43 @@ def _values(pairs: list[tuple[dt.date, dt.date]]) -> str:
     return ", ".join(f"(date '{lo.isoformat()}', date '{hi.isoformat()}')" for lo, hi in pairs)
 
 
-def _build_windows(
+def _order(
     con: Any, window: str, pairs: list[tuple[dt.date, dt.date]], lo: dt.date, hi: dt.date, slices: bool
 ) -> None:
-    """Order the customers of windows of one kind (or one cut window) and store their funnels; `slices`
-    adds the breakdowns (the previous windows are only shown whole)."""
-    con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
+    """Order the customers of windows of one kind (or one cut window) from their first moments in `sf_base`
+    and store their funnels; `slices` adds the breakdowns (the previous windows are only shown whole)."""
     con.execute(MOVERS_SQL)
     con.execute(ABOVE_SQL)
+    con.execute(FIRST_VIEW)
     con.execute(EXACT_SQL.format(level=STORED_LEVEL, window=window), [lo, hi])
     con.execute(REACH_SQL)
     con.execute(TOTAL_SQL.format(windows=_values(pairs), timed=TIMED))
     if slices:
         con.execute(SLICES_SQL.format(windows=_values(pairs)))
-    for t in ("sf_reach", "sf_exact", "sf_movers", "sf_first"):
+    con.execute("drop view sf_first")
+    for t in ("sf_reach", "sf_exact", "sf_above", "sf_movers"):
         con.execute(f"drop table {t}")
+
+
+def _periods(con: Any, todo: dict[str, list[tuple[dt.date, dt.date]]]) -> None:
+    """The months, quarters and years: one pass over their events takes each month's first moments
+    (`sf_month`), and a quarter's or a year's are the earliest of its months'."""
+    lo = min(p[0] for pairs in todo.values() for p in pairs)
+    hi = max(p[1] for pairs in todo.values() for p in pairs)
+    month = "cast(date_trunc('month', e.event_date) as date)"
+    con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=month, table="sf_month"), [lo, hi])
+    for kind, pairs in todo.items():
+        starts = ", ".join(f"date '{p[0].isoformat()}'" for p in pairs)
+        if kind == "month":
+            con.execute(
+                f"create or replace temp view sf_base as select * from sf_month where w in ({starts})"
+            )
+        else:
+            con.execute(ROLLUP_SQL.format(kind=kind, starts=starts))
+        window = f"cast(date_trunc('{kind}', e.event_date) as date)"
+        _order(con, window, pairs, min(p[0] for p in pairs), max(p[1] for p in pairs), slices=True)
+        con.execute("drop view sf_base" if kind == "month" else "drop table sf_base")
+    con.execute("drop table sf_month")
 
 
 def build(con: Any, day: dt.date | None = None) -> None:
@@ -327,11 +372,12 @@ def build(con: Any, day: dt.date | None = None) -> None:
         }
         for lo, hi in (stored - offered) | {p for pairs in todo.values() for p in pairs}:
             con.execute(f"delete from {TABLE} where window_start = ? and window_end = ?", [lo, hi])
-    for kind, pairs in todo.items():
-        if kind in ("cut", "recent"):
-            for lo, hi in pairs:
-                _build_windows(con, f"date '{lo.isoformat()}'", [(lo, hi)], lo, hi, slices=kind == "recent")
-        elif pairs:
-            lo, hi = min(p[0] for p in pairs), max(p[1] for p in pairs)
-            window = f"cast(date_trunc('{kind}', e.event_date) as date)"
-            _build_windows(con, window, pairs, lo, hi, slices=True)
+    kinds = {kind: pairs for kind, pairs in todo.items() if kind not in ("cut", "recent") and pairs}
+    if kinds:
+        _periods(con, kinds)
+    for kind in ("cut", "recent"):
+        for lo, hi in todo.get(kind, []):
+            window = f"date '{lo.isoformat()}'"
+            con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=window, table="sf_base"), [lo, hi])
+            _order(con, window, [(lo, hi)], lo, hi, slices=kind == "recent")
+            con.execute("drop table sf_base")
