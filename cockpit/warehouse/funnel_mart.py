@@ -10,15 +10,15 @@ node, channel-group filter ('all' and the group of the customer's Sense channel)
 `cockpit.domain.sicas.BREAKDOWNS`) the table holds the rows `queries/sicas_funnel.sql` returns: the same
 ordering rule, applied here to all nodes at once.
 
-How the rule reaches every node exactly: one pass over a window's events takes, per stored node and
-customer, the first moment of each stage (one pass over the months' events serves the months, quarters and
-years: a quarter's first moments are the earliest of its months'). Where each of those follows the previous
-stage's (nearly every customer), they are the stage moments the rule gives; the few customers whose stages
-come out of order are ordered from their own events. A customer whose events in a window all sit under one sub-branch (or one
-higher node) has the same stage moments at that node and every node above it, so they are ordered once and
-counted up the tree. For the few seen under several such nodes, a node above takes the earliest moments of
-the nodes below it (a minimum of minimums) and is ordered from those. Teams and managers (levels 3 and 4),
-and other windows, are served by `queries/sicas_funnel.sql` from the events, their subtrees being small.
+How the rule reaches every node exactly: one pass over a window's events takes, per stored node and customer,
+the first moment of each stage (one pass over the months' events serves the months, quarters and years: a
+quarter's first moments are the earliest of its months'). Where each of those follows the previous stage's
+(nearly every customer), they are the stage moments the rule gives; the few customers whose stages come out of
+order are ordered from their own events. A customer whose events in a window all sit under one sub-branch (or
+one higher node) has the same stage moments at that node and every node above it, so they are ordered once and
+counted up the tree. For the few seen under several such nodes, a node above takes the earliest moments of the
+nodes below it (a minimum of minimums) and is ordered from those. Teams and managers (levels 3 and 4), and
+other windows, are served by `queries/sicas_funnel.sql` from the events, their subtrees being small.
 """
 
 from __future__ import annotations
