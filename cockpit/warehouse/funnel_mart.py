@@ -332,13 +332,17 @@ def _order(
         con.execute(f"drop table {t}")
 
 
+def _start(kind: str) -> str:
+    """The window of an event for a kind of period: the start of the period holding its day."""
+    return f"cast(date_trunc('{kind}', e.event_date) as date)"
+
+
 def _periods(con: Any, todo: dict[str, list[tuple[dt.date, dt.date]]]) -> None:
     """The months, quarters and years: one pass over their events takes each month's first moments
     (`sf_month`), and a quarter's or a year's are the earliest of its months'."""
     lo = min(p[0] for pairs in todo.values() for p in pairs)
     hi = max(p[1] for pairs in todo.values() for p in pairs)
-    month = "cast(date_trunc('month', e.event_date) as date)"
-    con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=month, table="sf_month"), [lo, hi])
+    con.execute(FIRSTS_SQL.format(level=STORED_LEVEL, window=_start("month"), table="sf_month"), [lo, hi])
     for kind, pairs in todo.items():
         starts = ", ".join(f"date '{p[0].isoformat()}'" for p in pairs)
         if kind == "month":
@@ -347,8 +351,7 @@ def _periods(con: Any, todo: dict[str, list[tuple[dt.date, dt.date]]]) -> None:
             )
         else:
             con.execute(ROLLUP_SQL.format(kind=kind, starts=starts))
-        window = f"cast(date_trunc('{kind}', e.event_date) as date)"
-        _order(con, window, pairs, min(p[0] for p in pairs), max(p[1] for p in pairs), slices=True)
+        _order(con, _start(kind), pairs, min(p[0] for p in pairs), max(p[1] for p in pairs), slices=True)
         con.execute("drop view sf_base" if kind == "month" else "drop table sf_base")
     con.execute("drop table sf_month")
 
